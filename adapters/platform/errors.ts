@@ -1,0 +1,58 @@
+// Typed platform errors. Each has a `name` and keeps its `cause`.
+
+export class PlatformError extends Error {
+  override name = 'PlatformError';
+  constructor(
+    message: string,
+    readonly cluster: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The cluster could not be read at all (network, auth, 5xx, timeout). Never means "no VMs". */
+export class PlatformUnavailableError extends PlatformError {
+  override name = 'PlatformUnavailableError';
+}
+
+/** An API call answered with an error status. */
+export class PveApiError extends PlatformError {
+  override name = 'PveApiError';
+  constructor(
+    message: string,
+    cluster: string,
+    readonly status: number,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, cluster, options);
+  }
+  /** 595/596 or "node is offline": the node's problem, not the cluster's. */
+  get nodeUnreachable(): boolean {
+    return this.status === 595 || this.status === 596 || /offline|no route to host/i.test(this.message);
+  }
+  /** "can't lock file ... got timeout" / "VM is locked": worth retrying with backoff. */
+  get lockTimeout(): boolean {
+    return /can't lock file|got timeout|is locked/i.test(this.message);
+  }
+}
+
+/** A call took longer than its limit. */
+export class PlatformTimeoutError extends PlatformError {
+  override name = 'PlatformTimeoutError';
+}
+
+/** A task ended with an exitstatus other than OK. */
+export class TaskFailedError extends PlatformError {
+  override name = 'TaskFailedError';
+  constructor(
+    message: string,
+    cluster: string,
+    readonly upid: string,
+    readonly exitstatus: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, cluster, options);
+  }
+}

@@ -1,0 +1,253 @@
+// Domain types shared by every layer. Pure: no imports but types, no I/O.
+
+export const ROLES = ['observer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Rank of a role: observer < operator < admin. */
+export const ROLE_RANK: Readonly<Record<Role, number>> = { observer: 0, operator: 1, admin: 2 };
+
+export const ACTIONS = [
+  'deploy',
+  'destroy',
+  'start',
+  'stop',
+  'shutdown',
+  'reboot',
+  'suspend',
+  'resume',
+  'snapshot',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Actions that change the platform. Every action here is mutating; reads never become requests. */
+export const MUTATING_ACTIONS: ReadonlySet<Action> = new Set(ACTIONS);
+
+/** Actions that take a running VM away from its users (production protection applies). */
+export const DISRUPTIVE_ACTIONS: ReadonlySet<Action> = new Set(['destroy', 'stop', 'shutdown', 'reboot', 'suspend']);
+
+/** Actions counted by the destructive sliding window of the mass-operation brake. */
+export const DESTRUCTIVE_ACTIONS: ReadonlySet<Action> = new Set(['destroy']);
+
+/** Minimum role per action. */
+export const ACTION_ROLE: Readonly<Record<Action, Role>> = {
+  deploy: 'operator',
+  destroy: 'admin',
+  start: 'operator',
+  stop: 'operator',
+  shutdown: 'operator',
+  reboot: 'operator',
+  suspend: 'operator',
+  resume: 'operator',
+  snapshot: 'operator',
+};
+
+/** VM power state as the platform reports it. */
+export type VmPowerStatus = 'running' | 'stopped' | 'paused' | 'unknown';
+
+/** One VM as last seen on the platform. */
+export interface VmInfo {
+  cluster: string;
+  vmid: number;
+  name: string;
+  node: string;
+  status: VmPowerStatus;
+  /** PVE config lock (backup, clone, migrate, snapshot, ...), if any. */
+  lock?: string | undefined;
+  tags: string[];
+  template: boolean;
+  /** True when the VM is managed by Proxmox HA (hastate present on /cluster/resources). */
+  haManaged: boolean;
+  cpus: number;
+  /** bytes */
+  maxmem: number;
+  /** bytes */
+  maxdisk: number;
+  /** bytes */
+  mem: number;
+  /** fraction 0..1 of its cpus */
+  cpu: number;
+  /** seconds */
+  uptime: number;
+}
+
+export type HostStatus = 'online' | 'offline' | 'unknown';
+
+/** One node as last seen on the platform. */
+export interface HostInfo {
+  cluster: string;
+  node: string;
+  status: HostStatus;
+  /** fraction 0..1 */
+  cpu: number;
+  maxcpu: number;
+  /** bytes */
+  mem: number;
+  maxmem: number;
+  /** bytes, the node's VM storage */
+  disk: number;
+  maxdisk: number;
+}
+
+export interface ClusterInfo {
+  cluster: string;
+  /** Did the last inventory read succeed? */
+  reachable: boolean;
+  quorate: boolean;
+}
+
+/** What a request targets. Deploy targets a cluster (and a node via params); the others a VM. */
+export interface RequestTarget {
+  cluster: string;
+  vmid?: number | undefined;
+}
+
+export interface Requester {
+  id: string;
+  role: Role;
+}
+
+export interface DeployParams {
+  template: number;
+  node: string;
+  name: string;
+  count?: number | undefined;
+  full?: boolean | undefined;
+  /** VMIDs reserved for the clones (assigned at gating, one per count). */
+  newids?: number[] | undefined;
+}
+
+export interface SnapshotParams {
+  snapname: string;
+  description?: string | undefined;
+}
+
+export type RequestParams = Record<string, unknown>;
+
+/** A request as submitted (after the requester is known from the token, never from the body). */
+export interface RequestSpec {
+  id: string;
+  action: Action;
+  target: RequestTarget;
+  params: RequestParams;
+  force: boolean;
+  requester: Requester;
+  /** epoch ms, from the injected clock */
+  submittedAt: number;
+  /** Set for requests the Overseer makes itself (remediation). */
+  origin?: 'human' | 'overseer' | undefined;
+}
+
+export type CheckOutcome = 'pass' | 'deny' | 'approval' | 'skipped';
+
+export const CHECK_NAMES = [
+  'schema',
+  'authorization',
+  'target',
+  'production',
+  'massOperation',
+  'capacity',
+  'conflicts',
+  'platformHealth',
+  'ha',
+] as const;
+export type CheckName = (typeof CHECK_NAMES)[number] | (string & {});
+
+/** The recorded result of one gating check: explains a decision. */
+export interface CheckResult {
+  check: CheckName;
+  outcome: CheckOutcome;
+  reason: string;
+}
+
+export type Decision = 'approved' | 'denied' | 'awaiting_approval';
+
+export interface GateResult {
+  decision: Decision;
+  checks: CheckResult[];
+  /** The reasons of every check that did not pass (deny or approval). */
+  reasons: string[];
+}
+
+export const REQUEST_STATUSES = [
+  'received',
+  'validating',
+  'gating',
+  'denied',
+  'awaiting_approval',
+  'approved',
+  'queued',
+  'executing',
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export const TERMINAL_REQUEST_STATUSES: ReadonlySet<RequestStatus> = new Set([
+  'denied',
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+]);
+
+export interface StatusChange {
+  status: RequestStatus;
+  at: number;
+  by?: string | undefined;
+  note?: string | undefined;
+}
+
+/** VM actor key: `<cluster>/<vmid>`. */
+export const vmKey = (cluster: string, vmid: number): string => `${cluster}/${vmid}`;
+/** Host actor key: `<cluster>/<node>`. */
+export const hostKey = (cluster: string, node: string): string => `${cluster}/${node}`;
+
+/** Actor ids used in logs, snapshots and NATS addresses. */
+export const actorId = {
+  vm: (cluster: string, vmid: number): string => `vm:${cluster}/${vmid}`,
+  host: (cluster: string, node: string): string => `host:${cluster}/${node}`,
+  request: (id: string): string => `req:${id}`,
+  loop: (name: string): string => `loop:${name}`,
+  overseer: 'overseer',
+} as const;
+
+/** Limits the gate applies. Loaded and validated from the config file (actors/config). */
+export interface GateConfig {
+  production: {
+    /** A VM carrying any of these tags is production. */
+    tags: string[];
+    /** Explicit production VMs as `<cluster>/<vmid>`. */
+    vms: string[];
+    /** With force, a disruptive action on a production VM also needs a second person's approval. */
+    requireApproval: boolean;
+  };
+  massOperation: {
+    /** A request touching more VMs than this is braked. */
+    maxVmsPerRequest: number;
+    /** More destructive operations than this within the window are braked. */
+    maxDestructivePerWindow: number;
+    windowSeconds: number;
+    /** What the brake does: deny, or send the request for approval. */
+    onExceed: 'deny' | 'approval';
+  };
+  deploy: {
+    /** Most clones one deploy request may create. */
+    maxCount: number;
+    /** Most VMs (including templates) a cluster may hold. */
+    maxVmsPerCluster: number;
+  };
+  capacity: {
+    /** Fraction of a node's memory kept free after a deploy. */
+    memReserveFraction: number;
+    /** Fraction of a node's storage kept free after a deploy. */
+    diskReserveFraction: number;
+    /** A node busier than this CPU fraction takes no new VMs. */
+    maxCpuLoad: number;
+  };
+  /** HA-managed VMs: deny, or send for approval (to be routed through HA by a human). */
+  ha: 'deny' | 'approval';
+  /** How long a request may wait for approval before it expires. */
+  approvalTimeoutSeconds: number;
+}
