@@ -1,0 +1,243 @@
+// The request actor: received → validating → gating → denied | awaiting_approval | approved → queued →
+// executing → completed | failed | cancelled | expired. Pure: the gate, the executor and the approval timer
+// are named actors the runtime supplies with `.provide()`.
+import { assign, sendTo, setup } from 'xstate';
+import type { CheckResult, GateResult, Requester, RequestSpec, RequestStatus } from './types';
+import { ACTION_ROLE, ROLE_RANK } from './types';
+import { unprovidedCallback, unprovidedPromise } from './unprovided';
+
+/** A platform task a request started; `step` orders the tasks of a multi-step request (deploy count > 1). */
+export interface RequestTask {
+  upid: string;
+  node: string;
+  step: number;
+}
+
+export interface RequestContext {
+  spec: RequestSpec;
+  decision?: GateResult['decision'] | undefined;
+  checks: CheckResult[];
+  reasons: string[];
+  /** epoch ms after which an unapproved request expires */
+  expiresAt: number;
+  approvedBy?: { id: string; at: number } | undefined;
+  /** Who denied or cancelled it, when a person did. */
+  closedBy?: { id: string; at: number; reason?: string | undefined } | undefined;
+  tasks: RequestTask[];
+  /** Set just before a platform call is made and cleared when its task id is recorded. */
+  issuing?: { step: number; at: number } | undefined;
+  cancelRequested: boolean;
+  error?: string | undefined;
+}
+
+export interface RequestInput {
+  spec: RequestSpec;
+  approvalTimeoutMs: number;
+}
+
+export type RequestEvent =
+  | { type: 'APPROVE'; by: Requester; at: number }
+  | { type: 'DENY'; by: Requester; at: number; reason?: string }
+  | { type: 'CANCEL'; by: Requester; at: number }
+  | { type: 'APPROVAL_EXPIRED' }
+  | { type: 'QUEUED' }
+  | { type: 'EXECUTE' }
+  | { type: 'TASK_ISSUING'; step: number; at: number }
+  | { type: 'TASK_STARTED'; task: RequestTask }
+  | { type: 'EXECUTION_SUCCEEDED' }
+  | { type: 'EXECUTION_FAILED'; error: string }
+  | { type: 'EXECUTION_CANCELLED' };
+
+/** Events the executor actor receives from its request. */
+export type ExecutorEvent = { type: 'CANCEL' };
+
+export interface GateActorInput {
+  spec: RequestSpec;
+}
+export interface ExecutorInput {
+  requestId: string;
+}
+export interface DeadlineInput {
+  at: number;
+}
+
+/** Why `by` may not approve this request, or undefined when they may. */
+export function approvalRefusal(context: RequestContext, by: Requester): string | undefined {
+  if (by.id === context.spec.requester.id) return 'the requester cannot approve their own request';
+  const needed = ACTION_ROLE[context.spec.action];
+  if (ROLE_RANK[by.role] < Math.max(ROLE_RANK[needed], ROLE_RANK.operator)) {
+    return `role ${by.role} may not approve ${context.spec.action} (needs ${needed})`;
+  }
+  return undefined;
+}
+
+/** Why `by` may not cancel or deny this request, or undefined when they may. */
+export function closeRefusal(context: RequestContext, by: Requester): string | undefined {
+  if (by.id === context.spec.requester.id || by.role === 'admin') return undefined;
+  return 'only the requester or an admin may cancel or deny a request';
+}
+
+/** The status a request snapshot is in (its state names are the statuses). */
+export function requestStatusOf(value: unknown): RequestStatus {
+  return value as RequestStatus;
+}
+
+export const requestMachine = setup({
+  types: {
+    context: {} as RequestContext,
+    events: {} as RequestEvent,
+    input: {} as RequestInput,
+  },
+  actors: {
+    validate: unprovidedPromise<CheckResult, GateActorInput>('validate'),
+    gate: unprovidedPromise<GateResult, GateActorInput>('gate'),
+    execute: unprovidedCallback<ExecutorEvent, ExecutorInput>('execute'),
+    approvalDeadline: unprovidedCallback<{ type: string }, DeadlineInput>('approvalDeadline'),
+  },
+  guards: {
+    schemaPassed: (_, output: CheckResult) => output.outcome === 'pass',
+    decisionIs: (_, params: { result: GateResult; decision: GateResult['decision'] }) =>
+      params.result.decision === params.decision,
+    canApprove: ({ context, event }) => event.type === 'APPROVE' && approvalRefusal(context, event.by) === undefined,
+    canClose: ({ context, event }) =>
+      (event.type === 'CANCEL' || event.type === 'DENY') && closeRefusal(context, event.by) === undefined,
+  },
+  actions: {
+    recordMalformed: assign((_, check: CheckResult) => ({
+      decision: 'denied' as const,
+      checks: [check],
+      reasons: [check.reason],
+    })),
+    recordGate: assign((_, result: GateResult) => ({
+      decision: result.decision,
+      checks: result.checks,
+      reasons: result.reasons,
+    })),
+    recordGateError: assign((_, error: unknown) => {
+      const reason = `the gate could not decide: ${error instanceof Error ? error.message : String(error)}`;
+      return { decision: 'denied' as const, reasons: [reason] };
+    }),
+    recordApproval: assign(({ event }) =>
+      event.type === 'APPROVE' ? { approvedBy: { id: event.by.id, at: event.at } } : {},
+    ),
+    recordClosure: assign(({ event }) =>
+      event.type === 'DENY' || event.type === 'CANCEL'
+        ? { closedBy: { id: event.by.id, at: event.at, reason: event.type === 'DENY' ? event.reason : undefined } }
+        : {},
+    ),
+    recordDenialDecision: assign({ decision: 'denied' as const }),
+    recordIssuing: assign(({ event }) =>
+      event.type === 'TASK_ISSUING' ? { issuing: { step: event.step, at: event.at } } : {},
+    ),
+    recordTask: assign(({ context, event }) =>
+      event.type === 'TASK_STARTED'
+        ? { tasks: [...context.tasks.filter((t) => t.step !== event.task.step), event.task], issuing: undefined }
+        : {},
+    ),
+    recordCancelRequest: assign({ cancelRequested: true }),
+    forwardCancel: sendTo('executor', { type: 'CANCEL' } as ExecutorEvent),
+    recordFailure: assign(({ event }) => (event.type === 'EXECUTION_FAILED' ? { error: event.error } : {})),
+    recordExecutorError: assign((_, error: unknown) => ({
+      error: `the executor crashed: ${error instanceof Error ? error.message : String(error)}`,
+    })),
+  },
+}).createMachine({
+  id: 'request',
+  context: ({ input }) => ({
+    spec: input.spec,
+    checks: [],
+    reasons: [],
+    expiresAt: input.spec.submittedAt + input.approvalTimeoutMs,
+    tasks: [],
+    cancelRequested: false,
+  }),
+  initial: 'received',
+  states: {
+    received: { always: 'validating' },
+    validating: {
+      invoke: {
+        src: 'validate',
+        input: ({ context }) => ({ spec: context.spec }),
+        onDone: [
+          { guard: { type: 'schemaPassed', params: ({ event }) => event.output }, target: 'gating' },
+          { target: 'denied', actions: { type: 'recordMalformed', params: ({ event }) => event.output } },
+        ],
+        onError: {
+          target: 'denied',
+          actions: { type: 'recordGateError', params: ({ event }: { event: { error: unknown } }) => event.error },
+        },
+      },
+    },
+    gating: {
+      invoke: {
+        src: 'gate',
+        input: ({ context }) => ({ spec: context.spec }),
+        onDone: [
+          {
+            guard: { type: 'decisionIs', params: ({ event }) => ({ result: event.output, decision: 'denied' }) },
+            target: 'denied',
+            actions: { type: 'recordGate', params: ({ event }) => event.output },
+          },
+          {
+            guard: {
+              type: 'decisionIs',
+              params: ({ event }) => ({ result: event.output, decision: 'awaiting_approval' }),
+            },
+            target: 'awaiting_approval',
+            actions: { type: 'recordGate', params: ({ event }) => event.output },
+          },
+          { target: 'approved', actions: { type: 'recordGate', params: ({ event }) => event.output } },
+        ],
+        onError: {
+          target: 'denied',
+          actions: { type: 'recordGateError', params: ({ event }: { event: { error: unknown } }) => event.error },
+        },
+      },
+    },
+    awaiting_approval: {
+      invoke: { src: 'approvalDeadline', input: ({ context }) => ({ at: context.expiresAt }) },
+      on: {
+        APPROVE: { guard: 'canApprove', target: 'approved', actions: 'recordApproval' },
+        DENY: { guard: 'canClose', target: 'denied', actions: ['recordClosure', 'recordDenialDecision'] },
+        CANCEL: { guard: 'canClose', target: 'cancelled', actions: 'recordClosure' },
+        APPROVAL_EXPIRED: 'expired',
+      },
+    },
+    // Decided; waits until the execution loop has taken it into its queue.
+    approved: {
+      on: { QUEUED: 'queued', CANCEL: { guard: 'canClose', target: 'cancelled', actions: 'recordClosure' } },
+    },
+    queued: {
+      on: {
+        EXECUTE: 'executing',
+        CANCEL: { guard: 'canClose', target: 'cancelled', actions: 'recordClosure' },
+      },
+    },
+    executing: {
+      invoke: {
+        id: 'executor',
+        src: 'execute',
+        input: ({ context }) => ({ requestId: context.spec.id }),
+        onError: {
+          target: 'failed',
+          actions: { type: 'recordExecutorError', params: ({ event }: { event: { error: unknown } }) => event.error },
+        },
+      },
+      on: {
+        TASK_ISSUING: { actions: 'recordIssuing' },
+        TASK_STARTED: { actions: 'recordTask' },
+        EXECUTION_SUCCEEDED: 'completed',
+        EXECUTION_FAILED: { target: 'failed', actions: 'recordFailure' },
+        EXECUTION_CANCELLED: 'cancelled',
+        CANCEL: { guard: 'canClose', actions: ['recordClosure', 'recordCancelRequest', 'forwardCancel'] },
+      },
+    },
+    denied: { type: 'final' },
+    completed: { type: 'final' },
+    failed: { type: 'final' },
+    cancelled: { type: 'final' },
+    expired: { type: 'final' },
+  },
+});
+
+export type RequestMachine = typeof requestMachine;

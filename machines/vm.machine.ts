@@ -1,0 +1,198 @@
+// The VM actor (`vm:<cluster>/<vmid>`): what Overseer knows of one VM, driven by observations from the state sync
+// loop and by the requests that operate on it. Pure: no I/O, no clock (times arrive inside events).
+import { assign, emit, setup } from 'xstate';
+import type { Action, VmInfo, VmPowerStatus } from './types';
+
+export interface VmContext {
+  info: VmInfo;
+  /** epoch ms of the last observation */
+  lastSeen: number;
+  /** How many complete, quorate inventory answers in a row have lacked this VM. */
+  missing: number;
+  /** The request operating on this VM right now, if any. */
+  operation?: { requestId: string; action: Action } | undefined;
+  lastOperation?: { requestId: string; action: Action; ok: boolean } | undefined;
+}
+
+export interface VmInput {
+  info: VmInfo;
+  at: number;
+}
+
+export type VmEvent =
+  /** The platform reported this VM. */
+  | { type: 'OBSERVED'; info: VmInfo; at: number }
+  /** The VM's node or cluster could not be read: its state is unknown (never "gone"). */
+  | { type: 'UNREACHABLE'; at: number }
+  /** A complete, quorate inventory answer lacked this VM. */
+  | { type: 'MISSING'; at: number }
+  | { type: 'OPERATION_STARTED'; requestId: string; action: Action }
+  | { type: 'OPERATION_ENDED'; requestId: string; ok: boolean };
+
+/** Emitted when something happened to the VM that no request explains. */
+export type VmIssue = {
+  type: 'issue';
+  kind: 'unexpected-stop' | 'vanished';
+  cluster: string;
+  vmid: number;
+  at: number;
+  detail: string;
+};
+
+/** A VM missing from this many complete, quorate answers in a row is taken as destroyed outside Overseer. */
+export const MISSING_LIMIT = 2;
+
+const OPERATION_STATE: Readonly<Record<Action, string>> = {
+  start: 'starting',
+  stop: 'stopping',
+  shutdown: 'shuttingDown',
+  reboot: 'rebooting',
+  suspend: 'suspending',
+  resume: 'resuming',
+  deploy: 'cloning',
+  snapshot: 'snapshotting',
+  destroy: 'destroying',
+};
+
+/** Power status a VM has after an operation succeeded (undefined: unchanged). */
+const STATUS_AFTER: Readonly<Partial<Record<Action, VmPowerStatus>>> = {
+  start: 'running',
+  reboot: 'running',
+  resume: 'running',
+  stop: 'stopped',
+  shutdown: 'stopped',
+  suspend: 'paused',
+};
+
+const vmSetup = setup({
+  types: {
+    context: {} as VmContext,
+    events: {} as VmEvent,
+    input: {} as VmInput,
+    emitted: {} as VmIssue,
+  },
+  guards: {
+    isLocked: ({ context }) => Boolean(context.info.lock),
+    isRunning: ({ context }) => context.info.status === 'running',
+    isStopped: ({ context }) => context.info.status === 'stopped',
+    isPaused: ({ context }) => context.info.status === 'paused',
+    observedStopped: ({ event }) => event.type === 'OBSERVED' && event.info.status === 'stopped',
+    missingLimitReached: ({ context }) => context.missing + 1 >= MISSING_LIMIT,
+    isOperation: ({ event }, params: { action: Action }) =>
+      event.type === 'OPERATION_STARTED' && event.action === params.action,
+    destroySucceeded: ({ context, event }) =>
+      event.type === 'OPERATION_ENDED' && event.ok && context.operation?.action === 'destroy',
+    isOwnOperation: ({ context, event }) =>
+      event.type === 'OPERATION_ENDED' && context.operation?.requestId === event.requestId,
+  },
+  actions: {
+    recordObservation: assign(({ context, event }) =>
+      event.type === 'OBSERVED' ? { info: event.info, lastSeen: event.at, missing: 0 } : context,
+    ),
+    recordUnreachable: assign(({ context }) => ({ info: { ...context.info, status: 'unknown' as const } })),
+    countMissing: assign(({ context }) => ({ missing: context.missing + 1 })),
+    recordOperation: assign(({ event }) =>
+      event.type === 'OPERATION_STARTED' ? { operation: { requestId: event.requestId, action: event.action } } : {},
+    ),
+    finishOperation: assign(({ context, event }) => {
+      if (event.type !== 'OPERATION_ENDED' || !context.operation) return {};
+      const after = event.ok ? STATUS_AFTER[context.operation.action] : undefined;
+      return {
+        info: after ? { ...context.info, status: after } : context.info,
+        operation: undefined,
+        lastOperation: { ...context.operation, ok: event.ok },
+      };
+    }),
+    raiseUnexpectedStop: emit(({ context, event }) => ({
+      type: 'issue' as const,
+      kind: 'unexpected-stop' as const,
+      cluster: context.info.cluster,
+      vmid: context.info.vmid,
+      at: event.type === 'OBSERVED' ? event.at : context.lastSeen,
+      detail: `VM ${context.info.cluster}/${context.info.vmid} (${context.info.name}) stopped with no request behind it`,
+    })),
+    raiseVanished: emit(({ context, event }) => ({
+      type: 'issue' as const,
+      kind: 'vanished' as const,
+      cluster: context.info.cluster,
+      vmid: context.info.vmid,
+      at: event.type === 'MISSING' ? event.at : context.lastSeen,
+      detail: `VM ${context.info.cluster}/${context.info.vmid} (${context.info.name}) is gone from the platform with no request behind it`,
+    })),
+  },
+});
+
+/**
+ * An operation state: observations update what is known but do not move the VM until the request that
+ * operates on it ends (the request, not a passing observation, says how it went).
+ */
+const operationState = {
+  on: {
+    OBSERVED: { actions: 'recordObservation' },
+    UNREACHABLE: { actions: 'recordUnreachable' },
+    MISSING: { actions: 'countMissing' },
+    OPERATION_STARTED: {},
+    OPERATION_ENDED: [
+      { guard: 'destroySucceeded', target: 'destroyed', actions: 'finishOperation' },
+      { guard: 'isOwnOperation', target: 'discovered', actions: 'finishOperation' },
+    ],
+  },
+} as const;
+
+const operationTransitions = (Object.keys(OPERATION_STATE) as Action[]).map((action) => ({
+  guard: { type: 'isOperation' as const, params: { action } },
+  target: `#vm.${OPERATION_STATE[action]}`,
+  actions: 'recordOperation' as const,
+}));
+
+export const vmMachine = vmSetup.createMachine({
+  id: 'vm',
+  context: ({ input }) => ({ info: input.info, lastSeen: input.at, missing: 0 }),
+  initial: 'discovered',
+  on: {
+    OBSERVED: { target: '.discovered', actions: 'recordObservation' },
+    UNREACHABLE: { target: '.unknown', actions: 'recordUnreachable' },
+    MISSING: [
+      { guard: 'missingLimitReached', target: '.destroyed', actions: ['countMissing', 'raiseVanished'] },
+      { actions: 'countMissing' },
+    ],
+    OPERATION_STARTED: operationTransitions,
+  },
+  states: {
+    // Routes to the state the platform reports; every observation passes through here.
+    discovered: {
+      always: [
+        { guard: 'isLocked', target: 'locked' },
+        { guard: 'isRunning', target: 'running' },
+        { guard: 'isStopped', target: 'stopped' },
+        { guard: 'isPaused', target: 'paused' },
+        { target: 'unknown' },
+      ],
+    },
+    running: {
+      on: {
+        OBSERVED: [
+          { guard: 'observedStopped', target: 'discovered', actions: ['recordObservation', 'raiseUnexpectedStop'] },
+          { target: 'discovered', actions: 'recordObservation' },
+        ],
+      },
+    },
+    stopped: {},
+    paused: {},
+    locked: {},
+    unknown: {},
+    starting: operationState,
+    stopping: operationState,
+    shuttingDown: operationState,
+    rebooting: operationState,
+    suspending: operationState,
+    resuming: operationState,
+    cloning: operationState,
+    snapshotting: operationState,
+    destroying: operationState,
+    destroyed: { type: 'final' },
+  },
+});
+
+export type VmMachine = typeof vmMachine;
+export const VM_OPERATION_STATES: ReadonlySet<string> = new Set(Object.values(OPERATION_STATE));

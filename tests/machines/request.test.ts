@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, fromCallback, fromPromise } from 'xstate';
+import { flushMicrotasks, SimulatedClock } from '../../adapters/clock';
+import type { CheckResult, GateResult, RequestEvent } from '../../machines';
+import { approvalRefusal, requestMachine } from '../../machines';
+import { requestSpec } from './fixtures';
+
+const pass: CheckResult = { check: 'schema', outcome: 'pass', reason: 'well-formed' };
+
+function startRequest(
+  gate: GateResult,
+  options: { schema?: CheckResult; onExecute?: (send: (e: RequestEvent) => void) => void } = {},
+) {
+  const clock = new SimulatedClock(1_000);
+  const machine = requestMachine.provide({
+    actors: {
+      validate: fromPromise(async () => options.schema ?? pass),
+      gate: fromPromise(async () => gate),
+      approvalDeadline: fromCallback<{ type: string }, { at: number }>(({ input, sendBack }) => {
+        const h = clock.setTimeout(() => sendBack({ type: 'APPROVAL_EXPIRED' }), input.at - clock.now());
+        return () => clock.clearTimeout(h);
+      }),
+      execute: fromCallback<{ type: string }, { requestId: string }>(({ sendBack, receive }) => {
+        options.onExecute?.(sendBack as (e: RequestEvent) => void);
+        receive((e) => {
+          if (e.type === 'CANCEL') sendBack({ type: 'EXECUTION_CANCELLED' });
+        });
+      }),
+    },
+  });
+  const actor = createActor(machine, { clock, input: { spec: requestSpec(), approvalTimeoutMs: 60_000 } }).start();
+  return { actor, clock };
+}
+
+const approved: GateResult = { decision: 'approved', checks: [pass], reasons: [] };
+const needsApproval: GateResult = {
+  decision: 'awaiting_approval',
+  checks: [{ check: 'production', outcome: 'approval', reason: "needs a second person's approval" }],
+  reasons: ["needs a second person's approval"],
+};
+const bob = { id: 'bob', role: 'admin' as const };
+
+describe('request machine', () => {
+  it('request - a malformed request is denied at validation with the schema reason', async () => {
+    const bad: CheckResult = { check: 'schema', outcome: 'deny', reason: 'unknown parameter "foo"' };
+    const { actor } = startRequest(approved, { schema: bad });
+    await flushMicrotasks();
+    expect(actor.getSnapshot().value).toBe('denied');
+    expect(actor.getSnapshot().context.reasons).toEqual(['unknown parameter "foo"']);
+  });
+
+  it('request - an approved request waits in approved until the execution loop queues it', async () => {
+    const { actor } = startRequest(approved);
+    await flushMicrotasks();
+    expect(actor.getSnapshot().value).toBe('approved');
+    actor.send({ type: 'QUEUED' });
+    expect(actor.getSnapshot().value).toBe('queued');
+  });
+
+  it('request - the requester cannot approve their own request; another admin can', async () => {
+    const { actor } = startRequest(needsApproval);
+    await flushMicrotasks();
+    expect(actor.getSnapshot().value).toBe('awaiting_approval');
+    const alice = { id: 'alice', role: 'admin' as const };
+    expect(approvalRefusal(actor.getSnapshot().context, alice)).toBe('the requester cannot approve their own request');
+    actor.send({ type: 'APPROVE', by: alice, at: 2 });
+    expect(actor.getSnapshot().value).toBe('awaiting_approval');
+    actor.send({ type: 'APPROVE', by: bob, at: 3 });
+    expect(actor.getSnapshot().value).toBe('approved');
+    expect(actor.getSnapshot().context.approvedBy).toEqual({ id: 'bob', at: 3 });
+  });
+
+  it('request - an observer cannot approve', async () => {
+    const { actor } = startRequest(needsApproval);
+    await flushMicrotasks();
+    const carol = { id: 'carol', role: 'observer' as const };
+    expect(approvalRefusal(actor.getSnapshot().context, carol)).toBe(
+      'role observer may not approve stop (needs operator)',
+    );
+    actor.send({ type: 'APPROVE', by: carol, at: 2 });
+    expect(actor.getSnapshot().value).toBe('awaiting_approval');
+  });
+
+  it('request - approval has a time limit', async () => {
+    const { actor, clock } = startRequest(needsApproval);
+    await flushMicrotasks();
+    clock.advance(59_999 - 1_000 + 1_000);
+    expect(actor.getSnapshot().value).toBe('awaiting_approval');
+    clock.advance(1);
+    expect(actor.getSnapshot().value).toBe('expired');
+  });
+
+  it('request - execution records each task and completes', async () => {
+    const { actor } = startRequest(approved, {
+      onExecute: (send) => {
+        send({ type: 'TASK_ISSUING', step: 0, at: 5 });
+        send({ type: 'TASK_STARTED', task: { upid: 'UPID:pve1:1', node: 'pve1', step: 0 } });
+      },
+    });
+    await flushMicrotasks();
+    actor.send({ type: 'QUEUED' });
+    actor.send({ type: 'EXECUTE' });
+    expect(actor.getSnapshot().value).toBe('executing');
+    expect(actor.getSnapshot().context.tasks).toEqual([{ upid: 'UPID:pve1:1', node: 'pve1', step: 0 }]);
+    expect(actor.getSnapshot().context.issuing).toBeUndefined();
+    actor.send({ type: 'EXECUTION_SUCCEEDED' });
+    expect(actor.getSnapshot().value).toBe('completed');
+  });
+
+  it('request - cancelling while executing stops at the executor safe point', async () => {
+    const { actor } = startRequest(approved);
+    await flushMicrotasks();
+    actor.send({ type: 'QUEUED' });
+    actor.send({ type: 'EXECUTE' });
+    actor.send({ type: 'CANCEL', by: { id: 'alice', role: 'operator' }, at: 9 });
+    expect(actor.getSnapshot().value).toBe('cancelled');
+    expect(actor.getSnapshot().context.cancelRequested).toBe(true);
+  });
+
+  it('request - a failed execution keeps the error', async () => {
+    const { actor } = startRequest(approved);
+    await flushMicrotasks();
+    actor.send({ type: 'QUEUED' });
+    actor.send({ type: 'EXECUTE' });
+    actor.send({ type: 'EXECUTION_FAILED', error: 'VM 101 is locked (backup)' });
+    expect(actor.getSnapshot().value).toBe('failed');
+    expect(actor.getSnapshot().context.error).toBe('VM 101 is locked (backup)');
+  });
+
+  it('request - only the requester or an admin may cancel', async () => {
+    const { actor } = startRequest(approved);
+    await flushMicrotasks();
+    actor.send({ type: 'QUEUED' });
+    actor.send({ type: 'CANCEL', by: { id: 'mallory', role: 'operator' }, at: 9 });
+    expect(actor.getSnapshot().value).toBe('queued');
+    actor.send({ type: 'CANCEL', by: bob, at: 10 });
+    expect(actor.getSnapshot().value).toBe('cancelled');
+  });
+});

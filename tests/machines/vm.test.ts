@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import type { VmIssue } from '../../machines';
+import { vmMachine } from '../../machines';
+import { vmInfo } from './fixtures';
+
+function startVm(info = vmInfo()) {
+  const actor = createActor(vmMachine, { input: { info, at: 0 } });
+  const issues: VmIssue[] = [];
+  actor.on('issue', (e) => issues.push(e));
+  actor.start();
+  return { actor, issues };
+}
+
+describe('vm machine', () => {
+  it('vm - routes a discovered VM to the state the platform reports', () => {
+    expect(startVm(vmInfo({ status: 'running' })).actor.getSnapshot().value).toBe('running');
+    expect(startVm(vmInfo({ status: 'stopped' })).actor.getSnapshot().value).toBe('stopped');
+    expect(startVm(vmInfo({ status: 'paused' })).actor.getSnapshot().value).toBe('paused');
+    expect(startVm(vmInfo({ lock: 'backup' })).actor.getSnapshot().value).toBe('locked');
+    expect(startVm(vmInfo({ status: 'unknown' })).actor.getSnapshot().value).toBe('unknown');
+  });
+
+  it('vm - running to stopped with no request behind it raises an issue', () => {
+    const { actor, issues } = startVm();
+    actor.send({ type: 'OBSERVED', info: vmInfo({ status: 'stopped' }), at: 5 });
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(issues).toEqual([
+      expect.objectContaining({
+        kind: 'unexpected-stop',
+        vmid: 101,
+        at: 5,
+        detail: expect.stringContaining('lab/101'),
+      }),
+    ]);
+  });
+
+  it('vm - a requested stop raises no issue and ends stopped', () => {
+    const { actor, issues } = startVm();
+    actor.send({ type: 'OPERATION_STARTED', requestId: 'r1', action: 'stop' });
+    expect(actor.getSnapshot().value).toBe('stopping');
+    actor.send({ type: 'OBSERVED', info: vmInfo({ status: 'stopped' }), at: 5 });
+    expect(actor.getSnapshot().value).toBe('stopping');
+    actor.send({ type: 'OPERATION_ENDED', requestId: 'r1', ok: true });
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(issues).toEqual([]);
+  });
+
+  it('vm - each operation has its own state', () => {
+    const expected = {
+      start: 'starting',
+      shutdown: 'shuttingDown',
+      reboot: 'rebooting',
+      snapshot: 'snapshotting',
+      deploy: 'cloning',
+      destroy: 'destroying',
+    } as const;
+    for (const [action, state] of Object.entries(expected)) {
+      const { actor } = startVm();
+      actor.send({ type: 'OPERATION_STARTED', requestId: 'r', action: action as keyof typeof expected });
+      expect(actor.getSnapshot().value).toBe(state);
+    }
+  });
+
+  it('vm - a successful destroy ends destroyed (final)', () => {
+    const { actor } = startVm(vmInfo({ status: 'stopped' }));
+    actor.send({ type: 'OPERATION_STARTED', requestId: 'r1', action: 'destroy' });
+    actor.send({ type: 'OPERATION_ENDED', requestId: 'r1', ok: true });
+    expect(actor.getSnapshot().value).toBe('destroyed');
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+
+  it('vm - a failed operation returns to the observed state', () => {
+    const { actor } = startVm();
+    actor.send({ type: 'OPERATION_STARTED', requestId: 'r1', action: 'stop' });
+    actor.send({ type: 'OPERATION_ENDED', requestId: 'r1', ok: false });
+    expect(actor.getSnapshot().value).toBe('running');
+    expect(actor.getSnapshot().context.lastOperation).toEqual({ requestId: 'r1', action: 'stop', ok: false });
+  });
+
+  it('vm - an unreachable node makes the VM unknown, not gone', () => {
+    const { actor } = startVm();
+    actor.send({ type: 'UNREACHABLE', at: 5 });
+    expect(actor.getSnapshot().value).toBe('unknown');
+    actor.send({ type: 'OBSERVED', info: vmInfo(), at: 6 });
+    expect(actor.getSnapshot().value).toBe('running');
+  });
+
+  it('vm - missing from one complete answer is not enough; twice in a row is destroyed', () => {
+    const { actor, issues } = startVm();
+    actor.send({ type: 'MISSING', at: 1 });
+    expect(actor.getSnapshot().value).toBe('running');
+    actor.send({ type: 'OBSERVED', info: vmInfo(), at: 2 });
+    actor.send({ type: 'MISSING', at: 3 });
+    expect(actor.getSnapshot().value).toBe('running');
+    actor.send({ type: 'MISSING', at: 4 });
+    expect(actor.getSnapshot().value).toBe('destroyed');
+    expect(issues.map((i) => i.kind)).toEqual(['vanished']);
+  });
+});
