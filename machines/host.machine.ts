@@ -3,6 +3,7 @@
 // is a named actor the runtime supplies (so it survives a restart), thresholds come from input.
 import { assign, setup } from 'xstate';
 import type { HostInfo } from './types';
+import type { DeadlineInput } from './request.machine';
 import { unprovidedCallback } from './unprovided';
 
 export interface HostThresholds {
@@ -36,10 +37,6 @@ export type HostEvent =
   /** The cluster could not be read at all: nothing is known about this node. */
   | { type: 'CLUSTER_UNREACHABLE'; at: number }
   | { type: 'GRACE_EXPIRED' };
-
-export interface DeadlineInput {
-  at: number;
-}
 
 export const hostMachine = setup({
   types: {

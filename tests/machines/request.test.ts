@@ -20,7 +20,7 @@ function startRequest(
         const h = clock.setTimeout(() => sendBack({ type: 'APPROVAL_EXPIRED' }), input.at - clock.now());
         return () => clock.clearTimeout(h);
       }),
-      execute: fromCallback<{ type: string }, { requestId: string }>(({ sendBack, receive }) => {
+      execute: fromCallback<{ type: 'CANCEL' }, { requestId: string }>(({ sendBack, receive }) => {
         options.onExecute?.(sendBack as (e: RequestEvent) => void);
         receive((e) => {
           if (e.type === 'CANCEL') sendBack({ type: 'EXECUTION_CANCELLED' });
