@@ -2,8 +2,8 @@
 // after a grace period of unresponsiveness, unknown when the cluster itself cannot be read. Pure: the grace timer
 // is a named actor the runtime supplies (so it survives a restart), thresholds come from input.
 import { assign, setup } from 'xstate';
-import type { HostInfo } from './types';
 import type { DeadlineInput } from './request.machine';
+import type { HostInfo } from './types';
 import { unprovidedCallback } from './unprovided';
 
 export interface HostThresholds {

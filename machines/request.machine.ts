@@ -11,6 +11,8 @@ export interface RequestTask {
   upid: string;
   node: string;
   step: number;
+  /** The VM the task works on (for a clone: the new VMID). */
+  vmid?: number | undefined;
 }
 
 export interface RequestContext {
@@ -25,7 +27,7 @@ export interface RequestContext {
   closedBy?: { id: string; at: number; reason?: string | undefined } | undefined;
   tasks: RequestTask[];
   /** Set just before a platform call is made and cleared when its task id is recorded. */
-  issuing?: { step: number; at: number } | undefined;
+  issuing?: { step: number; at: number; vmid?: number | undefined } | undefined;
   cancelRequested: boolean;
   error?: string | undefined;
 }
@@ -42,7 +44,7 @@ export type RequestEvent =
   | { type: 'APPROVAL_EXPIRED' }
   | { type: 'QUEUED' }
   | { type: 'EXECUTE' }
-  | { type: 'TASK_ISSUING'; step: number; at: number }
+  | { type: 'TASK_ISSUING'; step: number; at: number; vmid?: number | undefined }
   | { type: 'TASK_STARTED'; task: RequestTask }
   | { type: 'EXECUTION_SUCCEEDED' }
   | { type: 'EXECUTION_FAILED'; error: string }
@@ -127,7 +129,7 @@ export const requestMachine = setup({
     ),
     recordDenialDecision: assign({ decision: 'denied' as const }),
     recordIssuing: assign(({ event }) =>
-      event.type === 'TASK_ISSUING' ? { issuing: { step: event.step, at: event.at } } : {},
+      event.type === 'TASK_ISSUING' ? { issuing: { step: event.step, at: event.at, vmid: event.vmid } } : {},
     ),
     recordTask: assign(({ context, event }) =>
       event.type === 'TASK_STARTED'

@@ -112,8 +112,6 @@ export interface DeployParams {
   name: string;
   count?: number | undefined;
   full?: boolean | undefined;
-  /** VMIDs reserved for the clones (assigned at gating, one per count). */
-  newids?: number[] | undefined;
 }
 
 export interface SnapshotParams {

@@ -1,0 +1,305 @@
+// The Bus over a real NATS connection (v3 client). Reconnects forever; status follows the client's
+// status iterator. JetStream is reached through `nc` / `jetstream()` (see streams.ts, work-queue.ts).
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  AuthorizationError,
+  ClosedConnectionError,
+  ConnectionError,
+  type ConnectionOptions,
+  connect,
+  DrainingConnectionError,
+  headers,
+  type Msg,
+  type NatsConnection,
+  nkeyAuthenticator,
+  RequestError,
+  TimeoutError,
+  UserAuthenticationExpiredError,
+} from '@nats-io/transport-node';
+import type { Log } from '../log';
+import {
+  type Bus,
+  type BusReplyOptions,
+  type BusRequestOptions,
+  type BusStatus,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type MessageHandler,
+  type ReplyHandler,
+  type Unsubscribe,
+} from './bus';
+import { answerRequest, decodePayload, ERROR_HEADER, encodePayload, isErrorReply } from './codec';
+import {
+  BusAuthError,
+  BusConnectError,
+  BusError,
+  BusRemoteError,
+  BusTimeoutError,
+  BusUnavailableError,
+} from './errors';
+import { assertFilter, assertSubject } from './subjects';
+
+export interface ConnectBusOptions {
+  /** nats://host:port, one or several. */
+  servers: string | string[];
+  user?: string;
+  pass?: string;
+  /** An nkey user seed (SU...). */
+  nkeySeed?: string;
+  token?: string;
+  /** Connection name shown by the server (e.g. 'overseer-gateway'). */
+  name: string;
+  log?: Log;
+  /** Pause between reconnect attempts; default 250 ms. Attempts never stop. */
+  reconnectTimeWaitMs?: number;
+  /** Limit for each connection attempt; default 5 s. */
+  connectTimeoutMs?: number;
+  /** Keep trying when no server answers the first connection instead of failing; default false. */
+  waitOnFirstConnect?: boolean;
+  /** Default request timeout; default DEFAULT_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
+}
+
+/** Connects to NATS. Rejects with BusAuthError (credentials refused) or BusConnectError (no server). */
+export async function connectBus(opts: ConnectBusOptions): Promise<NatsBus> {
+  const servers = Array.isArray(opts.servers) ? opts.servers : [opts.servers];
+  const options: ConnectionOptions = {
+    servers,
+    name: opts.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: opts.reconnectTimeWaitMs ?? 250,
+    reconnectJitter: 50,
+    timeout: opts.connectTimeoutMs ?? 5_000,
+    waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+  };
+  if (opts.user !== undefined) {
+    options.user = opts.user;
+    options.pass = opts.pass ?? '';
+  }
+  if (opts.token !== undefined) options.token = opts.token;
+  if (opts.nkeySeed !== undefined) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(opts.nkeySeed));
+
+  let nc: NatsConnection;
+  try {
+    nc = await connect(options);
+  } catch (err) {
+    if (err instanceof AuthorizationError || err instanceof UserAuthenticationExpiredError) {
+      const who = opts.user !== undefined ? ` for user '${opts.user}'` : '';
+      throw new BusAuthError(`NATS refused the credentials${who} at ${servers.join(', ')}: ${err.message}`, servers, {
+        cause: err,
+      });
+    }
+    throw new BusConnectError(`cannot connect to NATS at ${servers.join(', ')}: ${(err as Error).message}`, servers, {
+      cause: err,
+    });
+  }
+  return new NatsBus(nc, opts);
+}
+
+export class NatsBus implements Bus {
+  private state: BusStatus = 'connected';
+  private readonly listeners = new Set<(s: BusStatus) => void>();
+  private js: JetStreamClient | undefined;
+  private readonly log: Log | undefined;
+  private readonly requestTimeoutMs: number;
+
+  constructor(
+    /** The raw connection, for JetStream and anything the Bus interface does not cover. */
+    readonly nc: NatsConnection,
+    opts: Pick<ConnectBusOptions, 'log' | 'requestTimeoutMs' | 'name'>,
+  ) {
+    this.log = opts.log;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    void this.watchStatus(opts.name);
+    void nc.closed().then((err) => {
+      if (err) this.log?.warn(`nats ${opts.name}: connection closed: ${err.message}`);
+      this.setState('closed');
+    });
+  }
+
+  private async watchStatus(name: string): Promise<void> {
+    for await (const s of this.nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          this.log?.warn(`nats ${name}: disconnected from ${s.server}`);
+          this.setState('disconnected');
+          break;
+        case 'reconnecting':
+          this.setState('reconnecting');
+          break;
+        case 'reconnect':
+          this.log?.info(`nats ${name}: reconnected to ${s.server}`);
+          this.setState('connected');
+          break;
+        case 'error':
+          this.log?.warn(`nats ${name}: ${s.error.message}`);
+          break;
+        case 'staleConnection':
+          this.log?.warn(`nats ${name}: stale connection`);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private setState(next: BusStatus): void {
+    if (this.state === next || this.state === 'closed') return;
+    this.state = next;
+    for (const l of [...this.listeners]) {
+      try {
+        l(next);
+      } catch (err) {
+        this.log?.error('bus status listener failed', err);
+      }
+    }
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  get status(): BusStatus {
+    return this.state;
+  }
+
+  onStatus(listener: (s: BusStatus) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(subject: string, payload: unknown): void {
+    assertSubject(subject);
+    const data = encodePayload(payload);
+    try {
+      // While reconnecting the client buffers the message and sends it once connected again.
+      this.nc.publish(subject, data);
+    } catch (err) {
+      throw toBusError(err, subject);
+    }
+  }
+
+  async request<T>(subject: string, payload: unknown, opts?: BusRequestOptions): Promise<T> {
+    assertSubject(subject);
+    const data = encodePayload(payload);
+    if (!this.connected) throw new BusUnavailableError(`bus is ${this.state}: cannot request ${subject}`, subject);
+    const timeout = opts?.timeoutMs ?? this.requestTimeoutMs;
+    let msg: Msg;
+    try {
+      msg = await this.nc.request(subject, data, { timeout });
+    } catch (err) {
+      throw toBusError(err, subject, timeout);
+    }
+    const answer = decodePayload(msg.data);
+    if (msg.headers?.get(ERROR_HEADER) && isErrorReply(answer)) {
+      throw new BusRemoteError(`${subject}: ${answer.error.message}`, subject, answer.error.name);
+    }
+    return answer as T;
+  }
+
+  reply(subject: string, handler: ReplyHandler, opts?: BusReplyOptions): Unsubscribe {
+    assertFilter(subject);
+    const sub = this.nc.subscribe(subject, {
+      ...(opts?.queue ? { queue: opts.queue } : {}),
+      callback: (err, msg) => {
+        if (err) {
+          this.log?.warn(`reply ${subject}: ${err.message}`);
+          return;
+        }
+        if (!msg.reply) return;
+        void answerRequest(handler, msg.data, msg.subject).then(({ body, isError }) => {
+          if (isError) this.log?.warn(`reply ${msg.subject}: handler failed: ${new TextDecoder().decode(body)}`);
+          const h = isError ? headers() : undefined;
+          h?.set(ERROR_HEADER, '1');
+          try {
+            msg.respond(body, h ? { headers: h } : undefined);
+          } catch (e) {
+            this.log?.warn(`reply ${msg.subject}: cannot answer: ${(e as Error).message}`);
+          }
+        });
+      },
+    });
+    return () => {
+      if (!this.nc.isClosed()) sub.unsubscribe();
+    };
+  }
+
+  subscribe(filter: string, handler: MessageHandler): Unsubscribe {
+    assertFilter(filter);
+    const sub = this.nc.subscribe(filter, {
+      callback: (err, msg) => {
+        if (err) {
+          this.log?.warn(`subscription ${filter}: ${err.message}`);
+          return;
+        }
+        let payload: unknown;
+        try {
+          payload = decodePayload(msg.data);
+        } catch (e) {
+          this.log?.warn(`subscription ${filter}: dropped a message on ${msg.subject}: ${(e as Error).message}`);
+          return;
+        }
+        try {
+          handler(msg.subject, payload);
+        } catch (e) {
+          this.log?.error(`subscription ${filter}: handler failed on ${msg.subject}`, e);
+        }
+      },
+    });
+    return () => {
+      if (!this.nc.isClosed()) sub.unsubscribe();
+    };
+  }
+
+  /** The JetStream client on this connection. */
+  jetstream(): JetStreamClient {
+    this.js ??= jetstream(this.nc);
+    return this.js;
+  }
+
+  jetstreamManager(): Promise<JetStreamManager> {
+    return jetstreamManager(this.nc);
+  }
+
+  /** Waits until everything published so far reached the server. */
+  async flush(): Promise<void> {
+    try {
+      await this.nc.flush();
+    } catch (err) {
+      throw toBusError(err, '');
+    }
+  }
+
+  /** Drains (pending replies are answered) and closes. */
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch {
+      await this.nc.close();
+    }
+    this.setState('closed');
+  }
+}
+
+function toBusError(err: unknown, subject: string, timeoutMs?: number): BusError {
+  if (err instanceof BusError) return err;
+  if (err instanceof TimeoutError) {
+    return new BusTimeoutError(`no answer on ${subject} within ${timeoutMs} ms`, subject, timeoutMs ?? 0, {
+      cause: err,
+    });
+  }
+  if (err instanceof RequestError && err.isNoResponders()) {
+    return new BusUnavailableError(`no responders on ${subject}`, subject, { cause: err });
+  }
+  if (
+    err instanceof RequestError ||
+    err instanceof ClosedConnectionError ||
+    err instanceof DrainingConnectionError ||
+    err instanceof ConnectionError
+  ) {
+    return new BusUnavailableError(`bus unavailable for ${subject}: ${err.message}`, subject, { cause: err });
+  }
+  return new BusError(`bus operation on ${subject} failed: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
+}

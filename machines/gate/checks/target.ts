@@ -1,0 +1,43 @@
+// Check 3, target: the cluster is known and reachable; the VM, or the deploy's template and node, exist.
+import { hostKey } from '../../types';
+import { vmLabel } from '../describe';
+import { deploySubject, deployTemplate, targetVm } from '../subject';
+import type { GateCheck } from '../types';
+
+export const targetCheck: GateCheck = {
+  name: 'target',
+  run(input) {
+    const { request } = input;
+    const cluster = request.target.cluster;
+    const info = input.clusters.get(cluster);
+    if (!info) return { outcome: 'deny', reason: `cluster ${cluster} is unknown` };
+    if (!info.reachable) {
+      return { outcome: 'deny', reason: `cluster ${cluster} is unreachable (its last inventory read failed)` };
+    }
+
+    const deploy = deploySubject(request);
+    if (deploy) {
+      const template = deployTemplate(input)?.vm;
+      if (!template) return { outcome: 'deny', reason: `template ${cluster}/${deploy.template} does not exist` };
+      if (!template.template) {
+        return { outcome: 'deny', reason: `${vmLabel(template)} is not a template: deploy clones templates only` };
+      }
+      if (!input.hosts.has(hostKey(cluster, deploy.node))) {
+        return { outcome: 'deny', reason: `node ${deploy.node} does not exist in cluster ${cluster}` };
+      }
+      return { outcome: 'pass', reason: `${vmLabel(template, 'template')} and node ${deploy.node} exist` };
+    }
+
+    const target = targetVm(input);
+    if (!target) return { outcome: 'deny', reason: `${request.action} names no VM` };
+    const vm = target.vm;
+    if (!vm) return { outcome: 'deny', reason: `VM ${target.key} does not exist` };
+    if (vm.template) {
+      return {
+        outcome: 'deny',
+        reason: `${vmLabel(vm)} is a template: templates cannot be the target of ${request.action} (deploy clones them)`,
+      };
+    }
+    return { outcome: 'pass', reason: `${vmLabel(vm)} exists on node ${vm.node}` };
+  },
+};

@@ -1,0 +1,22 @@
+// The request gate: pure, ordered checks that decide whether a request is approved, denied or needs approval.
+export { authorizationCheck } from './checks/authorization';
+export { capacityCheck } from './checks/capacity';
+export { conflictsCheck } from './checks/conflicts';
+export { HA_CONTROLLED_ACTIONS, haCheck } from './checks/ha';
+export { destructiveInWindow, massOperationCheck } from './checks/mass-operation';
+export { platformHealthCheck } from './checks/platform-health';
+export { isProductionVm, productionCheck } from './checks/production';
+export { checkSchema, schemaCheck, schemaProblems, validateRequest } from './checks/schema';
+export { targetCheck } from './checks/target';
+export { createDefaultGateConfig, defaultGateConfig } from './config';
+export {
+  combineChecks,
+  evaluateGate,
+  gateChecks,
+  isDenial,
+  runCheck,
+  runChecks,
+  SKIPPED_REASON,
+  skippedResult,
+} from './evaluate';
+export type { CheckVerdict, GateCheck, GateInput } from './types';
