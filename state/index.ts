@@ -1,0 +1,49 @@
+// Public face of the state layer: SQLite schema and migrations, repositories, the hash-chained audit log,
+// the StateStore facade, and the in-memory summary store.
+export type {
+  AuditEntry,
+  AuditFilter,
+  AuditHead,
+  AuditProblem,
+  AuditRow,
+  AuditVerifyResult,
+} from './audit-log';
+export { AuditLog } from './audit-log';
+export type { Database, OpenDatabaseOptions } from './database';
+export { BUSY_TIMEOUT_MS, openDatabase, transaction } from './database';
+export {
+  AuditChainError,
+  CorruptRecordError,
+  DatabaseOpenError,
+  DuplicateRequestError,
+  MigrationError,
+  RequestNotFoundError,
+  SchemaTooNewError,
+  SerializationError,
+  StateError,
+} from './errors';
+export type {
+  ClusterRecord,
+  HostFilter,
+  HostRecord,
+  HostRow,
+  VmFilter,
+  VmRecord,
+  VmRow,
+} from './inventory-repo';
+export { InventoryRepo } from './inventory-repo';
+export { canonicalJson } from './json';
+export { MetaRepo } from './meta-repo';
+export type { AppliedMigration, MigrationReport } from './migrate';
+export { appliedMigrations, migrate, schemaVersion } from './migrate';
+export type { Migration } from './migrations';
+export { AUDIT_APPEND_ONLY_MESSAGE, GENESIS_HASH, LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations';
+export type { RequestFilter, RequestPatch, RequestRecord, RequestUpdateResult, TaskRef } from './request-repo';
+export { RequestRepo } from './request-repo';
+export type { SnapshotRow } from './snapshot-repo';
+export { SNAPSHOT_PAGE_SIZE, SnapshotRepo } from './snapshot-repo';
+export { openStateStore, StateStore } from './store';
+export type { StateChangedEvent, SummaryStore, SystemSummary } from './summary-store';
+export { createSummaryStore, REMOVED, summarize } from './summary-store';
+export type { TableName } from './tables';
+export { indexName, TABLES, triggerName } from './tables';

@@ -1,0 +1,130 @@
+// The ordered list of schema migrations. Version N is applied once, in its own transaction, after N-1.
+// A shipped migration is never edited: change the schema by appending a new entry.
+import type { Database } from 'better-sqlite3';
+import { indexName, TABLES, triggerName } from './tables';
+
+export interface Migration {
+  /** 1, 2, 3, ...: contiguous, in order. */
+  version: number;
+  /** What it does, for the schema_migrations row and error messages. */
+  name: string;
+  up(db: Database): void;
+}
+
+const T = TABLES;
+
+/** 64 zeros: the prev_hash of the first audit row, and the head of an empty log. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The message the audit triggers abort with. */
+export const AUDIT_APPEND_ONLY_MESSAGE = 'audit log is append-only';
+
+const v1InitialSchema: Migration = {
+  version: 1,
+  name: 'initial schema',
+  up(db) {
+    db.exec(`
+      CREATE TABLE ${T.vms} (
+        cluster    TEXT    NOT NULL,
+        vmid       INTEGER NOT NULL,
+        node       TEXT    NOT NULL,
+        info       TEXT    NOT NULL CHECK (json_valid(info)),
+        state      TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (cluster, vmid)
+      ) STRICT;
+
+      CREATE TABLE ${T.hosts} (
+        cluster    TEXT    NOT NULL,
+        node       TEXT    NOT NULL,
+        info       TEXT    NOT NULL CHECK (json_valid(info)),
+        state      TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (cluster, node)
+      ) STRICT;
+
+      CREATE TABLE ${T.clusters} (
+        cluster    TEXT    NOT NULL PRIMARY KEY,
+        info       TEXT    NOT NULL CHECK (json_valid(info)),
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE ${T.requests} (
+        id              TEXT    NOT NULL PRIMARY KEY,
+        action          TEXT    NOT NULL,
+        cluster         TEXT    NOT NULL,
+        vmid            INTEGER,
+        params          TEXT    NOT NULL CHECK (json_valid(params)),
+        force           INTEGER NOT NULL CHECK (force IN (0, 1)),
+        requester_id    TEXT    NOT NULL,
+        requester_role  TEXT    NOT NULL,
+        origin          TEXT    NOT NULL,
+        status          TEXT    NOT NULL,
+        decision        TEXT,
+        reasons         TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(reasons)),
+        checks          TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(checks)),
+        task_ids        TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(task_ids)),
+        idempotency_key TEXT,
+        submitted_at    INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        error           TEXT,
+        UNIQUE (requester_id, idempotency_key)
+      ) STRICT;
+      CREATE INDEX ${indexName(T.requests, 'status')} ON ${T.requests} (status);
+      CREATE INDEX ${indexName(T.requests, 'requester_id')} ON ${T.requests} (requester_id);
+      CREATE INDEX ${indexName(T.requests, 'submitted_at')} ON ${T.requests} (submitted_at);
+
+      CREATE TABLE ${T.requestStatusHistory} (
+        request_id TEXT    NOT NULL REFERENCES ${T.requests} (id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        status     TEXT    NOT NULL,
+        at         INTEGER NOT NULL,
+        by         TEXT,
+        note       TEXT,
+        PRIMARY KEY (request_id, seq)
+      ) STRICT;
+      CREATE INDEX ${indexName(T.requestStatusHistory, 'status', 'at')} ON ${T.requestStatusHistory} (status, at);
+
+      CREATE TABLE ${T.actorSnapshots} (
+        actor_id   TEXT    NOT NULL PRIMARY KEY,
+        kind       TEXT    NOT NULL,
+        snapshot   TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX ${indexName(T.actorSnapshots, 'kind', 'actor_id')} ON ${T.actorSnapshots} (kind, actor_id);
+
+      CREATE TABLE ${T.audit} (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        INTEGER NOT NULL,
+        actor     TEXT    NOT NULL,
+        kind      TEXT    NOT NULL,
+        data      TEXT    NOT NULL,
+        prev_hash TEXT    NOT NULL,
+        hash      TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX ${indexName(T.audit, 'actor', 'seq')} ON ${T.audit} (actor, seq);
+      CREATE TRIGGER ${triggerName(T.audit, 'no_update')} BEFORE UPDATE ON ${T.audit}
+      BEGIN SELECT RAISE(ABORT, '${AUDIT_APPEND_ONLY_MESSAGE}'); END;
+      CREATE TRIGGER ${triggerName(T.audit, 'no_delete')} BEFORE DELETE ON ${T.audit}
+      BEGIN SELECT RAISE(ABORT, '${AUDIT_APPEND_ONLY_MESSAGE}'); END;
+
+      CREATE TABLE ${T.auditHead} (
+        id   INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+        seq  INTEGER NOT NULL,
+        hash TEXT    NOT NULL
+      ) STRICT;
+      INSERT INTO ${T.auditHead} (id, seq, hash) VALUES (1, 0, '${GENESIS_HASH}');
+
+      CREATE TABLE ${T.meta} (
+        key   TEXT NOT NULL PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `);
+  },
+};
+
+/** Every migration this code knows, in order. */
+export const MIGRATIONS: readonly Migration[] = [v1InitialSchema];
+
+/** The schema version this code writes. */
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,0 +1,328 @@
+// Requests: the spec as submitted, the gate's decision with every check, platform task ids, and the status
+// history. A row and its history rows are always written together.
+import type { Database } from 'better-sqlite3';
+import {
+  type Action,
+  type CheckResult,
+  type Decision,
+  REQUEST_STATUSES,
+  type RequestSpec,
+  type RequestStatus,
+  type Role,
+  type StatusChange,
+  TERMINAL_REQUEST_STATUSES,
+} from '../machines/types';
+import { DuplicateRequestError, RequestNotFoundError } from './errors';
+import { fromJson, toJson } from './json';
+import { jsonList, StatementCache, Where } from './statements';
+import { TABLES } from './tables';
+
+/** A platform task started for a request (a PVE UPID and the node that runs it). */
+export interface TaskRef {
+  upid: string;
+  node: string;
+}
+
+/** A stored request: its spec plus everything that happened to it. */
+export interface RequestRecord extends RequestSpec {
+  origin: 'human' | 'overseer';
+  status: RequestStatus;
+  decision: Decision | undefined;
+  reasons: string[];
+  checks: CheckResult[];
+  taskIds: TaskRef[];
+  idempotencyKey: string | undefined;
+  updatedAt: number;
+  error: string | undefined;
+  /** Every status it went through, oldest first; the first entry is the status it was inserted with. */
+  history: StatusChange[];
+}
+
+/**
+ * Changes to a request. An absent (undefined) field is left as it is; `null` clears decision or error.
+ * When `status` differs from the stored one a history row is appended, carrying `by` and `note`.
+ */
+export interface RequestPatch {
+  status?: RequestStatus | undefined;
+  decision?: Decision | null | undefined;
+  reasons?: string[] | undefined;
+  checks?: CheckResult[] | undefined;
+  taskIds?: TaskRef[] | undefined;
+  error?: string | null | undefined;
+  /** Who caused the status change (a requester id, or 'overseer'). */
+  by?: string | undefined;
+  note?: string | undefined;
+}
+
+export interface RequestUpdateResult {
+  previousStatus: RequestStatus;
+  status: RequestStatus;
+  statusChanged: boolean;
+}
+
+export interface RequestFilter {
+  status?: RequestStatus | readonly RequestStatus[] | undefined;
+  /** Requester id. */
+  requester?: string | undefined;
+  action?: Action | undefined;
+  cluster?: string | undefined;
+  /** Most rows returned (newest first). */
+  limit?: number | undefined;
+}
+
+interface RequestRow {
+  id: string;
+  action: string;
+  cluster: string;
+  vmid: number | null;
+  params: string;
+  force: number;
+  requester_id: string;
+  requester_role: string;
+  origin: string;
+  status: string;
+  decision: string | null;
+  reasons: string;
+  checks: string;
+  task_ids: string;
+  idempotency_key: string | null;
+  submitted_at: number;
+  updated_at: number;
+  error: string | null;
+}
+
+interface HistoryRow {
+  request_id: string;
+  status: string;
+  at: number;
+  by: string | null;
+  note: string | null;
+}
+
+const T = TABLES;
+const COLUMNS = `id, action, cluster, vmid, params, force, requester_id, requester_role, origin, status, decision,
+  reasons, checks, task_ids, idempotency_key, submitted_at, updated_at, error`;
+const ACTIVE_STATUSES = REQUEST_STATUSES.filter((s) => !TERMINAL_REQUEST_STATUSES.has(s));
+
+const isSqliteCode = (err: unknown, code: string): boolean =>
+  err instanceof Error && (err as Error & { code?: unknown }).code === code;
+
+export class RequestRepo {
+  private readonly stmts: StatementCache;
+  private readonly insertTx: (spec: RequestSpec, status: RequestStatus, key: string | undefined) => RequestRecord;
+  private readonly updateTx: (id: string, patch: RequestPatch, at: number) => RequestUpdateResult;
+
+  constructor(db: Database) {
+    this.stmts = new StatementCache(db);
+    const insert = db.transaction(this.insertRows.bind(this));
+    this.insertTx = (spec, status, key) => insert.immediate(spec, status, key);
+    const update = db.transaction(this.updateRows.bind(this));
+    this.updateTx = (id, patch, at) => update.immediate(id, patch, at);
+  }
+
+  /**
+   * Stores a new request with its first history entry (status `status` at `spec.submittedAt`, by the requester).
+   * Throws DuplicateRequestError when the id, or the requester's idempotency key, is already stored.
+   */
+  insert(spec: RequestSpec, status: RequestStatus, idempotencyKey?: string): RequestRecord {
+    try {
+      return this.insertTx(spec, status, idempotencyKey);
+    } catch (err) {
+      if (isSqliteCode(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+        throw new DuplicateRequestError(`request ${spec.id} already exists`, 'id', spec.id, { cause: err });
+      }
+      if (isSqliteCode(err, 'SQLITE_CONSTRAINT_UNIQUE')) {
+        const earlier = idempotencyKey ? this.findByIdempotencyKey(spec.requester.id, idempotencyKey) : undefined;
+        throw new DuplicateRequestError(
+          `requester ${spec.requester.id} already submitted request ${earlier?.id ?? '?'} with idempotency key ${idempotencyKey}`,
+          'idempotencyKey',
+          earlier?.id ?? spec.id,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Applies `patch` at time `at` in one transaction. Throws RequestNotFoundError for an unknown id. */
+  update(id: string, patch: RequestPatch, at: number): RequestUpdateResult {
+    return this.updateTx(id, patch, at);
+  }
+
+  get(id: string): RequestRecord | undefined {
+    const row = this.stmts.get<RequestRow>(`SELECT ${COLUMNS} FROM ${T.requests} WHERE id = ?`).get(id);
+    return row && this.withHistory([row])[0];
+  }
+
+  /** Requests matching every given field, newest first. */
+  list(filter: RequestFilter = {}): RequestRecord[] {
+    const where = new Where()
+      .eq(filter.requester, 'requester_id = ?')
+      .eq(filter.action, 'action = ?')
+      .eq(filter.cluster, 'cluster = ?');
+    if (filter.status !== undefined) {
+      const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status;
+      where.add('status IN (SELECT value FROM json_each(?))', jsonList(statuses));
+    }
+    const limit = filter.limit !== undefined ? ' LIMIT ?' : '';
+    const params = filter.limit !== undefined ? [...where.params, filter.limit] : where.params;
+    const rows = this.stmts
+      .get<RequestRow>(`SELECT ${COLUMNS} FROM ${T.requests} ${where.sql} ORDER BY submitted_at DESC, id${limit}`)
+      .all(...params);
+    return this.withHistory(rows);
+  }
+
+  /** Requests not yet in a terminal status, oldest first (the order to resume them in). */
+  listActive(): RequestRecord[] {
+    const rows = this.stmts
+      .get<RequestRow>(
+        `SELECT ${COLUMNS} FROM ${T.requests} WHERE status IN (SELECT value FROM json_each(?))
+         ORDER BY submitted_at, id`,
+      )
+      .all(jsonList(ACTIVE_STATUSES));
+    return this.withHistory(rows);
+  }
+
+  findByIdempotencyKey(requesterId: string, key: string): RequestRecord | undefined {
+    const row = this.stmts
+      .get<RequestRow>(`SELECT ${COLUMNS} FROM ${T.requests} WHERE requester_id = ? AND idempotency_key = ?`)
+      .get(requesterId, key);
+    return row && this.withHistory([row])[0];
+  }
+
+  /** Number of requests per status. */
+  countByStatus(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    const rows = this.stmts
+      .get<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM ${T.requests} GROUP BY status`)
+      .all();
+    for (const { status, n } of rows) counts[status] = n;
+    return counts;
+  }
+
+  // ---- writes (run inside the transactions built in the constructor) ---------------------------------------
+
+  private insertRows(spec: RequestSpec, status: RequestStatus, idempotencyKey: string | undefined): RequestRecord {
+    const origin = spec.origin ?? 'human';
+    this.stmts
+      .get(
+        `INSERT INTO ${T.requests} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '[]', '[]', '[]', ?, ?, ?, NULL)`,
+      )
+      .run(
+        spec.id,
+        spec.action,
+        spec.target.cluster,
+        spec.target.vmid ?? null,
+        toJson(spec.params ?? {}, 'request params'),
+        spec.force ? 1 : 0,
+        spec.requester.id,
+        spec.requester.role,
+        origin,
+        status,
+        idempotencyKey ?? null,
+        spec.submittedAt,
+        spec.submittedAt,
+      );
+    this.appendHistory(spec.id, { status, at: spec.submittedAt, by: spec.requester.id });
+    return {
+      ...spec,
+      params: spec.params ?? {},
+      origin,
+      status,
+      decision: undefined,
+      reasons: [],
+      checks: [],
+      taskIds: [],
+      idempotencyKey,
+      updatedAt: spec.submittedAt,
+      error: undefined,
+      history: [{ status, at: spec.submittedAt, by: spec.requester.id }],
+    };
+  }
+
+  private updateRows(id: string, patch: RequestPatch, at: number): RequestUpdateResult {
+    const current = this.stmts
+      .get<Pick<RequestRow, 'status' | 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error'>>(
+        `SELECT status, decision, reasons, checks, task_ids, error FROM ${T.requests} WHERE id = ?`,
+      )
+      .get(id);
+    if (!current) throw new RequestNotFoundError(id);
+    const previousStatus = current.status as RequestStatus;
+    const status = patch.status ?? previousStatus;
+    this.stmts
+      .get(
+        `UPDATE ${T.requests} SET status = ?, decision = ?, reasons = ?, checks = ?, task_ids = ?, error = ?,
+           updated_at = ? WHERE id = ?`,
+      )
+      .run(
+        status,
+        patch.decision === undefined ? current.decision : patch.decision,
+        patch.reasons === undefined ? current.reasons : toJson(patch.reasons, 'request reasons'),
+        patch.checks === undefined ? current.checks : toJson(patch.checks, 'request checks'),
+        patch.taskIds === undefined ? current.task_ids : toJson(patch.taskIds, 'request task ids'),
+        patch.error === undefined ? current.error : patch.error,
+        at,
+        id,
+      );
+    const statusChanged = status !== previousStatus;
+    if (statusChanged) this.appendHistory(id, { status, at, by: patch.by, note: patch.note });
+    return { previousStatus, status, statusChanged };
+  }
+
+  private appendHistory(id: string, change: StatusChange): void {
+    this.stmts
+      .get(
+        `INSERT INTO ${T.requestStatusHistory} (request_id, seq, status, at, by, note)
+         VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM ${T.requestStatusHistory} WHERE request_id = ?), ?, ?, ?, ?)`,
+      )
+      .run(id, id, change.status, change.at, change.by ?? null, change.note ?? null);
+  }
+
+  // ---- rows -> records -----------------------------------------------------------------------------------------
+
+  /** Records for `rows` with their histories, read in one query. */
+  private withHistory(rows: RequestRow[]): RequestRecord[] {
+    if (rows.length === 0) return [];
+    const histories = new Map<string, StatusChange[]>();
+    const historyRows = this.stmts
+      .get<HistoryRow>(
+        `SELECT request_id, status, at, by, note FROM ${T.requestStatusHistory}
+         WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY request_id, seq`,
+      )
+      .all(jsonList(rows.map((r) => r.id)));
+    for (const h of historyRows) {
+      const change: StatusChange = { status: h.status as RequestStatus, at: h.at };
+      if (h.by !== null) change.by = h.by;
+      if (h.note !== null) change.note = h.note;
+      const list = histories.get(h.request_id);
+      if (list) list.push(change);
+      else histories.set(h.request_id, [change]);
+    }
+    return rows.map((row) => this.record(row, histories.get(row.id) ?? []));
+  }
+
+  private record(row: RequestRow, history: StatusChange[]): RequestRecord {
+    const table = T.requests;
+    const target: RequestSpec['target'] = { cluster: row.cluster };
+    if (row.vmid !== null) target.vmid = row.vmid;
+    return {
+      id: row.id,
+      action: row.action as Action,
+      target,
+      params: fromJson(row.params, table, row.id),
+      force: row.force === 1,
+      requester: { id: row.requester_id, role: row.requester_role as Role },
+      submittedAt: row.submitted_at,
+      origin: row.origin as RequestRecord['origin'],
+      status: row.status as RequestStatus,
+      decision: (row.decision ?? undefined) as Decision | undefined,
+      reasons: fromJson(row.reasons, table, row.id),
+      checks: fromJson(row.checks, table, row.id),
+      taskIds: fromJson(row.task_ids, table, row.id),
+      idempotencyKey: row.idempotency_key ?? undefined,
+      updatedAt: row.updated_at,
+      error: row.error ?? undefined,
+      history,
+    };
+  }
+}

@@ -1,0 +1,104 @@
+// Persisted actor snapshots (XState's getPersistedSnapshot()), one row per actor id, so a restart can restore
+// every actor.
+import type { Database } from 'better-sqlite3';
+import { fromJson, toJson } from './json';
+import { StatementCache } from './statements';
+import { TABLES } from './tables';
+
+export interface SnapshotRow {
+  actorId: string;
+  /** 'vm', 'host', 'request', 'loop', ... */
+  kind: string;
+  snapshot: unknown;
+  /** For reads: when it was written. */
+  at: number;
+}
+
+interface StoredRow {
+  actor_id: string;
+  kind: string;
+  snapshot: string;
+  updated_at: number;
+}
+
+const T = TABLES;
+
+/** Rows read per query by listByKind; between pages the connection is free for writes. */
+export const SNAPSHOT_PAGE_SIZE = 1000;
+
+export class SnapshotRepo {
+  private readonly stmts: StatementCache;
+  private readonly saveManyTx: (rows: readonly SnapshotRow[]) => void;
+
+  constructor(db: Database) {
+    this.stmts = new StatementCache(db);
+    const saveMany = db.transaction((rows: readonly SnapshotRow[]) => {
+      for (const row of rows) this.save(row.actorId, row.kind, row.snapshot, row.at);
+    });
+    this.saveManyTx = (rows) => saveMany.immediate(rows);
+  }
+
+  /** Stores (replaces) the snapshot of one actor. */
+  save(actorId: string, kind: string, snapshot: unknown, at: number): void {
+    this.stmts
+      .get(
+        `INSERT INTO ${T.actorSnapshots} (actor_id, kind, snapshot, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (actor_id) DO UPDATE SET
+           kind = excluded.kind, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
+      )
+      .run(actorId, kind, toJson(snapshot, `snapshot of ${actorId}`), at);
+  }
+
+  /** Stores every row in one transaction: all or none. */
+  saveMany(rows: readonly SnapshotRow[]): void {
+    this.saveManyTx(rows);
+  }
+
+  get(actorId: string): SnapshotRow | undefined {
+    const row = this.stmts
+      .get<StoredRow>(`SELECT actor_id, kind, snapshot, updated_at FROM ${T.actorSnapshots} WHERE actor_id = ?`)
+      .get(actorId);
+    return row && toRow(row);
+  }
+
+  /**
+   * Every snapshot of `kind`, ordered by actor id, read lazily in pages of SNAPSHOT_PAGE_SIZE (memory stays
+   * bounded with 100k actors). The connection is not held between pages, so the caller may write while iterating.
+   */
+  *listByKind(kind: string): Generator<SnapshotRow, void, undefined> {
+    const first = this.stmts.get<StoredRow>(
+      `SELECT actor_id, kind, snapshot, updated_at FROM ${T.actorSnapshots} WHERE kind = ?
+       ORDER BY actor_id LIMIT ?`,
+    );
+    const next = this.stmts.get<StoredRow>(
+      `SELECT actor_id, kind, snapshot, updated_at FROM ${T.actorSnapshots} WHERE kind = ? AND actor_id > ?
+       ORDER BY actor_id LIMIT ?`,
+    );
+    let page = first.all(kind, SNAPSHOT_PAGE_SIZE);
+    while (page.length > 0) {
+      for (const row of page) yield toRow(row);
+      if (page.length < SNAPSHOT_PAGE_SIZE) return;
+      const last = page[page.length - 1]!;
+      page = next.all(kind, last.actor_id, SNAPSHOT_PAGE_SIZE);
+    }
+  }
+
+  /** Number of stored snapshots of `kind`. */
+  countByKind(kind: string): number {
+    return this.stmts.get<{ n: number }>(`SELECT count(*) AS n FROM ${T.actorSnapshots} WHERE kind = ?`).get(kind)!.n;
+  }
+
+  /** False when there was no snapshot. */
+  delete(actorId: string): boolean {
+    return this.stmts.get(`DELETE FROM ${T.actorSnapshots} WHERE actor_id = ?`).run(actorId).changes > 0;
+  }
+}
+
+function toRow(row: StoredRow): SnapshotRow {
+  return {
+    actorId: row.actor_id,
+    kind: row.kind,
+    snapshot: fromJson(row.snapshot, T.actorSnapshots, row.actor_id),
+    at: row.updated_at,
+  };
+}

@@ -1,0 +1,63 @@
+// StateStore: one database connection with every repository on it, and a transaction helper so writes that
+// belong together (a request row, its audit entry, the actor snapshot) commit or roll back as one.
+import type { Database } from 'better-sqlite3';
+import { AuditLog } from './audit-log';
+import { type OpenDatabaseOptions, openDatabase, transaction } from './database';
+import { InventoryRepo } from './inventory-repo';
+import { MetaRepo } from './meta-repo';
+import { RequestRepo } from './request-repo';
+import { SnapshotRepo } from './snapshot-repo';
+import type { SystemSummary } from './summary-store';
+
+export class StateStore {
+  readonly inventory: InventoryRepo;
+  readonly requests: RequestRepo;
+  readonly snapshots: SnapshotRepo;
+  readonly audit: AuditLog;
+  readonly meta: MetaRepo;
+
+  /** Opens (and migrates) the database at `path`. */
+  static open(path: string, opts?: OpenDatabaseOptions): StateStore {
+    return new StateStore(openDatabase(path, opts));
+  }
+
+  /** Wraps an already opened and migrated connection (see openDatabase). */
+  constructor(readonly db: Database) {
+    this.inventory = new InventoryRepo(db);
+    this.requests = new RequestRepo(db);
+    this.snapshots = new SnapshotRepo(db);
+    this.audit = new AuditLog(db);
+    this.meta = new MetaRepo(db);
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints). `fn` must be synchronous. */
+  transaction<T>(fn: () => T): T {
+    return transaction(this.db, fn);
+  }
+
+  /** Counts by state of everything stored: the `reset` event of the summary store. */
+  countSummary(): SystemSummary {
+    return {
+      vms: this.inventory.countVmsByState(),
+      hosts: this.inventory.countHostsByState(),
+      requests: this.requests.countByStatus(),
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  /** Closes the connection (checkpointing the WAL). Safe to call twice. */
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma('optimize');
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+/** Opens the database at `path` and returns the StateStore on it. */
+export const openStateStore = (path: string, opts?: OpenDatabaseOptions): StateStore => StateStore.open(path, opts);

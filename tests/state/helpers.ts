@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
+import type { HostInfo, RequestSpec, VmInfo } from '../../machines/types';
+import { StateStore } from '../../state';
+
+/** A fresh temp dir per call; every dir and store made in a test is removed after it. */
+const dirs: string[] = [];
+const stores: StateStore[] = [];
+
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-state-'));
+  dirs.push(dir);
+  return dir;
+}
+
+export function dbPath(name = 'overseer.db'): string {
+  return path.join(tempDir(), name);
+}
+
+/** A StateStore on a new SQLite file, closed after the test. */
+export function openStore(file = dbPath()): StateStore {
+  const store = StateStore.open(file);
+  stores.push(store);
+  return store;
+}
+
+export function vmInfo(over: Partial<VmInfo> = {}): VmInfo {
+  return {
+    cluster: 'lab',
+    vmid: 101,
+    name: 'web1',
+    node: 'pve1',
+    status: 'running',
+    tags: [],
+    template: false,
+    haManaged: false,
+    cpus: 2,
+    maxmem: 2 * 1024 ** 3,
+    maxdisk: 32 * 1024 ** 3,
+    mem: 1024 ** 3,
+    cpu: 0.1,
+    uptime: 100,
+    ...over,
+  };
+}
+
+export function hostInfo(over: Partial<HostInfo> = {}): HostInfo {
+  return {
+    cluster: 'lab',
+    node: 'pve1',
+    status: 'online',
+    cpu: 0.2,
+    maxcpu: 16,
+    mem: 16 * 1024 ** 3,
+    maxmem: 64 * 1024 ** 3,
+    disk: 100 * 1024 ** 3,
+    maxdisk: 1024 ** 4,
+    ...over,
+  };
+}
+
+export function requestSpec(over: Partial<RequestSpec> = {}): RequestSpec {
+  return {
+    id: 'r1',
+    action: 'stop',
+    target: { cluster: 'lab', vmid: 101 },
+    params: {},
+    force: false,
+    requester: { id: 'alice', role: 'operator' },
+    submittedAt: 1_000,
+    origin: 'human',
+    ...over,
+  };
+}
