@@ -1,0 +1,155 @@
+// The Overseer configuration: one validated JSON file, every key with a default. Unknown keys, wrong types and
+// negative limits stop start-up with a message naming the key. Config keys are defined here and nowhere else.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { GateConfig } from '../machines/types';
+
+const count = z.number().int().nonnegative();
+const positive = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be a name of letters, digits, _ and -');
+
+const clusterSchema = z.strictObject({
+  name,
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(8006),
+  protocol: z.enum(['https', 'http']).default('https'),
+  auth: z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('token'),
+      tokenId: z.string().regex(/^[^@\s]+@[^!\s]+![A-Za-z0-9_.-]+$/, 'must look like user@realm!tokenname'),
+      secret: z
+        .string()
+        .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lowercase UUID'),
+    }),
+    z.strictObject({ type: z.literal('ticket'), username: z.string().min(1), password: z.string().min(1) }),
+  ]),
+  tls: z
+    .strictObject({
+      ca: z.string().optional(),
+      caFile: z.string().optional(),
+      fingerprint: z
+        .string()
+        .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint AA:BB:...')
+        .optional(),
+      insecure: z.boolean().default(false),
+    })
+    .prefault({}),
+  timeoutMs: positive.default(15_000),
+  taskPollMs: positive.default(1_000),
+});
+
+const gateSchema = z
+  .strictObject({
+    production: z
+      .strictObject({
+        tags: z.array(z.string().min(1)).default(['production']),
+        vms: z.array(z.string().regex(/^[^/\s]+\/\d+$/, 'must be <cluster>/<vmid>')).default([]),
+        requireApproval: z.boolean().default(true),
+      })
+      .prefault({}),
+    massOperation: z
+      .strictObject({
+        maxVmsPerRequest: count.default(10),
+        maxDestructivePerWindow: count.default(3),
+        windowSeconds: positive.default(600),
+        onExceed: z.enum(['deny', 'approval']).default('approval'),
+      })
+      .prefault({}),
+    deploy: z.strictObject({ maxCount: positive.default(10), maxVmsPerCluster: positive.default(500) }).prefault({}),
+    capacity: z
+      .strictObject({
+        memReserveFraction: fraction.default(0.1),
+        diskReserveFraction: fraction.default(0.1),
+        maxCpuLoad: fraction.default(0.9),
+      })
+      .prefault({}),
+    ha: z.enum(['deny', 'approval']).default('deny'),
+    approvalTimeoutSeconds: positive.default(3600),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  clusters: z.array(clusterSchema).default([]),
+  gate: gateSchema,
+  loops: z
+    .strictObject({
+      syncIntervalSeconds: positive.default(10),
+      monitorIntervalSeconds: positive.default(5),
+      healthIntervalSeconds: positive.default(30),
+    })
+    .prefault({}),
+  execution: z
+    .strictObject({ perNodeConcurrency: positive.default(2), taskTimeoutSeconds: positive.default(900) })
+    .prefault({}),
+  supervision: z.strictObject({ maxRestarts: count.default(3), withinSeconds: positive.default(60) }).prefault({}),
+  hosts: z
+    .strictObject({
+      cpuThreshold: fraction.default(0.9),
+      memThreshold: fraction.default(0.95),
+      offlineGraceSeconds: count.default(60),
+    })
+    .prefault({}),
+  state: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
+});
+
+export type OverseerConfig = z.infer<typeof configSchema>;
+export type ClusterConfig = OverseerConfig['clusters'][number];
+
+/** Bad configuration: names the key and what is wrong with it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+function keyOf(path: readonly PropertyKey[]): string {
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+      .join('.')
+      .replace(/\.\[/g, '[') || '(root)'
+  );
+}
+
+/** Validates a parsed config object; throws ConfigError naming the first bad key. */
+export function parseConfig(raw: unknown, source = 'config'): OverseerConfig {
+  const result = configSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw new ConfigError(`${source}: invalid configuration`, '(root)');
+  if (issue.code === 'unrecognized_keys') {
+    const key = keyOf([...issue.path, issue.keys[0] ?? '']);
+    throw new ConfigError(`${source}: unknown key '${key}'`, key);
+  }
+  const key = keyOf(issue.path);
+  throw new ConfigError(`${source}: '${key}' ${issue.message.replace(/^Invalid input: /, '')}`, key);
+}
+
+/** Reads and validates a JSON config file. A missing file is an error only when it was asked for explicitly. */
+export function loadConfig(path: string | undefined): OverseerConfig {
+  if (!path) return parseConfig({});
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`${path}: cannot read the config file`, '(file)', { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${path}: not valid JSON (${(cause as Error).message})`, '(file)', { cause });
+  }
+  return parseConfig(raw, path);
+}
+
+/** The gate's view of the configuration. */
+export function gateConfigOf(config: OverseerConfig): GateConfig {
+  return config.gate;
+}

@@ -1,0 +1,247 @@
+// The executor: runs one approved request on the platform, step by step. Each step's intent is recorded before
+// the platform call (TASK_ISSUING) and its task id right after (TASK_STARTED), both persisted with the request's
+// snapshot; after a crash a recorded task is polled, never re-issued, and an intent without a task id is matched
+// against the platform's task list and the VM's visible state before anything is issued again.
+import { fromCallback } from 'xstate';
+import type { Clock } from '../adapters/clock';
+import type { Log } from '../adapters/log';
+import type { Platform, PowerAction, TaskRef } from '../adapters/platform/types';
+import type {
+  ExecutorEvent,
+  ExecutorInput,
+  RequestContext,
+  RequestEvent,
+  RequestTask,
+} from '../machines/request.machine';
+import type { DeployParams, SnapshotParams, VmInfo } from '../machines/types';
+import { vmKey } from '../machines/types';
+
+/** One platform task of a request. */
+export interface ExecutionStep {
+  index: number;
+  /** PVE task type (qmstart, qmclone, ...) used to recognise a task issued before a crash. */
+  taskType: string;
+  node: string;
+  /** The VM the task is listed under on the platform (for a clone: the template). */
+  taskVmid: number;
+  /** The VM the step creates or changes (for a clone: the new VMID, known only once reserved). */
+  vmid?: number | undefined;
+  describe: string;
+}
+
+export interface ExecutorDeps {
+  clock: Clock;
+  log: Log;
+  platforms: ReadonlyMap<string, Platform>;
+  /** Current VM view (node, status) by `<cluster>/<vmid>`. */
+  vms: ReadonlyMap<string, VmInfo>;
+  /** The live context of a request (read at start, so a restored executor sees the recorded tasks). */
+  requestContext: (requestId: string) => RequestContext | undefined;
+  taskTimeoutMs: number;
+  /** Called once a request changed the platform, so the inventory is read again soon. */
+  onPlatformChanged?: (cluster: string) => void;
+}
+
+export class ExecutionError extends Error {
+  override name = 'ExecutionError';
+}
+
+const POWER_TASK: Record<PowerAction, string> = {
+  start: 'qmstart',
+  stop: 'qmstop',
+  shutdown: 'qmshutdown',
+  reboot: 'qmreboot',
+  suspend: 'qmsuspend',
+  resume: 'qmresume',
+};
+
+const POWER_RESULT: Partial<Record<PowerAction, VmInfo['status']>> = {
+  start: 'running',
+  stop: 'stopped',
+  shutdown: 'stopped',
+  suspend: 'paused',
+  resume: 'running',
+};
+
+/** What `execute` needs from a request, resolved against the current view. */
+interface Plan {
+  platform: Platform;
+  cluster: string;
+  steps: ExecutionStep[];
+  run(step: ExecutionStep, vmid: number | undefined): Promise<TaskRef>;
+  /** Is this step's effect already visible on the platform (then it is not issued)? */
+  effectVisible(step: ExecutionStep, vmid: number | undefined): boolean;
+}
+
+function planRequest(context: RequestContext, deps: ExecutorDeps): Plan {
+  const { spec } = context;
+  const cluster = spec.target.cluster;
+  const platform = deps.platforms.get(cluster);
+  if (!platform) throw new ExecutionError(`no platform is configured for cluster ${cluster}`);
+  const vmOf = (vmid: number) => deps.vms.get(vmKey(cluster, vmid));
+
+  if (spec.action === 'deploy') {
+    const params = spec.params as unknown as DeployParams;
+    const template = vmOf(params.template);
+    if (!template) throw new ExecutionError(`template ${cluster}/${params.template} is not in the inventory`);
+    const count = params.count ?? 1;
+    const steps = Array.from({ length: count }, (_, index) => ({
+      index,
+      taskType: 'qmclone',
+      node: template.node,
+      taskVmid: params.template,
+      describe: `clone ${cluster}/${params.template} as ${count > 1 ? `${params.name}-${index + 1}` : params.name}`,
+    }));
+    return {
+      platform,
+      cluster,
+      steps,
+      run: (step, newid) => {
+        if (newid === undefined) throw new ExecutionError('a clone needs a reserved VMID');
+        return platform.clone(template.node, params.template, newid, {
+          name: count > 1 ? `${params.name}-${step.index + 1}` : params.name,
+          full: params.full ?? true,
+          target: params.node,
+        });
+      },
+      effectVisible: (_, newid) => newid !== undefined && vmOf(newid) !== undefined,
+    };
+  }
+
+  const vmid = spec.target.vmid;
+  if (vmid === undefined) throw new ExecutionError(`${spec.action} needs a target VM`);
+  const vm = vmOf(vmid);
+  if (!vm) throw new ExecutionError(`VM ${cluster}/${vmid} is not in the inventory`);
+  const node = vm.node;
+  const step = (index: number, taskType: string, describe: string): ExecutionStep => ({
+    index,
+    taskType,
+    node,
+    taskVmid: vmid,
+    vmid,
+    describe,
+  });
+
+  switch (spec.action) {
+    case 'snapshot': {
+      const params = spec.params as unknown as SnapshotParams;
+      return {
+        platform,
+        cluster,
+        steps: [step(0, 'qmsnapshot', `snapshot ${cluster}/${vmid} as ${params.snapname}`)],
+        run: () => platform.snapshot(node, vmid, params.snapname, params.description),
+        effectVisible: () => false,
+      };
+    }
+    case 'destroy': {
+      // Proxmox refuses to delete a running VM: stop it first, then delete it with its disks.
+      // The stop step is skipped when the VM is already stopped (its effect is visible).
+      const steps = [step(0, 'qmstop', `stop ${cluster}/${vmid}`), step(1, 'qmdestroy', `destroy ${cluster}/${vmid}`)];
+      return {
+        platform,
+        cluster,
+        steps,
+        run: (s) => (s.taskType === 'qmstop' ? platform.power(node, vmid, 'stop') : platform.destroy(node, vmid)),
+        effectVisible: (s) => (s.taskType === 'qmstop' ? vmOf(vmid)?.status === 'stopped' : vmOf(vmid) === undefined),
+      };
+    }
+    default: {
+      const action = spec.action as PowerAction;
+      return {
+        platform,
+        cluster,
+        steps: [step(0, POWER_TASK[action], `${action} ${cluster}/${vmid}`)],
+        run: () => platform.power(node, vmid, action),
+        effectVisible: () => POWER_RESULT[action] !== undefined && vmOf(vmid)?.status === POWER_RESULT[action],
+      };
+    }
+  }
+}
+
+/** Seconds-resolution PVE start times: allow this much clock skew when matching a task to an intent. */
+const TASK_MATCH_SKEW_S = 30;
+
+/**
+ * The `execute` actor of the request machine: a callback actor that reports TASK_ISSUING, TASK_STARTED and
+ * finally EXECUTION_SUCCEEDED / EXECUTION_FAILED / EXECUTION_CANCELLED to its request.
+ */
+export function createExecutor(deps: ExecutorDeps) {
+  return fromCallback<ExecutorEvent, ExecutorInput>(({ input, sendBack, receive }) => {
+    const abort = new AbortController();
+    let cancelRequested = false;
+    const send = (event: RequestEvent) => {
+      if (!abort.signal.aborted) sendBack(event);
+    };
+    receive((event) => {
+      if (event.type === 'CANCEL') cancelRequested = true;
+    });
+
+    const run = async () => {
+      // Let the restoring runtime register the request before reading its context.
+      await Promise.resolve();
+      const context = deps.requestContext(input.requestId);
+      if (!context) throw new ExecutionError(`request ${input.requestId} is not known to the runtime`);
+      cancelRequested ||= context.cancelRequested;
+      const plan = planRequest(context, deps);
+      let changed = false;
+      for (const step of plan.steps) {
+        const recorded = context.tasks.find((t) => t.step === step.index);
+        if (!recorded && cancelRequested) {
+          if (changed) deps.onPlatformChanged?.(plan.cluster);
+          send({ type: 'EXECUTION_CANCELLED' });
+          return;
+        }
+        const task = recorded ?? (await startStep(plan, step, context, send));
+        if (task) {
+          changed = true;
+          deps.log.info(`req:${input.requestId}: waiting for ${step.describe} (${task.upid})`);
+          await plan.platform.waitTask(task, { timeoutMs: deps.taskTimeoutMs, signal: abort.signal });
+        }
+      }
+      if (changed) deps.onPlatformChanged?.(plan.cluster);
+      send({ type: 'EXECUTION_SUCCEEDED' });
+    };
+
+    /** Issues a step (or adopts the task a crashed run issued); undefined when its effect is already there. */
+    async function startStep(
+      plan: Plan,
+      step: ExecutionStep,
+      context: RequestContext,
+      sendEvent: (e: RequestEvent) => void,
+    ): Promise<RequestTask | undefined> {
+      const intent = context.issuing?.step === step.index ? context.issuing : undefined;
+      let vmid = intent?.vmid ?? step.vmid;
+      if (!intent && plan.effectVisible(step, vmid)) {
+        deps.log.info(`req:${input.requestId}: ${step.describe} not needed: already in effect`);
+        return undefined;
+      }
+      if (intent) {
+        const since = Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S;
+        const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
+        const found = tasks.find((t) => t.type === step.taskType);
+        if (found) {
+          deps.log.warn(`req:${input.requestId}: adopting ${found.upid} issued before a restart (${step.describe})`);
+          const task = { upid: found.upid, node: found.node, step: step.index, vmid };
+          sendEvent({ type: 'TASK_STARTED', task });
+          return task;
+        }
+        if (plan.effectVisible(step, vmid)) {
+          deps.log.warn(`req:${input.requestId}: ${step.describe} already took effect; not issuing it again`);
+          return undefined;
+        }
+      }
+      if (step.taskType === 'qmclone' && vmid === undefined) vmid = await plan.platform.nextId();
+      sendEvent({ type: 'TASK_ISSUING', step: step.index, at: deps.clock.now(), vmid });
+      const ref = await plan.run(step, vmid);
+      const task = { upid: ref.upid, node: ref.node, step: step.index, vmid };
+      sendEvent({ type: 'TASK_STARTED', task });
+      return task;
+    }
+
+    run().catch((error: unknown) => {
+      if (abort.signal.aborted) return;
+      send({ type: 'EXECUTION_FAILED', error: error instanceof Error ? error.message : String(error) });
+    });
+    return () => abort.abort(new ExecutionError('the request left executing'));
+  });
+}

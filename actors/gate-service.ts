@@ -1,0 +1,64 @@
+// The gate as the request actors see it: builds the gate's input from the live system view and applies the
+// ordered checks. A decision that is not a denial holds the VM at once (in the same synchronous step), so two
+// requests racing for one VM cannot both pass the conflict check.
+import type { Clock } from '../adapters/clock';
+import type { GateCheck, GateInput } from '../machines/gate';
+import { evaluateGate, gateChecks } from '../machines/gate';
+import type { CheckResult, GateConfig, GateResult, RequestSpec } from '../machines/types';
+import { DESTRUCTIVE_ACTIONS, vmKey } from '../machines/types';
+import type { SystemView } from './system-view';
+
+export class GateService {
+  private readonly schema: GateCheck;
+
+  constructor(
+    private readonly view: SystemView,
+    private readonly config: GateConfig,
+    private readonly clock: Clock,
+    private readonly checks: readonly GateCheck[] = gateChecks,
+  ) {
+    const schema = checks.find((c) => c.name === 'schema');
+    if (!schema) throw new Error('the gate has no schema check');
+    this.schema = schema;
+  }
+
+  private input(spec: RequestSpec): GateInput {
+    const now = this.clock.now();
+    return {
+      request: spec,
+      now,
+      config: this.config,
+      vms: this.view.vms,
+      hosts: this.view.hosts,
+      clusters: this.view.clusters,
+      activeRequests: this.view.activeRequests,
+      recentDestructive: this.view.recentDestructive(now, this.config.massOperation.windowSeconds * 1000),
+    };
+  }
+
+  /** The schema check alone (the request machine's `validating` state). */
+  validate(spec: RequestSpec): CheckResult {
+    return { check: this.schema.name, ...this.schema.run(this.input(spec)) };
+  }
+
+  /** Every check in order; a decision other than denied holds the request's VM from now on. */
+  decide(spec: RequestSpec): GateResult {
+    const result = evaluateGate(this.input(spec), this.checks);
+    if (result.decision !== 'denied') this.hold(spec);
+    return result;
+  }
+
+  /** Marks a request as holding its VM (also used when restoring requests after a restart). */
+  hold(spec: RequestSpec): void {
+    if (spec.target.vmid !== undefined) {
+      this.view.hold(vmKey(spec.target.cluster, spec.target.vmid), { id: spec.id, action: spec.action });
+    }
+    if (DESTRUCTIVE_ACTIONS.has(spec.action)) this.view.recordDestructive(spec.id, spec.submittedAt);
+  }
+
+  /** A request ended: its VM is free again. A destructive one that never ran leaves the window too. */
+  release(spec: RequestSpec, ran: boolean): void {
+    if (spec.target.vmid !== undefined) this.view.release(vmKey(spec.target.cluster, spec.target.vmid), spec.id);
+    if (!ran) this.view.forgetDestructive(spec.id);
+  }
+}

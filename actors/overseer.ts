@@ -1,0 +1,584 @@
+// The Overseer runtime: wires the pure machines to the real world. It restores every actor from its snapshot,
+// runs the root actor (which supervises the loops), persists every change, and answers submissions, approvals
+// and reads. Entity actors (VMs, hosts, requests) are spawned here on the root's behalf and persisted one by one:
+// keeping 100k VM actors inside the root's own snapshot would make every write rewrite the whole fleet.
+import { randomUUID } from 'node:crypto';
+import type { Actor, InspectionEvent, Observer } from 'xstate';
+import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
+import type { Clock } from '../adapters/clock';
+import type { Log } from '../adapters/log';
+import { subjects } from '../adapters/nats/subjects';
+import type { Inventory, Platform } from '../adapters/platform/types';
+import type { HostMachine } from '../machines/host.machine';
+import { hostMachine } from '../machines/host.machine';
+import { executionLoopMachine } from '../machines/loops/execution-loop.machine';
+import { periodicLoopMachine } from '../machines/loops/periodic-loop.machine';
+import type { OverseerMachine } from '../machines/overseer.machine';
+import { overseerMachine } from '../machines/overseer.machine';
+import type { RequestContext, RequestMachine } from '../machines/request.machine';
+import { approvalRefusal, closeRefusal, requestMachine } from '../machines/request.machine';
+import type { Action, Requester, RequestSpec, RequestStatus } from '../machines/types';
+import { actorId, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
+import type { VmMachine } from '../machines/vm.machine';
+import { vmMachine } from '../machines/vm.machine';
+import type { StateStore } from '../state';
+import { ActorSet } from './actor-set';
+import type { OverseerConfig } from './config';
+import { createExecutor } from './executor';
+import { GateService } from './gate-service';
+import type { ClusterSyncReport, SyncTargets } from './sync';
+import { applyInventory, syncCluster } from './sync';
+import { SystemView } from './system-view';
+import type { StateChange } from './watch';
+import { watchActor } from './watch';
+import { WriteBatch } from './write-batch';
+
+/** Where state changes, decisions and loop events go (NATS in production; a list in tests). */
+export interface EventSink {
+  publish(subject: string, payload: unknown): void;
+}
+
+export interface OverseerDeps {
+  clock: Clock;
+  log: Log;
+  config: OverseerConfig;
+  store: StateStore;
+  platforms: ReadonlyMap<string, Platform>;
+  events?: EventSink | undefined;
+  inspect?: Observer<InspectionEvent> | undefined;
+}
+
+export interface Submission {
+  action: Action;
+  target: { cluster: string; vmid?: number | undefined };
+  params?: Record<string, unknown> | undefined;
+  force?: boolean | undefined;
+  requester: Requester;
+  idempotencyKey?: string | undefined;
+  origin?: 'human' | 'overseer' | undefined;
+}
+
+export interface SubmitResult {
+  requestId: string;
+  decision: 'approved' | 'denied' | 'awaiting_approval';
+  reasons: string[];
+  checks: RequestContext['checks'];
+  status: RequestStatus;
+  /** True when an Idempotency-Key matched an earlier submission and this is its answer. */
+  replayed: boolean;
+}
+
+export type CommandResult =
+  | { ok: true; status: RequestStatus }
+  | { ok: false; code: 'not_found' | 'refused' | 'conflict'; reason: string };
+
+/** States a request rests in once the gate has spoken. */
+const DECIDED: ReadonlySet<string> = new Set([
+  'denied',
+  'awaiting_approval',
+  'approved',
+  'queued',
+  'executing',
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+]);
+
+/** Fires an event at an absolute time of the injected clock; survives restarts because its input is the deadline. */
+function deadline(clock: Clock, type: string) {
+  return fromCallback<{ type: string }, { at: number }>(({ input, sendBack }) => {
+    const handle = clock.setTimeout(() => sendBack({ type }), Math.max(0, input.at - clock.now()));
+    return () => clock.clearTimeout(handle);
+  });
+}
+
+export class Overseer {
+  readonly view = new SystemView();
+  readonly vms: ActorSet<VmMachine>;
+  readonly hosts: ActorSet<HostMachine>;
+  readonly requests: ActorSet<RequestMachine>;
+  readonly gate: GateService;
+  private root: Actor<OverseerMachine> | undefined;
+  private unwatchRoot: (() => void) | undefined;
+  private readonly entityWrites: WriteBatch<{ kind: 'vm' | 'host'; snapshot: unknown; state: string }>;
+  private lastSync: ClusterSyncReport[] = [];
+  private readonly pendingSyncs = new Set<string>();
+
+  constructor(private readonly deps: OverseerDeps) {
+    const { clock, log, config, store } = deps;
+    this.gate = new GateService(this.view, config.gate, clock);
+    this.entityWrites = new WriteBatch((rows) => {
+      const at = clock.now();
+      store.snapshots.saveMany(
+        rows.map((r) => ({ actorId: r.key, kind: r.value.kind, snapshot: r.value.snapshot, at })),
+      );
+    });
+
+    this.vms = new ActorSet({
+      kind: 'vm',
+      logic: vmMachine,
+      idOf: (key) => `vm:${key}`,
+      clock,
+      log,
+      inspect: deps.inspect,
+      onSnapshot: (key, snapshot, changed) => {
+        this.entityWrites.put(`vm:${key}`, {
+          kind: 'vm',
+          snapshot: this.vms.get(key)?.getPersistedSnapshot() ?? snapshot,
+          state: String(snapshot.value),
+        });
+        if (snapshot.status === 'done') this.view.removeVm(snapshot.context.info.cluster, snapshot.context.info.vmid);
+        else if (changed) this.view.setVm(snapshot.context.info);
+      },
+      onStateChange: (key, change) => this.publishState('vm', key, change),
+      onCreated: (key, actor) =>
+        actor.on('issue', (issue) => {
+          log.warn(`vm:${key}: ${issue.detail}`);
+          store.audit.append({ at: issue.at, actor: 'overseer', kind: `vm.${issue.kind}`, data: issue });
+          this.publish(() => subjects.evtVm(issue.cluster, issue.vmid, 'issue'), issue);
+        }),
+    });
+
+    this.hosts = new ActorSet({
+      kind: 'host',
+      logic: hostMachine.provide({ actors: { offlineDeadline: deadline(clock, 'GRACE_EXPIRED') } }),
+      idOf: (key) => `host:${key}`,
+      clock,
+      log,
+      inspect: deps.inspect,
+      onSnapshot: (key, _snapshot, changed) => {
+        if (changed) {
+          const actor = this.hosts.get(key);
+          if (actor)
+            this.entityWrites.put(`host:${key}`, { kind: 'host', snapshot: actor.getPersistedSnapshot(), state: '' });
+        }
+      },
+      onStateChange: (key, change) => this.publishState('host', key, change),
+    });
+
+    const gate = this.gate;
+    this.requests = new ActorSet({
+      kind: 'request',
+      logic: requestMachine.provide({
+        actors: {
+          validate: fromPromise(async ({ input }) => gate.validate(input.spec)),
+          gate: fromPromise(async ({ input }) => gate.decide(input.spec)),
+          approvalDeadline: deadline(clock, 'APPROVAL_EXPIRED'),
+          execute: createExecutor({
+            clock,
+            log,
+            platforms: deps.platforms,
+            vms: this.view.vms,
+            requestContext: (id) => this.requests.get(id)?.getSnapshot().context,
+            taskTimeoutMs: config.execution.taskTimeoutSeconds * 1000,
+            onPlatformChanged: (cluster) => this.syncSoon(cluster),
+          }),
+        },
+      }),
+      idOf: (key) => actorId.request(key),
+      clock,
+      log,
+      inspect: deps.inspect,
+      onSnapshot: (key, snapshot, changed) => {
+        if (!changed) this.persistRequest(key, snapshot.context, undefined);
+      },
+      onStateChange: (key, change) => this.onRequestState(key, change),
+    });
+  }
+
+  /** Restores every actor from its snapshot, then starts the root and its loops. */
+  start(): void {
+    this.restore();
+    this.startRoot();
+  }
+
+  /** Brings back every VM, host and unfinished request actor from its snapshot. */
+  restore(): { vms: number; hosts: number; requests: number } {
+    const { store, log } = this.deps;
+    let vms = 0;
+    let hosts = 0;
+    for (const row of store.snapshots.listByKind('vm')) {
+      const key = row.actorId.slice('vm:'.length);
+      const actor = this.vms.restore(key, row.snapshot);
+      if (actor) {
+        this.view.setVm(actor.getSnapshot().context.info);
+        vms++;
+      }
+    }
+    for (const row of store.snapshots.listByKind('host')) {
+      const actor = this.hosts.restore(row.actorId.slice('host:'.length), row.snapshot);
+      if (actor) {
+        this.view.setHost(actor.getSnapshot().context.info);
+        hosts++;
+      }
+    }
+    const restoredRequests: string[] = [];
+    for (const row of store.snapshots.listByKind('request')) {
+      const id = row.actorId.slice('req:'.length);
+      const snapshot = row.snapshot as { status?: string; value?: string; context?: RequestContext };
+      if (snapshot.status !== 'active' || !snapshot.context) continue;
+      if (snapshot.value && ['awaiting_approval', 'approved', 'queued', 'executing'].includes(snapshot.value)) {
+        this.gate.hold(snapshot.context.spec);
+      }
+      if (this.requests.restore(id, row.snapshot)) restoredRequests.push(id);
+    }
+    log.info(`restored ${vms} VM, ${hosts} host and ${restoredRequests.length} request actors`);
+    return { vms, hosts, requests: restoredRequests.length };
+  }
+
+  /** Starts the root actor, which spawns and supervises the loops, and hands it the restored requests. */
+  startRoot(): void {
+    const { store, config, clock, log } = this.deps;
+
+    const loopWork = (work: () => Promise<void>) =>
+      periodicLoopMachine.provide({ actors: { work: fromPromise(work) } });
+    const root = createActor(
+      overseerMachine.provide({
+        actors: {
+          syncLoop: loopWork(() => this.syncAll()),
+          monitorLoop: loopWork(async () => this.monitorCycle()),
+          healthLoop: loopWork(async () => this.healthCycle()),
+          executionLoop: executionLoopMachine.provide({
+            actions: {
+              startExecution: (_, work) => this.requests.get(work.requestId)?.send({ type: 'EXECUTE' }),
+            },
+          }),
+        },
+      }),
+      {
+        id: actorId.overseer,
+        clock,
+        inspect: this.deps.inspect,
+        input: {
+          supervision: {
+            maxRestarts: config.supervision.maxRestarts,
+            withinMs: config.supervision.withinSeconds * 1000,
+          },
+          intervals: {
+            syncMs: config.loops.syncIntervalSeconds * 1000,
+            monitorMs: config.loops.monitorIntervalSeconds * 1000,
+            healthMs: config.loops.healthIntervalSeconds * 1000,
+          },
+          perNodeLimit: config.execution.perNodeConcurrency,
+          now: () => clock.now(),
+        },
+      },
+    );
+    this.root = root;
+    this.unwatchRoot = watchActor(root, { actorId: actorId.overseer, log, initial: 'none' });
+    root.on('loopRestarted', (e) => {
+      log.warn(`overseer: restarted loop ${e.loop} (${e.reason})`);
+      this.publish(() => subjects.evtLoop(e.loop, 'restarted'), e);
+      if (e.loop === 'execution') this.feedExecutionLoop();
+    });
+    root.on('escalated', (e) => {
+      log.error(`overseer: loop ${e.loop} ${e.reason} ${e.restarts} times; gave up restarting it`);
+      store.audit.append({ at: clock.now(), actor: 'overseer', kind: 'loop.escalated', data: e });
+      this.publish(() => subjects.evtLoop(e.loop, 'escalated'), e);
+    });
+    root.start();
+    this.feedExecutionLoop();
+  }
+
+  /** Stops every actor and writes what is pending. */
+  stop(): void {
+    this.unwatchRoot?.();
+    this.root?.stop();
+    this.root = undefined;
+    this.requests.stopAll();
+    this.vms.stopAll();
+    this.hosts.stopAll();
+    this.entityWrites.flush();
+  }
+
+  get rootSnapshot() {
+    return this.root?.getSnapshot();
+  }
+
+  // ---- requests ---------------------------------------------------------------------------------------------
+
+  async submit(submission: Submission): Promise<SubmitResult> {
+    const { store, clock, config } = this.deps;
+    if (submission.idempotencyKey) {
+      const earlier = store.requests.findByIdempotencyKey(submission.requester.id, submission.idempotencyKey);
+      if (earlier) {
+        return {
+          requestId: earlier.id,
+          decision: (earlier.decision ?? 'denied') as SubmitResult['decision'],
+          reasons: earlier.reasons,
+          checks: earlier.checks,
+          status: earlier.status,
+          replayed: true,
+        };
+      }
+    }
+    const spec: RequestSpec = {
+      id: randomUUID(),
+      action: submission.action,
+      target: submission.target,
+      params: submission.params ?? {},
+      force: submission.force ?? false,
+      requester: submission.requester,
+      submittedAt: clock.now(),
+      origin: submission.origin ?? 'human',
+    };
+    store.transaction(() => {
+      store.requests.insert(spec, 'received', submission.idempotencyKey);
+      store.audit.append({ at: spec.submittedAt, actor: spec.requester.id, kind: 'request.received', data: spec });
+    });
+    const actor = this.requests.create(spec.id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
+    const snapshot = await waitFor(actor, (s) => DECIDED.has(String(s.value)));
+    const { context } = snapshot;
+    return {
+      requestId: spec.id,
+      decision: context.decision ?? 'denied',
+      reasons: context.reasons,
+      checks: context.checks,
+      status: String(snapshot.value) as RequestStatus,
+      replayed: false,
+    };
+  }
+
+  approve(id: string, by: Requester): CommandResult {
+    return this.command(id, by, 'APPROVE', (context) => approvalRefusal(context, by));
+  }
+  deny(id: string, by: Requester, reason?: string): CommandResult {
+    return this.command(id, by, 'DENY', (context) => closeRefusal(context, by), reason);
+  }
+  cancel(id: string, by: Requester): CommandResult {
+    return this.command(id, by, 'CANCEL', (context) => closeRefusal(context, by));
+  }
+
+  private command(
+    id: string,
+    by: Requester,
+    type: 'APPROVE' | 'DENY' | 'CANCEL',
+    refusal: (context: RequestContext) => string | undefined,
+    reason?: string,
+  ): CommandResult {
+    const actor = this.requests.get(id);
+    if (!actor) {
+      const record = this.deps.store.requests.get(id);
+      if (!record) return { ok: false, code: 'not_found', reason: `request ${id} does not exist` };
+      return { ok: false, code: 'conflict', reason: `request ${id} is ${record.status}` };
+    }
+    const snapshot = actor.getSnapshot();
+    const why = refusal(snapshot.context);
+    if (why) return { ok: false, code: 'refused', reason: why };
+    const at = this.deps.clock.now();
+    const event = type === 'DENY' ? { type, by, at, reason } : { type, by, at };
+    if (!snapshot.can(event)) {
+      return {
+        ok: false,
+        code: 'conflict',
+        reason: `request ${id} is ${String(snapshot.value)}: cannot ${type.toLowerCase()} it now`,
+      };
+    }
+    this.deps.store.audit.append({ at, actor: by.id, kind: `request.${type.toLowerCase()}`, data: { id, reason } });
+    actor.send(event);
+    return { ok: true, status: String(actor.getSnapshot().value) as RequestStatus };
+  }
+
+  private onRequestState(id: string, change: StateChange<ReturnType<Actor<RequestMachine>['getSnapshot']>>): void {
+    const { context } = change.snapshot;
+    const status = change.to as RequestStatus;
+    const spec = context.spec;
+    this.persistRequest(id, context, { status, from: change.from });
+    this.publish(() => subjects.evtReq(id, status), {
+      id,
+      action: spec.action,
+      target: spec.target,
+      status,
+      decision: context.decision,
+      reasons: context.reasons,
+      at: this.deps.clock.now(),
+    });
+    const vm = spec.target.vmid !== undefined ? this.vms.get(vmKey(spec.target.cluster, spec.target.vmid)) : undefined;
+    const opVm = spec.action === 'deploy' ? this.vms.get(vmKey(spec.target.cluster, Number(spec.params.template))) : vm;
+    switch (status) {
+      case 'approved':
+        this.enqueue(id, spec);
+        break;
+      case 'executing':
+        opVm?.send({ type: 'OPERATION_STARTED', requestId: id, action: spec.action });
+        break;
+      default:
+        if (TERMINAL_REQUEST_STATUSES.has(status)) {
+          const ran = change.from === 'executing';
+          this.gate.release(spec, ran || status === 'completed');
+          if (ran) {
+            opVm?.send({ type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
+            this.executionLoop()?.send({ type: 'FINISHED', requestId: id });
+          } else if (change.from === 'queued' || change.from === 'approved') {
+            this.executionLoop()?.send({ type: 'FINISHED', requestId: id });
+          }
+          // Stop the actor once its final snapshot is written.
+          queueMicrotask(() => this.requests.remove(id));
+        }
+    }
+  }
+
+  /** Writes a request's row, status history, audit entry and snapshot in one transaction. */
+  private persistRequest(
+    id: string,
+    context: RequestContext,
+    change: { status: RequestStatus; from: string } | undefined,
+  ): void {
+    const { store, clock } = this.deps;
+    const actor = this.requests.get(id);
+    if (!actor) return;
+    const at = clock.now();
+    const persisted = actor.getPersistedSnapshot();
+    store.transaction(() => {
+      store.requests.update(
+        id,
+        {
+          ...(change ? { status: change.status } : {}),
+          decision: context.decision,
+          reasons: context.reasons,
+          checks: context.checks,
+          taskIds: context.tasks.map((t) => ({ upid: t.upid, node: t.node })),
+          error: context.error,
+          by: change ? this.actorOfChange(context, change.status) : undefined,
+        },
+        at,
+      );
+      store.snapshots.save(actorId.request(id), 'request', persisted, at);
+      if (change) {
+        store.audit.append({
+          at,
+          actor: this.actorOfChange(context, change.status) ?? 'overseer',
+          kind: 'request.status',
+          data: {
+            id,
+            from: change.from,
+            to: change.status,
+            reasons: change.status === 'denied' ? context.reasons : undefined,
+          },
+        });
+      }
+    });
+  }
+
+  private actorOfChange(context: RequestContext, status: RequestStatus): string | undefined {
+    if (status === 'approved' && context.approvedBy) return context.approvedBy.id;
+    if ((status === 'denied' || status === 'cancelled') && context.closedBy) return context.closedBy.id;
+    return undefined;
+  }
+
+  private nodeOf(spec: RequestSpec): string {
+    if (spec.action === 'deploy') {
+      const template = this.view.vms.get(vmKey(spec.target.cluster, Number(spec.params.template)));
+      return `${spec.target.cluster}/${template?.node ?? String(spec.params.node)}`;
+    }
+    const vm =
+      spec.target.vmid !== undefined ? this.view.vms.get(vmKey(spec.target.cluster, spec.target.vmid)) : undefined;
+    return `${spec.target.cluster}/${vm?.node ?? '?'}`;
+  }
+
+  private enqueue(id: string, spec: RequestSpec): void {
+    const loop = this.executionLoop();
+    if (!loop) return;
+    loop.send({ type: 'ENQUEUE', work: { requestId: id, node: this.nodeOf(spec) } });
+    this.requests.get(id)?.send({ type: 'QUEUED' });
+  }
+
+  private executionLoop() {
+    return this.root?.system.get('loop:execution') as Actor<typeof executionLoopMachine> | undefined;
+  }
+
+  /** Hands every approved, queued and executing request to a (new) execution loop. */
+  private feedExecutionLoop(): void {
+    const loop = this.executionLoop();
+    if (!loop) return;
+    for (const [id, actor] of this.requests.entries()) {
+      const snapshot = actor.getSnapshot();
+      const spec = snapshot.context.spec;
+      if (snapshot.value === 'executing')
+        loop.send({ type: 'ADOPT_RUNNING', work: { requestId: id, node: this.nodeOf(spec) } });
+    }
+    for (const [id, actor] of this.requests.entries()) {
+      const snapshot = actor.getSnapshot();
+      if (snapshot.value === 'approved') this.enqueue(id, snapshot.context.spec);
+      else if (snapshot.value === 'queued')
+        loop.send({ type: 'ENQUEUE', work: { requestId: id, node: this.nodeOf(snapshot.context.spec) } });
+    }
+  }
+
+  // ---- loops ------------------------------------------------------------------------------------------------
+
+  /** One state sync of every cluster; fails (the loop records it) when any cluster could not be read. */
+  async syncAll(): Promise<void> {
+    const targets = this.syncTargets();
+    const reports = await Promise.all([...this.deps.platforms.values()].map((p) => syncCluster(p, targets)));
+    this.entityWrites.flush();
+    this.lastSync = reports;
+    for (const r of reports) this.publish(() => subjects.evtLoop('sync', r.ok ? 'synced' : 'failed'), r);
+    const failed = reports.filter((r) => !r.ok);
+    if (failed.length > 0) throw new Error(failed.map((r) => `${r.cluster}: ${r.error}`).join('; '));
+  }
+
+  /** Applies one inventory answer (what a sync does per cluster); used by the sync and by scenario tests. */
+  observe(inventory: Inventory): ClusterSyncReport {
+    const report = applyInventory(inventory, this.syncTargets());
+    this.entityWrites.flush();
+    return report;
+  }
+
+  private syncTargets(): SyncTargets {
+    const { config, clock, log } = this.deps;
+    return {
+      clock,
+      log,
+      view: this.view,
+      vms: this.vms,
+      hosts: this.hosts,
+      hostThresholds: {
+        cpu: config.hosts.cpuThreshold,
+        mem: config.hosts.memThreshold,
+        offlineGraceMs: config.hosts.offlineGraceSeconds * 1000,
+      },
+    };
+  }
+
+  /** Asks the sync loop for a cycle now (after a request changed the platform). */
+  syncSoon(cluster?: string): void {
+    if (cluster) this.pendingSyncs.add(cluster);
+    const loop = this.root?.system.get('loop:sync');
+    loop?.send({ type: 'RUN_NOW' });
+  }
+
+  get lastSyncReports(): readonly ClusterSyncReport[] {
+    return this.lastSync;
+  }
+
+  private monitorCycle(): void {
+    this.entityWrites.flush();
+  }
+
+  private healthCycle(): void {
+    this.deps.store.db.prepare('SELECT 1').get();
+  }
+
+  // ---- events -----------------------------------------------------------------------------------------------
+
+  /** Publishes an event; a subject that cannot be built or a bus that fails is logged, never thrown. */
+  private publish(subject: () => string, payload: unknown): void {
+    if (!this.deps.events) return;
+    try {
+      this.deps.events.publish(subject(), payload);
+    } catch (error) {
+      this.deps.log.error('publishing an event failed', error);
+    }
+  }
+
+  private publishState(kind: 'vm' | 'host', key: string, change: StateChange<unknown>): void {
+    const [cluster = '', id = ''] = key.split('/');
+    const payload = { id: change.actorId, from: change.from, to: change.to, at: this.deps.clock.now() };
+    this.publish(
+      () => (kind === 'vm' ? subjects.evtVm(cluster, Number(id), 'state') : subjects.evtHost(cluster, id, 'state')),
+      payload,
+    );
+  }
+}
