@@ -1,0 +1,14 @@
+// Runs every benchmark in its own node process (with --expose-gc) and prints their tables.
+import { execFileSync } from 'node:child_process';
+
+const benches: { file: string; args: string[] }[] = [{ file: 'bench/actors.ts', args: ['10000,100000'] }];
+
+for (const { file, args } of benches) {
+  console.log(`\n## ${file} ${args.join(' ')}\n`);
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  process.stdout.write(out);
+}
