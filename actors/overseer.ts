@@ -198,6 +198,7 @@ export class Overseer {
     const { store, log } = this.deps;
     let vms = 0;
     let hosts = 0;
+    for (const record of store.inventory.listClusters()) this.view.setCluster(record.info);
     for (const row of store.snapshots.listByKind('vm')) {
       const key = row.actorId.slice('vm:'.length);
       const actor = this.vms.restore(key, row.snapshot);
@@ -222,6 +223,21 @@ export class Overseer {
         this.gate.hold(snapshot.context.spec);
       }
       if (this.requests.restore(id, row.snapshot)) restoredRequests.push(id);
+    }
+    // A request recorded but killed before its actor wrote a first snapshot was never answered nor decided:
+    // it is gated afresh.
+    for (const record of store.requests.listActive()) {
+      if (this.requests.has(record.id)) continue;
+      if (record.status === 'received') {
+        const { id, action, target, params, force, requester, submittedAt, origin } = record;
+        this.requests.create(id, {
+          spec: { id, action, target, params, force, requester, submittedAt, origin },
+          approvalTimeoutMs: this.deps.config.gate.approvalTimeoutSeconds * 1000,
+        });
+        restoredRequests.push(id);
+      } else {
+        log.error(`request ${record.id} is ${record.status} but has no snapshot; it cannot be restored`);
+      }
     }
     log.info(`restored ${vms} VM, ${hosts} host and ${restoredRequests.length} request actors`);
     return { vms, hosts, requests: restoredRequests.length };
@@ -480,8 +496,9 @@ export class Overseer {
   private enqueue(id: string, spec: RequestSpec): void {
     const loop = this.executionLoop();
     if (!loop) return;
-    loop.send({ type: 'ENQUEUE', work: { requestId: id, node: this.nodeOf(spec) } });
+    // QUEUED first: the loop may start the request at once, and EXECUTE is only accepted once it is queued.
     this.requests.get(id)?.send({ type: 'QUEUED' });
+    loop.send({ type: 'ENQUEUE', work: { requestId: id, node: this.nodeOf(spec) } });
   }
 
   private executionLoop() {
@@ -534,6 +551,10 @@ export class Overseer {
       view: this.view,
       vms: this.vms,
       hosts: this.hosts,
+      setCluster: (info) => {
+        this.view.setCluster(info);
+        this.deps.store.inventory.upsertCluster(info, clock.now());
+      },
       hostThresholds: {
         cpu: config.hosts.cpuThreshold,
         mem: config.hosts.memThreshold,

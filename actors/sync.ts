@@ -5,7 +5,7 @@ import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { Inventory, Platform } from '../adapters/platform/types';
 import type { HostMachine, HostThresholds } from '../machines/host.machine';
-import type { HostInfo, VmInfo } from '../machines/types';
+import type { ClusterInfo, HostInfo, VmInfo } from '../machines/types';
 import { hostKey, vmKey } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
 import type { ActorSet } from './actor-set';
@@ -18,6 +18,8 @@ export interface SyncTargets {
   vms: ActorSet<VmMachine>;
   hosts: ActorSet<HostMachine>;
   hostThresholds: HostThresholds;
+  /** Records what is known of a cluster (reachable, quorate) in the view and in the store. */
+  setCluster: (info: ClusterInfo) => void;
 }
 
 export interface ClusterSyncReport {
@@ -77,7 +79,7 @@ export async function syncCluster(platform: Platform, t: SyncTargets): Promise<C
 
 function markClusterUnreachable(cluster: string, t: SyncTargets): void {
   const previous = t.view.clusters.get(cluster);
-  t.view.setCluster({ cluster, reachable: false, quorate: previous?.quorate ?? false });
+  t.setCluster({ cluster, reachable: false, quorate: previous?.quorate ?? false });
   const at = t.clock.now();
   for (const [key, host] of t.hosts.entries()) {
     if (key.startsWith(`${cluster}/`)) host.send({ type: 'CLUSTER_UNREACHABLE', at });
@@ -87,7 +89,7 @@ function markClusterUnreachable(cluster: string, t: SyncTargets): void {
 export function applyInventory(inventory: Inventory, t: SyncTargets): ClusterSyncReport {
   const { cluster, quorate } = inventory;
   const at = inventory.fetchedAt;
-  t.view.setCluster({ cluster, reachable: true, quorate });
+  t.setCluster({ cluster, reachable: true, quorate });
   for (const host of inventory.hosts) observeHost(host, quorate, at, t);
 
   let created = 0;

@@ -56,3 +56,26 @@ export class TaskFailedError extends PlatformError {
     super(message, cluster, options);
   }
 }
+
+/** A platform configuration that cannot work (bad credentials format, contradictory TLS settings, ...). */
+export class PlatformConfigError extends PlatformError {
+  override name = 'PlatformConfigError';
+}
+
+/** The server's certificate was not the one trusted (CA or fingerprint pin), so nothing was sent. */
+export class PlatformTlsError extends PlatformUnavailableError {
+  override name = 'PlatformTlsError';
+}
+
+/** The platform answered 200 with something that is not what the API promises. */
+export class MalformedAnswerError extends PlatformError {
+  override name = 'MalformedAnswerError';
+  constructor(
+    message: string,
+    cluster: string,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, cluster, options);
+  }
+}

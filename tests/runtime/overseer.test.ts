@@ -132,6 +132,25 @@ describe('runtime', () => {
     expect(again.decision).toBe('denied');
   });
 
+  it('runtime - a request recorded but killed before its first snapshot is gated afresh after a restart', async () => {
+    rt = createRuntime();
+    rt.overseer.observe(demoInventory());
+    const spec = {
+      id: 'interrupted',
+      action: 'stop' as const,
+      target: { cluster: 'lab', vmid: 101 },
+      params: {},
+      force: false,
+      requester: olga,
+      submittedAt: rt.clock.now(),
+    };
+    rt.store.requests.insert(spec, 'received');
+    rt = rt.reopen();
+    expect(rt.overseer.restore().requests).toBe(1);
+    await flushMicrotasks();
+    expect(rt.store.requests.get('interrupted')?.status).toBe('approved');
+  });
+
   it('runtime - approval expires on time, also after a restart', async () => {
     rt = createRuntime({ config: { gate: { approvalTimeoutSeconds: 60 } } });
     rt.overseer.observe(demoInventory());

@@ -1,0 +1,139 @@
+// Tasks: the UPID a write returns, a task's status, a node's task list, and waiting for a task to end.
+import type { Clock } from '../clock';
+import type { Log } from '../log';
+import {
+  MalformedAnswerError,
+  PlatformTimeoutError,
+  PlatformUnavailableError,
+  PveApiError,
+  TaskFailedError,
+} from '../platform/errors';
+import type { TaskRef, TaskStatus, WaitOptions } from '../platform/types';
+import { parseUpid } from './upid';
+import { FieldReader, isRecord } from './wire';
+
+/** The answer of a task-starting call: a well-formed UPID. */
+export function readTaskRef(cluster: string, path: string, data: unknown): TaskRef {
+  const parts = parseUpid(data);
+  if (!parts) {
+    throw new MalformedAnswerError(
+      `${cluster}: ${path} answered ${JSON.stringify(data)?.slice(0, 120)} instead of a task UPID`,
+      cluster,
+      path,
+    );
+  }
+  return { upid: parts.upid, node: parts.node };
+}
+
+/** GET /nodes/{node}/tasks/{upid}/status → TaskStatus (missing decoded fields are taken from the UPID). */
+export function readTaskStatus(cluster: string, task: TaskRef, path: string, data: unknown): TaskStatus {
+  const parts = parseUpid(task.upid)!;
+  const malformed = (why: string) => new MalformedAnswerError(`${cluster}: ${path}: ${why}`, cluster, path);
+  if (!isRecord(data)) throw malformed('answer is not an object');
+  const r = new FieldReader(data, path);
+  const status = r.string('status');
+  if (status !== undefined && status !== 'running' && status !== 'stopped') {
+    throw malformed(`status ${JSON.stringify(status)} is neither running nor stopped`);
+  }
+  if (r.has('upid') && data.upid !== task.upid) throw malformed(`answered for another task (${String(data.upid)})`);
+  const exitstatus = r.optString('exitstatus');
+  const type = r.has('type') ? r.string('type') : parts.type;
+  const starttime = r.has('starttime') ? r.int('starttime') : parts.starttime;
+  const endtime = r.optInt('endtime');
+  const id = data.id === undefined || data.id === null ? parts.id : String(data.id);
+  if (!r.ok || status === undefined || type === undefined || starttime === undefined) {
+    throw malformed(r.problems.join('; '));
+  }
+  return {
+    upid: task.upid,
+    node: task.node,
+    type,
+    id: id === '' ? undefined : id,
+    status,
+    exitstatus: status === 'stopped' ? exitstatus : undefined,
+    starttime,
+    endtime,
+  };
+}
+
+/**
+ * One entry of GET /nodes/{node}/tasks. Finished tasks carry `endtime` and `status` (their exit status);
+ * running ones carry neither (or status 'RUNNING'). Undefined for an entry that cannot be read.
+ */
+export function readTaskListEntry(entry: unknown): TaskStatus | undefined {
+  if (!isRecord(entry)) return undefined;
+  const parts = parseUpid(entry.upid);
+  if (!parts) return undefined;
+  const r = new FieldReader(entry, 'task');
+  const endtime = r.optInt('endtime');
+  const text = r.optString('status');
+  const starttime = r.has('starttime') ? r.int('starttime') : parts.starttime;
+  if (!r.ok || starttime === undefined) return undefined;
+  const running = endtime === undefined && (text === undefined || /^running$/i.test(text));
+  return {
+    upid: parts.upid,
+    node: parts.node,
+    type: typeof entry.type === 'string' && entry.type ? entry.type : parts.type,
+    id: parts.id === '' ? undefined : parts.id,
+    status: running ? 'running' : 'stopped',
+    exitstatus: running ? undefined : (text ?? 'unknown'),
+    starttime,
+    endtime,
+  };
+}
+
+/** Errors a poll can shrug off a few times in a row (the task keeps running meanwhile). */
+function transient(err: unknown): boolean {
+  return (
+    err instanceof PlatformTimeoutError ||
+    err instanceof PlatformUnavailableError ||
+    (err instanceof PveApiError && (err.nodeUnreachable || err.status >= 500))
+  );
+}
+
+export const MAX_CONSECUTIVE_POLL_FAILURES = 3;
+
+export interface WaitDeps {
+  cluster: string;
+  clock: Clock;
+  log: Log;
+  pollMs: number;
+  status: (task: TaskRef, signal?: AbortSignal) => Promise<TaskStatus>;
+}
+
+/** Polls until the task stops; resolves only on exitstatus OK. */
+export async function waitForTask(task: TaskRef, options: WaitOptions, deps: WaitDeps): Promise<TaskStatus> {
+  const { clock, log, cluster } = deps;
+  const { signal, onProgress, timeoutMs } = options;
+  const deadline = clock.now() + timeoutMs;
+  let failures = 0;
+  for (;;) {
+    if (signal?.aborted) throw signal.reason;
+    let current: TaskStatus | undefined;
+    try {
+      current = await deps.status(task, signal);
+      failures = 0;
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (!transient(err) || ++failures >= MAX_CONSECUTIVE_POLL_FAILURES) throw err;
+      log.warn(`${cluster}: polling ${task.upid} failed (${(err as Error).message}); will poll again`);
+    }
+    if (current) {
+      try {
+        onProgress?.(current);
+      } catch (err) {
+        log.error(`${cluster}: onProgress for ${task.upid} threw`, err);
+      }
+      if (current.status === 'stopped') {
+        if (current.exitstatus === 'OK') return current;
+        const exit = current.exitstatus ?? 'unknown';
+        throw new TaskFailedError(`${cluster}: task ${task.upid} failed: ${exit}`, cluster, task.upid, exit);
+      }
+    }
+    const remaining = deadline - clock.now();
+    if (remaining <= 0) {
+      throw new PlatformTimeoutError(`${cluster}: task ${task.upid} still running after ${timeoutMs} ms`, cluster);
+    }
+    await clock.sleep(Math.min(deps.pollMs, remaining), signal);
+  }
+}

@@ -1,0 +1,32 @@
+// Every command, in the order help lists them.
+import { decideCommands } from './decide';
+import { eventsCommand } from './events';
+import { hostsCommand, requestCommand, requestsCommand, statusCommand, vmCommand, vmsCommand } from './reads';
+import { deployCommand, snapshotCommand, vmActionCommands } from './submit';
+import { syncCommand } from './sync';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './tokens';
+import type { Command } from './types';
+
+export type { Command, CommandContext } from './types';
+
+export const COMMANDS: readonly Command[] = [
+  statusCommand,
+  vmsCommand,
+  vmCommand,
+  hostsCommand,
+  requestsCommand,
+  requestCommand,
+  deployCommand,
+  ...vmActionCommands,
+  snapshotCommand,
+  ...decideCommands,
+  syncCommand,
+  eventsCommand,
+  tokenCreateCommand,
+  tokenListCommand,
+  tokenRevokeCommand,
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

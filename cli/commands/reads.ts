@@ -1,0 +1,225 @@
+// status, vms, vm, hosts, requests, request: reads, shown as tables (or --json).
+import type { HostView, RequestView, StatusReply, SummaryReply, VmView } from '../../adapters/nats/protocol';
+import { EXIT } from '../exit-codes';
+import { bytes, json, keyValues, percent, table, time } from '../format';
+import { id, int, oneOf, str, vmTarget } from './args';
+import { renderRequest, targetText, waitForEnd } from './request-output';
+import type { Command } from './types';
+
+const REQUEST_STATUSES = [
+  'received',
+  'validating',
+  'gating',
+  'denied',
+  'awaiting_approval',
+  'approved',
+  'queued',
+  'executing',
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+] as const;
+
+const counts = (c: Record<string, number>): string =>
+  Object.entries(c)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
+
+export const statusCommand: Command = {
+  name: 'status',
+  usage: '',
+  summary: 'Overseer state, loops, clusters and fleet counts',
+  args: 0,
+  async run(ctx) {
+    const status = await ctx.client.get<StatusReply>('/v1/status');
+    const summary = await ctx.client.get<SummaryReply>('/v1/summary');
+    if (ctx.json) {
+      ctx.out(json({ ...status, summary }));
+      return EXIT.ok;
+    }
+    ctx.out(
+      keyValues([
+        ['state', status.state],
+        ['up since', time(status.startedAt)],
+        ['escalated', status.escalated.join(', ')],
+        ['vms', counts(summary.vms)],
+        ['hosts', counts(summary.hosts)],
+        ['requests', counts(summary.requests)],
+      ]),
+    );
+    ctx.out(
+      `\n${table(
+        ['cluster', 'reachable', 'quorate'],
+        status.clusters.map((c) => [c.cluster, c.reachable, c.quorate]),
+      )}`,
+    );
+    const loops = Object.entries(status.loops);
+    ctx.out(
+      `\n${table(
+        ['loop', 'state', 'cycles', 'failures', 'last error'],
+        loops.map(([name, l]) => [name, l.state, l.cycles, l.failures, l.lastError]),
+      )}`,
+    );
+    return EXIT.ok;
+  },
+};
+
+export const vmsCommand: Command = {
+  name: 'vms',
+  usage: '[--cluster c] [--node n] [--state s] [--tag t] [--limit n]',
+  summary: 'List VMs',
+  args: 0,
+  options: {
+    cluster: { type: 'string' },
+    node: { type: 'string' },
+    state: { type: 'string' },
+    tag: { type: 'string' },
+    limit: { type: 'string' },
+  },
+  async run(ctx) {
+    const page = await ctx.client.get<{ items: VmView[]; total: number }>('/v1/vms', {
+      cluster: str(ctx.values, 'cluster'),
+      node: str(ctx.values, 'node'),
+      state: str(ctx.values, 'state'),
+      tag: str(ctx.values, 'tag'),
+      limit: int(ctx.values, 'limit', 1),
+    });
+    if (ctx.json) {
+      ctx.out(json(page));
+      return EXIT.ok;
+    }
+    ctx.out(
+      table(
+        ['vm', 'name', 'node', 'status', 'state', 'prod', 'tags', 'lock', 'request'],
+        page.items.map((v) => [
+          `${v.cluster}/${v.vmid}`,
+          v.name,
+          v.node,
+          v.status,
+          v.state,
+          v.production ? 'yes' : '',
+          v.tags.join(','),
+          v.lock,
+          v.activeRequest ? `${v.activeRequest.action} ${v.activeRequest.id}` : '',
+        ]),
+      ),
+    );
+    if (page.items.length < page.total) ctx.err(`(${page.items.length} of ${page.total} VMs shown)\n`);
+    return EXIT.ok;
+  },
+};
+
+export const vmCommand: Command = {
+  name: 'vm',
+  usage: '<cluster>/<vmid>',
+  summary: 'Show one VM',
+  args: 1,
+  async run(ctx) {
+    const [cluster, vmid] = vmTarget(ctx.positionals[0]).split('/');
+    const v = await ctx.client.get<VmView>(`/v1/vms/${cluster}/${vmid}`);
+    if (ctx.json) {
+      ctx.out(json(v));
+      return EXIT.ok;
+    }
+    ctx.out(
+      keyValues([
+        ['vm', `${v.cluster}/${v.vmid}`],
+        ['name', v.name],
+        ['node', v.node],
+        ['status', v.status],
+        ['state', v.state],
+        ['production', v.production],
+        ['tags', v.tags.join(', ')],
+        ['lock', v.lock],
+        ['template', v.template],
+        ['ha managed', v.haManaged],
+        ['cpus', v.cpus],
+        ['cpu', percent(v.cpu, 1)],
+        ['memory', `${bytes(v.mem)} of ${bytes(v.maxmem)}`],
+        ['disk', bytes(v.maxdisk)],
+        ['uptime', `${v.uptime} s`],
+        ['request', v.activeRequest ? `${v.activeRequest.action} ${v.activeRequest.id}` : undefined],
+      ]),
+    );
+    return EXIT.ok;
+  },
+};
+
+export const hostsCommand: Command = {
+  name: 'hosts',
+  usage: '[--cluster c]',
+  summary: 'List hosts (Proxmox nodes)',
+  args: 0,
+  options: { cluster: { type: 'string' } },
+  async run(ctx) {
+    const { items } = await ctx.client.get<{ items: HostView[] }>('/v1/hosts', { cluster: str(ctx.values, 'cluster') });
+    if (ctx.json) {
+      ctx.out(json({ items }));
+      return EXIT.ok;
+    }
+    ctx.out(
+      table(
+        ['host', 'status', 'state', 'cpu', 'memory', 'disk'],
+        items.map((h) => [
+          `${h.cluster}/${h.node}`,
+          h.status,
+          h.state,
+          percent(h.cpu, 1),
+          `${percent(h.mem, h.maxmem)} of ${bytes(h.maxmem)}`,
+          `${percent(h.disk, h.maxdisk)} of ${bytes(h.maxdisk)}`,
+        ]),
+      ),
+    );
+    return EXIT.ok;
+  },
+};
+
+export const requestsCommand: Command = {
+  name: 'requests',
+  usage: '[--status s] [--requester who] [--limit n]',
+  summary: 'List requests, newest first',
+  args: 0,
+  options: { status: { type: 'string' }, requester: { type: 'string' }, limit: { type: 'string' } },
+  async run(ctx) {
+    const { items } = await ctx.client.get<{ items: RequestView[] }>('/v1/requests', {
+      status: oneOf(ctx.values, 'status', REQUEST_STATUSES),
+      requester: str(ctx.values, 'requester'),
+      limit: int(ctx.values, 'limit', 1),
+    });
+    if (ctx.json) {
+      ctx.out(json({ items }));
+      return EXIT.ok;
+    }
+    ctx.out(
+      table(
+        ['id', 'action', 'target', 'status', 'decision', 'requester', 'submitted'],
+        items.map((r) => [
+          r.id,
+          r.action,
+          targetText(r.target),
+          r.status,
+          r.decision,
+          r.requester.id,
+          time(r.submittedAt),
+        ]),
+      ),
+    );
+    return EXIT.ok;
+  },
+};
+
+export const requestCommand: Command = {
+  name: 'request',
+  usage: '<id> [--wait]',
+  summary: 'Show one request: decision, checks, history, tasks (--wait: follow it to its end)',
+  args: 1,
+  options: { wait: { type: 'boolean' }, interval: { type: 'string' }, timeout: { type: 'string' } },
+  async run(ctx) {
+    const requestId = id(ctx.positionals[0], 'request');
+    if (ctx.values.wait) return waitForEnd(ctx, requestId);
+    const r = await ctx.client.get<RequestView>(`/v1/requests/${requestId}`);
+    ctx.out(ctx.json ? json(r) : renderRequest(r));
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,151 @@
+// How requests are shown, and --wait: poll GET /v1/requests/:id until the request ends.
+import type { RequestView } from '../../adapters/nats/protocol';
+import { CliError } from '../errors';
+import type { ExitCode } from '../exit-codes';
+import { EXIT } from '../exit-codes';
+import { json, keyValues, table, time } from '../format';
+import type { CommandContext } from './types';
+
+export interface SubmitAnswer {
+  id: string;
+  decision: 'approved' | 'denied' | 'awaiting_approval';
+  reasons: string[];
+  checks: { check: string; outcome: string; reason: string }[];
+  status: string;
+}
+
+const ENDED = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired']);
+
+/** The exit code of a request in `status`. */
+export function exitCodeOfStatus(status: string): ExitCode {
+  switch (status) {
+    case 'denied':
+      return EXIT.denied;
+    case 'failed':
+      return EXIT.failed;
+    case 'cancelled':
+    case 'expired':
+      return EXIT.cancelled;
+    case 'awaiting_approval':
+      return EXIT.awaitingApproval;
+    default:
+      return EXIT.ok;
+  }
+}
+
+export const targetText = (t: { cluster: string; vmid?: number | undefined }): string =>
+  t.vmid === undefined ? t.cluster : `${t.cluster}/${t.vmid}`;
+
+export function checksTable(checks: SubmitAnswer['checks']): string {
+  return table(
+    ['check', 'outcome', 'reason'],
+    checks.map((c) => [c.check, c.outcome, c.reason]),
+  );
+}
+
+export function renderRequest(r: RequestView): string {
+  const params = Object.keys(r.params).length > 0 ? JSON.stringify(r.params) : undefined;
+  return [
+    keyValues([
+      ['id', r.id],
+      ['action', r.action],
+      ['target', targetText(r.target)],
+      ['params', params],
+      ['force', r.force],
+      ['requester', `${r.requester.id} (${r.requester.role})`],
+      ['origin', r.origin],
+      ['status', r.status],
+      ['decision', r.decision],
+      ['reasons', r.reasons.join('; ')],
+      ['error', r.error],
+      ['tasks', r.tasks.map((t) => `${t.upid} (${t.node})`).join(', ')],
+      ['submitted', time(r.submittedAt)],
+      ['updated', time(r.updatedAt)],
+    ]),
+    r.checks.length > 0 ? `\n${checksTable(r.checks)}` : '',
+    r.history.length > 0
+      ? `\n${table(
+          ['at', 'status', 'by', 'note'],
+          r.history.map((h) => [time(h.at), h.status, h.by, h.note]),
+        )}`
+      : '',
+  ].join('');
+}
+
+/** Reason line for stderr when a request did not (yet) succeed. */
+function explain(status: string, reasons: string[], error?: string): string | undefined {
+  const why = error ?? (reasons.length > 0 ? reasons.join('; ') : undefined);
+  switch (status) {
+    case 'denied':
+      return `denied: ${why ?? 'no reason given'}`;
+    case 'awaiting_approval':
+      return `awaiting approval: ${why ?? 'someone else must approve'}`;
+    case 'failed':
+      return `failed: ${why ?? 'no reason given'}`;
+    case 'cancelled':
+    case 'expired':
+      return `${status}${why ? `: ${why}` : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+/** Prints a submission's answer; with --wait follows it to its end. Returns the exit code. */
+export async function reportSubmission(ctx: CommandContext, answer: SubmitAnswer): Promise<ExitCode> {
+  if (ctx.values.wait && !ENDED.has(answer.status)) {
+    if (!ctx.json) ctx.err(`request ${answer.id}: ${answer.decision.replace('_', ' ')}\n`);
+    return waitForEnd(ctx, answer.id, answer.status);
+  }
+  if (ctx.json) ctx.out(json(answer));
+  else {
+    ctx.out(`request ${answer.id}: ${answer.decision.replace('_', ' ')} (${answer.status})\n`);
+    if (answer.checks.length > 0) ctx.out(checksTable(answer.checks));
+  }
+  const decisionStatus = answer.decision === 'approved' ? answer.status : answer.decision;
+  const why = explain(decisionStatus, answer.reasons);
+  if (why) ctx.err(`${why}\n`);
+  return exitCodeOfStatus(decisionStatus);
+}
+
+/** One poll; undefined while the gateway, NATS or the core is briefly unavailable (the request is not lost). */
+async function poll(ctx: CommandContext, id: string): Promise<RequestView | undefined> {
+  try {
+    return await ctx.client.get<RequestView>(`/v1/requests/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (!(err instanceof CliError) || err.exitCode !== EXIT.unavailable || ctx.signal?.aborted) throw err;
+    ctx.err(`request ${id}: ${err.message}; still waiting\n`);
+    return undefined;
+  }
+}
+
+/** Polls the request until it ends; progress on stderr, the final request on stdout. */
+export async function waitForEnd(ctx: CommandContext, id: string, lastStatus?: string): Promise<ExitCode> {
+  const intervalMs = Number(ctx.values.interval ?? 1) * 1000;
+  const timeoutMs = Number(ctx.values.timeout ?? 0) * 1000;
+  const started = Date.now();
+  let last = lastStatus;
+  let lastTasks = 0;
+  for (;;) {
+    const r = await poll(ctx, id);
+    if (r) {
+      if (r.status !== last) {
+        ctx.err(`request ${id}: ${r.status.replace('_', ' ')}\n`);
+        last = r.status;
+      }
+      for (const task of r.tasks.slice(lastTasks)) ctx.err(`request ${id}: task ${task.upid} on ${task.node}\n`);
+      lastTasks = r.tasks.length;
+      if (ENDED.has(r.status)) {
+        ctx.out(ctx.json ? json(r) : renderRequest(r));
+        const why = explain(r.status, r.reasons, r.error);
+        if (why) ctx.err(`${why}\n`);
+        return exitCodeOfStatus(r.status);
+      }
+    }
+    const still = last ? ` (still ${last.replace('_', ' ')})` : '';
+    if (ctx.signal?.aborted) throw new CliError(`stopped waiting for request ${id}${still}`, EXIT.error);
+    if (timeoutMs > 0 && Date.now() - started >= timeoutMs) {
+      throw new CliError(`timed out waiting for request ${id}${still}`, EXIT.error);
+    }
+    await ctx.sleep(r ? intervalMs : Math.max(intervalMs, 1000));
+  }
+}

@@ -1,0 +1,80 @@
+// token create | list | revoke (admin): API tokens, through the gateway.
+import { EXIT } from '../exit-codes';
+import { json, table, time } from '../format';
+import { id, oneOf, required } from './args';
+import type { Command } from './types';
+
+const ROLES = ['observer', 'operator', 'admin'] as const;
+
+interface TokenInfo {
+  id: string;
+  name: string;
+  role: string;
+  createdAt: number;
+  createdBy: string;
+  revokedAt?: number;
+  lastUsedAt?: number;
+}
+
+export const tokenCreateCommand: Command = {
+  name: 'token create',
+  usage: '--name <name> --role observer|operator|admin',
+  summary: 'Create an API token (printed once)',
+  args: 0,
+  options: { name: { type: 'string' }, role: { type: 'string' } },
+  async run(ctx) {
+    required(ctx.values, 'role');
+    const body = { name: required(ctx.values, 'name'), role: oneOf(ctx.values, 'role', ROLES) };
+    const created = await ctx.client.post<{ id: string; name: string; role: string; token: string }>(
+      '/v1/tokens',
+      body,
+    );
+    if (ctx.json) ctx.out(json(created));
+    else {
+      ctx.out(`${created.token}\n`);
+      ctx.err(`token ${created.id} (${created.name}, ${created.role}) created; it is shown only this once\n`);
+    }
+    return EXIT.ok;
+  },
+};
+
+export const tokenListCommand: Command = {
+  name: 'token list',
+  usage: '',
+  summary: 'List API tokens (never their secrets)',
+  args: 0,
+  async run(ctx) {
+    const { items } = await ctx.client.get<{ items: TokenInfo[] }>('/v1/tokens');
+    if (ctx.json) ctx.out(json({ items }));
+    else {
+      ctx.out(
+        table(
+          ['id', 'name', 'role', 'created', 'by', 'last used', 'revoked'],
+          items.map((t) => [
+            t.id,
+            t.name,
+            t.role,
+            time(t.createdAt),
+            t.createdBy,
+            time(t.lastUsedAt),
+            time(t.revokedAt),
+          ]),
+        ),
+      );
+    }
+    return EXIT.ok;
+  },
+};
+
+export const tokenRevokeCommand: Command = {
+  name: 'token revoke',
+  usage: '<id>',
+  summary: 'Revoke an API token',
+  args: 1,
+  async run(ctx) {
+    const tokenId = id(ctx.positionals[0], 'token');
+    const answer = await ctx.client.delete<{ id: string; revoked: boolean }>(`/v1/tokens/${tokenId}`);
+    ctx.out(ctx.json ? json(answer) : `token ${answer.id} revoked\n`);
+    return EXIT.ok;
+  },
+};

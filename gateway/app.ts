@@ -1,0 +1,145 @@
+// createApp(deps): the Hono application. It never listens (server.ts does) and holds no logic: it checks
+// input, authenticates through the core, and turns core replies into HTTP answers.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createAuthenticator } from './auth';
+import type { AppEnv, GatewayDeps } from './deps';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_RETRY_AFTER_SECONDS,
+  DEFAULT_SSE_HEARTBEAT_MS,
+  DEFAULT_SSE_MAX_PENDING,
+  stderrLog,
+  systemClock,
+} from './deps';
+import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from './errors';
+import { NoQuerySchema } from './http-schemas';
+import { GatewayMetrics } from './metrics';
+import { createErrorHandler } from './on-error';
+import { buildOpenApiDocument } from './openapi';
+import { TokenBucketLimiter } from './rate-limit';
+import type { RouteEntry } from './route-table';
+import { RouteTable } from './route-table';
+import type { RouteContext } from './routes/context';
+import { registerEventRoutes } from './routes/events';
+import { registerHostRoutes } from './routes/hosts';
+import { registerMetaRoutes } from './routes/meta';
+import { registerOverviewRoutes } from './routes/overview';
+import { registerRequestRoutes } from './routes/requests';
+import { registerSyncRoutes } from './routes/sync';
+import { registerTokenRoutes } from './routes/tokens';
+import { registerVmRoutes } from './routes/vms';
+import { parseInput, queryObject, readJsonBody } from './validation';
+
+export interface GatewayApp {
+  app: Hono<AppEnv>;
+  /** Every route, as declared (the OpenAPI document is built from these). */
+  routes: RouteTable;
+  metrics: GatewayMetrics;
+}
+
+/** Registers every resource's routes, in a fixed order. */
+function buildRouteTable(ctx: RouteContext): RouteTable {
+  const table = new RouteTable();
+  registerOverviewRoutes(table, ctx);
+  registerVmRoutes(table, ctx);
+  registerHostRoutes(table, ctx);
+  registerRequestRoutes(table, ctx);
+  registerSyncRoutes(table, ctx);
+  registerEventRoutes(table, ctx);
+  registerTokenRoutes(table, ctx);
+  registerMetaRoutes(table, ctx);
+  return table;
+}
+
+export function createGateway(deps: GatewayDeps): GatewayApp {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? stderrLog;
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const retryAfterSeconds = deps.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+  const rateLimit = deps.rateLimit === undefined ? DEFAULT_RATE_LIMIT : deps.rateLimit;
+  const metrics = new GatewayMetrics();
+
+  let openapi: unknown;
+  const ctx: RouteContext = {
+    core: deps.core,
+    bus: deps.bus,
+    clock,
+    metrics,
+    sse: {
+      heartbeatMs: deps.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
+      maxPending: deps.sseMaxPending ?? DEFAULT_SSE_MAX_PENDING,
+      clients: { count: 0 },
+    },
+    openapi: () => {
+      openapi ??= buildOpenApiDocument(table.specs);
+      return openapi;
+    },
+  };
+  const table = buildRouteTable(ctx);
+  const authenticate = createAuthenticator({
+    core: deps.core,
+    bus: deps.bus,
+    limiter: rateLimit ? new TokenBucketLimiter(rateLimit, clock) : undefined,
+    retryAfterSeconds,
+    onRateLimited: () => metrics.countRateLimited(),
+  });
+
+  const app = new Hono<AppEnv>();
+  app.use('*', async (c, next) => {
+    const started = clock.now();
+    await next();
+    const route = c.get('route') ?? 'unmatched';
+    metrics.observe(route, c.req.method, c.res.status, Math.max(0, clock.now() - started) / 1000);
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new PayloadTooLargeError(maxBodyBytes);
+      },
+    }),
+  );
+
+  const mount = ({ spec, handler }: RouteEntry) => {
+    app.on(spec.method.toUpperCase(), spec.path, async (c) => {
+      c.set('route', spec.path);
+      const principal = spec.role === 'public' ? undefined : await authenticate(c, spec.role);
+      if (principal) c.set('principal', principal);
+      const params = spec.params ? parseInput(spec.params, c.req.param(), 'path') : {};
+      const query = parseInput(spec.query ?? NoQuerySchema, queryObject(c), 'query');
+      const body = spec.body ? await readJsonBody(c, spec.body, spec.bodyOptional ?? false) : undefined;
+      return handler({ c, params, query, body, principal });
+    });
+  };
+  for (const entry of table.entries) mount(entry);
+
+  // A known path with another method: 405 with Allow (after every route, so real routes match first).
+  const methodsByPath = new Map<string, string[]>();
+  for (const { spec } of table.entries) {
+    const methods = methodsByPath.get(spec.path) ?? [];
+    methods.push(spec.method.toUpperCase());
+    if (spec.method === 'get') methods.push('HEAD');
+    methodsByPath.set(spec.path, methods);
+  }
+  for (const [path, methods] of methodsByPath) {
+    app.all(path, (c) => {
+      c.set('route', path);
+      throw new MethodNotAllowedError(c.req.method, new URL(c.req.url).pathname, methods);
+    });
+  }
+
+  app.notFound((c) => {
+    throw new NotFoundError(`no route ${c.req.method} ${new URL(c.req.url).pathname}`);
+  });
+  app.onError(createErrorHandler({ retryAfterSeconds, maxBodyBytes, log }));
+
+  return { app, routes: table, metrics };
+}
+
+/** The Hono application of the gateway (never listens; see server.ts). */
+export function createApp(deps: GatewayDeps): Hono<AppEnv> {
+  return createGateway(deps).app;
+}

@@ -1,0 +1,37 @@
+// Schemas shared by several resources: path parameters, the error body. Resource-specific ones live with
+// their routes. The OpenAPI document is generated from these same schemas.
+import { z } from 'zod';
+import { MAX_ID_LENGTH } from '../adapters/nats/protocol';
+
+/** A cluster name (as the gate's schema check accepts it). */
+export const CLUSTER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** A VMID in a path or a target string. */
+export const VMID_PATTERN = /^[0-9]{1,9}$/;
+/** Ids of requests and tokens: they become NATS subject tokens, so no '.', wildcards, whitespace or controls. */
+export const ID_PATTERN = /^[A-Za-z0-9_:-]+$/;
+
+export const ClusterSchema = z.string().regex(CLUSTER_PATTERN, 'expected a cluster name');
+export const VmidStringSchema = z.string().regex(VMID_PATTERN, 'expected a VMID (digits)');
+export const IdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_ID_LENGTH)
+  .regex(ID_PATTERN, "expected an id of letters, digits, '_', ':' or '-'");
+
+export const IdParamsSchema = z.strictObject({ id: IdSchema });
+export const VmParamsSchema = z.strictObject({ cluster: ClusterSchema, vmid: VmidStringSchema });
+
+/** Limit of list queries, from a query string. */
+export const LimitSchema = z.coerce.number().int().min(1).max(1000);
+
+export const NoQuerySchema = z.strictObject({});
+
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+    in: z.enum(['body', 'query', 'path', 'header']).optional(),
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+});

@@ -1,0 +1,103 @@
+// Prometheus text exposition (format 0.0.4): HTTP requests by route, method and status, a latency histogram,
+// the NATS connection, SSE clients, and the fleet counts of the core's summary.
+import type { SummaryReply } from '../adapters/nats/protocol';
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Latency buckets, in seconds. */
+export const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface Histogram {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+const labels = (pairs: Record<string, string>): string =>
+  `{${Object.entries(pairs)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`;
+
+const num = (value: number): string => (Number.isFinite(value) ? String(value) : value > 0 ? '+Inf' : '-Inf');
+
+export interface MetricsSnapshot {
+  natsConnected: boolean;
+  sseClients: number;
+  /** The core's summary; undefined when it could not be read. */
+  summary: SummaryReply | undefined;
+}
+
+export class GatewayMetrics {
+  private readonly requests = new Map<string, number>();
+  private readonly latency = new Map<string, Histogram>();
+  private rateLimited = 0;
+
+  observe(route: string, method: string, status: number, seconds: number): void {
+    const key = JSON.stringify([route, method, String(status)]);
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    const hkey = JSON.stringify([route, method]);
+    let h = this.latency.get(hkey);
+    if (!h) {
+      h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.latency.set(hkey, h);
+    }
+    LATENCY_BUCKETS.forEach((le, i) => {
+      if (seconds <= le) h.counts[i]! += 1;
+    });
+    h.sum += seconds;
+    h.count += 1;
+  }
+
+  countRateLimited(): void {
+    this.rateLimited += 1;
+  }
+
+  render(snapshot: MetricsSnapshot): string {
+    const out: string[] = [];
+    const head = (name: string, type: string, help: string) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+    head('overseer_http_requests_total', 'counter', 'HTTP requests answered, by route, method and status.');
+    for (const [key, value] of this.requests) {
+      const [route, method, status] = JSON.parse(key) as [string, string, string];
+      out.push(`overseer_http_requests_total${labels({ route, method, status })} ${value}`);
+    }
+
+    head('overseer_http_request_duration_seconds', 'histogram', 'Time to answer an HTTP request, in seconds.');
+    for (const [key, h] of this.latency) {
+      const [route, method] = JSON.parse(key) as [string, string];
+      LATENCY_BUCKETS.forEach((le, i) => {
+        out.push(
+          `overseer_http_request_duration_seconds_bucket${labels({ route, method, le: String(le) })} ${h.counts[i]}`,
+        );
+      });
+      out.push(`overseer_http_request_duration_seconds_bucket${labels({ route, method, le: '+Inf' })} ${h.count}`);
+      out.push(`overseer_http_request_duration_seconds_sum${labels({ route, method })} ${num(h.sum)}`);
+      out.push(`overseer_http_request_duration_seconds_count${labels({ route, method })} ${h.count}`);
+    }
+
+    head('overseer_http_rate_limited_total', 'counter', 'Requests refused by the per-token rate limit.');
+    out.push(`overseer_http_rate_limited_total ${this.rateLimited}`);
+    head('overseer_nats_connected', 'gauge', '1 when the gateway is connected to NATS.');
+    out.push(`overseer_nats_connected ${snapshot.natsConnected ? 1 : 0}`);
+    head('overseer_sse_clients', 'gauge', 'Server-Sent Events clients connected.');
+    out.push(`overseer_sse_clients ${snapshot.sseClients}`);
+    head('overseer_core_up', 'gauge', '1 when the core answered the summary query for this scrape.');
+    out.push(`overseer_core_up ${snapshot.summary ? 1 : 0}`);
+
+    const fleet: [string, string, string, Record<string, number> | undefined][] = [
+      ['overseer_vms', 'state', 'VMs known to the core, by state.', snapshot.summary?.vms],
+      ['overseer_hosts', 'state', 'Hosts known to the core, by state.', snapshot.summary?.hosts],
+      ['overseer_requests', 'status', 'Requests known to the core, by status.', snapshot.summary?.requests],
+    ];
+    for (const [name, label, help, counts] of fleet) {
+      if (!counts) continue;
+      head(name, 'gauge', help);
+      for (const [value, count] of Object.entries(counts))
+        out.push(`${name}${labels({ [label]: value })} ${num(count)}`);
+    }
+    return `${out.join('\n')}\n`;
+  }
+}

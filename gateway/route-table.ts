@@ -1,0 +1,71 @@
+// Every route is declared once, with its role and schemas: the table mounts it on Hono (auth, input parsing)
+// and the OpenAPI document is generated from the same declarations, so the two cannot drift apart.
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { Principal, Role } from '../adapters/nats/protocol';
+import type { AppEnv } from './deps';
+
+export type HttpMethod = 'get' | 'post' | 'delete';
+
+export interface RouteSpec<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  operationId: string;
+  method: HttpMethod;
+  /** Hono path pattern, e.g. `/v1/vms/:cluster/:vmid`. */
+  path: string;
+  /** Lowest role allowed; `public` routes need no token. */
+  role: Role | 'public';
+  tag: string;
+  summary: string;
+  description?: string;
+  params?: P;
+  /** Query string; every route refuses unknown query parameters (NoQuerySchema when omitted). */
+  query?: Q;
+  body?: B;
+  /** An empty body stands for `{}`. */
+  bodyOptional?: boolean;
+  /** Request headers the route reads (documentation). */
+  headers?: { name: string; description: string }[];
+  success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+  /** Route-specific error statuses (404, 409, ...); auth, input and availability errors are added for all. */
+  errors?: number[];
+}
+
+export interface RouteInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  c: Context<AppEnv>;
+  params: z.infer<P>;
+  query: z.infer<Q>;
+  body: z.infer<B>;
+  /** The token's owner; undefined on public routes. */
+  principal: Principal | undefined;
+}
+
+export type RouteHandler<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = (
+  input: RouteInput<P, Q, B>,
+) => Response | Promise<Response>;
+
+export interface RouteEntry {
+  spec: RouteSpec;
+  handler: RouteHandler<z.ZodType, z.ZodType, z.ZodType>;
+}
+
+export class RouteTable {
+  readonly entries: RouteEntry[] = [];
+
+  add<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+    spec: RouteSpec<P, Q, B>,
+    handler: RouteHandler<P, Q, B>,
+  ): void {
+    this.entries.push({ spec, handler: handler as RouteHandler<z.ZodType, z.ZodType, z.ZodType> });
+  }
+
+  get specs(): RouteSpec[] {
+    return this.entries.map((e) => e.spec);
+  }
+}
+
+/** Hono's `:name` path parameters → OpenAPI's `{name}`. */
+export const openApiPath = (path: string): string => path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');

@@ -1,0 +1,113 @@
+// GET /v1/events: Server-Sent Events relayed from NATS (`overseer.evt.>`, or a narrower validated filter).
+// Each event is `data: {"subject", "payload"}` with an increasing `id`; a slow client loses events beyond
+// `maxPending` (announced as an `event: dropped` message) instead of growing the gateway's memory.
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import { InvalidSubjectError } from '../../adapters/nats/errors';
+import { MAX_SUBJECT_LENGTH, subjects, validateEventFilter } from '../../adapters/nats/subjects';
+import { BadRequestError } from '../errors';
+import type { RouteTable } from '../route-table';
+import type { RouteContext } from './context';
+
+export const EventsQuerySchema = z.strictObject({
+  filter: z
+    .string()
+    .min(1)
+    .max(MAX_SUBJECT_LENGTH)
+    .optional()
+    .describe(`NATS subject filter under overseer.evt (default ${subjects.allEvents})`),
+});
+
+/** The JSON of one relayed event. */
+export const RelayedEventSchema = z.object({ subject: z.string(), payload: z.unknown() });
+
+function checkFilter(filter: string): string {
+  try {
+    return validateEventFilter(filter);
+  } catch (err) {
+    if (err instanceof InvalidSubjectError) throw new BadRequestError(err.message, 'filter', 'query', { cause: err });
+    throw err;
+  }
+}
+
+export function registerEventRoutes(table: RouteTable, ctx: RouteContext): void {
+  table.add(
+    {
+      operationId: 'streamEvents',
+      method: 'get',
+      path: '/v1/events',
+      role: 'observer',
+      tag: 'events',
+      summary: 'Follow events as Server-Sent Events',
+      description:
+        'Starts with `event: ready` (data: {"filter"}); then one message per NATS event, data ' +
+        '{"subject", "payload"}. Comments keep the connection alive.',
+      query: EventsQuerySchema,
+      success: {
+        status: 200,
+        description: 'An event stream',
+        contentType: 'text/event-stream',
+      },
+    },
+    ({ c, query }) => {
+      const filter = checkFilter(query.filter ?? subjects.allEvents);
+      const pending: { subject: string; payload: unknown }[] = [];
+      let dropped = 0;
+      let wake: (() => void) | undefined;
+      const signal = () => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+      // Subscribed before the stream starts, so a failure is an HTTP error and nothing published after the
+      // answer's headers is missed.
+      const unsubscribe = ctx.bus.subscribe(filter, (subject, payload) => {
+        if (pending.length >= ctx.sse.maxPending) dropped += 1;
+        else pending.push({ subject, payload });
+        signal();
+      });
+
+      return streamSSE(c, async (stream) => {
+        ctx.sse.clients.count += 1;
+        let heartbeat = false;
+        let timer: unknown;
+        const beat = () => {
+          heartbeat = true;
+          signal();
+          timer = ctx.clock.setTimeout(beat, ctx.sse.heartbeatMs);
+        };
+        timer = ctx.clock.setTimeout(beat, ctx.sse.heartbeatMs);
+        stream.onAbort(signal);
+        let seq = 0;
+        try {
+          await stream.writeSSE({ event: 'ready', data: JSON.stringify({ filter }), retry: 2000 });
+          while (!stream.aborted && !stream.closed) {
+            if (pending.length === 0 && !heartbeat && dropped === 0) {
+              await new Promise<void>((resolve) => {
+                wake = resolve;
+              });
+              continue;
+            }
+            if (dropped > 0) {
+              const n = dropped;
+              dropped = 0;
+              await stream.writeSSE({ event: 'dropped', data: JSON.stringify({ dropped: n }) });
+            }
+            for (const event of pending.splice(0)) {
+              seq += 1;
+              await stream.writeSSE({ id: String(seq), data: JSON.stringify(event) });
+            }
+            if (heartbeat) {
+              heartbeat = false;
+              await stream.write(': keep-alive\n\n');
+            }
+          }
+        } finally {
+          unsubscribe();
+          ctx.clock.clearTimeout(timer as never);
+          ctx.sse.clients.count -= 1;
+        }
+      });
+    },
+  );
+}

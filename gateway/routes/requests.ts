@@ -1,0 +1,130 @@
+// POST /v1/requests (submit), GET /v1/requests (list), GET /v1/requests/:id, and the approve, deny and
+// cancel commands. The requester is always the token's owner.
+import { querySchemas, REQUEST_COMMANDS, RequestViewSchema } from '../../adapters/nats/protocol';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import { IdParamsSchema } from '../http-schemas';
+import type { RouteTable } from '../route-table';
+import { parseInput } from '../validation';
+import type { RouteContext } from './context';
+import {
+  CommandAnswerSchema,
+  CommandBodySchema,
+  IDEMPOTENCY_HEADER,
+  IdempotencyHeaderSchema,
+  parseTarget,
+  RequestListQuerySchema,
+  SubmitAnswerSchema,
+  SubmitBodySchema,
+} from './request-schemas';
+
+export function registerRequestRoutes(table: RouteTable, { core }: RouteContext): void {
+  table.add(
+    {
+      operationId: 'submitRequest',
+      method: 'post',
+      path: '/v1/requests',
+      role: 'operator',
+      tag: 'requests',
+      summary: 'Submit a request; answered at once with the gate’s decision',
+      description:
+        'The decision is approved, denied (with the reasons) or awaiting_approval. The per-action role ' +
+        '(destroy needs admin) is the gate’s: a too-low role is a denial, not a 403. With an ' +
+        'Idempotency-Key, a retried submission returns the first answer.',
+      body: SubmitBodySchema,
+      headers: [{ name: IDEMPOTENCY_HEADER, description: 'Makes a retried submission return the first answer' }],
+      success: { status: 201, description: 'The decision', schema: SubmitAnswerSchema },
+    },
+    async ({ c, body, principal }) => {
+      const rawKey = c.req.header(IDEMPOTENCY_HEADER);
+      const idempotencyKey =
+        rawKey === undefined
+          ? undefined
+          : parseInput(IdempotencyHeaderSchema, { [IDEMPOTENCY_HEADER]: rawKey }, 'header')[IDEMPOTENCY_HEADER];
+      const reply = await core.submit({
+        action: body.action,
+        target: parseTarget(body.target),
+        params: body.params ?? {},
+        force: body.force ?? false,
+        requester: { id: principal!.id, role: principal!.role },
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      });
+      c.header('Location', `/v1/requests/${encodeURIComponent(reply.requestId)}`);
+      if (reply.replayed) c.header('Idempotent-Replayed', 'true');
+      return c.json(
+        {
+          id: reply.requestId,
+          decision: reply.decision,
+          reasons: reply.reasons,
+          checks: reply.checks,
+          status: reply.status,
+        },
+        201,
+      );
+    },
+  );
+
+  table.add(
+    {
+      operationId: 'listRequests',
+      method: 'get',
+      path: '/v1/requests',
+      role: 'observer',
+      tag: 'requests',
+      summary: 'Requests, newest first, filtered by status and requester',
+      query: RequestListQuerySchema,
+      success: { status: 200, description: 'The requests', schema: querySchemas.requests.reply },
+    },
+    async ({ c, query }) => c.json(await core.query('requests', query)),
+  );
+
+  table.add(
+    {
+      operationId: 'getRequest',
+      method: 'get',
+      path: '/v1/requests/:id',
+      role: 'observer',
+      tag: 'requests',
+      summary: 'One request: decision, checks, status history, platform task ids',
+      params: IdParamsSchema,
+      success: { status: 200, description: 'The request', schema: RequestViewSchema },
+      errors: [404],
+    },
+    async ({ c, params }) => {
+      const request = await core.query('request', { id: params.id });
+      if (!request) throw new NotFoundError(`no request ${params.id}`);
+      return c.json(request);
+    },
+  );
+
+  for (const command of REQUEST_COMMANDS) {
+    table.add(
+      {
+        operationId: `${command}Request`,
+        method: 'post',
+        path: `/v1/requests/:id/${command}`,
+        role: 'operator',
+        tag: 'requests',
+        summary: `${command[0]!.toUpperCase()}${command.slice(1)} a request`,
+        description:
+          command === 'approve'
+            ? 'The requester can never approve their own request (403); the core may ask for a higher role.'
+            : undefined,
+        params: IdParamsSchema,
+        body: CommandBodySchema,
+        bodyOptional: true,
+        success: { status: 200, description: 'The request’s new status', schema: CommandAnswerSchema },
+        errors: [404, 409],
+      },
+      async ({ c, params, body, principal }) => {
+        const reply = await core.command(params.id, command, {
+          by: { id: principal!.id, role: principal!.role },
+          ...(body.reason !== undefined ? { reason: body.reason } : {}),
+        });
+        if (reply.ok) return c.json({ id: params.id, status: reply.status });
+        if (reply.code === 'not_found') throw new NotFoundError(reply.reason || `no request ${params.id}`);
+        if (reply.code === 'refused') throw new ForbiddenError(reply.reason, 'refused');
+        throw new ConflictError(reply.reason);
+      },
+    );
+  }
+}

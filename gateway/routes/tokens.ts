@@ -1,0 +1,70 @@
+// POST /v1/tokens, GET /v1/tokens, DELETE /v1/tokens/:id (admin only). Tokens are stored hashed by the core;
+// the plaintext is in the creation answer only.
+import { z } from 'zod';
+import { CreatedTokenSchema, querySchemas, RoleSchema } from '../../adapters/nats/protocol';
+import { NotFoundError } from '../errors';
+import { IdParamsSchema, IdSchema } from '../http-schemas';
+import type { RouteTable } from '../route-table';
+import type { RouteContext } from './context';
+
+export const TokenCreateBodySchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]*$/, "expected letters, digits, '_', '.', '@' or '-'"),
+  role: RoleSchema,
+});
+
+export function registerTokenRoutes(table: RouteTable, { core }: RouteContext): void {
+  table.add(
+    {
+      operationId: 'createToken',
+      method: 'post',
+      path: '/v1/tokens',
+      role: 'admin',
+      tag: 'tokens',
+      summary: 'Create an API token (the plaintext is shown once)',
+      body: TokenCreateBodySchema,
+      success: { status: 201, description: 'The new token', schema: CreatedTokenSchema },
+    },
+    async ({ c, body, principal }) => {
+      const created = await core.query('tokenCreate', { name: body.name, role: body.role, by: principal!.id });
+      return c.json(created, 201);
+    },
+  );
+  table.add(
+    {
+      operationId: 'listTokens',
+      method: 'get',
+      path: '/v1/tokens',
+      role: 'admin',
+      tag: 'tokens',
+      summary: 'API tokens (never their secrets)',
+      success: { status: 200, description: 'The tokens', schema: querySchemas.tokenList.reply },
+    },
+    async ({ c }) => c.json(await core.query('tokenList', {})),
+  );
+  table.add(
+    {
+      operationId: 'revokeToken',
+      method: 'delete',
+      path: '/v1/tokens/:id',
+      role: 'admin',
+      tag: 'tokens',
+      summary: 'Revoke an API token',
+      params: IdParamsSchema,
+      success: {
+        status: 200,
+        description: 'Revoked',
+        schema: z.object({ id: IdSchema, revoked: z.literal(true) }),
+      },
+      errors: [404],
+    },
+    async ({ c, params, principal }) => {
+      const { ok } = await core.query('tokenRevoke', { id: params.id, by: principal!.id });
+      if (!ok) throw new NotFoundError(`no active token ${params.id}`);
+      return c.json({ id: params.id, revoked: true as const });
+    },
+  );
+}

@@ -1,0 +1,63 @@
+// Input checking: every path parameter, query string and body goes through a zod schema, and every failure
+// becomes a 400 naming the offending field.
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { AppEnv } from './deps';
+import type { InputLocation } from './errors';
+import { BadRequestError } from './errors';
+
+const fieldOf = (path: readonly PropertyKey[]): string => path.map(String).join('.');
+
+/** One issue per offending field; unknown keys are named one by one. */
+function describe(error: z.ZodError): { field: string; message: string }[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: fieldOf([...issue.path, key]), message: 'unknown field' }));
+    }
+    return [{ field: fieldOf(issue.path), message: issue.message }];
+  });
+}
+
+/** Parses `value` with `schema`, or throws a 400 naming the first offending field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: InputLocation): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = describe(parsed.error);
+  const first = issues[0] ?? { field: '', message: 'invalid input' };
+  const field = first.field === '' ? where : first.field;
+  const message = first.field === '' ? `${where}: ${first.message}` : `${first.field}: ${first.message}`;
+  throw new BadRequestError(message, field, where, { issues, cause: parsed.error });
+}
+
+/** The query string as an object; a key given twice is refused (which value was meant?). */
+export function queryObject(c: Context<AppEnv>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of new URL(c.req.url).searchParams) {
+    if (Object.hasOwn(out, key)) throw new BadRequestError(`${key}: given more than once`, key, 'query');
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Reads the body as JSON, whatever its Content-Type claims (`curl -d` sends form-urlencoded), and parses it. An empty body stands for `{}` when `optional`.
+ * The size limit is applied before (bodyLimit middleware → 413).
+ */
+export async function readJsonBody<S extends z.ZodType>(
+  c: Context<AppEnv>,
+  schema: S,
+  optional: boolean,
+): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  if (text.trim() === '') {
+    if (optional) return parseInput(schema, {}, 'body');
+    throw new BadRequestError('body: expected a JSON object, got an empty body', 'body', 'body');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new BadRequestError(`body: not valid JSON (${(err as Error).message})`, 'body', 'body', { cause: err });
+  }
+  return parseInput(schema, value, 'body');
+}

@@ -1,0 +1,272 @@
+// A test double for the core process only: answers the protocol subjects (through serveCoreProtocol, so every
+// payload the gateway sends is checked against the protocol's schemas) from a small in-memory fleet.
+// Its gate is deliberately tiny: role per action, target exists, production needs force and then approval.
+import type { Bus } from '../../adapters/nats/bus';
+import type {
+  CommandReply,
+  Principal,
+  QueryMap,
+  RequestView,
+  Role,
+  SubmitPayload,
+  SubmitReply,
+  TokenInfo,
+  VmView,
+} from '../../adapters/nats/protocol';
+import { serveCoreProtocol } from '../../adapters/nats/protocol';
+import { ACTION_ROLE, ROLE_RANK, TERMINAL_REQUEST_STATUSES } from '../../machines/types';
+
+type Check = SubmitReply['checks'][number];
+
+const vm = (vmid: number, over: Partial<VmView> = {}): VmView => ({
+  cluster: 'lab',
+  vmid,
+  name: `vm${vmid}`,
+  node: 'pve1',
+  status: 'running',
+  tags: [],
+  template: false,
+  haManaged: false,
+  cpus: 2,
+  maxmem: 2 ** 31,
+  maxdisk: 2 ** 34,
+  mem: 2 ** 30,
+  cpu: 0.1,
+  uptime: 100,
+  state: 'running',
+  production: false,
+  ...over,
+});
+
+export interface FakeCore {
+  /** Plaintext tokens by role (plus a second admin). */
+  tokens: { observer: string; operator: string; admin: string; admin2: string };
+  /** Every submission received, as the gateway sent it. */
+  submissions: SubmitPayload[];
+  requests: Map<string, RequestView>;
+  syncs: number;
+  stop(): void;
+}
+
+export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_000): FakeCore {
+  const vms: VmView[] = [
+    vm(101),
+    vm(102, { node: 'pve2', status: 'stopped', state: 'stopped', tags: ['web'] }),
+    vm(114, { name: 'db', tags: ['prod'], production: true }),
+  ];
+  const hosts = ['pve1', 'pve2'].map((node) => ({
+    cluster: 'lab',
+    node,
+    status: 'online' as const,
+    cpu: 0.2,
+    maxcpu: 16,
+    mem: 2 ** 33,
+    maxmem: 2 ** 36,
+    disk: 2 ** 38,
+    maxdisk: 2 ** 40,
+    state: 'online',
+  }));
+  const tokenInfo = new Map<string, TokenInfo & { secret: string; owner: string }>();
+  const addToken = (name: string, role: Role, by: string) => {
+    const id = `tok${tokenInfo.size + 1}`;
+    const secret = `ovs_${name}_${Math.random().toString(36).slice(2)}`;
+    tokenInfo.set(id, { id, name, role, createdAt: now(), createdBy: by, secret, owner: name });
+    return { id, name, role, token: secret };
+  };
+  const tokens = {
+    observer: addToken('olga', 'observer', 'setup').token,
+    operator: addToken('oscar', 'operator', 'setup').token,
+    admin: addToken('ada', 'admin', 'setup').token,
+    admin2: addToken('alan', 'admin', 'setup').token,
+  };
+  const requests = new Map<string, RequestView>();
+  const idempotent = new Map<string, SubmitReply>();
+  const submissions: SubmitPayload[] = [];
+  const fake: FakeCore = { tokens, submissions, requests, syncs: 0, stop: () => {} };
+
+  const gate = (p: SubmitPayload): { checks: Check[]; decision: SubmitReply['decision'] } => {
+    const checks: Check[] = [];
+    const needed = ACTION_ROLE[p.action];
+    if (ROLE_RANK[p.requester.role] < ROLE_RANK[needed]) {
+      checks.push({ check: 'authorization', outcome: 'deny', reason: `${p.action} needs the ${needed} role` });
+      return { checks, decision: 'denied' };
+    }
+    checks.push({ check: 'authorization', outcome: 'pass', reason: `${p.requester.role} may ${p.action}` });
+    const target = vms.find((v) => v.cluster === p.target.cluster && v.vmid === p.target.vmid);
+    if (p.action !== 'deploy' && !target) {
+      checks.push({ check: 'target', outcome: 'deny', reason: `no VM ${p.target.cluster}/${p.target.vmid}` });
+      return { checks, decision: 'denied' };
+    }
+    if (target?.production && p.action !== 'start' && p.action !== 'snapshot') {
+      if (!p.force) {
+        checks.push({ check: 'production', outcome: 'deny', reason: `VM ${target.vmid} is production: needs force` });
+        return { checks, decision: 'denied' };
+      }
+      checks.push({ check: 'production', outcome: 'approval', reason: 'production: a second person must approve' });
+      return { checks, decision: 'awaiting_approval' };
+    }
+    return { checks, decision: 'approved' };
+  };
+
+  const setStatus = (r: RequestView, status: RequestView['status'], by?: string, note?: string) => {
+    r.status = status;
+    r.updatedAt = now();
+    r.history.push({ status, at: now(), ...(by ? { by } : {}), ...(note ? { note } : {}) });
+  };
+
+  /** Each read of a running request moves it one step: queued → executing → completed (or failed for 102). */
+  const progress = (r: RequestView) => {
+    if (r.status === 'queued') {
+      setStatus(r, 'executing');
+      r.tasks.push({ upid: `UPID:pve1:0000${r.id}:start`, node: 'pve1' });
+    } else if (r.status === 'executing') {
+      if (r.target.vmid === 102) {
+        r.error = 'task failed: VM 102 is locked (backup)';
+        setStatus(r, 'failed');
+      } else setStatus(r, 'completed');
+    }
+  };
+
+  const submit = (p: SubmitPayload): SubmitReply => {
+    submissions.push(p);
+    const key = p.idempotencyKey ? `${p.requester.id}\u0000${p.idempotencyKey}` : undefined;
+    const earlier = key ? idempotent.get(key) : undefined;
+    if (earlier) return { ...earlier, replayed: true };
+    const { checks, decision } = gate(p);
+    const id = `r${requests.size + 1}`;
+    const r: RequestView = {
+      id,
+      action: p.action,
+      target: p.target,
+      params: p.params,
+      force: p.force,
+      requester: p.requester,
+      origin: 'human',
+      status: 'received',
+      decision,
+      reasons: checks.filter((c) => c.outcome !== 'pass').map((c) => c.reason),
+      checks,
+      history: [],
+      tasks: [],
+      submittedAt: now(),
+      updatedAt: now(),
+    };
+    setStatus(r, 'received', p.requester.id);
+    setStatus(r, decision === 'approved' ? 'queued' : decision);
+    requests.set(id, r);
+    const reply: SubmitReply = {
+      requestId: id,
+      decision,
+      reasons: r.reasons,
+      checks,
+      status: r.status,
+      replayed: false,
+    };
+    if (key) idempotent.set(key, reply);
+    return reply;
+  };
+
+  const command = (id: string, cmd: 'approve' | 'deny' | 'cancel', by: { id: string }, reason?: string) => {
+    const r = requests.get(id);
+    if (!r) return { ok: false, code: 'not_found', reason: `no request ${id}` } satisfies CommandReply;
+    if (TERMINAL_REQUEST_STATUSES.has(r.status)) {
+      return { ok: false, code: 'conflict', reason: `request ${id} is already ${r.status}` } satisfies CommandReply;
+    }
+    if (cmd !== 'cancel' && r.status !== 'awaiting_approval') {
+      return { ok: false, code: 'conflict', reason: `request ${id} is not awaiting approval` } satisfies CommandReply;
+    }
+    if (cmd === 'approve' && by.id === r.requester.id) {
+      return {
+        ok: false,
+        code: 'refused',
+        reason: 'the requester cannot approve their own request',
+      } satisfies CommandReply;
+    }
+    const next = cmd === 'approve' ? 'queued' : cmd === 'deny' ? 'denied' : 'cancelled';
+    setStatus(r, next, by.id, reason);
+    return { ok: true, status: r.status } satisfies CommandReply;
+  };
+
+  const principalOf = (secret: string): Principal | undefined => {
+    for (const t of tokenInfo.values()) {
+      if (t.secret === secret && t.revokedAt === undefined) return { id: t.owner, role: t.role, tokenId: t.id };
+    }
+    return undefined;
+  };
+
+  const count = (values: string[]) => {
+    const out: Record<string, number> = {};
+    for (const v of values) out[v] = (out[v] ?? 0) + 1;
+    return out;
+  };
+
+  const queries: { [W in keyof QueryMap]: (p: QueryMap[W]['payload']) => QueryMap[W]['reply'] } = {
+    status: () => ({
+      state: 'running',
+      escalated: [],
+      loops: { sync: { state: 'idle', cycles: 3, failures: 0 } },
+      clusters: [{ cluster: 'lab', reachable: true, quorate: true }],
+      startedAt: now() - 60_000,
+      now: now(),
+    }),
+    summary: () => ({
+      vms: count(vms.map((v) => v.state)),
+      hosts: count(hosts.map((h) => h.state)),
+      requests: count([...requests.values()].map((r) => r.status)),
+    }),
+    health: () => ({ ok: true, checks: [{ name: 'platform:lab', ok: true, detail: 'reachable, quorate' }] }),
+    vms: (p) => {
+      const items = vms.filter(
+        (v) =>
+          (p.cluster === undefined || v.cluster === p.cluster) &&
+          (p.node === undefined || v.node === p.node) &&
+          (p.state === undefined || v.state === p.state) &&
+          (p.tag === undefined || v.tags.includes(p.tag)),
+      );
+      const offset = p.offset ?? 0;
+      return { items: items.slice(offset, offset + (p.limit ?? 100)), total: items.length };
+    },
+    vm: (p) => vms.find((v) => v.cluster === p.cluster && v.vmid === p.vmid) ?? null,
+    hosts: (p) => ({ items: hosts.filter((h) => p.cluster === undefined || h.cluster === p.cluster) }),
+    requests: (p) => ({
+      items: [...requests.values()]
+        .filter(
+          (r) =>
+            (p.status === undefined || r.status === p.status) &&
+            (p.requester === undefined || r.requester.id === p.requester),
+        )
+        .reverse()
+        .slice(0, p.limit ?? 100),
+    }),
+    request: (p) => {
+      const r = requests.get(p.id);
+      if (!r) return null;
+      const view = structuredClone(r);
+      progress(r);
+      return view;
+    },
+    sync: () => {
+      fake.syncs += 1;
+      return { started: true };
+    },
+    auth: (p) => {
+      const principal = principalOf(p.token);
+      return principal ? { ok: true, principal } : { ok: false };
+    },
+    tokenCreate: (p) => addToken(p.name, p.role, p.by),
+    tokenList: () => ({ items: [...tokenInfo.values()].map(({ secret: _s, owner: _o, ...info }) => info) }),
+    tokenRevoke: (p) => {
+      const t = tokenInfo.get(p.id);
+      if (!t || t.revokedAt !== undefined) return { ok: false };
+      t.revokedAt = now();
+      return { ok: true };
+    },
+  };
+
+  fake.stop = serveCoreProtocol(bus, {
+    submit,
+    command: (id, cmd, p) => command(id, cmd, p.by, p.reason),
+    queries,
+  });
+  return fake;
+}
