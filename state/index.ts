@@ -47,3 +47,5 @@ export type { StateChangedEvent, SummaryStore, SystemSummary } from './summary-s
 export { createSummaryStore, REMOVED, summarize } from './summary-store';
 export type { TableName } from './tables';
 export { indexName, TABLES, triggerName } from './tables';
+export type { TokenRecord } from './token-repo';
+export { hashToken, TOKEN_PREFIX, TokenRepo } from './token-repo';

@@ -123,8 +123,74 @@ const v1InitialSchema: Migration = {
   },
 };
 
+const v2ApiTokens: Migration = {
+  version: 2,
+  name: 'api tokens',
+  up(db) {
+    db.exec(`
+      CREATE TABLE ${T.apiTokens} (
+        id           TEXT    NOT NULL PRIMARY KEY,
+        name         TEXT    NOT NULL,
+        role         TEXT    NOT NULL CHECK (role IN ('observer', 'operator', 'admin')),
+        hash         TEXT    NOT NULL UNIQUE,
+        created_at   INTEGER NOT NULL,
+        created_by   TEXT    NOT NULL,
+        revoked_at   INTEGER,
+        last_used_at INTEGER
+      ) STRICT;
+    `);
+  },
+};
+
+const v3Incidents: Migration = {
+  version: 3,
+  name: 'incidents',
+  up(db) {
+    db.exec(`
+      CREATE TABLE ${T.incidents} (
+        id          TEXT    NOT NULL PRIMARY KEY,
+        kind        TEXT    NOT NULL,
+        subject     TEXT    NOT NULL,
+        dedupe_key  TEXT    NOT NULL,
+        severity    TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        opened_at   INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        resolved_at INTEGER,
+        detail      TEXT    NOT NULL CHECK (json_valid(detail)),
+        actions     TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(actions)),
+        cause       TEXT,
+        outcome     TEXT
+      ) STRICT;
+      CREATE UNIQUE INDEX ${indexName(T.incidents, 'dedupe_key', 'open')} ON ${T.incidents} (dedupe_key)
+        WHERE status <> 'resolved';
+      CREATE INDEX ${indexName(T.incidents, 'status')} ON ${T.incidents} (status);
+    `);
+  },
+};
+
+const v4Knowledge: Migration = {
+  version: 4,
+  name: 'knowledge documents',
+  up(db) {
+    db.exec(`
+      CREATE TABLE ${T.knowledgeDocuments} (
+        id         TEXT    NOT NULL PRIMARY KEY,
+        source     TEXT    NOT NULL,
+        title      TEXT    NOT NULL,
+        body       TEXT    NOT NULL,
+        metadata   TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+        embedding  BLOB,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX ${indexName(T.knowledgeDocuments, 'source')} ON ${T.knowledgeDocuments} (source);
+    `);
+  },
+};
+
 /** Every migration this code knows, in order. */
-export const MIGRATIONS: readonly Migration[] = [v1InitialSchema];
+export const MIGRATIONS: readonly Migration[] = [v1InitialSchema, v2ApiTokens, v3Incidents, v4Knowledge];
 
 /** The schema version this code writes. */
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -8,6 +8,7 @@ import { MetaRepo } from './meta-repo';
 import { RequestRepo } from './request-repo';
 import { SnapshotRepo } from './snapshot-repo';
 import type { SystemSummary } from './summary-store';
+import { TokenRepo } from './token-repo';
 
 export class StateStore {
   readonly inventory: InventoryRepo;
@@ -15,6 +16,7 @@ export class StateStore {
   readonly snapshots: SnapshotRepo;
   readonly audit: AuditLog;
   readonly meta: MetaRepo;
+  readonly tokens: TokenRepo;
 
   /** Opens (and migrates) the database at `path`. */
   static open(path: string, opts?: OpenDatabaseOptions): StateStore {
@@ -28,6 +30,7 @@ export class StateStore {
     this.snapshots = new SnapshotRepo(db);
     this.audit = new AuditLog(db);
     this.meta = new MetaRepo(db);
+    this.tokens = new TokenRepo(db);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). `fn` must be synchronous. */

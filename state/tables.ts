@@ -11,6 +11,9 @@ export const TABLES = {
   audit: 'audit',
   auditHead: 'audit_head',
   meta: 'meta',
+  apiTokens: 'api_tokens',
+  incidents: 'incidents',
+  knowledgeDocuments: 'knowledge_documents',
 } as const;
 
 export type TableKey = keyof typeof TABLES;

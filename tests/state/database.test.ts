@@ -68,7 +68,7 @@ describe('database', () => {
       expect(db.prepare(`SELECT value FROM ${TABLES.meta} WHERE key = 'k'`).pluck().get()).toBe('v');
       db.close();
     }
-    expect(recorded).toEqual([{ version: 1, name: MIGRATIONS[0]!.name, appliedAt: 100 }]);
+    expect(recorded).toEqual(MIGRATIONS.map((m, i) => ({ version: m.version, name: m.name, appliedAt: 100 + i })));
   });
 
   it('database - a DB with an unknown newer version refuses to open', () => {
@@ -99,8 +99,9 @@ describe('database', () => {
     const file = dbPath();
     openDatabase(file).close();
     let runs = 0;
+    const next = LATEST_SCHEMA_VERSION + 1;
     const v2: Migration = {
-      version: 2,
+      version: next,
       name: 'add notes',
       up: (db) => {
         runs++;
@@ -112,7 +113,7 @@ describe('database', () => {
     const db = openDatabase(file, { migrations });
     try {
       expect(runs).toBe(1);
-      expect(schemaVersion(db)).toBe(2);
+      expect(schemaVersion(db)).toBe(next);
       expect(tableNames(db)).toContain('notes');
     } finally {
       db.close();
@@ -125,7 +126,7 @@ describe('database', () => {
     const file = dbPath();
     openDatabase(file).close();
     const broken: Migration = {
-      version: 2,
+      version: LATEST_SCHEMA_VERSION + 1,
       name: 'half done',
       up: (db) => {
         db.exec('CREATE TABLE half (id INTEGER PRIMARY KEY)');
@@ -139,12 +140,12 @@ describe('database', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(MigrationError);
-    expect(error).toMatchObject({ name: 'MigrationError', version: 2 });
+    expect(error).toMatchObject({ name: 'MigrationError', version: LATEST_SCHEMA_VERSION + 1 });
     expect((error as MigrationError).cause).toBeInstanceOf(Error);
 
     const db = openDatabase(file);
     try {
-      expect(schemaVersion(db)).toBe(1);
+      expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
       expect(tableNames(db)).not.toContain('half');
     } finally {
       db.close();
@@ -152,7 +153,7 @@ describe('database', () => {
   });
 
   it('database - a malformed migration list is refused', () => {
-    const gap: Migration = { version: 3, name: 'skips 2', up: () => {} };
+    const gap: Migration = { version: LATEST_SCHEMA_VERSION + 2, name: 'skips one', up: () => {} };
     expect(() => openDatabase(dbPath(), { migrations: [...MIGRATIONS, gap] })).toThrow(MigrationError);
   });
 
