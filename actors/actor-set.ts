@@ -26,7 +26,11 @@ export interface ActorSetOptions<TLogic extends AnyStateMachine> {
 export class ActorSet<TLogic extends AnyStateMachine> {
   private readonly actors = new Map<string, { actor: Actor<TLogic>; unwatch: () => void }>();
 
-  constructor(private readonly options: ActorSetOptions<TLogic>) {}
+  private readonly options: ActorSetOptions<TLogic>;
+
+  constructor(options: ActorSetOptions<TLogic>) {
+    this.options = options;
+  }
 
   get size(): number {
     return this.actors.size;

@@ -43,7 +43,15 @@ function setupOverseer(options: { failSync?: boolean } = {}) {
   });
   const emitted: string[] = [];
   actor.on('*', (e) => emitted.push(`${e.type}:${e.loop}`));
-  return { actor, clock, cycles, emitted, stopCrashing: () => (crashNext = false) };
+  return {
+    actor,
+    clock,
+    cycles,
+    emitted,
+    stopCrashing: () => {
+      crashNext = false;
+    },
+  };
 }
 
 describe('overseer', () => {
