@@ -61,7 +61,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   }
 
   private start(key: string, initial: string, extra: { input?: unknown; snapshot?: unknown }): Actor<TLogic> {
-    const { options } = this;
+    const options = this.options;
     this.remove(key);
     const actorId = options.idOf(key);
     const actor = createActor(options.logic, {

@@ -17,11 +17,12 @@ import type { OverseerMachine } from '../machines/overseer.machine';
 import { overseerMachine } from '../machines/overseer.machine';
 import type { RequestContext, RequestMachine } from '../machines/request.machine';
 import { approvalRefusal, closeRefusal, requestMachine } from '../machines/request.machine';
-import type { Action, Requester, RequestSpec, RequestStatus } from '../machines/types';
+import type { Action, HostInfo, Requester, RequestSpec, RequestStatus, VmInfo } from '../machines/types';
 import { actorId, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
 import { vmMachine } from '../machines/vm.machine';
-import type { StateStore } from '../state';
+import type { StateStore, SummaryStore } from '../state';
+import { createSummaryStore } from '../state';
 import { ActorSet } from './actor-set';
 import type { OverseerConfig } from './config';
 import { createExecutor } from './executor';
@@ -30,8 +31,20 @@ import type { ClusterSyncReport, SyncTargets } from './sync';
 import { applyInventory, syncCluster } from './sync';
 import { SystemView } from './system-view';
 import type { StateChange } from './watch';
-import { watchActor } from './watch';
+import { stateName, watchActor } from './watch';
 import { WriteBatch } from './write-batch';
+
+type PeriodicLoop = 'sync' | 'monitor' | 'health';
+/** A loop is stalled when it missed this many intervals (plus the grace). */
+const STALL_FACTOR = 3;
+const STALL_GRACE_MS = 30_000;
+
+interface EntityWrite {
+  kind: 'vm' | 'host';
+  snapshot: unknown;
+  state: string;
+  info: VmInfo | HostInfo;
+}
 
 /** Where state changes, decisions and loop events go (NATS in production; a list in tests). */
 export interface EventSink {
@@ -101,8 +114,13 @@ export class Overseer {
   readonly gate: GateService;
   private root: Actor<OverseerMachine> | undefined;
   private unwatchRoot: (() => void) | undefined;
-  private readonly entityWrites: WriteBatch<{ kind: 'vm' | 'host'; snapshot: unknown; state: string }>;
-  private lastSync: ClusterSyncReport[] = [];
+  private readonly entityWrites: WriteBatch<EntityWrite>;
+  /** Counts by state of VMs, hosts and requests (the system summary). */
+  readonly summary: SummaryStore = createSummaryStore();
+  private lastSync: (ClusterSyncReport & { durationMs: number })[] = [];
+  private readonly heartbeats = new Map<PeriodicLoop, number>();
+  private dbCheck: { ok: boolean; detail: string; at?: number } = { ok: true, detail: 'not checked yet' };
+  private startedAt = 0;
   private readonly pendingSyncs = new Set<string>();
 
   constructor(private readonly deps: OverseerDeps) {
@@ -110,9 +128,19 @@ export class Overseer {
     this.gate = new GateService(this.view, config.gate, clock);
     this.entityWrites = new WriteBatch((rows) => {
       const at = clock.now();
-      store.snapshots.saveMany(
-        rows.map((r) => ({ actorId: r.key, kind: r.value.kind, snapshot: r.value.snapshot, at })),
-      );
+      store.transaction(() => {
+        store.snapshots.saveMany(
+          rows.map((r) => ({ actorId: r.key, kind: r.value.kind, snapshot: r.value.snapshot, at })),
+        );
+        const vms = rows
+          .filter((r) => r.value.kind === 'vm')
+          .map((r) => ({ info: r.value.info as VmInfo, state: r.value.state, at }));
+        const hosts = rows
+          .filter((r) => r.value.kind === 'host')
+          .map((r) => ({ info: r.value.info as HostInfo, state: r.value.state, at }));
+        if (vms.length > 0) store.inventory.upsertVms(vms);
+        if (hosts.length > 0) store.inventory.upsertHosts(hosts);
+      });
     });
 
     this.vms = new ActorSet({
@@ -126,12 +154,16 @@ export class Overseer {
         this.entityWrites.put(`vm:${key}`, {
           kind: 'vm',
           snapshot: this.vms.get(key)?.getPersistedSnapshot() ?? snapshot,
-          state: String(snapshot.value),
+          state: stateName(snapshot.value),
+          info: snapshot.context.info,
         });
         if (snapshot.status === 'done') this.view.removeVm(snapshot.context.info.cluster, snapshot.context.info.vmid);
         else if (changed) this.view.setVm(snapshot.context.info);
       },
-      onStateChange: (key, change) => this.publishState('vm', key, change),
+      onStateChange: (key, change) => {
+        this.count('vmStateChanged', change);
+        this.publishState('vm', key, change);
+      },
       onCreated: (key, actor) =>
         actor.on('issue', (issue) => {
           log.warn(`vm:${key}: ${issue.detail}`);
@@ -147,14 +179,21 @@ export class Overseer {
       clock,
       log,
       inspect: deps.inspect,
-      onSnapshot: (key, _snapshot, changed) => {
-        if (changed) {
-          const actor = this.hosts.get(key);
-          if (actor)
-            this.entityWrites.put(`host:${key}`, { kind: 'host', snapshot: actor.getPersistedSnapshot(), state: '' });
+      onSnapshot: (key, snapshot, changed) => {
+        const actor = this.hosts.get(key);
+        if (changed && actor) {
+          this.entityWrites.put(`host:${key}`, {
+            kind: 'host',
+            snapshot: actor.getPersistedSnapshot(),
+            state: stateName(snapshot.value),
+            info: snapshot.context.info,
+          });
         }
       },
-      onStateChange: (key, change) => this.publishState('host', key, change),
+      onStateChange: (key, change) => {
+        this.count('hostStateChanged', change);
+        this.publishState('host', key, change);
+      },
     });
 
     const gate = this.gate;
@@ -183,8 +222,18 @@ export class Overseer {
       onSnapshot: (key, snapshot, changed) => {
         if (!changed) this.persistRequest(key, snapshot.context, undefined);
       },
-      onStateChange: (key, change) => this.onRequestState(key, change),
+      onStateChange: (key, change) => {
+        this.count('requestStateChanged', change);
+        this.onRequestState(key, change);
+      },
     });
+  }
+
+  private count(
+    type: 'vmStateChanged' | 'hostStateChanged' | 'requestStateChanged',
+    change: StateChange<unknown>,
+  ): void {
+    this.summary.send({ type, from: change.from === 'none' ? undefined : change.from, to: change.to });
   }
 
   /** Restores every actor from its snapshot, then starts the root and its loops. */
@@ -239,6 +288,20 @@ export class Overseer {
         log.error(`request ${record.id} is ${record.status} but has no snapshot; it cannot be restored`);
       }
     }
+    const countStates = (set: Iterable<[string, { getSnapshot(): { value: unknown } }]>) => {
+      const counts: Record<string, number> = {};
+      for (const [, a] of set) {
+        const s = stateName(a.getSnapshot().value as never);
+        counts[s] = (counts[s] ?? 0) + 1;
+      }
+      return counts;
+    };
+    this.summary.send({
+      type: 'reset',
+      vms: countStates(this.vms.entries()),
+      hosts: countStates(this.hosts.entries()),
+      requests: store.requests.countByStatus(),
+    });
     log.info(`restored ${vms} VM, ${hosts} host and ${restoredRequests.length} request actors`);
     return { vms, hosts, requests: restoredRequests.length };
   }
@@ -246,15 +309,27 @@ export class Overseer {
   /** Starts the root actor, which spawns and supervises the loops, and hands it the restored requests. */
   startRoot(): void {
     const { store, config, clock, log } = this.deps;
+    this.startedAt = clock.now();
 
-    const loopWork = (work: () => Promise<void>) =>
-      periodicLoopMachine.provide({ actors: { work: fromPromise(work) } });
+    // Every cycle, finished or failed, is a heartbeat; the health loop restarts a loop that stops beating.
+    const loopWork = (name: PeriodicLoop, work: () => Promise<void>) =>
+      periodicLoopMachine.provide({
+        actors: {
+          work: fromPromise(async () => {
+            try {
+              await work();
+            } finally {
+              this.heartbeats.set(name, clock.now());
+            }
+          }),
+        },
+      });
     const root = createActor(
       overseerMachine.provide({
         actors: {
-          syncLoop: loopWork(() => this.syncAll()),
-          monitorLoop: loopWork(async () => this.monitorCycle()),
-          healthLoop: loopWork(async () => this.healthCycle()),
+          syncLoop: loopWork('sync', () => this.syncAll()),
+          monitorLoop: loopWork('monitor', async () => this.monitorCycle()),
+          healthLoop: loopWork('health', async () => this.healthCycle()),
           executionLoop: executionLoopMachine.provide({
             actions: {
               startExecution: (_, work) => this.requests.get(work.requestId)?.send({ type: 'EXECUTE' }),
@@ -528,7 +603,14 @@ export class Overseer {
   /** One state sync of every cluster; fails (the loop records it) when any cluster could not be read. */
   async syncAll(): Promise<void> {
     const targets = this.syncTargets();
-    const reports = await Promise.all([...this.deps.platforms.values()].map((p) => syncCluster(p, targets)));
+    const { clock } = this.deps;
+    const reports = await Promise.all(
+      [...this.deps.platforms.values()].map(async (p) => {
+        const t0 = clock.now();
+        const report = await syncCluster(p, targets);
+        return { ...report, durationMs: clock.now() - t0 };
+      }),
+    );
     this.entityWrites.flush();
     this.lastSync = reports;
     for (const r of reports) this.publish(() => subjects.evtLoop('sync', r.ok ? 'synced' : 'failed'), r);
@@ -578,8 +660,75 @@ export class Overseer {
     this.entityWrites.flush();
   }
 
+  /** The health loop: checks the database and restarts any periodic loop that missed its heartbeats. */
   private healthCycle(): void {
-    this.deps.store.db.prepare('SELECT 1').get();
+    const { store, clock } = this.deps;
+    const check = store.db.pragma('quick_check(1)', { simple: true });
+    this.dbCheck = { ok: check === 'ok', detail: String(check), at: clock.now() };
+    const root = this.root;
+    if (!root) return;
+    for (const [name, intervalMs] of this.loopIntervals()) {
+      const last = this.heartbeats.get(name) ?? this.startedAt;
+      const late = clock.now() - last;
+      if (late > STALL_FACTOR * intervalMs + STALL_GRACE_MS) {
+        this.deps.log.warn(
+          `loop:${name}: no heartbeat for ${Math.round(late / 1000)} s; asking the root to restart it`,
+        );
+        this.heartbeats.set(name, clock.now());
+        root.send({ type: 'LOOP_STALLED', loop: name });
+      }
+    }
+  }
+
+  private loopIntervals(): [PeriodicLoop, number][] {
+    const { loops } = this.deps.config;
+    return [
+      ['sync', loops.syncIntervalSeconds * 1000],
+      ['monitor', loops.monitorIntervalSeconds * 1000],
+    ];
+  }
+
+  /** Self and platform health: database, clusters, loops. */
+  health(): { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] } {
+    const { store, clock, platforms } = this.deps;
+    const checks: { name: string; ok: boolean; detail: string }[] = [];
+    const pageCount = store.db.pragma('page_count', { simple: true }) as number;
+    const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+    const mib = ((pageCount * pageSize) / 1024 ** 2).toFixed(1);
+    checks.push({
+      name: 'sqlite',
+      ok: this.dbCheck.ok,
+      detail: `integrity ${this.dbCheck.detail}${this.dbCheck.at ? ` (checked ${new Date(this.dbCheck.at).toISOString()})` : ''}, ${mib} MiB`,
+    });
+    for (const cluster of platforms.keys()) {
+      const info = this.view.clusters.get(cluster);
+      const report = this.lastSync.find((r) => r.cluster === cluster);
+      checks.push({
+        name: `cluster:${cluster}`,
+        ok: Boolean(info?.reachable && info.quorate),
+        detail: !info
+          ? 'not read yet'
+          : !info.reachable
+            ? `unreachable${report?.error ? `: ${report.error}` : ''}`
+            : `${info.quorate ? 'quorate' : 'NO QUORUM'}, last sync ${report ? `${report.durationMs} ms, ${report.vms} VMs` : 'pending'}`,
+      });
+    }
+    const root = this.root?.getSnapshot();
+    for (const [name, intervalMs] of this.loopIntervals()) {
+      const last = this.heartbeats.get(name);
+      const escalated = root?.context.escalated.includes(name) ?? false;
+      const age = last === undefined ? undefined : clock.now() - last;
+      checks.push({
+        name: `loop:${name}`,
+        ok: !escalated && age !== undefined && age <= STALL_FACTOR * intervalMs + STALL_GRACE_MS,
+        detail: escalated
+          ? 'escalated: no longer restarted'
+          : age === undefined
+            ? 'no cycle yet'
+            : `last cycle ${Math.round(age / 1000)} s ago`,
+      });
+    }
+    return { ok: checks.every((c) => c.ok), checks };
   }
 
   // ---- events -----------------------------------------------------------------------------------------------

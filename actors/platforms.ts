@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
-import type { Platform } from '../adapters/platform/types';
+import type { ProxmoxPlatform } from '../adapters/proxmox';
 import { createPlatforms } from '../adapters/proxmox';
 import type { ClusterConfig } from './config';
 import { ConfigError } from './config';
@@ -10,7 +10,7 @@ import { ConfigError } from './config';
 export function platformsFromConfig(
   clusters: readonly ClusterConfig[],
   deps: { clock: Clock; log: Log },
-): Map<string, Platform> {
+): Map<string, ProxmoxPlatform> {
   return createPlatforms(
     clusters.map((c, i) => {
       let ca = c.tls.ca;
