@@ -59,6 +59,8 @@ export interface OverseerDeps {
   platforms: ReadonlyMap<string, Platform>;
   events?: EventSink | undefined;
   inspect?: Observer<InspectionEvent> | undefined;
+  /** Request ids (random UUIDs by default; scenario tests number them). */
+  newId?: (() => string) | undefined;
 }
 
 export interface Submission {
@@ -405,7 +407,7 @@ export class Overseer {
       }
     }
     const spec: RequestSpec = {
-      id: randomUUID(),
+      id: (this.deps.newId ?? randomUUID)(),
       action: submission.action,
       target: submission.target,
       params: submission.params ?? {},

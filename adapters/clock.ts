@@ -75,6 +75,12 @@ export class SimulatedClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return sleepWith(this, ms, signal);
   }
+  /** When the next timer is due, if any (scenario runners step from timer to timer). */
+  nextTimerAt(): number | undefined {
+    let at: number | undefined;
+    for (const t of this.timers.values()) if (at === undefined || t.at < at) at = t.at;
+    return at;
+  }
   /** Pending timers (for tests). */
   get pending(): number {
     return this.timers.size;
