@@ -2,11 +2,17 @@
 // negative limits stop start-up with a message naming the key. Config keys are defined here and nowhere else.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { notifyConfigSchema } from '../adapters/notify/config';
+import type { MonitorThresholds, RemediationPolicyConfig } from '../machines/monitor';
+import { CONDITION_KINDS, createDefaultMonitorThresholds } from '../machines/monitor';
 import type { GateConfig } from '../machines/types';
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
+const usage = z
+  .strictObject({ warning: fraction, critical: fraction })
+  .refine((u) => u.warning <= u.critical, 'warning must not be above critical');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be a name of letters, digits, _ and -');
 
 const clusterSchema = z.strictObject({
@@ -91,7 +97,78 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   state: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
+  monitor: z
+    .strictObject({
+      crashLoopStops: positive.default(3),
+      crashLoopWindowSeconds: positive.default(600),
+      lockMaxSeconds: positive.default(1800),
+      taskMaxSeconds: positive.default(3600),
+      requestExecutingMaxSeconds: positive.default(1800),
+      unreachableAfter: positive.default(2),
+      hostCpu: usage.default({ warning: 0.9, critical: 0.98 }),
+      hostMem: usage.default({ warning: 0.9, critical: 0.97 }),
+      hostDisk: usage.default({ warning: 0.85, critical: 0.95 }),
+      guestDisk: usage.default({ warning: 0.85, critical: 0.95 }),
+    })
+    .prefault({}),
+  remediation: z
+    .strictObject({
+      restart: z.strictObject({ maxRestarts: count.default(3), withinSeconds: positive.default(600) }).prefault({}),
+      allowProduction: z.boolean().default(false),
+      unreachableBeforeReboot: positive.default(3),
+      commands: z.partialRecord(z.enum(CONDITION_KINDS), z.string().min(1).max(1000)).default({}),
+      escalate: z.array(z.enum(CONDITION_KINDS)).default(['vm-crash-loop', 'guest-host-key-changed']),
+    })
+    .prefault({}),
+  notifications: notifyConfigSchema,
+  ssh: z
+    .strictObject({
+      intervalSeconds: positive.default(60),
+      /** Pinned host keys are kept here (JSON); a changed key is an incident, never accepted. */
+      knownHostsFile: z.string().optional(),
+      /** Record a host key on first contact when a target has no pin (trust on first use). Off by default. */
+      trustOnFirstUse: z.boolean().default(false),
+      targets: z
+        .array(
+          z.strictObject({
+            vm: z.string().regex(/^[^/\s]+\/\d+$/, 'must be <cluster>/<vmid>'),
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).default(22),
+            username: z.string().min(1),
+            privateKeyFile: z.string().min(1),
+            hostKey: z
+              .string()
+              .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be SHA256:<base64>')
+              .optional(),
+            units: z.array(z.string().min(1)).default([]),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
 });
+
+/** The monitor's thresholds from the config (fractions and milliseconds). */
+export function monitorThresholdsOf(config: OverseerConfig): MonitorThresholds {
+  const m = config.monitor;
+  return {
+    ...createDefaultMonitorThresholds(),
+    hostCpu: m.hostCpu,
+    hostMem: m.hostMem,
+    hostDisk: m.hostDisk,
+    guestDisk: m.guestDisk,
+    crashLoopStops: m.crashLoopStops,
+    crashLoopWindowMs: m.crashLoopWindowSeconds * 1000,
+    lockMaxMs: m.lockMaxSeconds * 1000,
+    taskMaxMs: m.taskMaxSeconds * 1000,
+    requestExecutingMaxMs: m.requestExecutingMaxSeconds * 1000,
+    unreachableAfter: m.unreachableAfter,
+  };
+}
+
+export function remediationPolicyOf(config: OverseerConfig): RemediationPolicyConfig {
+  return { ...config.remediation };
+}
 
 export type OverseerConfig = z.infer<typeof configSchema>;
 export type ClusterConfig = OverseerConfig['clusters'][number];

@@ -5,7 +5,8 @@
 import { fromCallback } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
-import type { Platform, PowerAction, TaskRef } from '../adapters/platform/types';
+import { TaskFailedError } from '../adapters/platform/errors';
+import type { Platform, PowerAction, TaskRef, TaskStatus } from '../adapters/platform/types';
 import type {
   ExecutorEvent,
   ExecutorInput,
@@ -40,6 +41,29 @@ export interface ExecutorDeps {
   taskTimeoutMs: number;
   /** Called once a request changed the platform, so the inventory is read again soon. */
   onPlatformChanged?: (cluster: string) => void;
+  /** Re-issuing a task that failed on a lock timeout (default LOCK_TIMEOUT_RETRY). */
+  lockRetry?: { attempts: number; baseMs: number; capMs: number } | undefined;
+}
+
+/**
+ * A task whose worker could not take the VM's config lock in time ("can't lock file ... got timeout") did
+ * nothing, so it is issued again after a backoff: `attempts` tasks in all, `baseMs` doubling up to `capMs`.
+ */
+export const LOCK_TIMEOUT_RETRY = { attempts: 4, baseMs: 500, capMs: 8_000 } as const;
+
+/** True for a task that ended because its worker timed out waiting for a config lock (it changed nothing). */
+export function isTaskLockTimeout(error: unknown): error is TaskFailedError {
+  return error instanceof TaskFailedError && /can't lock file .*got timeout/i.test(error.exitstatus);
+}
+
+/** Of the tasks a crashed run may have issued, the one to adopt: a running one, else a successful one, else the newest. */
+function adoptable(tasks: TaskStatus[], type: string, exclude: readonly string[]): TaskStatus | undefined {
+  const candidates = tasks.filter((t) => t.type === type && !exclude.includes(t.upid));
+  return (
+    candidates.find((t) => t.status === 'running') ??
+    candidates.find((t) => t.exitstatus === 'OK') ??
+    candidates.sort((a, b) => b.starttime - a.starttime)[0]
+  );
 }
 
 export class ExecutionError extends Error {
@@ -184,6 +208,7 @@ export function createExecutor(deps: ExecutorDeps) {
       cancelRequested ||= context.cancelRequested;
       const plan = planRequest(context, deps);
       let changed = false;
+      const retry = deps.lockRetry ?? LOCK_TIMEOUT_RETRY;
       for (const step of plan.steps) {
         const recorded = context.tasks.find((t) => t.step === step.index);
         if (!recorded && cancelRequested) {
@@ -191,11 +216,33 @@ export function createExecutor(deps: ExecutorDeps) {
           send({ type: 'EXECUTION_CANCELLED' });
           return;
         }
-        const task = recorded ?? (await startStep(plan, step, context, send));
-        if (task) {
+        // An intent recorded after this step's task: a re-issue (after a lock timeout) was under way at a crash.
+        const reissuing = recorded !== undefined && context.issuing?.step === step.index;
+        let task =
+          recorded && !reissuing
+            ? recorded
+            : await startStep(plan, step, context, send, recorded ? [recorded.upid] : []);
+        for (let attempt = 1; task; attempt++) {
           changed = true;
           deps.log.info(`req:${input.requestId}: waiting for ${step.describe} (${task.upid})`);
-          await plan.platform.waitTask(task, { timeoutMs: deps.taskTimeoutMs, signal: abort.signal });
+          try {
+            await plan.platform.waitTask(task, { timeoutMs: deps.taskTimeoutMs, signal: abort.signal });
+            break;
+          } catch (error) {
+            if (!isTaskLockTimeout(error) || attempt >= retry.attempts || abort.signal.aborted) throw error;
+            const delay = Math.min(retry.capMs, retry.baseMs * 2 ** (attempt - 1));
+            deps.log.warn(
+              `req:${input.requestId}: ${step.describe} failed on a lock timeout (${error.exitstatus}); it changed nothing: ` +
+                `issuing it again in ${delay} ms (retry ${attempt}/${retry.attempts - 1})`,
+            );
+            await deps.clock.sleep(delay, abort.signal);
+            if (cancelRequested) {
+              deps.onPlatformChanged?.(plan.cluster);
+              send({ type: 'EXECUTION_CANCELLED' });
+              return;
+            }
+            task = await issue(plan, step, task.vmid, send);
+          }
         }
       }
       if (changed) deps.onPlatformChanged?.(plan.cluster);
@@ -208,9 +255,11 @@ export function createExecutor(deps: ExecutorDeps) {
       step: ExecutionStep,
       context: RequestContext,
       sendEvent: (e: RequestEvent) => void,
+      /** Tasks of this step known to have failed (not to be adopted). */
+      failed: readonly string[],
     ): Promise<RequestTask | undefined> {
       const intent = context.issuing?.step === step.index ? context.issuing : undefined;
-      let vmid = intent?.vmid ?? step.vmid;
+      const vmid = intent?.vmid ?? step.vmid;
       if (!intent && plan.effectVisible(step, vmid)) {
         deps.log.info(`req:${input.requestId}: ${step.describe} not needed: already in effect`);
         return undefined;
@@ -218,7 +267,7 @@ export function createExecutor(deps: ExecutorDeps) {
       if (intent) {
         const since = Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S;
         const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
-        const found = tasks.find((t) => t.type === step.taskType);
+        const found = adoptable(tasks, step.taskType, failed);
         if (found) {
           deps.log.warn(`req:${input.requestId}: adopting ${found.upid} issued before a restart (${step.describe})`);
           const task = { upid: found.upid, node: found.node, step: step.index, vmid };
@@ -230,6 +279,17 @@ export function createExecutor(deps: ExecutorDeps) {
           return undefined;
         }
       }
+      return issue(plan, step, vmid, sendEvent);
+    }
+
+    /** Records the intent, makes the platform call, records its task id. */
+    async function issue(
+      plan: Plan,
+      step: ExecutionStep,
+      reserved: number | undefined,
+      sendEvent: (e: RequestEvent) => void,
+    ): Promise<RequestTask> {
+      let vmid = reserved;
       if (step.taskType === 'qmclone' && vmid === undefined) vmid = await plan.platform.nextId();
       sendEvent({ type: 'TASK_ISSUING', step: step.index, at: deps.clock.now(), vmid });
       const ref = await plan.run(step, vmid);

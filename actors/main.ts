@@ -4,7 +4,8 @@
 //
 // Environment: OVERSEER_DATA_DIR (./data), OVERSEER_PORT (8001), OVERSEER_CONFIG (a JSON file; default
 // $OVERSEER_DATA_DIR/overseer.json when present), NATS_URL, NATS_USER/NATS_PASS or NATS_NKEY_SEED,
-// OVERSEER_INSPECT (ws://host:port), OVERSEER_INSTALL_NATS=1, OVERSEER_SIM_PORT.
+// OVERSEER_INSPECT (ws://host:port), OVERSEER_INSTALL_NATS=1, OVERSEER_SIM_PORT, OVERSEER_HOST (the gateway's listen
+// address, default 127.0.0.1; 0.0.0.0 in a container), OVERSEER_RATE_LIMIT=off (no per-token limit: benchmarks).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +15,7 @@ import type { NatsBus } from '../adapters/nats';
 import { connectBus, ensureEventStream } from '../adapters/nats';
 import { createCoreClient } from '../adapters/nats/protocol';
 import { closePlatforms } from '../adapters/proxmox';
-import { startGateway } from '../gateway';
+import { DEFAULT_GATEWAY_HOST, startGateway } from '../gateway';
 import { StateStore } from '../state';
 import { ConfigError, loadConfig } from './config';
 import { serveCore } from './core-service';
@@ -37,69 +38,17 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
   const dataDir = resolve(env.OVERSEER_DATA_DIR ?? './data');
   mkdirSync(dataDir, { recursive: true });
   const port = parsePort(env.OVERSEER_PORT, 'OVERSEER_PORT', 8001);
+  const rateLimit = env.OVERSEER_RATE_LIMIT ?? '';
+  if (!['', 'on', 'off'].includes(rateLimit))
+    throw new ConfigError(`OVERSEER_RATE_LIMIT must be 'on' or 'off' (got '${rateLimit}')`, 'OVERSEER_RATE_LIMIT');
   const configPath =
     env.OVERSEER_CONFIG ?? (existsSync(join(dataDir, 'overseer.json')) ? join(dataDir, 'overseer.json') : undefined);
   const config = loadConfig(configPath);
   const cleanups: (() => Promise<void> | void)[] = [];
 
-  const nats = await resolveNats({ env, dataDir, log });
-  if (nats.server) cleanups.push(() => nats.server?.stop());
-  const bus: NatsBus = await connectBus({
-    servers: nats.url,
-    user: env.NATS_USER,
-    pass: env.NATS_PASS,
-    nkeySeed: env.NATS_NKEY_SEED,
-    name: `overseer-${role}`,
-    log,
-    waitOnFirstConnect: true,
-  });
-  cleanups.push(() => bus.close());
-
-  if (role === 'all' || role === 'core') {
-    let clusters = config.clusters;
-    if (clusters.length === 0) {
-      const embedded = await startEmbeddedSimulator(
-        dataDir,
-        clock,
-        parsePort(env.OVERSEER_SIM_PORT, 'OVERSEER_SIM_PORT', 0),
-      );
-      cleanups.push(() => embedded.sim.stop());
-      clusters = [embedded.cluster];
-      log.info(`no cluster configured: using the embedded PVE simulator (demo cluster 'lab') at ${embedded.sim.url}`);
-    }
-    const store = StateStore.open(join(dataDir, 'overseer.db'), { synchronous: config.state.synchronous });
-    cleanups.push(() => store.close());
-    const audit = store.audit.verify();
-    if (!audit.ok) log.error(`audit log damaged at row ${audit.seq} (${audit.problem}); new rows still chain on`);
-    ensureAdminToken(store, dataDir, clock.now(), log);
-    await ensureEventStream(await bus.jetstreamManager());
-    const platforms = platformsFromConfig(clusters, { clock, log });
-    cleanups.push(() => closePlatforms(platforms.values()));
-    const inspector = env.OVERSEER_INSPECT ? createInspector(env.OVERSEER_INSPECT, log) : undefined;
-    if (inspector) cleanups.push(() => inspector.stop());
-    const overseer = new Overseer({ clock, log, config, store, platforms, events: bus, inspect: inspector?.inspect });
-    overseer.start();
-    cleanups.push(() => overseer.stop());
-    const stopServing = serveCore({
-      bus,
-      overseer,
-      store,
-      config,
-      clock,
-      startedAt: clock.now(),
-      queue: 'overseer-core',
-    });
-    cleanups.push(stopServing);
-  }
-
-  if (role === 'all' || role === 'gateway') {
-    const gateway = await startGateway({ core: createCoreClient(bus), bus, clock, log }, { port });
-    cleanups.push(() => gateway.close());
-    log.info(`gateway listening on ${gateway.url}`);
-  }
-
-  return async () => {
-    for (const cleanup of cleanups.reverse()) {
+  // Runs the cleanups in reverse order, once; also on a failed start, so nothing started is left running.
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
       try {
         await cleanup();
       } catch (error) {
@@ -107,6 +56,77 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
       }
     }
   };
+
+  try {
+    const nats = await resolveNats({ env, dataDir, log });
+    if (nats.server) cleanups.push(() => nats.server?.stop());
+    const bus: NatsBus = await connectBus({
+      servers: nats.url,
+      user: env.NATS_USER,
+      pass: env.NATS_PASS,
+      nkeySeed: env.NATS_NKEY_SEED,
+      name: `overseer-${role}`,
+      log,
+      waitOnFirstConnect: true,
+    });
+    cleanups.push(() => bus.close());
+
+    if (role === 'all' || role === 'core') {
+      let clusters = config.clusters;
+      if (clusters.length === 0) {
+        const embedded = await startEmbeddedSimulator(
+          dataDir,
+          clock,
+          parsePort(env.OVERSEER_SIM_PORT, 'OVERSEER_SIM_PORT', 0),
+        );
+        cleanups.push(() => embedded.sim.stop());
+        clusters = [embedded.cluster];
+        log.info(`no cluster configured: using the embedded PVE simulator (demo cluster 'lab') at ${embedded.sim.url}`);
+      }
+      const store = StateStore.open(join(dataDir, 'overseer.db'), { synchronous: config.state.synchronous });
+      cleanups.push(() => store.close());
+      const audit = store.audit.verify();
+      if (!audit.ok) log.error(`audit log damaged at row ${audit.seq} (${audit.problem}); new rows still chain on`);
+      ensureAdminToken(store, dataDir, clock.now(), log);
+      await ensureEventStream(await bus.jetstreamManager());
+      const platforms = platformsFromConfig(clusters, { clock, log });
+      cleanups.push(() => closePlatforms(platforms.values()));
+      const inspector = env.OVERSEER_INSPECT ? createInspector(env.OVERSEER_INSPECT, log) : undefined;
+      if (inspector) cleanups.push(() => inspector.stop());
+      const overseer = new Overseer({ clock, log, config, store, platforms, events: bus, inspect: inspector?.inspect });
+      overseer.start();
+      cleanups.push(() => overseer.stop());
+      const stopServing = serveCore({
+        bus,
+        overseer,
+        store,
+        config,
+        clock,
+        startedAt: clock.now(),
+        queue: 'overseer-core',
+      });
+      cleanups.push(stopServing);
+    }
+
+    if (role === 'all' || role === 'gateway') {
+      const gateway = await startGateway(
+        {
+          core: createCoreClient(bus),
+          bus,
+          clock,
+          log,
+          ...(rateLimit === 'off' ? { rateLimit: false } : {}),
+        },
+        { port, hostname: env.OVERSEER_HOST || DEFAULT_GATEWAY_HOST },
+      );
+      cleanups.push(() => gateway.close());
+      log.info(`gateway listening on ${gateway.url}`);
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return stopAll;
 }
 
 function parsePort(value: string | undefined, key: string, fallback: number): number {

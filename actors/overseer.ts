@@ -8,6 +8,7 @@ import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import { subjects } from '../adapters/nats/subjects';
+import type { Notifier } from '../adapters/notify';
 import type { Inventory, Platform } from '../adapters/platform/types';
 import type { HostMachine } from '../machines/host.machine';
 import { hostMachine } from '../machines/host.machine';
@@ -25,8 +26,11 @@ import type { StateStore, SummaryStore } from '../state';
 import { createSummaryStore } from '../state';
 import { ActorSet } from './actor-set';
 import type { OverseerConfig } from './config';
+import { monitorThresholdsOf, remediationPolicyOf } from './config';
 import { createExecutor } from './executor';
 import { GateService } from './gate-service';
+import type { KnowledgeSink, SshTargetSource } from './monitor';
+import { Monitor } from './monitor';
 import type { ClusterSyncReport, SyncTargets } from './sync';
 import { applyInventory, syncCluster } from './sync';
 import { SystemView } from './system-view';
@@ -59,8 +63,22 @@ export interface OverseerDeps {
   platforms: ReadonlyMap<string, Platform>;
   events?: EventSink | undefined;
   inspect?: Observer<InspectionEvent> | undefined;
-  /** Request ids (random UUIDs by default; scenario tests number them). */
-  newId?: (() => string) | undefined;
+  /** Request and incident ids (random UUIDs by default; scenario tests number them). */
+  newId?: ((kind: 'request' | 'incident') => string) | undefined;
+  notifier?: Notifier | undefined;
+  ssh?: SshTargetSource | undefined;
+  knowledge?: (KnowledgeSink & FailureSink) | undefined;
+}
+
+/** Where failed requests are written back (the knowledge base). */
+export interface FailureSink {
+  recordFailedRequest(failure: {
+    requestId: string;
+    action: Action;
+    target: RequestSpec['target'];
+    error: string;
+    params: Record<string, unknown>;
+  }): void | Promise<void>;
 }
 
 export interface Submission {
@@ -114,6 +132,7 @@ export class Overseer {
   readonly hosts: ActorSet<HostMachine>;
   readonly requests: ActorSet<RequestMachine>;
   readonly gate: GateService;
+  readonly monitor: Monitor;
   private root: Actor<OverseerMachine> | undefined;
   private unwatchRoot: (() => void) | undefined;
   private readonly entityWrites: WriteBatch<EntityWrite>;
@@ -121,6 +140,8 @@ export class Overseer {
   readonly summary: SummaryStore = createSummaryStore();
   private lastSync: (ClusterSyncReport & { durationMs: number })[] = [];
   private readonly heartbeats = new Map<PeriodicLoop, number>();
+  /** When each live request entered its current status. */
+  private readonly requestSince = new Map<string, number>();
   private dbCheck: { ok: boolean; detail: string; at?: number } = { ok: true, detail: 'not checked yet' };
   private startedAt = 0;
   private readonly pendingSyncs = new Set<string>();
@@ -171,6 +192,9 @@ export class Overseer {
           log.warn(`vm:${key}: ${issue.detail}`);
           store.audit.append({ at: issue.at, actor: 'overseer', kind: `vm.${issue.kind}`, data: issue });
           this.publish(() => subjects.evtVm(issue.cluster, issue.vmid, 'issue'), issue);
+          this.monitor.recordIssue(issue);
+          // Look at it now rather than at the next monitor tick.
+          this.root?.system.get('loop:monitor')?.send({ type: 'RUN_NOW' });
         }),
     });
 
@@ -228,6 +252,21 @@ export class Overseer {
         this.count('requestStateChanged', change);
         this.onRequestState(key, change);
       },
+    });
+
+    this.monitor = new Monitor({
+      clock,
+      log,
+      store,
+      overseer: this,
+      thresholds: monitorThresholdsOf(config),
+      policy: remediationPolicyOf(config),
+      gate: config.gate,
+      notifier: deps.notifier,
+      ssh: deps.ssh,
+      knowledge: deps.knowledge,
+      publish: (subject, payload) => this.publish(subject, payload),
+      newId: () => (deps.newId ? deps.newId('incident') : randomUUID()),
     });
   }
 
@@ -330,7 +369,7 @@ export class Overseer {
       overseerMachine.provide({
         actors: {
           syncLoop: loopWork('sync', () => this.syncAll()),
-          monitorLoop: loopWork('monitor', async () => this.monitorCycle()),
+          monitorLoop: loopWork('monitor', () => this.monitorCycle()),
           healthLoop: loopWork('health', async () => this.healthCycle()),
           executionLoop: executionLoopMachine.provide({
             actions: {
@@ -385,6 +424,11 @@ export class Overseer {
     this.entityWrites.flush();
   }
 
+  /** When a live request entered its current status. */
+  statusSince(id: string): number | undefined {
+    return this.requestSince.get(id);
+  }
+
   get rootSnapshot() {
     return this.root?.getSnapshot();
   }
@@ -407,7 +451,7 @@ export class Overseer {
       }
     }
     const spec: RequestSpec = {
-      id: (this.deps.newId ?? randomUUID)(),
+      id: this.deps.newId ? this.deps.newId('request') : randomUUID(),
       action: submission.action,
       target: submission.target,
       params: submission.params ?? {},
@@ -477,6 +521,7 @@ export class Overseer {
     const { context } = change.snapshot;
     const status = change.to as RequestStatus;
     const spec = context.spec;
+    this.requestSince.set(id, this.deps.clock.now());
     this.persistRequest(id, context, { status, from: change.from });
     this.publish(() => subjects.evtReq(id, status), {
       id,
@@ -500,6 +545,7 @@ export class Overseer {
         if (TERMINAL_REQUEST_STATUSES.has(status)) {
           const ran = change.from === 'executing';
           this.gate.release(spec, ran || status === 'completed');
+          if (status === 'failed') this.recordFailure(id, context);
           if (ran) {
             opVm?.send({ type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
             this.executionLoop()?.send({ type: 'FINISHED', requestId: id });
@@ -507,6 +553,7 @@ export class Overseer {
             this.executionLoop()?.send({ type: 'FINISHED', requestId: id });
           }
           // Stop the actor once its final snapshot is written.
+          this.requestSince.delete(id);
           queueMicrotask(() => this.requests.remove(id));
         }
     }
@@ -552,6 +599,21 @@ export class Overseer {
         });
       }
     });
+  }
+
+  private recordFailure(id: string, context: RequestContext): void {
+    const { spec } = context;
+    const error = context.error ?? 'failed';
+    this.monitor.recordFailedRequest(id, spec.target.cluster, error, context.tasks, this.deps.clock.now());
+    const write = this.deps.knowledge?.recordFailedRequest({
+      requestId: id,
+      action: spec.action,
+      target: spec.target,
+      error,
+      params: spec.params,
+    });
+    if (write instanceof Promise)
+      write.catch((e: unknown) => this.deps.log.error(`knowledge: recording request ${id} failed`, e));
   }
 
   private actorOfChange(context: RequestContext, status: RequestStatus): string | undefined {
@@ -658,8 +720,9 @@ export class Overseer {
     return this.lastSync;
   }
 
-  private monitorCycle(): void {
+  private async monitorCycle(): Promise<void> {
     this.entityWrites.flush();
+    await this.monitor.cycle();
   }
 
   /** The health loop: checks the database and restarts any periodic loop that missed its heartbeats. */

@@ -1,7 +1,10 @@
 // Runs every benchmark in its own node process (with --expose-gc) and prints their tables.
 import { execFileSync } from 'node:child_process';
 
-const benches: { file: string; args: string[] }[] = [{ file: 'bench/actors.ts', args: ['10000,100000'] }];
+const benches: { file: string; args: string[] }[] = [
+  { file: 'bench/actors.ts', args: ['10000,100000'] },
+  { file: 'bench/sync.ts', args: ['1000,10000,100000'] },
+];
 
 for (const { file, args } of benches) {
   console.log(`\n## ${file} ${args.join(' ')}\n`);

@@ -23,6 +23,14 @@ export {
   StateError,
 } from './errors';
 export type {
+  IncidentFilter,
+  IncidentOpenResult,
+  IncidentPatch,
+  IncidentRecord,
+  NewIncident,
+} from './incident-repo';
+export { IncidentNotFoundError, IncidentRepo, IncidentResolvedError } from './incident-repo';
+export type {
   ClusterRecord,
   HostFilter,
   HostRecord,
@@ -33,6 +41,8 @@ export type {
 } from './inventory-repo';
 export { InventoryRepo } from './inventory-repo';
 export { canonicalJson } from './json';
+export type { KnowledgeDocument, KnowledgeFilter, KnowledgeSource } from './knowledge-repo';
+export { blobToEmbedding, embeddingToBlob, KNOWLEDGE_SOURCES, KnowledgeRepo } from './knowledge-repo';
 export { MetaRepo } from './meta-repo';
 export type { AppliedMigration, MigrationReport } from './migrate';
 export { appliedMigrations, migrate, schemaVersion } from './migrate';

@@ -3,7 +3,9 @@
 import type { Database } from 'better-sqlite3';
 import { AuditLog } from './audit-log';
 import { type OpenDatabaseOptions, openDatabase, transaction } from './database';
+import { IncidentRepo } from './incident-repo';
 import { InventoryRepo } from './inventory-repo';
+import { KnowledgeRepo } from './knowledge-repo';
 import { MetaRepo } from './meta-repo';
 import { RequestRepo } from './request-repo';
 import { SnapshotRepo } from './snapshot-repo';
@@ -17,6 +19,8 @@ export class StateStore {
   readonly audit: AuditLog;
   readonly meta: MetaRepo;
   readonly tokens: TokenRepo;
+  readonly incidents: IncidentRepo;
+  readonly knowledge: KnowledgeRepo;
 
   /** Opens (and migrates) the database at `path`. */
   static open(path: string, opts?: OpenDatabaseOptions): StateStore {
@@ -31,6 +35,8 @@ export class StateStore {
     this.audit = new AuditLog(db);
     this.meta = new MetaRepo(db);
     this.tokens = new TokenRepo(db);
+    this.incidents = new IncidentRepo(db);
+    this.knowledge = new KnowledgeRepo(db);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). `fn` must be synchronous. */

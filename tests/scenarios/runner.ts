@@ -78,7 +78,7 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
 
   const clock = new SimulatedClock(0);
   const lines: string[] = [];
-  const log: Log = createLineLog({ clock, write: (l) => lines.push(l), level: 'warn' });
+  const log: Log = createLineLog({ clock, write: (l) => lines.push(l), level: 'error' });
   const sim = await startSimulator({
     clock,
     seed: demoSeed(),
@@ -101,14 +101,14 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
   );
   const dataDir = mkdtempSync(join(tmpdir(), 'overseer-scenario-'));
   const store = StateStore.open(join(dataDir, 'overseer.db'));
-  let n = 0;
+  const counters = { request: 0, incident: 0 };
   const overseer = new Overseer({
     clock,
     log,
     config: parseConfig(setup.config ?? {}),
     store,
     platforms: new Map([['lab', tracked(proxmox, counter)]]),
-    newId: () => `r${++n}`,
+    newId: (kind) => `${kind === 'request' ? 'r' : 'i'}${++counters[kind]}`,
   });
 
   const settle = async () => {

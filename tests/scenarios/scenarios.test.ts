@@ -17,7 +17,8 @@ describe('scenarios', () => {
       const run = await runScenario(dir);
       try {
         const expectedFile = join(dir, 'expected.log');
-        if (process.env.UPDATE_SCENARIOS === '1' || !existsSync(expectedFile)) writeFileSync(expectedFile, run.log);
+        if (process.env.UPDATE_SCENARIOS === '1') writeFileSync(expectedFile, run.log);
+        if (!existsSync(expectedFile)) throw new Error(`${name} has no expected.log (UPDATE_SCENARIOS=1 writes one)`);
         expect(run.log).toBe(readFileSync(expectedFile, 'utf8'));
       } finally {
         await run.cleanup();

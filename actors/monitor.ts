@@ -1,0 +1,389 @@
+// The monitor loop's work: looks at the fleet (pure detectors), keeps one incident actor per condition
+// (deduplicated, stored, published), remediates through requests that pass the same gate as a human's, and
+// tells people. Closed incidents are written back to the knowledge base.
+import type { Clock } from '../adapters/clock';
+import type { Log } from '../adapters/log';
+import { subjects } from '../adapters/nats/subjects';
+import type { Notifier } from '../adapters/notify';
+import type { SshChecker, SshTarget } from '../adapters/ssh';
+import { isProductionVm } from '../machines/gate';
+import type { IncidentContext, IncidentMachine, IncidentNotice } from '../machines/incident.machine';
+import { incidentActorId, incidentInputFromCondition, incidentMachine } from '../machines/incident.machine';
+import type {
+  Condition,
+  IncidentHistoryEntry,
+  MonitoredHost,
+  MonitoredRequest,
+  MonitoredTask,
+  MonitoredVm,
+  MonitorMemory,
+  MonitorThresholds,
+  RemediationPolicyConfig,
+  SshResult,
+  VmIssueRecord,
+} from '../machines/monitor';
+import { decideRemediation, detectConditions, emptyMonitorMemory, parseSubject } from '../machines/monitor';
+import type { GateConfig, Requester } from '../machines/types';
+import { hostKey, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
+import type { StateStore } from '../state';
+import { ActorSet } from './actor-set';
+import type { Overseer } from './overseer';
+import { stateName } from './watch';
+
+/** Who the Overseer is when it acts by itself: an operator, so its requests meet the gate like anyone's. */
+export const OVERSEER_IDENTITY: Requester = { id: 'overseer', role: 'operator' };
+
+/** Where closed incidents and failed requests are written back (the knowledge base). */
+export interface KnowledgeSink {
+  recordIncident(incident: {
+    id: string;
+    kind: string;
+    subject: string;
+    cause?: string | undefined;
+    actions: readonly { action: string; ok?: boolean | undefined; result?: string | undefined }[];
+    outcome?: string | undefined;
+    detail: string;
+  }): void | Promise<void>;
+}
+
+export interface SshTargetSource {
+  checker: SshChecker;
+  targets: () => readonly SshTarget[];
+  intervalMs: number;
+}
+
+export interface MonitorDeps {
+  clock: Clock;
+  log: Log;
+  store: StateStore;
+  overseer: Overseer;
+  thresholds: MonitorThresholds;
+  policy: RemediationPolicyConfig;
+  gate: GateConfig;
+  notifier?: Notifier | undefined;
+  ssh?: SshTargetSource | undefined;
+  knowledge?: KnowledgeSink | undefined;
+  publish: (subject: () => string, payload: unknown) => void;
+  newId: () => string;
+}
+
+export class Monitor {
+  readonly incidents: ActorSet<IncidentMachine>;
+  private memory: MonitorMemory = emptyMonitorMemory();
+  private issues: VmIssueRecord[] = [];
+  private failedTasks: MonitoredTask[] = [];
+  private sshResults: SshResult[] = [];
+  private lastSsh = 0;
+  /** Open incident id by dedupe key. */
+  private readonly open = new Map<string, string>();
+  /** Remediation request id → incident id. */
+  private readonly pending = new Map<string, string>();
+
+  constructor(private readonly deps: MonitorDeps) {
+    const { clock, log, store } = deps;
+    this.incidents = new ActorSet({
+      kind: 'incident',
+      logic: incidentMachine,
+      idOf: (id) => incidentActorId(id),
+      clock,
+      log,
+      onSnapshot: (id) => this.persist(id),
+      onCreated: (_, actor) => actor.on('*', (notice) => this.tell(notice as IncidentNotice)),
+      onStateChange: (id, change) => {
+        if (change.to === 'resolved') this.closed(id, change.snapshot.context);
+      },
+    });
+    for (const record of store.incidents.listOpen()) {
+      const row = store.snapshots.get(incidentActorId(record.id));
+      if (row && this.incidents.restore(record.id, row.snapshot)) this.open.set(record.dedupeKey, record.id);
+      for (const action of record.actions) {
+        if (action.requestId && action.ok === undefined) this.pending.set(action.requestId, record.id);
+      }
+    }
+  }
+
+  /** A VM actor saw something no request explains. */
+  recordIssue(issue: VmIssueRecord): void {
+    this.issues.push(issue);
+  }
+
+  /** A request failed on the platform: its tasks count as failed tasks. */
+  recordFailedRequest(
+    requestId: string,
+    cluster: string,
+    error: string,
+    tasks: readonly { upid: string; node: string }[],
+    at: number,
+  ): void {
+    for (const t of tasks) {
+      this.failedTasks.push({
+        upid: t.upid,
+        cluster,
+        node: t.node,
+        type: 'request',
+        startedAt: at,
+        status: 'stopped',
+        exitstatus: `${error} (request ${requestId})`,
+      });
+    }
+  }
+
+  /** One monitor cycle. */
+  async cycle(): Promise<void> {
+    const { clock, overseer, thresholds } = this.deps;
+    const now = clock.now();
+    await this.checkGuests(now);
+    this.settleRemediations(now);
+
+    const vms = new Map<string, MonitoredVm>();
+    for (const [key, actor] of overseer.vms.entries()) {
+      const snap = actor.getSnapshot();
+      const info = overseer.view.vms.get(key) ?? snap.context.info;
+      vms.set(key, { info, state: stateName(snap.value), lastOperation: snap.context.lastOperation });
+    }
+    const hosts = new Map<string, MonitoredHost>();
+    for (const [key, actor] of overseer.hosts.entries()) {
+      const snap = actor.getSnapshot();
+      hosts.set(key, { info: overseer.view.hosts.get(key) ?? snap.context.info, state: stateName(snap.value) });
+    }
+    const requests: MonitoredRequest[] = [];
+    for (const [id, actor] of overseer.requests.entries()) {
+      const snap = actor.getSnapshot();
+      const status = stateName(snap.value) as MonitoredRequest['status'];
+      requests.push({
+        id,
+        action: snap.context.spec.action,
+        status,
+        since: overseer.statusSince(id) ?? now,
+        target: snap.context.spec.target,
+      });
+    }
+    const { conditions, cleared, memory } = detectConditions(
+      {
+        now,
+        vms,
+        hosts,
+        clusters: overseer.view.clusters,
+        requests,
+        tasks: this.failedTasks,
+        vmIssues: this.issues,
+        sshResults: this.sshResults,
+        thresholds,
+      },
+      this.memory,
+    );
+    this.memory = memory;
+    this.issues = [];
+    this.failedTasks = [];
+    this.sshResults = [];
+
+    for (const key of cleared) {
+      const id = this.open.get(key);
+      if (id) this.incidents.get(id)?.send({ type: 'CONDITION_CLEARED', at: now });
+    }
+    for (const condition of conditions) await this.handle(condition, now);
+  }
+
+  private async handle(condition: Condition, now: number): Promise<void> {
+    const { store, log } = this.deps;
+    let id = this.open.get(condition.dedupeKey);
+    if (id && this.incidents.get(id)) {
+      this.incidents
+        .get(id)
+        ?.send({
+          type: 'CONDITION_SEEN',
+          at: now,
+          detail: condition.detail,
+          severity: condition.severity,
+          data: condition.data,
+        });
+    } else {
+      const input = incidentInputFromCondition(this.deps.newId(), condition, now);
+      const { incident, created } = store.incidents.open(input);
+      id = incident.id;
+      this.open.set(condition.dedupeKey, id);
+      if (created) {
+        log.warn(`incident:${id}: ${condition.detail}`);
+        this.incidents.create(id, input);
+      }
+    }
+    const actor = this.incidents.get(id);
+    if (!actor || stateName(actor.getSnapshot().value) !== 'open') return;
+    await this.remediate(id, condition, actor.getSnapshot().context, now);
+  }
+
+  private async remediate(id: string, condition: Condition, incident: IncidentContext, now: number): Promise<void> {
+    const { overseer, store, policy, log } = this.deps;
+    const subject = parseSubject(condition.subject);
+    const vm = subject?.kind === 'vm' ? overseer.view.vms.get(vmKey(subject.cluster, subject.vmid)) : undefined;
+    const node = vm?.node ?? (subject?.kind === 'host' ? subject.node : undefined);
+    const cluster = subject && subject.kind !== 'req' ? subject.cluster : undefined;
+    const history: IncidentHistoryEntry[] = store.incidents
+      .list({ subject: condition.subject, limit: 50 })
+      .map((r) => (r.id === id ? { ...r, status: 'open' as const, actions: incident.actions } : r));
+    const remedy = decideRemediation(condition, {
+      history,
+      now,
+      config: policy,
+      vm,
+      host: cluster && node ? overseer.view.hosts.get(hostKey(cluster, node)) : undefined,
+      cluster: cluster ? overseer.view.clusters.get(cluster) : undefined,
+      isProduction: vm ? isProductionVm(vm, this.deps.gate) : false,
+    });
+    const actor = this.incidents.get(id);
+    if (!actor) return;
+    switch (remedy.kind) {
+      case 'request': {
+        const result = await overseer.submit({
+          action: remedy.action,
+          target: remedy.target,
+          params: remedy.params,
+          force: remedy.force,
+          requester: OVERSEER_IDENTITY,
+          origin: 'overseer',
+        });
+        log.warn(
+          `incident:${id}: ${remedy.reason}: ${remedy.action} as request ${result.requestId} (${result.decision})`,
+        );
+        actor.send({ type: 'REMEDIATION_STARTED', at: now, action: remedy.action, requestId: result.requestId });
+        if (result.decision === 'denied') {
+          actor.send({
+            type: 'REMEDIATION_RESULT',
+            at: now,
+            ok: false,
+            requestId: result.requestId,
+            detail: `denied: ${result.reasons.join('; ')}`,
+          });
+        } else {
+          this.pending.set(result.requestId, id);
+        }
+        return;
+      }
+      case 'command': {
+        const target = this.deps.ssh?.targets().find((t) => t.id === remedy.target);
+        if (!target || !this.deps.ssh) {
+          log.warn(`incident:${id}: ${remedy.reason}, but ${remedy.target} has no SSH target configured`);
+          return;
+        }
+        actor.send({ type: 'REMEDIATION_STARTED', at: now, action: `command: ${remedy.command}` });
+        try {
+          const out = await this.deps.ssh.checker.runCommand(target, remedy.command);
+          actor.send({ type: 'REMEDIATION_RESULT', at: this.deps.clock.now(), ok: true, detail: `exit ${out.code}` });
+        } catch (error) {
+          actor.send({
+            type: 'REMEDIATION_RESULT',
+            at: this.deps.clock.now(),
+            ok: false,
+            detail: error instanceof Error ? error.message : String(error),
+          });
+        }
+        return;
+      }
+      case 'escalate':
+        actor.send({ type: 'ESCALATE', at: now, reason: remedy.reason });
+        return;
+      case 'notify':
+      case 'none':
+        return;
+    }
+  }
+
+  /** Reports the outcome of remediation requests that have ended. */
+  private settleRemediations(now: number): void {
+    for (const [requestId, incidentId] of this.pending) {
+      const record = this.deps.store.requests.get(requestId);
+      if (!record || !TERMINAL_REQUEST_STATUSES.has(record.status)) continue;
+      this.pending.delete(requestId);
+      const ok = record.status === 'completed';
+      this.incidents.get(incidentId)?.send({
+        type: 'REMEDIATION_RESULT',
+        at: now,
+        ok,
+        requestId,
+        detail: ok
+          ? `request ${requestId} completed`
+          : `request ${requestId} ${record.status}${record.error ? `: ${record.error}` : ''}`,
+      });
+    }
+  }
+
+  private async checkGuests(now: number): Promise<void> {
+    const ssh = this.deps.ssh;
+    if (!ssh || now - this.lastSsh < ssh.intervalMs) return;
+    this.lastSsh = now;
+    const results = await Promise.all(ssh.targets().map((t) => ssh.checker.check(t)));
+    this.sshResults = results.map((r) => ({
+      id: r.id,
+      reachable: r.reachable,
+      hostKeyChanged: r.hostKeyChanged,
+      load: r.load?.[0],
+      disk: r.disk && r.disk.length > 0 ? Math.max(...r.disk.map((d) => d.usedFraction)) : undefined,
+      units: r.units?.map((u) => ({ name: u.name, active: u.active ? 'active' : 'inactive' })),
+      error: r.error?.message,
+    }));
+  }
+
+  private persist(id: string): void {
+    const { store, clock } = this.deps;
+    const actor = this.incidents.get(id);
+    if (!actor) return;
+    const snap = actor.getSnapshot();
+    const c = snap.context;
+    const at = clock.now();
+    store.transaction(() => {
+      store.incidents.update(
+        id,
+        {
+          status: stateName(snap.value) as 'open',
+          severity: c.severity,
+          detail: c.detail,
+          data: c.data ?? null,
+          occurrences: c.occurrences,
+          lastSeenAt: c.lastSeenAt,
+          remediationAttempts: c.remediationAttempts,
+          actions: c.actions,
+          cause: c.cause ?? null,
+          outcome: c.outcome ?? null,
+          resolvedAt: c.resolvedAt,
+        },
+        at,
+      );
+      store.snapshots.save(incidentActorId(id), 'incident', actor.getPersistedSnapshot(), at);
+    });
+  }
+
+  private tell(notice: IncidentNotice): void {
+    this.deps.publish(() => subjects.evtIncident(notice.incidentId, notice.status), notice);
+    this.deps.store.audit.append({
+      at: notice.at,
+      actor: 'overseer',
+      kind: `incident.${notice.type.replace(/^incident\./, '')}`,
+      data: notice,
+    });
+    this.deps.notifier?.notify({
+      key: `${notice.incidentId}:${notice.type}`,
+      severity: notice.severity,
+      title: `${notice.type.replace(/^incident\./, 'incident ')}: ${notice.kind} on ${notice.subject}`,
+      text: notice.message,
+      subject: notice.subject,
+      at: notice.at,
+      data: notice,
+    });
+  }
+
+  private closed(id: string, context: IncidentContext): void {
+    this.open.delete(context.dedupeKey);
+    queueMicrotask(() => this.incidents.remove(id));
+    const write = this.deps.knowledge?.recordIncident({
+      id,
+      kind: context.kind,
+      subject: context.subject,
+      cause: context.cause,
+      actions: context.actions,
+      outcome: context.outcome,
+      detail: context.detail,
+    });
+    if (write instanceof Promise)
+      write.catch((e: unknown) => this.deps.log.error(`knowledge: recording incident ${id} failed`, e));
+  }
+}

@@ -1,0 +1,228 @@
+// One notification channel: severity filter, rate limit, a bounded queue (drop-oldest) and a worker that
+// delivers one notification at a time with retries. Nothing here throws into notify().
+import type { Clock } from '../clock';
+import type { Log } from '../log';
+import { NotifyDeliveryError, NotifyTimeoutError } from './errors';
+import type { PreparedNotification } from './payloads';
+import { TokenBucket } from './rate-limit';
+import { backoffMs, isRetryable } from './retry';
+import type { Transport } from './transports';
+import { type ChannelStats, SEVERITY_RANK, type Severity } from './types';
+
+export interface ChannelOptions {
+  name: string;
+  minSeverity: Severity;
+  rateLimitPerMinute: number;
+  queueSize: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  attemptTimeoutMs: number;
+  transport: Transport;
+  clock: Clock;
+  log: Log;
+  /** Aborted by the notifier's close(). */
+  closed: AbortSignal;
+}
+
+const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Rejects with the signal's reason when it aborts first (a transport ignoring its signal cannot hang us). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export class Channel {
+  readonly stats: ChannelStats;
+  private readonly queue: PreparedNotification[] = [];
+  private readonly bucket: TokenBucket;
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+  private rateDrops = 0;
+  private overflowDrops = 0;
+
+  constructor(private readonly opts: ChannelOptions) {
+    this.bucket = new TokenBucket(opts.clock, opts.rateLimitPerMinute);
+    this.stats = {
+      type: opts.transport.type,
+      sent: 0,
+      failed: 0,
+      retries: 0,
+      filtered: 0,
+      rateLimited: 0,
+      overflowed: 0,
+      queued: 0,
+      inFlight: 0,
+      abandoned: 0,
+    };
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /** Admits a notification (or drops it, counted); starts the worker on the next microtask. */
+  offer(p: PreparedNotification): void {
+    const { opts } = this;
+    if (opts.closed.aborted) return;
+    if (SEVERITY_RANK[p.n.severity] < SEVERITY_RANK[opts.minSeverity]) {
+      this.stats.filtered++;
+      return;
+    }
+    if (!this.bucket.take()) {
+      this.stats.rateLimited++;
+      if (this.rateDrops++ === 0) {
+        opts.log.warn(
+          `notify ${opts.name}: rate limit of ${opts.rateLimitPerMinute}/min reached, dropping notifications`,
+        );
+      }
+      return;
+    }
+    this.reportDrops();
+    if (this.queue.length >= opts.queueSize) {
+      this.queue.shift();
+      this.stats.overflowed++;
+      if (this.overflowDrops++ === 0) {
+        opts.log.warn(`notify ${opts.name}: queue full (${opts.queueSize}), dropping the oldest notifications`);
+      }
+    }
+    this.queue.push(p);
+    this.stats.queued = this.queue.length;
+    if (!this.running) {
+      this.running = true;
+      queueMicrotask(() => void this.run());
+    }
+  }
+
+  /** Logs one summary line per burst of dropped notifications. */
+  reportDrops(): void {
+    const { name, rateLimitPerMinute } = this.opts;
+    if (this.rateDrops > 0) {
+      this.opts.log.warn(
+        `notify ${name}: dropped ${this.rateDrops} notification(s) over the rate limit of ${rateLimitPerMinute}/min`,
+      );
+      this.rateDrops = 0;
+    }
+    if (this.overflowDrops > 0 && this.queue.length < this.opts.queueSize) {
+      this.opts.log.warn(`notify ${name}: dropped ${this.overflowDrops} notification(s) from a full queue`);
+      this.overflowDrops = 0;
+    }
+  }
+
+  /** Resolves when the queue is empty and nothing is in flight. */
+  whenIdle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Drops everything queued (counted as abandoned); used by close(). */
+  abandonQueued(): void {
+    this.stats.abandoned += this.queue.length;
+    this.queue.length = 0;
+    this.stats.queued = 0;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      for (;;) {
+        const next = this.opts.closed.aborted ? undefined : this.queue.shift();
+        if (!next) break;
+        this.stats.queued = this.queue.length;
+        this.stats.inFlight = 1;
+        await this.deliver(next);
+        this.stats.inFlight = 0;
+      }
+    } catch (err) {
+      this.opts.log.error(`notify ${this.opts.name}: worker failed unexpectedly`, err);
+    } finally {
+      this.stats.inFlight = 0;
+      this.running = false;
+      this.reportDrops();
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async deliver(p: PreparedNotification): Promise<void> {
+    const { opts, stats } = this;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.attempt(p);
+        stats.sent++;
+        return;
+      } catch (err) {
+        if (opts.closed.aborted) {
+          stats.abandoned++;
+          return;
+        }
+        if (!isRetryable(err) || attempt >= opts.maxAttempts) {
+          stats.failed++;
+          const failure = new NotifyDeliveryError(
+            `notify ${opts.name}: giving up on '${p.n.key}' after ${attempt} attempt(s): ${describe(err)}`,
+            opts.name,
+            p.n.key,
+            attempt,
+            { cause: err },
+          );
+          opts.log.error(failure.message);
+          return;
+        }
+        stats.retries++;
+        const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs;
+        const wait = backoffMs(
+          attempt,
+          opts.retryBaseMs,
+          opts.retryMaxMs,
+          typeof retryAfter === 'number' ? retryAfter : undefined,
+        );
+        try {
+          await opts.clock.sleep(wait, opts.closed);
+        } catch {
+          stats.abandoned++;
+          return;
+        }
+      }
+    }
+  }
+
+  /** One attempt, aborted by the per-attempt timeout (injected clock) or by close(). */
+  private async attempt(p: PreparedNotification): Promise<void> {
+    const { opts } = this;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = opts.clock.setTimeout(() => {
+      timedOut = true;
+      controller.abort(
+        new NotifyTimeoutError(`attempt timed out after ${opts.attemptTimeoutMs} ms`, opts.attemptTimeoutMs),
+      );
+    }, opts.attemptTimeoutMs);
+    const onClose = () => controller.abort(opts.closed.reason);
+    opts.closed.addEventListener('abort', onClose, { once: true });
+    try {
+      await raceAbort(opts.transport.send(p, controller.signal), controller.signal);
+    } catch (err) {
+      if (timedOut) {
+        throw new NotifyTimeoutError(`attempt timed out after ${opts.attemptTimeoutMs} ms`, opts.attemptTimeoutMs, {
+          cause: err,
+        });
+      }
+      throw err;
+    } finally {
+      opts.clock.clearTimeout(timer);
+      opts.closed.removeEventListener('abort', onClose);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// A real Overseer process for the SIGKILL tests. Modes (argv[2]):
+//   deploy <config> <db>  starts the runtime and submits a deploy of one clone of template 9000 (name 'survivor',
+//                         onto pve3); prints `TASK <json>` once the clone's task id is recorded, then runs on
+//                         until it is killed.
+//   stop   <config> <db>  the same with a stop of VM 101.
+//   resume <config> <db>  starts the runtime (restoring the requests), waits until every request has ended,
+//                         syncs once, prints `DONE <json>` and exits.
+
+import { loadConfig } from '../../actors/config';
+import type { Submission } from '../../actors/overseer';
+import { Overseer } from '../../actors/overseer';
+import { platformsFromConfig } from '../../actors/platforms';
+import { SystemClock } from '../../adapters/clock';
+import { createLineLog } from '../../adapters/log';
+import { closePlatforms } from '../../adapters/proxmox';
+import { StateStore } from '../../state';
+
+const [mode, configPath, dbPath] = process.argv.slice(2);
+if (!mode || !configPath || !dbPath) throw new Error('usage: runtime-child <mode> <config> <db>');
+
+const clock = new SystemClock();
+const log = createLineLog({ clock, write: (line) => process.stderr.write(`${line}\n`), level: 'info' });
+const config = loadConfig(configPath);
+const store = StateStore.open(dbPath);
+const platforms = platformsFromConfig(config.clusters, { clock, log });
+const overseer = new Overseer({ clock, log, config, store, platforms });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const requester = { id: 'alice', role: 'admin' as const };
+
+const SUBMISSIONS: Record<string, Omit<Submission, 'requester'>> = {
+  deploy: { action: 'deploy', target: { cluster: 'lab' }, params: { template: 9000, node: 'pve3', name: 'survivor' } },
+  stop: { action: 'stop', target: { cluster: 'lab', vmid: 101 } },
+};
+
+async function submit(submission: Omit<Submission, 'requester'>) {
+  overseer.start();
+  while (overseer.vms.size === 0) await sleep(20);
+  const r = await overseer.submit({ ...submission, requester });
+  for (;;) {
+    const record = store.requests.get(r.requestId);
+    const running = record && ['approved', 'queued', 'executing'].includes(record.status);
+    if (record && (record.taskIds.length > 0 || !running)) {
+      const { id, status, taskIds, error } = record;
+      process.stdout.write(`TASK ${JSON.stringify({ id, status, tasks: taskIds, error })}\n`);
+      break;
+    }
+    await sleep(5);
+  }
+  // Keep running until killed.
+  setInterval(() => {}, 1_000);
+}
+
+async function resume() {
+  const restored = overseer.restore();
+  overseer.startRoot();
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && store.requests.listActive().length > 0) await sleep(50);
+  await overseer.syncAll().catch(() => {});
+  const requests = store.requests.list({ limit: 10 }).map((r) => ({ id: r.id, status: r.status, error: r.error }));
+  const survivor = [...overseer.vms.entries()].find(([, a]) => a.getSnapshot().context.info.name === 'survivor');
+  const vmid = survivor?.[1].getSnapshot().context.info.vmid;
+  process.stdout.write(`DONE ${JSON.stringify({ restored, requests, vmid })}\n`);
+  overseer.stop();
+  store.close();
+  await closePlatforms(platforms.values());
+  process.exit(0);
+}
+
+const submission = SUBMISSIONS[mode];
+if (submission) void submit(submission);
+else if (mode === 'resume') void resume();
+else throw new Error(`unknown mode ${mode}`);
