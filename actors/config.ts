@@ -2,6 +2,7 @@
 // negative limits stop start-up with a message naming the key. Config keys are defined here and nowhere else.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { knowledgeConfigSchema } from '../adapters/knowledge/config';
 import { notifyConfigSchema } from '../adapters/notify/config';
 import type { MonitorThresholds, RemediationPolicyConfig } from '../machines/monitor';
 import { CONDITION_KINDS, createDefaultMonitorThresholds } from '../machines/monitor';
@@ -121,6 +122,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   notifications: notifyConfigSchema,
+  knowledge: knowledgeConfigSchema,
   ssh: z
     .strictObject({
       intervalSeconds: positive.default(60),

@@ -3,18 +3,28 @@
 // requests racing for one VM cannot both pass the conflict check.
 import type { Clock } from '../adapters/clock';
 import type { GateCheck, GateInput } from '../machines/gate';
-import { evaluateGate, gateChecks } from '../machines/gate';
-import type { CheckResult, GateConfig, GateResult, RequestSpec } from '../machines/types';
+import { combineChecks, gateChecks, isDenial, runChecks, skippedResult } from '../machines/gate';
+import type { CheckResult, GateConfig, GateResult, RequestSpec, VmInfo } from '../machines/types';
 import { DESTRUCTIVE_ACTIONS, vmKey } from '../machines/types';
 import type { SystemView } from './system-view';
 
+/** The knowledge check (DESIGN §5, check 10): past failures and runbook rules similar to a request. */
+export interface KnowledgeAdvisor {
+  adviseRequest(spec: RequestSpec, vm?: VmInfo): Promise<CheckResult>;
+}
+
+export const KNOWLEDGE_CHECK = 'knowledge';
+
 export class GateService {
   private readonly schema: GateCheck;
+  /** Decisions are made one at a time: the knowledge check is async, and a decision holds its VM. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly view: SystemView,
     private readonly config: GateConfig,
     private readonly clock: Clock,
+    private readonly knowledge?: KnowledgeAdvisor | undefined,
     private readonly checks: readonly GateCheck[] = gateChecks,
   ) {
     const schema = checks.find((c) => c.name === 'schema');
@@ -41,11 +51,31 @@ export class GateService {
     return { check: this.schema.name, ...this.schema.run(this.input(spec)) };
   }
 
-  /** Every check in order; a decision other than denied holds the request's VM from now on. */
-  decide(spec: RequestSpec): GateResult {
-    const result = evaluateGate(this.input(spec), this.checks);
+  /** Every check in order, then the knowledge check; a decision other than denied holds the request's VM. */
+  decide(spec: RequestSpec): Promise<GateResult> {
+    const next = this.queue.then(() => this.decideNow(spec));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async decideNow(spec: RequestSpec): Promise<GateResult> {
+    const results = runChecks(this.input(spec), this.checks);
+    if (this.knowledge) results.push(results.some(isDenial) ? skippedResult(KNOWLEDGE_CHECK) : await this.advise(spec));
+    const result = combineChecks(results);
     if (result.decision !== 'denied') this.hold(spec);
     return result;
+  }
+
+  /** A knowledge base that cannot answer fails closed: its rules may be the ones that deny. */
+  private async advise(spec: RequestSpec): Promise<CheckResult> {
+    const vm =
+      spec.target.vmid !== undefined ? this.view.vms.get(vmKey(spec.target.cluster, spec.target.vmid)) : undefined;
+    try {
+      return await (this.knowledge as KnowledgeAdvisor).adviseRequest(spec, vm);
+    } catch (error) {
+      const reason = `the knowledge base could not be consulted: ${error instanceof Error ? error.message : String(error)}`;
+      return { check: KNOWLEDGE_CHECK, outcome: 'deny', reason };
+    }
   }
 
   /** Marks a request as holding its VM (also used when restoring requests after a restart). */

@@ -10,10 +10,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SystemClock } from '../adapters/clock';
+import { openKnowledgeBase } from '../adapters/knowledge';
 import { createLineLog } from '../adapters/log';
 import type { NatsBus } from '../adapters/nats';
 import { connectBus, ensureEventStream } from '../adapters/nats';
 import { createCoreClient } from '../adapters/nats/protocol';
+import { createNotifier } from '../adapters/notify';
 import { closePlatforms } from '../adapters/proxmox';
 import { DEFAULT_GATEWAY_HOST, startGateway } from '../gateway';
 import { StateStore } from '../state';
@@ -24,6 +26,7 @@ import { createInspector } from './inspector';
 import { resolveNats } from './nats-endpoint';
 import { Overseer } from './overseer';
 import { platformsFromConfig } from './platforms';
+import { sshTargetsFromConfig } from './ssh-targets';
 
 const ROLES = ['all', 'core', 'gateway'] as const;
 type ServeRole = (typeof ROLES)[number];
@@ -93,7 +96,28 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
       cleanups.push(() => closePlatforms(platforms.values()));
       const inspector = env.OVERSEER_INSPECT ? createInspector(env.OVERSEER_INSPECT, log) : undefined;
       if (inspector) cleanups.push(() => inspector.stop());
-      const overseer = new Overseer({ clock, log, config, store, platforms, events: bus, inspect: inspector?.inspect });
+      const knowledge = await openKnowledgeBase({
+        config: config.knowledge,
+        repo: store.knowledge,
+        clock,
+        log,
+        dataDir,
+      });
+      const notifier = createNotifier({ clock, log, bus }, config.notifications);
+      cleanups.push(() => notifier.close());
+      const ssh = sshTargetsFromConfig(config, dataDir, { clock, log });
+      const overseer = new Overseer({
+        clock,
+        log,
+        config,
+        store,
+        platforms,
+        events: bus,
+        inspect: inspector?.inspect,
+        knowledge,
+        notifier,
+        ssh,
+      });
       overseer.start();
       cleanups.push(() => overseer.stop());
       const stopServing = serveCore({

@@ -40,10 +40,11 @@ export interface KnowledgeSink {
     kind: string;
     subject: string;
     cause?: string | undefined;
-    actions: readonly { action: string; ok?: boolean | undefined; result?: string | undefined }[];
+    /** What was done, one sentence each. */
+    actions: readonly string[];
     outcome?: string | undefined;
     detail: string;
-  }): void | Promise<void>;
+  }): unknown;
 }
 
 export interface SshTargetSource {
@@ -181,22 +182,23 @@ export class Monitor {
       const id = this.open.get(key);
       if (id) this.incidents.get(id)?.send({ type: 'CONDITION_CLEARED', at: now });
     }
-    for (const condition of conditions) await this.handle(condition, now);
+    // Conditions that escalate go first, so a crash loop stops the restart of the same crash.
+    const escalates = (c: Condition) => (this.deps.policy.escalate.includes(c.kind) ? 0 : 1);
+    for (const condition of [...conditions].sort((a, b) => escalates(a) - escalates(b)))
+      await this.handle(condition, now);
   }
 
   private async handle(condition: Condition, now: number): Promise<void> {
     const { store, log } = this.deps;
     let id = this.open.get(condition.dedupeKey);
     if (id && this.incidents.get(id)) {
-      this.incidents
-        .get(id)
-        ?.send({
-          type: 'CONDITION_SEEN',
-          at: now,
-          detail: condition.detail,
-          severity: condition.severity,
-          data: condition.data,
-        });
+      this.incidents.get(id)?.send({
+        type: 'CONDITION_SEEN',
+        at: now,
+        detail: condition.detail,
+        severity: condition.severity,
+        data: condition.data,
+      });
     } else {
       const input = incidentInputFromCondition(this.deps.newId(), condition, now);
       const { incident, created } = store.incidents.open(input);
@@ -379,7 +381,10 @@ export class Monitor {
       kind: context.kind,
       subject: context.subject,
       cause: context.cause,
-      actions: context.actions,
+      actions: context.actions.map(
+        (a) =>
+          `${a.action}${a.requestId ? ` (request ${a.requestId})` : ''}${a.ok === undefined ? '' : a.ok ? ': ok' : ': failed'}${a.result ? `: ${a.result}` : ''}`,
+      ),
       outcome: context.outcome,
       detail: context.detail,
     });

@@ -28,6 +28,7 @@ import { ActorSet } from './actor-set';
 import type { OverseerConfig } from './config';
 import { monitorThresholdsOf, remediationPolicyOf } from './config';
 import { createExecutor } from './executor';
+import type { KnowledgeAdvisor } from './gate-service';
 import { GateService } from './gate-service';
 import type { KnowledgeSink, SshTargetSource } from './monitor';
 import { Monitor } from './monitor';
@@ -67,7 +68,7 @@ export interface OverseerDeps {
   newId?: ((kind: 'request' | 'incident') => string) | undefined;
   notifier?: Notifier | undefined;
   ssh?: SshTargetSource | undefined;
-  knowledge?: (KnowledgeSink & FailureSink) | undefined;
+  knowledge?: (KnowledgeSink & FailureSink & KnowledgeAdvisor) | undefined;
 }
 
 /** Where failed requests are written back (the knowledge base). */
@@ -78,7 +79,7 @@ export interface FailureSink {
     target: RequestSpec['target'];
     error: string;
     params: Record<string, unknown>;
-  }): void | Promise<void>;
+  }): unknown;
 }
 
 export interface Submission {
@@ -148,7 +149,7 @@ export class Overseer {
 
   constructor(private readonly deps: OverseerDeps) {
     const { clock, log, config, store } = deps;
-    this.gate = new GateService(this.view, config.gate, clock);
+    this.gate = new GateService(this.view, config.gate, clock, deps.knowledge);
     this.entityWrites = new WriteBatch((rows) => {
       const at = clock.now();
       store.transaction(() => {

@@ -228,7 +228,8 @@ function runCommand(condition: Condition, context: RemediationContext, command: 
 /** What to do about `condition`, given what has been done about its subject before. */
 export function decideRemediation(condition: Condition, context: RemediationContext): Remediation {
   const { config } = context;
-  const escalated = context.history.find((i) => i.kind === condition.kind && i.status === 'escalated');
+  // Once anything about this subject is escalated (a crash loop, say), a person decides: no automatic action.
+  const escalated = context.history.find((i) => i.status === 'escalated');
   if (escalated) {
     return { kind: 'none', reason: `escalated${escalated.id ? ` (incident ${escalated.id})` : ''}: a person decides` };
   }

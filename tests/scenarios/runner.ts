@@ -18,8 +18,11 @@ import { join } from 'node:path';
 import { parseConfig } from '../../actors/config';
 import { Overseer } from '../../actors/overseer';
 import { SimulatedClock } from '../../adapters/clock';
+import { openKnowledgeBase } from '../../adapters/knowledge';
 import type { Log } from '../../adapters/log';
 import { createLineLog } from '../../adapters/log';
+import { createMemoryBus } from '../../adapters/nats';
+import { createNotifier } from '../../adapters/notify';
 import type { Platform } from '../../adapters/platform/types';
 import type { ProxmoxPlatform } from '../../adapters/proxmox';
 import { createProxmoxPlatform } from '../../adapters/proxmox';
@@ -77,6 +80,8 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
     .filter(Boolean);
 
   const clock = new SimulatedClock(0);
+  const dataDir = mkdtempSync(join(tmpdir(), 'overseer-scenario-'));
+  const store = StateStore.open(join(dataDir, 'overseer.db'));
   const lines: string[] = [];
   const log: Log = createLineLog({ clock, write: (l) => lines.push(l), level: 'error' });
   const sim = await startSimulator({
@@ -97,16 +102,46 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
       taskPollMs: 1000,
       timeoutMs: 10_000,
     },
-    { clock, log },
+    // A platform call sleeping on the clock (task polls, lock backoff) is waiting for time, not for I/O:
+    // the stack has settled even though the call has not returned.
+    {
+      clock: {
+        now: () => clock.now(),
+        setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+        clearTimeout: (h) => clock.clearTimeout(h),
+        sleep: async (ms, signal) => {
+          counter.inflight--;
+          try {
+            await clock.sleep(ms, signal);
+          } finally {
+            counter.inflight++;
+          }
+        },
+      },
+      log,
+    },
   );
-  const dataDir = mkdtempSync(join(tmpdir(), 'overseer-scenario-'));
-  const store = StateStore.open(join(dataDir, 'overseer.db'));
   const counters = { request: 0, incident: 0 };
+  const config = parseConfig(setup.config ?? {});
+  const stamp = (): string => new Date(clock.now()).toISOString();
+  // Notifications go to a NATS channel on an in-memory bus and into the log.
+  const bus = createMemoryBus({ clock });
+  bus.subscribe('overseer.notify', (_, n) => {
+    const note = n as { severity: string; title: string };
+    lines.push(`${stamp()} ! ${note.severity} ${note.title}`);
+  });
+  const notifier = createNotifier(
+    { clock, log, bus },
+    { channels: [{ type: 'nats', subject: 'overseer.notify' }], dedupeWindowSeconds: 0 },
+  );
+  const knowledge = await openKnowledgeBase({ config: config.knowledge, repo: store.knowledge, clock, log });
   const overseer = new Overseer({
     clock,
     log,
-    config: parseConfig(setup.config ?? {}),
+    config,
     store,
+    notifier,
+    knowledge,
     platforms: new Map([['lab', tracked(proxmox, counter)]]),
     newId: (kind) => `${kind === 'request' ? 'r' : 'i'}${++counters[kind]}`,
   });
@@ -137,7 +172,7 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
   overseer.start();
   await settle();
   for (const command of commands) {
-    lines.push(`${new Date(clock.now()).toISOString()} # ${command}`);
+    lines.push(`${stamp()} # ${command}`);
     await execute(command.split(/\s+/));
     await settle();
   }
@@ -177,17 +212,17 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
           requester: as(words),
         });
         lines.push(
-          `${new Date(clock.now()).toISOString()} = ${result.requestId} ${result.decision}: ${result.reasons.join('; ') || 'all checks passed'}`,
+          `${stamp()} = ${result.requestId} ${result.decision}: ${result.reasons.join('; ') || 'all checks passed'}`,
         );
+        const advice = result.checks.find((c) => c.check === 'knowledge' && c.reason.includes('warning'));
+        if (advice) lines.push(`${stamp()} = ${result.requestId} knowledge: ${advice.reason}`);
         return;
       }
       case 'approve':
       case 'deny':
       case 'cancel': {
         const result = overseer[verb](a as string, as(words));
-        lines.push(
-          `${new Date(clock.now()).toISOString()} = ${verb} ${a}: ${result.ok ? result.status : result.reason}`,
-        );
+        lines.push(`${stamp()} = ${verb} ${a}: ${result.ok ? result.status : result.reason}`);
         return;
       }
     }
@@ -201,6 +236,7 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
     store,
     async cleanup() {
       overseer.stop();
+      await notifier.close();
       await proxmox.close();
       await sim.stop();
       store.close();
