@@ -145,7 +145,6 @@ export class Overseer {
   private readonly requestSince = new Map<string, number>();
   private dbCheck: { ok: boolean; detail: string; at?: number } = { ok: true, detail: 'not checked yet' };
   private startedAt = 0;
-  private readonly pendingSyncs = new Set<string>();
 
   constructor(private readonly deps: OverseerDeps) {
     const { clock, log, config, store } = deps;
@@ -238,7 +237,7 @@ export class Overseer {
             vms: this.view.vms,
             requestContext: (id) => this.requests.get(id)?.getSnapshot().context,
             taskTimeoutMs: config.execution.taskTimeoutSeconds * 1000,
-            onPlatformChanged: (cluster) => this.syncSoon(cluster),
+            onPlatformChanged: () => this.syncSoon(),
           }),
         },
       }),
@@ -711,8 +710,7 @@ export class Overseer {
   }
 
   /** Asks the sync loop for a cycle now (after a request changed the platform). */
-  syncSoon(cluster?: string): void {
-    if (cluster) this.pendingSyncs.add(cluster);
+  syncSoon(): void {
     const loop = this.root?.system.get('loop:sync');
     loop?.send({ type: 'RUN_NOW' });
   }

@@ -1,5 +1,5 @@
 // status, vms, vm, hosts, requests, request: reads, shown as tables (or --json).
-import type { HostView, RequestView, StatusReply, SummaryReply, VmView } from '../../adapters/nats/protocol';
+import type { HealthReply, HostView, RequestView, StatusReply, SummaryReply, VmView } from '../../adapters/nats/protocol';
 import { EXIT } from '../exit-codes';
 import { bytes, json, keyValues, percent, table, time } from '../format';
 import { id, int, oneOf, str, vmTarget } from './args';
@@ -34,13 +34,15 @@ export const statusCommand: Command = {
   async run(ctx) {
     const status = await ctx.client.get<StatusReply>('/v1/status');
     const summary = await ctx.client.get<SummaryReply>('/v1/summary');
+    const health = await ctx.client.get<HealthReply>('/v1/health');
     if (ctx.json) {
-      ctx.out(json({ ...status, summary }));
+      ctx.out(json({ ...status, summary, health }));
       return EXIT.ok;
     }
     ctx.out(
       keyValues([
         ['state', status.state],
+        ['health', health.ok ? 'ok' : 'NOT OK'],
         ['up since', time(status.startedAt)],
         ['escalated', status.escalated.join(', ')],
         ['vms', counts(summary.vms)],
@@ -59,6 +61,12 @@ export const statusCommand: Command = {
       `\n${table(
         ['loop', 'state', 'cycles', 'failures', 'last error'],
         loops.map(([name, l]) => [name, l.state, l.cycles, l.failures, l.lastError]),
+      )}`,
+    );
+    ctx.out(
+      `\n${table(
+        ['check', 'ok', 'detail'],
+        health.checks.map((c) => [c.name, c.ok, c.detail]),
       )}`,
     );
     return EXIT.ok;
