@@ -3,7 +3,7 @@
 // and reads. Entity actors (VMs, hosts, requests) are spawned here on the root's behalf and persisted one by one:
 // keeping 100k VM actors inside the root's own snapshot would make every write rewrite the whole fleet.
 import { randomUUID } from 'node:crypto';
-import type { Actor, InspectionEvent, Observer } from 'xstate';
+import type { Actor, AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
@@ -25,6 +25,7 @@ import { vmMachine } from '../machines/vm.machine';
 import type { StateStore, SummaryStore } from '../state';
 import { createSummaryStore } from '../state';
 import { ActorSet } from './actor-set';
+import { AddressBook } from './address-book';
 import type { OverseerConfig } from './config';
 import { monitorThresholdsOf, remediationPolicyOf } from './config';
 import { createExecutor } from './executor';
@@ -134,6 +135,8 @@ export class Overseer {
   readonly requests: ActorSet<RequestMachine>;
   readonly gate: GateService;
   readonly monitor: Monitor;
+  /** Actors by id (`overseer`, `loop:sync`, `req:<id>`, `vm:lab/101`, ...), also reachable over NATS. */
+  readonly addresses = new AddressBook((id) => this.actorById(id));
   private root: Actor<OverseerMachine> | undefined;
   private unwatchRoot: (() => void) | undefined;
   private readonly entityWrites: WriteBatch<EntityWrite>;
@@ -194,7 +197,7 @@ export class Overseer {
           this.publish(() => subjects.evtVm(issue.cluster, issue.vmid, 'issue'), issue);
           this.monitor.recordIssue(issue);
           // Look at it now rather than at the next monitor tick.
-          this.root?.system.get('loop:monitor')?.send({ type: 'RUN_NOW' });
+          this.addresses.send(actorId.loop('monitor'), { type: 'RUN_NOW' });
         }),
     });
 
@@ -373,7 +376,7 @@ export class Overseer {
           healthLoop: loopWork('health', async () => this.healthCycle()),
           executionLoop: executionLoopMachine.provide({
             actions: {
-              startExecution: (_, work) => this.requests.get(work.requestId)?.send({ type: 'EXECUTE' }),
+              startExecution: (_, work) => this.addresses.send(actorId.request(work.requestId), { type: 'EXECUTE' }),
             },
           }),
         },
@@ -422,6 +425,16 @@ export class Overseer {
     this.vms.stopAll();
     this.hosts.stopAll();
     this.entityWrites.flush();
+  }
+
+  private actorById(id: string): AnyActorRef | undefined {
+    if (id === actorId.overseer) return this.root;
+    if (id.startsWith('loop:')) return this.root?.system.get(id);
+    if (id.startsWith('req:')) return this.requests.get(id.slice(4));
+    if (id.startsWith('vm:')) return this.vms.get(id.slice(3));
+    if (id.startsWith('host:')) return this.hosts.get(id.slice(5));
+    if (id.startsWith('incident:')) return this.monitor.incidents.get(id.slice(9));
+    return undefined;
   }
 
   /** When a live request entered its current status. */
@@ -711,8 +724,7 @@ export class Overseer {
 
   /** Asks the sync loop for a cycle now (after a request changed the platform). */
   syncSoon(): void {
-    const loop = this.root?.system.get('loop:sync');
-    loop?.send({ type: 'RUN_NOW' });
+    this.addresses.send(actorId.loop('sync'), { type: 'RUN_NOW' });
   }
 
   get lastSyncReports(): readonly ClusterSyncReport[] {
