@@ -453,6 +453,12 @@ export class Overseer {
     if (submission.idempotencyKey) {
       const earlier = store.requests.findByIdempotencyKey(submission.requester.id, submission.idempotencyKey);
       if (earlier) {
+        // The first submission may still be deciding: answer with its decision, not a guess.
+        const live = this.requests.get(earlier.id);
+        if (live && !DECIDED.has(String(live.getSnapshot().value))) {
+          const decided = await waitFor(live, (s) => DECIDED.has(String(s.value)));
+          return { ...this.answerOf(earlier.id, decided), replayed: true };
+        }
         return {
           requestId: earlier.id,
           decision: (earlier.decision ?? 'denied') as SubmitResult['decision'],
@@ -479,14 +485,20 @@ export class Overseer {
     });
     const actor = this.requests.create(spec.id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
     const snapshot = await waitFor(actor, (s) => DECIDED.has(String(s.value)));
+    return { ...this.answerOf(spec.id, snapshot), replayed: false };
+  }
+
+  private answerOf(
+    requestId: string,
+    snapshot: { value: unknown; context: RequestContext },
+  ): Omit<SubmitResult, 'replayed'> {
     const { context } = snapshot;
     return {
-      requestId: spec.id,
+      requestId,
       decision: context.decision ?? 'denied',
       reasons: context.reasons,
       checks: context.checks,
       status: String(snapshot.value) as RequestStatus,
-      replayed: false,
     };
   }
 

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 const benches: { file: string; args: string[] }[] = [
   { file: 'bench/actors.ts', args: ['10000,100000'] },
   { file: 'bench/sync.ts', args: ['1000,10000,100000'] },
+  { file: 'bench/gateway.ts', args: ['10'] },
 ];
 
 for (const { file, args } of benches) {

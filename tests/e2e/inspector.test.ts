@@ -87,9 +87,9 @@ describe.runIf(natsServerAvailable)('inspector', () => {
     expect(root.sessionId).toEqual(expect.any(String));
     expect(vm101.sessionId).toEqual(expect.any(String));
     // The root's loops are its children: registered under the root's session.
-    expect(received.some((m) => m.type === '@xstate.actor' && m.rootId === root.sessionId && m.name !== 'overseer')).toBe(
-      true,
-    );
+    expect(
+      received.some((m) => m.type === '@xstate.actor' && m.rootId === root.sessionId && m.name !== 'overseer'),
+    ).toBe(true);
 
     // Snapshots and events for those same actors (a VM is put in its state by the sync's events).
     await until(

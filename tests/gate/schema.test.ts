@@ -19,8 +19,13 @@ describe('schema check', () => {
     });
   });
 
+  it('schema - a snapshot name with a dash is denied, as Proxmox would refuse it', () => {
+    const request = vmRequest('snapshot', 101, { params: { snapname: 'before-upgrade' } });
+    expect(run(request).outcome).toBe('deny');
+  });
+
   it('schema - a snapshot with a name and description passes', () => {
-    const request = vmRequest('snapshot', 101, { params: { snapname: 'before-upgrade', description: 'pre 2.0' } });
+    const request = vmRequest('snapshot', 101, { params: { snapname: 'before_upgrade', description: 'pre 2.0' } });
     expect(run(request).outcome).toBe('pass');
   });
 
@@ -116,7 +121,7 @@ describe('schema check', () => {
 
   it('schema - a snapshot with an invalid name is denied', () => {
     expect(run(vmRequest('snapshot', 101, { params: { snapname: '1st' } })).reason).toBe(
-      `invalid request: params.snapname must start with a letter and hold 2 to 40 letters, digits, '_' or '-' (got "1st")`,
+      `invalid request: params.snapname must start with a letter and hold 2 to 40 letters, digits or '_' (got "1st")`,
     );
   });
 

@@ -103,6 +103,20 @@ describe('runtime', () => {
     expect(rt.store.requests.list({}).length).toBe(1);
   });
 
+  it('runtime - a retry that arrives while the first submission is still deciding gets its decision', async () => {
+    rt = createRuntime();
+    rt.overseer.observe(demoInventory());
+    const submission = {
+      action: 'start' as const,
+      target: { cluster: 'lab', vmid: 103 },
+      requester: olga,
+      idempotencyKey: 'k2',
+    };
+    const [a, b] = await Promise.all([rt.overseer.submit(submission), rt.overseer.submit(submission)]);
+    expect(a.decision).toBe('approved');
+    expect(b).toMatchObject({ requestId: a.requestId, decision: 'approved', replayed: true });
+  });
+
   it('runtime - a restart restores every actor and request in its state', async () => {
     rt = createRuntime();
     rt.overseer.observe(demoInventory());

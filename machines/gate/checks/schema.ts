@@ -6,7 +6,8 @@ import type { CheckVerdict, GateCheck } from '../types';
 export const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const NODE_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
-export const SNAPSHOT_NAME = /^[A-Za-z][A-Za-z0-9_-]{1,39}$/;
+/** PVE's configid format for snapshot names (a '-' is refused by Proxmox). */
+export const SNAPSHOT_NAME = /^[A-Za-z][A-Za-z0-9_]{1,39}$/;
 export const MIN_VMID = 100;
 export const MAX_VMID = 999_999_999;
 export const MAX_SNAPSHOT_DESCRIPTION = 1000;
@@ -58,7 +59,7 @@ function snapshotProblems(params: Record<string, unknown>): string[] {
   const problems: string[] = [];
   if (typeof params.snapname !== 'string' || !SNAPSHOT_NAME.test(params.snapname)) {
     problems.push(
-      `params.snapname must start with a letter and hold 2 to 40 letters, digits, '_' or '-' (got ${show(params.snapname)})`,
+      `params.snapname must start with a letter and hold 2 to 40 letters, digits or '_' (got ${show(params.snapname)})`,
     );
   }
   const description = params.description;

@@ -1,0 +1,351 @@
+// Gateway benchmark: decisions per second and latency through `POST /v1/requests` on the real stack — the gateway
+// and the core in this process (`serve --role all`), meeting over a REAL nats-server started here on a free port,
+// SQLite in a temp dir — against a fleet of 10,000 VMs on 20 nodes served by the PVE simulator in a child process
+// (bench/sim-server.ts, so its CPU is not counted here). The per-token rate limit is off (OVERSEER_RATE_LIMIT=off).
+//
+// Baseline measured in the same run: a bare Hono JSON endpoint (`app.post('/x', (c) => c.json({ ok: true }))`
+// on @hono/node-server), driven by the same client.
+//
+// Load: undici Pool with 50 keep-alive connections.
+//   closed loop — 50 requests always in flight for <seconds> (default 10) per endpoint: req/s, p50, p99;
+//   open loop   — 1,000 requests/s paced on a schedule for <seconds>; latency from each request's scheduled
+//                 time (no coordinated omission): p99 against the 10 ms target. Also at 100 requests/s (below
+//                 saturation), run first: the latency of a decision when nothing queues.
+// Mix (Overseer): half `destroy` of a production VM without force (denied by the production check), half
+// `snapshot` of a VM, round-robin over the 8,000 non-production VMs (approved, or denied by the conflicts check
+// when the VM's earlier snapshot is still queued or running; approved ones execute in the background).
+// The Overseer's log (one line per actor state change) goes to a file in the temp dir, as a daemon's to journald.
+//
+// Run: node --expose-gc --import tsx bench/gateway.ts [seconds]
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
+import { Pool } from 'undici';
+import { serve } from '../actors/main';
+import { findFreePort, spawnNatsServer } from '../adapters/nats';
+
+const CONNECTIONS = 50;
+const OPEN_LOOP_RATE = 1_000;
+/** An open-loop rate well below saturation: the latency of one decision when nothing queues. */
+const LIGHT_RATE = 100;
+const TARGET_P99_MS = 10;
+const VMS = 10_000;
+const NODES = 20;
+const WARMUP_SECONDS = 2;
+
+const seconds = Number(process.argv[2] ?? 10);
+if (!(seconds > 0)) throw new Error('usage: bench/gateway.ts [seconds]');
+const exposedGc = (globalThis as { gc?: () => void }).gc;
+if (!exposedGc) throw new Error('run with node --expose-gc --import tsx bench/gateway.ts');
+const gc: () => void = exposedGc;
+
+// The bench prints through `print`; everything else written to stdout (the Overseer's log) goes to a file.
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+const print = (text: string) => stdoutWrite(`${text}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Call {
+  path: string;
+  body: string;
+}
+
+interface Result {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  statuses: Map<string, number>;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+function summarize(latencies: number[], wallMs: number, errors: number, statuses: Map<string, number>): Result {
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: latencies.length,
+    seconds: wallMs / 1000,
+    perSecond: latencies.length / (wallMs / 1000),
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    errors,
+    statuses,
+  };
+}
+
+/** One request; returns the answer's label (decision or status) — an error label when it is not `expected`. */
+async function send(pool: Pool, headers: Record<string, string>, call: Call, expected: number): Promise<string> {
+  const res = await pool.request({ method: 'POST', path: call.path, headers, body: call.body });
+  const text = await res.body.text();
+  if (res.statusCode !== expected) return `error ${res.statusCode}`;
+  const answer = JSON.parse(text) as { decision?: string; reasons?: string[] };
+  if (!answer.decision) return 'ok';
+  const reason = answer.reasons?.[0] ?? '';
+  const why = /production/.test(reason) ? ' (production)' : /active request/.test(reason) ? ' (conflict)' : '';
+  return `${answer.decision}${why}`;
+}
+
+function count(statuses: Map<string, number>, label: string): void {
+  statuses.set(label, (statuses.get(label) ?? 0) + 1);
+}
+
+/** CONNECTIONS requests always in flight for `forSeconds`. */
+async function closedLoop(
+  pool: Pool,
+  headers: Record<string, string>,
+  next: () => Call,
+  expected: number,
+  forSeconds: number,
+): Promise<Result> {
+  const latencies: number[] = [];
+  const statuses = new Map<string, number>();
+  let errors = 0;
+  const start = performance.now();
+  const end = start + forSeconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      let label: string;
+      try {
+        label = await send(pool, headers, next(), expected);
+      } catch (error) {
+        label = `error ${(error as Error).name}`;
+      }
+      latencies.push(performance.now() - t0);
+      if (label.startsWith('error')) errors++;
+      count(statuses, label);
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  return summarize(latencies, performance.now() - start, errors, statuses);
+}
+
+/** `rate` requests per second on a fixed schedule; latency counted from each request's scheduled time. */
+async function openLoop(
+  pool: Pool,
+  headers: Record<string, string>,
+  next: () => Call,
+  expected: number,
+  rate: number,
+  forSeconds: number,
+): Promise<Result> {
+  const latencies: number[] = [];
+  const statuses = new Map<string, number>();
+  let errors = 0;
+  const total = Math.round(rate * forSeconds);
+  const inflight = new Set<Promise<void>>();
+  const start = performance.now();
+  let sent = 0;
+  const fire = (scheduled: number) => {
+    const p = send(pool, headers, next(), expected)
+      .catch((error: Error) => `error ${error.name}`)
+      .then((label) => {
+        latencies.push(performance.now() - scheduled);
+        if (label.startsWith('error')) errors++;
+        count(statuses, label);
+        inflight.delete(p);
+      });
+    inflight.add(p);
+  };
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+    for (; sent < due; sent++) fire(start + (sent * 1000) / rate);
+    await sleep(1);
+  }
+  await Promise.all(inflight);
+  return summarize(latencies, performance.now() - start, errors, statuses);
+}
+
+async function startSimProcess(secret: string): Promise<{ proc: ChildProcess; port: number; tokenId: string }> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'sim-server.ts'), String(VMS), String(NODES), secret],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const ready = await new Promise<{ port: number; tokenId: string }>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      if (line.startsWith('READY ')) resolve(JSON.parse(line.slice('READY '.length)));
+    });
+    proc.once('exit', (code) => reject(new Error(`sim-server exited with ${code}`)));
+  });
+  return { proc, ...ready };
+}
+
+async function startBaseline(): Promise<{ url: string; close(): Promise<void> }> {
+  const app = new Hono();
+  app.post('/x', (c) => c.json({ ok: true }));
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function row(what: string, mode: string, r: Result, extra = ''): string {
+  const f = (n: number, d = 1) => n.toFixed(d);
+  return `| ${what} | ${mode} | ${r.requests} | ${f(r.perSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${r.errors} | ${extra} |`;
+}
+
+function mix(r: Result): string {
+  return [...r.statuses]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-gw-'));
+  const logFile = createWriteStream(join(dir, 'overseer.log'));
+  let sim: ChildProcess | undefined;
+  let stopOverseer: (() => Promise<void>) | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    // --- baseline: bare Hono -------------------------------------------------------------------------------
+    const bare = await startBaseline();
+    cleanups.push(() => bare.close());
+    const barePool = new Pool(bare.url, { connections: CONNECTIONS, pipelining: 1 });
+    cleanups.push(() => barePool.close());
+    const bareHeaders = { 'content-type': 'application/json', authorization: 'Bearer x' };
+    const bareCall = (): Call => ({ path: '/x', body: '{"action":"snapshot","target":"bench/100"}' });
+    await closedLoop(barePool, bareHeaders, bareCall, 200, WARMUP_SECONDS);
+    gc();
+    const bareClosed = await closedLoop(barePool, bareHeaders, bareCall, 200, seconds);
+    gc();
+    const bareOpen = await openLoop(barePool, bareHeaders, bareCall, 200, OPEN_LOOP_RATE, seconds);
+
+    // --- Overseer: the real stack over a real nats-server --------------------------------------------------
+    const nats = await spawnNatsServer({ port: await findFreePort(), storeDir: join(dir, 'nats') });
+    cleanups.push(() => nats.stop());
+    const secret = randomUUID();
+    const started = await startSimProcess(secret);
+    sim = started.proc;
+    const configPath = join(dir, 'overseer.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        clusters: [
+          {
+            name: 'bench',
+            host: '127.0.0.1',
+            port: started.port,
+            protocol: 'http',
+            auth: { type: 'token', tokenId: started.tokenId, secret },
+          },
+        ],
+        // largeSeed has no production tag: its 'db' VMs (every fifth) are the production ones here.
+        gate: { production: { tags: ['db'] } },
+      }),
+    );
+    const port = await findFreePort();
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+      logFile.write(chunk, ...rest)) as typeof process.stdout.write;
+    stopOverseer = await serve(['--role', 'all'], {
+      OVERSEER_DATA_DIR: join(dir, 'data'),
+      OVERSEER_CONFIG: configPath,
+      NATS_URL: nats.url,
+      OVERSEER_PORT: String(port),
+      OVERSEER_RATE_LIMIT: 'off',
+    });
+    const token = readFileSync(join(dir, 'data', 'admin.token'), 'utf8').trim();
+    const url = `http://127.0.0.1:${port}`;
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const pool = new Pool(url, { connections: CONNECTIONS, pipelining: 1 });
+    cleanups.push(() => pool.close());
+    // Ready once the first sync has put the whole fleet in the core's view.
+    for (let waited = 0; ; waited += 200) {
+      const res = await fetch(`${url}/v1/vms?limit=1`, { headers }).catch(() => undefined);
+      const total = res?.ok ? ((await res.json()) as { total: number }).total : 0;
+      if (total >= VMS) break;
+      if (waited > 120_000) throw new Error(`the fleet never appeared (${total} of ${VMS} VMs)`);
+      await sleep(200);
+    }
+
+    // largeSeed: VM 100+i carries the 'db' tag when i % 5 === 1.
+    const production = Array.from({ length: VMS / 5 }, (_, k) => 100 + 5 * k + 1);
+    const others = Array.from({ length: VMS }, (_, i) => 100 + i).filter((vmid) => (vmid - 100) % 5 !== 1);
+    let n = 0;
+    const overseerCall = (): Call => {
+      const i = n++;
+      const body =
+        i % 2 === 0
+          ? { action: 'destroy', target: `bench/${production[(i >> 1) % production.length]}` }
+          : {
+              action: 'snapshot',
+              target: `bench/${others[(i >> 1) % others.length]}`,
+              params: { snapname: `b${i}` },
+            };
+      return { path: '/v1/requests', body: JSON.stringify(body) };
+    };
+    // Lightest load first: each phase leaves approved snapshots queued behind it (executed in the background).
+    await closedLoop(pool, headers, overseerCall, 201, WARMUP_SECONDS);
+    gc();
+    const light = await openLoop(pool, headers, overseerCall, 201, LIGHT_RATE, seconds);
+    gc();
+    const closed = await closedLoop(pool, headers, overseerCall, 201, seconds);
+    gc();
+    const open = await openLoop(pool, headers, overseerCall, 201, OPEN_LOOP_RATE, seconds);
+
+    // --- report ------------------------------------------------------------------------------------------
+    print(`Command: node --expose-gc --import tsx bench/gateway.ts ${seconds}`);
+    print(
+      `Node ${process.version}; ${CONNECTIONS} keep-alive connections (undici Pool); fleet ${VMS} VMs on ${NODES} nodes; ` +
+        `nats-server ${nats.url}; rate limit off.\n`,
+    );
+    print('| endpoint | load | requests | req/s | p50 ms | p99 ms | errors | |');
+    print('|---|---|---:|---:|---:|---:|---:|---|');
+    print(row('bare Hono `POST /x`', `closed, ${CONNECTIONS} in flight`, bareClosed, 'baseline'));
+    print(row('bare Hono `POST /x`', `open, ${OPEN_LOOP_RATE} req/s`, bareOpen));
+    print(row('Overseer `POST /v1/requests`', `open, ${LIGHT_RATE} req/s`, light, 'below saturation'));
+    print(
+      row(
+        'Overseer `POST /v1/requests`',
+        `closed, ${CONNECTIONS} in flight`,
+        closed,
+        `${((closed.perSecond / bareClosed.perSecond) * 100).toFixed(1)}% of baseline req/s`,
+      ),
+    );
+    print(
+      row(
+        'Overseer `POST /v1/requests`',
+        `open, ${OPEN_LOOP_RATE} req/s`,
+        open,
+        `p99 ${open.p99 <= TARGET_P99_MS ? 'within' : 'OVER'} the ${TARGET_P99_MS} ms target`,
+      ),
+    );
+    print('');
+    print(`Decisions (open loop, ${LIGHT_RATE} req/s): ${mix(light)}`);
+    print(`Decisions (closed loop): ${mix(closed)}`);
+    print(`Decisions (open loop, ${OPEN_LOOP_RATE} req/s): ${mix(open)}`);
+  } finally {
+    process.stdout.write = stdoutWrite;
+    await stopOverseer?.();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    sim?.stdin?.end();
+    sim?.kill('SIGTERM');
+    logFile.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
