@@ -39,6 +39,8 @@ export interface ExecutorDeps {
   /** The live context of a request (read at start, so a restored executor sees the recorded tasks). */
   requestContext: (requestId: string) => RequestContext | undefined;
   taskTimeoutMs: number;
+  /** Makes what the request recorded so far durable (called before every platform call and after its task id). */
+  durable?: () => void;
   /** Called once a request changed the platform, so the inventory is read again soon. */
   onPlatformChanged?: (cluster: string) => void;
   /** Re-issuing a task that failed on a lock timeout (default LOCK_TIMEOUT_RETRY). */
@@ -272,6 +274,7 @@ export function createExecutor(deps: ExecutorDeps) {
           deps.log.warn(`req:${input.requestId}: adopting ${found.upid} issued before a restart (${step.describe})`);
           const task = { upid: found.upid, node: found.node, step: step.index, vmid };
           sendEvent({ type: 'TASK_STARTED', task });
+          deps.durable?.();
           return task;
         }
         if (plan.effectVisible(step, vmid)) {
@@ -292,9 +295,11 @@ export function createExecutor(deps: ExecutorDeps) {
       let vmid = reserved;
       if (step.taskType === 'qmclone' && vmid === undefined) vmid = await plan.platform.nextId();
       sendEvent({ type: 'TASK_ISSUING', step: step.index, at: deps.clock.now(), vmid });
+      deps.durable?.();
       const ref = await plan.run(step, vmid);
       const task = { upid: ref.upid, node: ref.node, step: step.index, vmid };
       sendEvent({ type: 'TASK_STARTED', task });
+      deps.durable?.();
       return task;
     }
 

@@ -45,6 +45,19 @@ type PeriodicLoop = 'sync' | 'monitor' | 'health';
 const STALL_FACTOR = 3;
 const STALL_GRACE_MS = 30_000;
 
+interface PendingRequestWrite {
+  changes: {
+    status: RequestStatus;
+    from: string;
+    at: number;
+    by?: string | undefined;
+    reasons?: string[] | undefined;
+  }[];
+  context: RequestContext;
+  snapshot: unknown;
+  at: number;
+}
+
 interface EntityWrite {
   kind: 'vm' | 'host';
   snapshot: unknown;
@@ -144,6 +157,8 @@ export class Overseer {
   readonly summary: SummaryStore = createSummaryStore();
   private lastSync: (ClusterSyncReport & { durationMs: number })[] = [];
   private readonly heartbeats = new Map<PeriodicLoop, number>();
+  private readonly requestWrites = new Map<string, PendingRequestWrite>();
+  private requestFlushScheduled = false;
   /** When each live request entered its current status. */
   private readonly requestSince = new Map<string, number>();
   private dbCheck: { ok: boolean; detail: string; at?: number } = { ok: true, detail: 'not checked yet' };
@@ -241,6 +256,7 @@ export class Overseer {
             requestContext: (id) => this.requests.get(id)?.getSnapshot().context,
             taskTimeoutMs: config.execution.taskTimeoutSeconds * 1000,
             onPlatformChanged: () => this.syncSoon(),
+            durable: () => this.flushRequests(),
           }),
         },
       }),
@@ -346,6 +362,7 @@ export class Overseer {
       hosts: countStates(this.hosts.entries()),
       requests: store.requests.countByStatus(),
     });
+    this.flushRequests();
     log.info(`restored ${vms} VM, ${hosts} host and ${restoredRequests.length} request actors`);
     return { vms, hosts, requests: restoredRequests.length };
   }
@@ -421,6 +438,7 @@ export class Overseer {
     this.unwatchRoot?.();
     this.root?.stop();
     this.root = undefined;
+    this.flushRequests();
     this.requests.stopAll();
     this.vms.stopAll();
     this.hosts.stopAll();
@@ -457,6 +475,7 @@ export class Overseer {
         const live = this.requests.get(earlier.id);
         if (live && !DECIDED.has(String(live.getSnapshot().value))) {
           const decided = await waitFor(live, (s) => DECIDED.has(String(s.value)));
+          this.flushRequests();
           return { ...this.answerOf(earlier.id, decided), replayed: true };
         }
         return {
@@ -485,6 +504,8 @@ export class Overseer {
     });
     const actor = this.requests.create(spec.id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
     const snapshot = await waitFor(actor, (s) => DECIDED.has(String(s.value)));
+    // The decision is on disk before the answer leaves.
+    this.flushRequests();
     return { ...this.answerOf(spec.id, snapshot), replayed: false };
   }
 
@@ -539,6 +560,7 @@ export class Overseer {
     }
     this.deps.store.audit.append({ at, actor: by.id, kind: `request.${type.toLowerCase()}`, data: { id, reason } });
     actor.send(event);
+    this.flushRequests();
     return { ok: true, status: String(actor.getSnapshot().value) as RequestStatus };
   }
 
@@ -585,43 +607,69 @@ export class Overseer {
   }
 
   /** Writes a request's row, status history, audit entry and snapshot in one transaction. */
+  /**
+   * Queues a request's row, status history, audit entries and snapshot; they are written together, in one
+   * transaction per burst of work (group commit), and always before an answer leaves or a platform call is made.
+   */
   private persistRequest(
     id: string,
     context: RequestContext,
     change: { status: RequestStatus; from: string } | undefined,
   ): void {
-    const { store, clock } = this.deps;
     const actor = this.requests.get(id);
     if (!actor) return;
-    const at = clock.now();
-    const persisted = actor.getPersistedSnapshot();
-    store.transaction(() => {
-      store.requests.update(
-        id,
-        {
-          ...(change ? { status: change.status } : {}),
-          decision: context.decision,
-          reasons: context.reasons,
-          checks: context.checks,
-          taskIds: context.tasks.map((t) => ({ upid: t.upid, node: t.node })),
-          error: context.error,
-          by: change ? this.actorOfChange(context, change.status) : undefined,
-        },
+    const at = this.deps.clock.now();
+    const write = this.requestWrites.get(id) ?? { changes: [], context, snapshot: undefined, at };
+    if (change) {
+      write.changes.push({
+        status: change.status,
+        from: change.from,
         at,
-      );
-      store.snapshots.save(actorId.request(id), 'request', persisted, at);
-      if (change) {
-        store.audit.append({
-          at,
-          actor: this.actorOfChange(context, change.status) ?? 'overseer',
-          kind: 'request.status',
-          data: {
-            id,
-            from: change.from,
-            to: change.status,
-            reasons: change.status === 'denied' ? context.reasons : undefined,
+        by: this.actorOfChange(context, change.status),
+        reasons: change.status === 'denied' ? context.reasons : undefined,
+      });
+    }
+    write.context = context;
+    write.snapshot = actor.getPersistedSnapshot();
+    write.at = at;
+    this.requestWrites.set(id, write);
+    if (!this.requestFlushScheduled) {
+      this.requestFlushScheduled = true;
+      setImmediate(() => this.flushRequests());
+    }
+  }
+
+  /** Writes every queued request change now, in one transaction. */
+  flushRequests(): void {
+    this.requestFlushScheduled = false;
+    if (this.requestWrites.size === 0) return;
+    const { store } = this.deps;
+    const writes = [...this.requestWrites];
+    this.requestWrites.clear();
+    store.transaction(() => {
+      for (const [id, w] of writes) {
+        for (const c of w.changes) {
+          store.requests.update(id, { status: c.status, by: c.by }, c.at);
+          store.audit.append({
+            at: c.at,
+            actor: c.by ?? 'overseer',
+            kind: 'request.status',
+            data: { id, from: c.from, to: c.status, reasons: c.reasons },
+          });
+        }
+        const { context } = w;
+        store.requests.update(
+          id,
+          {
+            decision: context.decision,
+            reasons: context.reasons,
+            checks: context.checks,
+            taskIds: context.tasks.map((t) => ({ upid: t.upid, node: t.node })),
+            error: context.error,
           },
-        });
+          w.at,
+        );
+        store.snapshots.save(actorId.request(id), 'request', w.snapshot, w.at);
       }
     });
   }

@@ -52,17 +52,20 @@ describe('ssh checks', () => {
     try {
       overseer.observe(demoInventory({ at: clock.now() }));
       await overseer.monitor.cycle();
-      expect(store.incidents.listOpen()).toEqual([]);
+      // The guest is reachable (its real load and disk may open usage incidents on a busy machine; not these).
+      const sshKinds = () =>
+        store.incidents.listOpen().filter((i) => i.kind === 'guest-unreachable' || i.kind === 'guest-host-key-changed');
+      expect(sshKinds()).toEqual([]);
 
       await sshd.restartWithNewHostKey();
       await overseer.monitor.cycle();
-      const open = store.incidents.listOpen();
+      const open = sshKinds();
       expect(open).toEqual([
         expect.objectContaining({ kind: 'guest-host-key-changed', subject: 'vm:lab/101', status: 'escalated' }),
       ]);
       // The new key was refused, never recorded: the next check still refuses it.
       await overseer.monitor.cycle();
-      expect(store.incidents.listOpen()).toHaveLength(1);
+      expect(sshKinds()).toHaveLength(1);
     } finally {
       overseer.stop();
       store.close();
