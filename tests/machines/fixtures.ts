@@ -44,6 +44,7 @@ export function requestSpec(over: Partial<RequestSpec> = {}): RequestSpec {
     force: false,
     requester: { id: 'alice', role: 'operator' },
     submittedAt: 1_000,
+    origin: 'human',
     ...over,
   };
 }
