@@ -29,11 +29,17 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   throw new BadRequestError(message, field, where, { issues, cause: parsed.error });
 }
 
-/** The query string as an object; a key given twice is refused (which value was meant?). */
+/**
+ * The query string as an object; a key given twice is refused (which value was meant?). The object has no
+ * prototype, so `__proto__` is an own (unknown, refused) key instead of being dropped by the assignment.
+ */
 export function queryObject(c: Context<AppEnv>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [key, value] of new URL(c.req.url).searchParams) {
-    if (Object.hasOwn(out, key)) throw new BadRequestError(`${key}: given more than once`, key, 'query');
+    if (Object.hasOwn(out, key)) {
+      const name = key === '' ? 'a parameter with an empty name' : key;
+      throw new BadRequestError(`${name}: given more than once`, key === '' ? 'query' : key, 'query');
+    }
     out[key] = value;
   }
   return out;

@@ -51,6 +51,11 @@ export function registerEventRoutes(table: RouteTable, ctx: RouteContext): void 
     },
     ({ c, query }) => {
       const filter = checkFilter(query.filter ?? subjects.allEvents);
+      // HEAD is answered by this GET route and Hono drops the body unread: a stream started here would never be
+      // cancelled (a subscription, a timer and a buffer leaked per request). Answer the headers only.
+      if (c.req.method === 'HEAD') {
+        return c.body(null, 200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      }
       const pending: { subject: string; payload: unknown }[] = [];
       let dropped = 0;
       let wake: (() => void) | undefined;
