@@ -45,6 +45,12 @@ export interface ExecutorDeps {
   onPlatformChanged?: (cluster: string) => void;
   /** Re-issuing a task that failed on a lock timeout (default LOCK_TIMEOUT_RETRY). */
   lockRetry?: { attempts: number; baseMs: number; capMs: number } | undefined;
+  /**
+   * The request that recorded a platform task (by UPID), if any. A restarted executor never adopts a task another
+   * request recorded: the window it searches (seconds, with clock skew allowed) also holds the tasks of earlier
+   * requests on the same VM, and their task is not this request's.
+   */
+  taskOwner?: ((upid: string) => string | undefined) | undefined;
 }
 
 /**
@@ -269,7 +275,11 @@ export function createExecutor(deps: ExecutorDeps) {
       if (intent) {
         const since = Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S;
         const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
-        const found = adoptable(tasks, step.taskType, failed);
+        const othersTasks = tasks
+          .filter((t) => t.type === step.taskType)
+          .filter((t) => (deps.taskOwner?.(t.upid) ?? input.requestId) !== input.requestId)
+          .map((t) => t.upid);
+        const found = adoptable(tasks, step.taskType, [...failed, ...othersTasks]);
         if (found) {
           deps.log.warn(`req:${input.requestId}: adopting ${found.upid} issued before a restart (${step.describe})`);
           const task = { upid: found.upid, node: found.node, step: step.index, vmid };

@@ -257,6 +257,10 @@ export class Overseer {
             taskTimeoutMs: config.execution.taskTimeoutSeconds * 1000,
             onPlatformChanged: () => this.syncSoon(),
             durable: () => this.flushRequests(),
+            taskOwner: (upid) => {
+              this.flushRequests();
+              return store.requests.findIdByTaskUpid(upid);
+            },
           }),
         },
       }),

@@ -190,6 +190,16 @@ export class RequestRepo {
     return row && this.withHistory([row])[0];
   }
 
+  /** The id of the request that recorded the platform task `upid`, if any (read on restart, not on a hot path). */
+  findIdByTaskUpid(upid: string): string | undefined {
+    const row = this.stmts
+      .get<{ id: string }>(
+        `SELECT id FROM ${T.requests} WHERE EXISTS (SELECT 1 FROM json_each(task_ids) WHERE json_extract(value, '$.upid') = ?)`,
+      )
+      .get(upid);
+    return row?.id;
+  }
+
   /** Number of requests per status. */
   countByStatus(): Record<string, number> {
     const counts: Record<string, number> = {};

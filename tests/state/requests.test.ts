@@ -168,3 +168,13 @@ describe('requests', () => {
     expect(reopened.requests.listActive().map((r) => r.id)).toEqual(['r1']);
   });
 });
+
+describe('requests - task owner', () => {
+  it('requests - the request that recorded a task is found by its UPID', () => {
+    const store = openStore();
+    store.requests.insert(requestSpec({ id: 'a' }), 'executing');
+    store.requests.update('a', { taskIds: [{ upid: 'UPID:pve1:1:2:3:qmstop:101:root@pam:', node: 'pve1' }] }, 2_000);
+    expect(store.requests.findIdByTaskUpid('UPID:pve1:1:2:3:qmstop:101:root@pam:')).toBe('a');
+    expect(store.requests.findIdByTaskUpid('UPID:pve1:9:9:9:qmstop:101:root@pam:')).toBeUndefined();
+  });
+});
