@@ -77,3 +77,19 @@ describe('target check', () => {
     });
   });
 });
+
+describe('target - power state', () => {
+  it('target - a reboot of a stopped VM is denied with the reason', () => {
+    expect(targetCheck.run(gateInput(vmRequest('reboot', 102)))).toEqual({
+      outcome: 'deny',
+      reason: 'VM lab/102 (build) is stopped: reboot needs a running VM',
+    });
+  });
+
+  it('target - a resume needs a paused VM; a start of a stopped VM passes', () => {
+    expect(targetCheck.run(gateInput(vmRequest('resume', 102))).reason).toBe(
+      'VM lab/102 (build) is stopped: resume needs a paused VM',
+    );
+    expect(targetCheck.run(gateInput(vmRequest('start', 102))).outcome).toBe('pass');
+  });
+});

@@ -1,4 +1,6 @@
-// Check 3, target: the cluster is known and reachable; the VM, or the deploy's template and node, exist.
+// Check 3, target: the cluster is known and reachable; the VM, or the deploy's template and node, exist; the VM is in
+// a power state the action can work from.
+import type { Action, VmPowerStatus } from '../../types';
 import { hostKey } from '../../types';
 import { vmLabel } from '../describe';
 import { deploySubject, deployTemplate, targetVm } from '../subject';
@@ -38,6 +40,21 @@ export const targetCheck: GateCheck = {
         reason: `${vmLabel(vm)} is a template: templates cannot be the target of ${request.action} (deploy clones them)`,
       };
     }
+    const needed = NEEDS_STATUS[request.action];
+    if (needed && vm.status !== 'unknown' && !needed.includes(vm.status)) {
+      return {
+        outcome: 'deny',
+        reason: `${vmLabel(vm)} is ${vm.status}: ${request.action} needs a ${needed.join(' or ')} VM`,
+      };
+    }
     return { outcome: 'pass', reason: `${vmLabel(vm)} exists on node ${vm.node}` };
   },
+};
+
+/** Power states an action can work from (Proxmox refuses the others); an unknown state is left to later checks. */
+const NEEDS_STATUS: Partial<Record<Action, readonly VmPowerStatus[]>> = {
+  reboot: ['running'],
+  suspend: ['running'],
+  resume: ['paused'],
+  start: ['stopped', 'running'],
 };
