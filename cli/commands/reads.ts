@@ -1,5 +1,12 @@
 // status, vms, vm, hosts, requests, request: reads, shown as tables (or --json).
-import type { HealthReply, HostView, RequestView, StatusReply, SummaryReply, VmView } from '../../adapters/nats/protocol';
+import type {
+  HealthReply,
+  HostView,
+  RequestView,
+  StatusReply,
+  SummaryReply,
+  VmView,
+} from '../../adapters/nats/protocol';
 import { EXIT } from '../exit-codes';
 import { bytes, json, keyValues, percent, table, time } from '../format';
 import { id, int, oneOf, str, vmTarget } from './args';
