@@ -5,6 +5,9 @@ const benches: { file: string; args: string[] }[] = [
   { file: 'bench/actors.ts', args: ['10000,100000'] },
   { file: 'bench/sync.ts', args: ['1000,10000,100000'] },
   { file: 'bench/gateway.ts', args: ['10'] },
+  { file: 'bench/detection.ts', args: ['200', '10,5,30'] },
+  { file: 'bench/events.ts', args: ['10000', '2', '3', '2000'] },
+  { file: 'bench/recovery.ts', args: ['5'] },
 ];
 
 for (const { file, args } of benches) {

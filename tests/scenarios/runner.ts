@@ -12,31 +12,19 @@
 //   submit <action> <vmid|-> [force] [as <user>] [param=value ...]
 //   approve|deny|cancel <request> [as <user>]
 // Request ids are r1, r2, ... in submission order. Users: alice, bob (admins), olga (operator).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../../actors/config';
-import { Overseer } from '../../actors/overseer';
-import { SimulatedClock } from '../../adapters/clock';
-import { openKnowledgeBase } from '../../adapters/knowledge';
-import type { Log } from '../../adapters/log';
-import { createLineLog } from '../../adapters/log';
-import { createMemoryBus } from '../../adapters/nats';
-import { createNotifier } from '../../adapters/notify';
-import type { Platform } from '../../adapters/platform/types';
-import type { ProxmoxPlatform } from '../../adapters/proxmox';
-import { createProxmoxPlatform } from '../../adapters/proxmox';
+import type { Overseer } from '../../actors/overseer';
 import type { Simulator } from '../../adapters/pve-sim';
-import { demoSeed, startSimulator } from '../../adapters/pve-sim';
 import type { Action, Requester } from '../../machines/types';
-import { StateStore } from '../../state';
+import type { StateStore } from '../../state';
+import { createSimStack } from '../helpers/sim-stack';
 
 const USERS: Record<string, Requester> = {
   alice: { id: 'alice', role: 'admin' },
   bob: { id: 'bob', role: 'admin' },
   olga: { id: 'olga', role: 'operator' },
 };
-const TOKEN = { tokenid: 'root@pam!scenario', secret: '0f0e0d0c-0b0a-4908-8706-050403020100' };
 
 export interface ScenarioSetup {
   /** Overrides for the Overseer config. */
@@ -52,24 +40,6 @@ export interface ScenarioRun {
   store: StateStore;
 }
 
-/** Counts platform calls in flight, so the runner knows when the stack has settled. */
-function tracked(platform: ProxmoxPlatform, counter: { inflight: number }): Platform {
-  return new Proxy(platform, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result = value.apply(target, args);
-        if (!(result instanceof Promise)) return result;
-        counter.inflight++;
-        return result.finally(() => {
-          counter.inflight--;
-        });
-      };
-    },
-  });
-}
-
 export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(): Promise<void> }> {
   const setup: ScenarioSetup = existsSync(join(dir, 'seed.json'))
     ? (JSON.parse(readFileSync(join(dir, 'seed.json'), 'utf8')) as ScenarioSetup)
@@ -79,95 +49,9 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
     .map((l) => l.replace(/#.*/, '').trim())
     .filter(Boolean);
 
-  const clock = new SimulatedClock(0);
-  const dataDir = mkdtempSync(join(tmpdir(), 'overseer-scenario-'));
-  const store = StateStore.open(join(dataDir, 'overseer.db'));
-  const lines: string[] = [];
-  const log: Log = createLineLog({ clock, write: (l) => lines.push(l), level: 'error' });
-  const sim = await startSimulator({
-    clock,
-    seed: demoSeed(),
-    tls: false,
-    tokens: [TOKEN],
-    taskDurations: setup.taskDurations,
-  });
-  const counter = { inflight: 0 };
-  const proxmox = createProxmoxPlatform(
-    {
-      name: 'lab',
-      host: '127.0.0.1',
-      port: sim.port,
-      protocol: 'http',
-      auth: { type: 'token', tokenId: TOKEN.tokenid, secret: TOKEN.secret },
-      taskPollMs: 1000,
-      timeoutMs: 10_000,
-    },
-    // A platform call sleeping on the clock (task polls, lock backoff) is waiting for time, not for I/O:
-    // the stack has settled even though the call has not returned.
-    {
-      clock: {
-        now: () => clock.now(),
-        setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
-        clearTimeout: (h) => clock.clearTimeout(h),
-        sleep: async (ms, signal) => {
-          counter.inflight--;
-          try {
-            await clock.sleep(ms, signal);
-          } finally {
-            counter.inflight++;
-          }
-        },
-      },
-      log,
-    },
-  );
-  const counters = { request: 0, incident: 0 };
-  const config = parseConfig(setup.config ?? {});
-  const stamp = (): string => new Date(clock.now()).toISOString();
-  // Notifications go to a NATS channel on an in-memory bus and into the log.
-  const bus = createMemoryBus({ clock });
-  bus.subscribe('overseer.notify', (_, n) => {
-    const note = n as { severity: string; title: string };
-    lines.push(`${stamp()} ! ${note.severity} ${note.title}`);
-  });
-  const notifier = createNotifier(
-    { clock, log, bus },
-    { channels: [{ type: 'nats', subject: 'overseer.notify' }], dedupeWindowSeconds: 0 },
-  );
-  const knowledge = await openKnowledgeBase({ config: config.knowledge, repo: store.knowledge, clock, log });
-  const overseer = new Overseer({
-    clock,
-    log,
-    config,
-    store,
-    notifier,
-    knowledge,
-    platforms: new Map([['lab', tracked(proxmox, counter)]]),
-    newId: (kind) => `${kind === 'request' ? 'r' : 'i'}${++counters[kind]}`,
-  });
-
-  const settle = async () => {
-    let idle = 0;
-    for (let i = 0; i < 5000 && idle < 3; i++) {
-      await new Promise((r) => setImmediate(r));
-      if (counter.inflight === 0) idle++;
-      else {
-        idle = 0;
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }
-  };
-  const advance = async (ms: number) => {
-    const until = clock.now() + ms;
-    for (;;) {
-      const next = clock.nextTimerAt();
-      if (next === undefined || next > until) break;
-      await clock.advanceAsync(next - clock.now());
-      await settle();
-    }
-    await clock.advanceAsync(until - clock.now());
-    await settle();
-  };
+  // The whole stack on one simulated clock (the demo cluster 'lab'); see tests/helpers/sim-stack.ts.
+  const stack = await createSimStack({ config: setup.config, taskDurations: setup.taskDurations });
+  const { overseer, sim, store, lines, stamp, settle, advance } = stack;
 
   overseer.start();
   await settle();
@@ -234,13 +118,6 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
     overseer,
     sim,
     store,
-    async cleanup() {
-      overseer.stop();
-      await notifier.close();
-      await proxmox.close();
-      await sim.stop();
-      store.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    cleanup: () => stack.cleanup(),
   };
 }

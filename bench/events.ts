@@ -1,0 +1,264 @@
+// Event fan-out benchmark: how many events per second the runtime publishes to NATS when VMs change state.
+// A real nats-server (started here on a free port on 127.0.0.1, JetStream on, the OVERSEER_EVENTS stream ensured,
+// so every event is also stored) and the Overseer runtime (SQLite in a temp dir, `events` = a NatsBus). Each cycle
+// hands `overseer.observe()` an inventory of <vms> VMs whose status flips (all running ↔ all stopped), so every VM
+// actor changes state once per cycle: a state event each, plus an `issue` event for each running → stopped (no
+// request explains the stop). A subscriber on its own connection counts `overseer.evt.>` until every published
+// event has arrived; the rate is published events ÷ (first observe → last event received).
+// Baseline in the same run, through the same server: raw `nc.publish` of the same subjects with JSON payloads of
+// the same sizes (as many as the Overseer published), counted by the same subscriber the same way.
+// Repeated <reps> times (baseline, then Overseer); medians reported. The stream is purged before each run, so it
+// stays below its limit (100k messages): nats-server 2.9 (Debian's 2.9.10 here) ingests a stream that is AT its
+// max_msgs limit with discard-old and thousands of distinct subjects ~100× slower (nats-io/nats-server#4043).
+// That regime is measured too, once each, with a smaller flip (<full-flip> VMs), after filling the stream.
+// Run: node --import tsx bench/events.ts [vms=10000] [cycles=2] [reps=3] [full-flip=2000]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
+import { parseConfig } from '../actors/config';
+import type { EventSink } from '../actors/overseer';
+import { Overseer } from '../actors/overseer';
+import { SystemClock } from '../adapters/clock';
+import type { Log } from '../adapters/log';
+import type { NatsBus, NatsServerProcess } from '../adapters/nats';
+import { connectBus, EVENT_STREAM, ensureEventStream, findFreePort, spawnNatsServer } from '../adapters/nats';
+import type { Inventory } from '../adapters/platform/types';
+import { StateStore } from '../state';
+import { largeInventory } from './fleet';
+
+const vms = Number(process.argv[2] ?? 10_000);
+const cycles = Number(process.argv[3] ?? 2);
+const reps = Number(process.argv[4] ?? 3);
+const fullFlip = Math.min(vms, Number(process.argv[5] ?? 2000));
+if (!(vms > 0) || !(cycles > 0) || !(reps > 0)) throw new Error('usage: bench/events.ts [vms] [cycles] [reps]');
+const NODES = 20;
+const WAIT_LIMIT_MS = 60_000;
+const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Counts what arrives on overseer.evt.> (its own connection, as any consumer's). */
+class Counter {
+  received = 0;
+  lastAt = 0;
+  constructor(readonly nc: NatsConnection) {
+    nc.subscribe('overseer.evt.>', {
+      callback: () => {
+        this.received++;
+        this.lastAt = performance.now();
+      },
+    });
+  }
+  reset(): void {
+    this.received = 0;
+    this.lastAt = 0;
+  }
+  async waitFor(n: number): Promise<number> {
+    const limit = performance.now() + WAIT_LIMIT_MS;
+    while (this.received < n) {
+      if (performance.now() > limit) throw new Error(`only ${this.received} of ${n} events arrived`);
+      await sleep(1);
+    }
+    return this.lastAt;
+  }
+}
+
+interface Sample {
+  events: number;
+  stateEvents: number;
+  ms: number;
+  perSecond: number;
+  /** Of `ms`, the time spent inside observe() (actors, SQLite, JSON encoding, handing bytes to the client). */
+  observeMs?: number;
+}
+
+/** The fleet with the first `count` VMs (default all) in `status`, the others running. */
+function inventoryWith(base: Inventory, status: 'running' | 'stopped', count = base.vms.length): Inventory {
+  return {
+    ...base,
+    fetchedAt: Date.now(),
+    vms: base.vms.map((vm, i) => {
+      const s = i < count ? status : 'running';
+      return { ...vm, status: s, uptime: s === 'running' ? 1000 : 0 };
+    }),
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-events-'));
+  let server: NatsServerProcess | undefined;
+  let bus: NatsBus | undefined;
+  let raw: NatsConnection | undefined;
+  let sub: NatsConnection | undefined;
+  let store: StateStore | undefined;
+  let overseer: Overseer | undefined;
+  try {
+    server = await spawnNatsServer({ port: await findFreePort(), jetstream: true, storeDir: join(dir, 'nats') });
+    bus = await connectBus({ servers: server.url, name: 'bench-overseer', log: quietLog });
+    await ensureEventStream(await bus.jetstreamManager());
+    raw = await connect({ servers: server.url, name: 'bench-raw' });
+    sub = await connect({ servers: server.url, name: 'bench-counter' });
+    const counter = new Counter(sub);
+    await sub.flush();
+
+    // The Overseer's events go to the bus; the wrapper counts them and keeps their subjects and sizes.
+    let recording: { subject: string; size: number }[] = [];
+    let published = 0;
+    const natsBus = bus;
+    const events: EventSink = {
+      publish(subject, payload) {
+        published++;
+        recording.push({ subject, size: JSON.stringify(payload).length });
+        natsBus.publish(subject, payload);
+      },
+    };
+    store = StateStore.open(join(dir, 'overseer.db'));
+    overseer = new Overseer({
+      clock: new SystemClock(),
+      log: quietLog,
+      config: parseConfig({}),
+      store,
+      platforms: new Map(),
+      events,
+    });
+    const base = largeInventory(vms, NODES, Date.now());
+    const jsm = await natsBus.jetstreamManager();
+    const purge = async () => {
+      await jsm.streams.purge(EVENT_STREAM);
+    };
+    let next: 'running' | 'stopped' = 'stopped';
+
+    // Warm-up (not measured): the actors are created, then one full flip each way.
+    const o = overseer;
+    o.observe(inventoryWith(base, 'running'));
+    for (const inv of [inventoryWith(base, 'stopped'), inventoryWith(base, 'running')]) o.observe(inv);
+    await counter.waitFor(published);
+
+    const overseerRun = async (runCycles: number, count = vms): Promise<Sample> => {
+      counter.reset();
+      recording = [];
+      published = 0;
+      const inventories = Array.from({ length: runCycles }, (_, c) =>
+        inventoryWith(base, (c % 2 === 0) === (next === 'stopped') ? 'stopped' : 'running', count),
+      );
+      let observeMs = 0;
+      const t0 = performance.now();
+      for (const inventory of inventories) {
+        const o0 = performance.now();
+        o.observe(inventory);
+        observeMs += performance.now() - o0;
+        next = next === 'stopped' ? 'running' : 'stopped';
+        // Let the socket drain between cycles, as between two syncs.
+        await new Promise((r) => setImmediate(r));
+      }
+      const last = await counter.waitFor(published);
+      const ms = last - t0;
+      const stateEvents = recording.filter((r) => r.subject.endsWith('.state')).length;
+      return { events: published, stateEvents, ms, perSecond: published / (ms / 1000), observeMs };
+    };
+
+    const baselineRun = async (shape: { subject: string; size: number }[]): Promise<Sample> => {
+      // Payloads built before the clock starts: one JSON object per size, padded to that length.
+      const payloads = new Map<number, Uint8Array>();
+      const encoder = new TextEncoder();
+      for (const { size } of shape) {
+        if (payloads.has(size)) continue;
+        const fill = Math.max(0, size - '{"p":""}'.length);
+        payloads.set(size, encoder.encode(JSON.stringify({ p: 'x'.repeat(fill) })));
+      }
+      const conn = raw!;
+      counter.reset();
+      const t0 = performance.now();
+      let i = 0;
+      for (const { subject, size } of shape) {
+        conn.publish(subject, payloads.get(size));
+        if (++i % vms === 0) await new Promise((r) => setImmediate(r));
+      }
+      const last = await counter.waitFor(shape.length);
+      const ms = last - t0;
+      return { events: shape.length, stateEvents: shape.length, ms, perSecond: shape.length / (ms / 1000) };
+    };
+
+    // Regime 1, the stream below its limit (purged before each run). The first Overseer run gives the baseline
+    // its shape (subjects and sizes); then baseline and Overseer alternate.
+    await purge();
+    const overseerSamples: Sample[] = [await overseerRun(cycles)];
+    let shape = recording;
+    const baselineSamples: Sample[] = [];
+    for (let r = 0; r < reps; r++) {
+      await purge();
+      baselineSamples.push(await baselineRun(shape));
+      if (r > 0) {
+        await purge();
+        overseerSamples.push(await overseerRun(cycles));
+        shape = recording;
+      }
+    }
+
+    // Regime 2, the stream at its max_msgs limit: filled with the same subjects first (not measured).
+    const limit = (await jsm.streams.info(EVENT_STREAM)).config.max_msgs;
+    const fill = async () => {
+      await purge();
+      await baselineRun(Array.from({ length: limit }, (_, k) => shape[k % shape.length]!));
+      counter.reset();
+    };
+    await fill();
+    const fullOverseer = await overseerRun(2, fullFlip);
+    const fullShape = recording;
+    await fill();
+    const fullBaseline = await baselineRun(fullShape);
+    const kept = (await jsm.streams.info(EVENT_STREAM)).state.messages;
+
+    const median = (xs: Sample[]) => [...xs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(xs.length / 2)]!;
+    const ov = median(overseerSamples);
+    const bl = median(baselineSamples);
+    const avgSize = shape.reduce((a, b) => a + b.size, 0) / Math.max(1, shape.length);
+    const f = (n: number) => Math.round(n).toLocaleString('en');
+    const ratio = (x: Sample, y: Sample) => `${(x.perSecond / y.perSecond).toFixed(3)}×`;
+    console.log(`Command: node --import tsx bench/events.ts ${vms} ${cycles} ${reps} ${fullFlip}`);
+    console.log(
+      `(nats-server ${server.url} with JetStream, stream ${EVENT_STREAM} on file storage, max_msgs ${f(limit)} ` +
+        `(${f(kept)} kept at the end); ${vms.toLocaleString('en')} VM actors; ${cycles} observe() cycles per run ` +
+        `(${f(ov.stateEvents)} state events + ${f(ov.events - ov.stateEvents)} issue events), payload ${avgSize.toFixed(0)} B ` +
+        `on average; median of ${reps} runs each; publisher and subscriber in this process; Node ${process.version})`,
+    );
+    console.log('');
+    console.log('| stream | publisher | events per run | time (first publish → last received) | events/s | ratio |');
+    console.log('|---|---|---:|---:|---:|---:|');
+    console.log(
+      `| below its limit | raw \`nc.publish\`, same subjects and sizes (baseline) | ${f(bl.events)} | ${f(bl.ms)} ms | ${f(bl.perSecond)} | 1.00 |`,
+    );
+    console.log(
+      `| below its limit | Overseer runtime (\`observe()\` → VM actors → NatsBus) | ${f(ov.events)} | ${f(ov.ms)} ms | ${f(ov.perSecond)} | ${ratio(ov, bl)} |`,
+    );
+    console.log(
+      `| below its limit | Overseer, state-change events alone | ${f(ov.stateEvents)} | ${f(ov.ms)} ms | ${f(ov.stateEvents / (ov.ms / 1000))} | |`,
+    );
+    console.log(
+      `| at max_msgs (discard old) | raw \`nc.publish\` (baseline) | ${f(fullBaseline.events)} | ${f(fullBaseline.ms)} ms | ${f(fullBaseline.perSecond)} | 1.00 |`,
+    );
+    console.log(
+      `| at max_msgs (discard old) | Overseer runtime, ${f(fullFlip)} VMs flipping | ${f(fullOverseer.events)} | ${f(fullOverseer.ms)} ms | ${f(fullOverseer.perSecond)} | ${ratio(fullOverseer, fullBaseline)} |`,
+    );
+    console.log('');
+    console.log(
+      `Of the Overseer's ${f(ov.ms)} ms below the limit, ${f(ov.observeMs ?? 0)} ms are spent inside observe() ` +
+        '(VM actor transitions, SQLite writes, the audit rows of the issues, JSON encoding, handing bytes to the client).',
+    );
+    console.log(
+      `All runs below the limit (events/s): baseline ${baselineSamples.map((s) => f(s.perSecond)).join(', ')}; ` +
+        `Overseer ${overseerSamples.map((s) => f(s.perSecond)).join(', ')}`,
+    );
+  } finally {
+    overseer?.stop();
+    store?.close();
+    await sub?.close();
+    await raw?.close();
+    await bus?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
