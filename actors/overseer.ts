@@ -33,6 +33,7 @@ import type { KnowledgeAdvisor } from './gate-service';
 import { GateService } from './gate-service';
 import type { KnowledgeSink, SshTargetSource } from './monitor';
 import { Monitor } from './monitor';
+import { RequestWriter } from './request-writer';
 import type { ClusterSyncReport, SyncTargets } from './sync';
 import { applyInventory, syncCluster } from './sync';
 import { SystemView } from './system-view';
@@ -44,19 +45,6 @@ type PeriodicLoop = 'sync' | 'monitor' | 'health';
 /** A loop is stalled when it missed this many intervals (plus the grace). */
 const STALL_FACTOR = 3;
 const STALL_GRACE_MS = 30_000;
-
-interface PendingRequestWrite {
-  changes: {
-    status: RequestStatus;
-    from: string;
-    at: number;
-    by?: string | undefined;
-    reasons?: string[] | undefined;
-  }[];
-  context: RequestContext;
-  snapshot: unknown;
-  at: number;
-}
 
 interface EntityWrite {
   kind: 'vm' | 'host';
@@ -157,8 +145,7 @@ export class Overseer {
   readonly summary: SummaryStore = createSummaryStore();
   private lastSync: (ClusterSyncReport & { durationMs: number })[] = [];
   private readonly heartbeats = new Map<PeriodicLoop, number>();
-  private readonly requestWrites = new Map<string, PendingRequestWrite>();
-  private requestFlushScheduled = false;
+  private readonly requestWriter: RequestWriter;
   /** When each live request entered its current status. */
   private readonly requestSince = new Map<string, number>();
   private dbCheck: { ok: boolean; detail: string; at?: number } = { ok: true, detail: 'not checked yet' };
@@ -166,6 +153,7 @@ export class Overseer {
 
   constructor(private readonly deps: OverseerDeps) {
     const { clock, log, config, store } = deps;
+    this.requestWriter = new RequestWriter(store);
     this.gate = new GateService(this.view, config.gate, clock, deps.knowledge);
     this.entityWrites = new WriteBatch((rows) => {
       const at = clock.now();
@@ -610,11 +598,7 @@ export class Overseer {
     }
   }
 
-  /** Writes a request's row, status history, audit entry and snapshot in one transaction. */
-  /**
-   * Queues a request's row, status history, audit entries and snapshot; they are written together, in one
-   * transaction per burst of work (group commit), and always before an answer leaves or a platform call is made.
-   */
+  /** Queues a request's changes for the next group commit (see RequestWriter). */
   private persistRequest(
     id: string,
     context: RequestContext,
@@ -623,59 +607,23 @@ export class Overseer {
     const actor = this.requests.get(id);
     if (!actor) return;
     const at = this.deps.clock.now();
-    const write = this.requestWrites.get(id) ?? { changes: [], context, snapshot: undefined, at };
-    if (change) {
-      write.changes.push({
-        status: change.status,
-        from: change.from,
+    this.requestWriter.queue(
+      id,
+      context,
+      actor.getPersistedSnapshot(),
+      at,
+      change && {
+        ...change,
         at,
         by: this.actorOfChange(context, change.status),
         reasons: change.status === 'denied' ? context.reasons : undefined,
-      });
-    }
-    write.context = context;
-    write.snapshot = actor.getPersistedSnapshot();
-    write.at = at;
-    this.requestWrites.set(id, write);
-    if (!this.requestFlushScheduled) {
-      this.requestFlushScheduled = true;
-      setImmediate(() => this.flushRequests());
-    }
+      },
+    );
   }
 
-  /** Writes every queued request change now, in one transaction. */
+  /** Writes every queued request change now. */
   flushRequests(): void {
-    this.requestFlushScheduled = false;
-    if (this.requestWrites.size === 0) return;
-    const { store } = this.deps;
-    const writes = [...this.requestWrites];
-    this.requestWrites.clear();
-    store.transaction(() => {
-      for (const [id, w] of writes) {
-        for (const c of w.changes) {
-          store.requests.update(id, { status: c.status, by: c.by }, c.at);
-          store.audit.append({
-            at: c.at,
-            actor: c.by ?? 'overseer',
-            kind: 'request.status',
-            data: { id, from: c.from, to: c.status, reasons: c.reasons },
-          });
-        }
-        const { context } = w;
-        store.requests.update(
-          id,
-          {
-            decision: context.decision,
-            reasons: context.reasons,
-            checks: context.checks,
-            taskIds: context.tasks.map((t) => ({ upid: t.upid, node: t.node })),
-            error: context.error,
-          },
-          w.at,
-        );
-        store.snapshots.save(actorId.request(id), 'request', w.snapshot, w.at);
-      }
-    });
+    this.requestWriter.flush();
   }
 
   private recordFailure(id: string, context: RequestContext): void {
