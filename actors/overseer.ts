@@ -31,6 +31,8 @@ import { monitorThresholdsOf, remediationPolicyOf } from './config';
 import { createExecutor } from './executor';
 import type { KnowledgeAdvisor } from './gate-service';
 import { GateService } from './gate-service';
+import type { HealthReport, PeriodicLoop } from './health';
+import { HealthTracker } from './health';
 import type { KnowledgeSink, SshTargetSource } from './monitor';
 import { Monitor } from './monitor';
 import { RequestWriter } from './request-writer';
@@ -40,11 +42,6 @@ import { SystemView } from './system-view';
 import type { StateChange } from './watch';
 import { stateName, watchActor } from './watch';
 import { WriteBatch } from './write-batch';
-
-type PeriodicLoop = 'sync' | 'monitor' | 'health';
-/** A loop is stalled when it missed this many intervals (plus the grace). */
-const STALL_FACTOR = 3;
-const STALL_GRACE_MS = 30_000;
 
 interface EntityWrite {
   kind: 'vm' | 'host';
@@ -144,16 +141,15 @@ export class Overseer {
   /** Counts by state of VMs, hosts and requests (the system summary). */
   readonly summary: SummaryStore = createSummaryStore();
   private lastSync: (ClusterSyncReport & { durationMs: number })[] = [];
-  private readonly heartbeats = new Map<PeriodicLoop, number>();
+  private readonly healthTracker: HealthTracker;
   private readonly requestWriter: RequestWriter;
   /** When each live request entered its current status. */
   private readonly requestSince = new Map<string, number>();
-  private dbCheck: { ok: boolean; detail: string; at?: number } = { ok: true, detail: 'not checked yet' };
-  private startedAt = 0;
 
   constructor(private readonly deps: OverseerDeps) {
     const { clock, log, config, store } = deps;
     this.requestWriter = new RequestWriter(store);
+    this.healthTracker = new HealthTracker({ clock, log, store, config });
     this.gate = new GateService(this.view, config.gate, clock, deps.knowledge);
     this.entityWrites = new WriteBatch((rows) => {
       const at = clock.now();
@@ -362,7 +358,7 @@ export class Overseer {
   /** Starts the root actor, which spawns and supervises the loops, and hands it the restored requests. */
   startRoot(): void {
     const { store, config, clock, log } = this.deps;
-    this.startedAt = clock.now();
+    this.healthTracker.started(clock.now());
 
     // Every cycle, finished or failed, is a heartbeat; the health loop restarts a loop that stops beating.
     const loopWork = (name: PeriodicLoop, work: () => Promise<void>) =>
@@ -372,7 +368,7 @@ export class Overseer {
             try {
               await work();
             } finally {
-              this.heartbeats.set(name, clock.now());
+              this.healthTracker.beat(name);
             }
           }),
         },
@@ -748,75 +744,19 @@ export class Overseer {
     await this.monitor.cycle();
   }
 
-  /** The health loop: checks the database and restarts any periodic loop that missed its heartbeats. */
+  /** The health loop: checks the database; a periodic loop that missed its heartbeats is restarted by the root. */
   private healthCycle(): void {
-    const { store, clock } = this.deps;
-    const check = store.db.pragma('quick_check(1)', { simple: true });
-    this.dbCheck = { ok: check === 'ok', detail: String(check), at: clock.now() };
-    const root = this.root;
-    if (!root) return;
-    for (const [name, intervalMs] of this.loopIntervals()) {
-      const last = this.heartbeats.get(name) ?? this.startedAt;
-      const late = clock.now() - last;
-      if (late > STALL_FACTOR * intervalMs + STALL_GRACE_MS) {
-        this.deps.log.warn(
-          `loop:${name}: no heartbeat for ${Math.round(late / 1000)} s; asking the root to restart it`,
-        );
-        this.heartbeats.set(name, clock.now());
-        root.send({ type: 'LOOP_STALLED', loop: name });
-      }
-    }
-  }
-
-  private loopIntervals(): [PeriodicLoop, number][] {
-    const { loops } = this.deps.config;
-    return [
-      ['sync', loops.syncIntervalSeconds * 1000],
-      ['monitor', loops.monitorIntervalSeconds * 1000],
-    ];
+    for (const loop of this.healthTracker.cycle()) this.root?.send({ type: 'LOOP_STALLED', loop });
   }
 
   /** Self and platform health: database, clusters, loops. */
-  health(): { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] } {
-    const { store, clock, platforms } = this.deps;
-    const checks: { name: string; ok: boolean; detail: string }[] = [];
-    const pageCount = store.db.pragma('page_count', { simple: true }) as number;
-    const pageSize = store.db.pragma('page_size', { simple: true }) as number;
-    const mib = ((pageCount * pageSize) / 1024 ** 2).toFixed(1);
-    checks.push({
-      name: 'sqlite',
-      ok: this.dbCheck.ok,
-      detail: `integrity ${this.dbCheck.detail}${this.dbCheck.at ? ` (checked ${new Date(this.dbCheck.at).toISOString()})` : ''}, ${mib} MiB`,
+  health(): HealthReport {
+    return this.healthTracker.report({
+      clusters: [...this.deps.platforms.keys()],
+      cluster: (name) => this.view.clusters.get(name),
+      lastSync: this.lastSync,
+      escalated: this.root?.getSnapshot().context.escalated ?? [],
     });
-    for (const cluster of platforms.keys()) {
-      const info = this.view.clusters.get(cluster);
-      const report = this.lastSync.find((r) => r.cluster === cluster);
-      checks.push({
-        name: `cluster:${cluster}`,
-        ok: Boolean(info?.reachable && info.quorate),
-        detail: !info
-          ? 'not read yet'
-          : !info.reachable
-            ? `unreachable${report?.error ? `: ${report.error}` : ''}`
-            : `${info.quorate ? 'quorate' : 'NO QUORUM'}, last sync ${report ? `${report.durationMs} ms, ${report.vms} VMs` : 'pending'}`,
-      });
-    }
-    const root = this.root?.getSnapshot();
-    for (const [name, intervalMs] of this.loopIntervals()) {
-      const last = this.heartbeats.get(name);
-      const escalated = root?.context.escalated.includes(name) ?? false;
-      const age = last === undefined ? undefined : clock.now() - last;
-      checks.push({
-        name: `loop:${name}`,
-        ok: !escalated && age !== undefined && age <= STALL_FACTOR * intervalMs + STALL_GRACE_MS,
-        detail: escalated
-          ? 'escalated: no longer restarted'
-          : age === undefined
-            ? 'no cycle yet'
-            : `last cycle ${Math.round(age / 1000)} s ago`,
-      });
-    }
-    return { ok: checks.every((c) => c.ok), checks };
   }
 
   // ---- events -----------------------------------------------------------------------------------------------

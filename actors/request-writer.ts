@@ -45,7 +45,7 @@ export class RequestWriter {
   flush(): void {
     this.scheduled = false;
     if (this.pending.size === 0) return;
-    const { store } = this;
+    const store = this.store;
     const writes = [...this.pending];
     this.pending.clear();
     store.transaction(() => {

@@ -1,0 +1,122 @@
+// Self and platform health: loop heartbeats (a loop that stops beating is restarted by the root), the SQLite
+// file's integrity and size, and each cluster's reachability and quorum.
+import type { Clock } from '../adapters/clock';
+import type { Log } from '../adapters/log';
+import type { ClusterInfo } from '../machines/types';
+import type { StateStore } from '../state';
+import type { OverseerConfig } from './config';
+import type { ClusterSyncReport } from './sync';
+
+export type PeriodicLoop = 'sync' | 'monitor' | 'health';
+
+/** A loop is stalled when it missed this many intervals (plus the grace). */
+const STALL_FACTOR = 3;
+const STALL_GRACE_MS = 30_000;
+
+export interface HealthCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  checks: HealthCheck[];
+}
+
+export interface HealthDeps {
+  clock: Clock;
+  log: Log;
+  store: StateStore;
+  config: OverseerConfig;
+}
+
+export class HealthTracker {
+  private readonly heartbeats = new Map<PeriodicLoop, number>();
+  private db: { ok: boolean; detail: string; at?: number } = { ok: true, detail: 'not checked yet' };
+  private startedAt = 0;
+
+  constructor(private readonly deps: HealthDeps) {}
+
+  started(at: number): void {
+    this.startedAt = at;
+  }
+
+  /** A loop finished a cycle (successful or not). */
+  beat(loop: PeriodicLoop): void {
+    this.heartbeats.set(loop, this.deps.clock.now());
+  }
+
+  private intervals(): [PeriodicLoop, number][] {
+    const { loops } = this.deps.config;
+    return [
+      ['sync', loops.syncIntervalSeconds * 1000],
+      ['monitor', loops.monitorIntervalSeconds * 1000],
+    ];
+  }
+
+  private stalled(age: number, intervalMs: number): boolean {
+    return age > STALL_FACTOR * intervalMs + STALL_GRACE_MS;
+  }
+
+  /** The health loop's work: checks the database; returns the loops that missed their heartbeats. */
+  cycle(): PeriodicLoop[] {
+    const { store, clock, log } = this.deps;
+    const check = store.db.pragma('quick_check(1)', { simple: true });
+    this.db = { ok: check === 'ok', detail: String(check), at: clock.now() };
+    const stalled: PeriodicLoop[] = [];
+    for (const [name, intervalMs] of this.intervals()) {
+      const late = clock.now() - (this.heartbeats.get(name) ?? this.startedAt);
+      if (this.stalled(late, intervalMs)) {
+        log.warn(`loop:${name}: no heartbeat for ${Math.round(late / 1000)} s; asking the root to restart it`);
+        this.heartbeats.set(name, clock.now());
+        stalled.push(name);
+      }
+    }
+    return stalled;
+  }
+
+  report(input: {
+    clusters: readonly string[];
+    cluster: (name: string) => ClusterInfo | undefined;
+    lastSync: readonly (ClusterSyncReport & { durationMs: number })[];
+    escalated: readonly string[];
+  }): HealthReport {
+    const { store, clock } = this.deps;
+    const checks: HealthCheck[] = [];
+    const pageCount = store.db.pragma('page_count', { simple: true }) as number;
+    const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+    const mib = ((pageCount * pageSize) / 1024 ** 2).toFixed(1);
+    const checked = this.db.at ? ` (checked ${new Date(this.db.at).toISOString()})` : '';
+    checks.push({ name: 'sqlite', ok: this.db.ok, detail: `integrity ${this.db.detail}${checked}, ${mib} MiB` });
+    for (const name of input.clusters) {
+      const info = input.cluster(name);
+      const sync = input.lastSync.find((r) => r.cluster === name);
+      const last = sync ? `${sync.durationMs} ms, ${sync.vms} VMs` : 'pending';
+      checks.push({
+        name: `cluster:${name}`,
+        ok: Boolean(info?.reachable && info.quorate),
+        detail: !info
+          ? 'not read yet'
+          : !info.reachable
+            ? `unreachable${sync?.error ? `: ${sync.error}` : ''}`
+            : `${info.quorate ? 'quorate' : 'NO QUORUM'}, last sync ${last}`,
+      });
+    }
+    for (const [name, intervalMs] of this.intervals()) {
+      const last = this.heartbeats.get(name);
+      const escalated = input.escalated.includes(name);
+      const age = last === undefined ? undefined : clock.now() - last;
+      checks.push({
+        name: `loop:${name}`,
+        ok: !escalated && age !== undefined && !this.stalled(age, intervalMs),
+        detail: escalated
+          ? 'escalated: no longer restarted'
+          : age === undefined
+            ? 'no cycle yet'
+            : `last cycle ${Math.round(age / 1000)} s ago`,
+      });
+    }
+    return { ok: checks.every((c) => c.ok), checks };
+  }
+}
