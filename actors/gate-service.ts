@@ -17,8 +17,6 @@ export const KNOWLEDGE_CHECK = 'knowledge';
 
 export class GateService {
   private readonly schema: GateCheck;
-  /** Decisions are made one at a time: the knowledge check is async, and a decision holds its VM. */
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly view: SystemView,
@@ -51,16 +49,15 @@ export class GateService {
     return { check: this.schema.name, ...this.schema.run(this.input(spec)) };
   }
 
-  /** Every check in order, then the knowledge check; a decision other than denied holds the request's VM. */
-  decide(spec: RequestSpec): Promise<GateResult> {
-    const next = this.queue.then(() => this.decideNow(spec));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private async decideNow(spec: RequestSpec): Promise<GateResult> {
+  /**
+   * Every check in order, then the knowledge check; a decision other than denied holds the request's VM.
+   * The knowledge base is asked first (it is async and reads no holds); the checks, the combination and the
+   * hold then run in one synchronous step, so two requests racing for one VM cannot both pass.
+   */
+  async decide(spec: RequestSpec): Promise<GateResult> {
+    const advice = this.knowledge ? await this.advise(spec) : undefined;
     const results = runChecks(this.input(spec), this.checks);
-    if (this.knowledge) results.push(results.some(isDenial) ? skippedResult(KNOWLEDGE_CHECK) : await this.advise(spec));
+    if (advice) results.push(results.some(isDenial) ? skippedResult(KNOWLEDGE_CHECK) : advice);
     const result = combineChecks(results);
     if (result.decision !== 'denied') this.hold(spec);
     return result;
