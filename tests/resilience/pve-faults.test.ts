@@ -87,9 +87,10 @@ describe('resilience: PVE faults under load', () => {
     sim.faults.reset();
 
     // 4. Config-lock timeouts on busy VMs (PVE: "can't lock file ... got timeout").
-    // 106 is let go idle first, so its snapshot surely meets both timeouts (and is retried past them).
+    // 106 is let go idle first (no request on it, and no PVE lock left in what the last sync saw), so its
+    // snapshot surely passes the gate and meets both timeouts (and is retried past them).
     await until(
-      () => !overseer.view.activeRequests.has('lab/106'),
+      () => !overseer.view.activeRequests.has('lab/106') && !overseer.view.vms.get('lab/106')?.lock,
       15_000,
       () => 'VM 106 to be idle',
     );
