@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import type { HostInfo, RequestSpec, VmInfo } from '../../machines/types';
 import { StateStore } from '../../state';
 
 /** A fresh temp dir per call; every dir and store made in a test is removed after it. */
