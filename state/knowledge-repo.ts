@@ -86,7 +86,7 @@ export class KnowledgeRepo {
 
   get(id: string): KnowledgeDocument | undefined {
     const row = this.stmts.get<KnowledgeRow>(`SELECT ${COLUMNS} FROM ${T.knowledgeDocuments} WHERE id = ?`).get(id);
-    return row && toDocument(row);
+    return row && documentOf(row);
   }
 
   /** Documents matching the filter, ordered by id. */
@@ -95,7 +95,7 @@ export class KnowledgeRepo {
     return this.stmts
       .get<KnowledgeRow>(`SELECT ${COLUMNS} FROM ${T.knowledgeDocuments} ${where.sql} ORDER BY id`)
       .all(...where.params)
-      .map(toDocument);
+      .map(documentOf);
   }
 
   /** Every document, ordered by id. */
@@ -117,7 +117,7 @@ export class KnowledgeRepo {
   }
 }
 
-function toDocument(row: KnowledgeRow): KnowledgeDocument {
+function documentOf(row: KnowledgeRow): KnowledgeDocument {
   const doc: KnowledgeDocument = {
     id: row.id,
     source: row.source as KnowledgeSource,

@@ -83,7 +83,8 @@ export function resolveConfig(config: ProxmoxClusterConfig): ResolvedConfig {
   if (auth?.type === 'token') {
     if (!TOKEN_ID_RE.test(auth.tokenId ?? '')) fail('auth.tokenId must look like USER@REALM!TOKENNAME');
     const secret = (auth.secret ?? '').trim().toLowerCase();
-    if (!UUID_RE.test(secret)) fail('auth.secret must be the token secret UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)');
+    if (!UUID_RE.test(secret))
+      fail('auth.secret must be the token secret: a lowercase UUID such as 5d1e3f0a-7b2c-4c9e-9a51-0f6e2b8d4c11');
   } else if (auth?.type === 'ticket') {
     if (!USER_RE.test(auth.username ?? '')) fail('auth.username must look like USER@REALM (e.g. root@pam)');
     if (typeof auth.password !== 'string' || auth.password === '') fail('auth.password is empty');

@@ -7,26 +7,12 @@ import type {
   SummaryReply,
   VmView,
 } from '../../adapters/nats/protocol';
+import { REQUEST_STATUSES } from '../../adapters/nats/protocol';
 import { EXIT } from '../exit-codes';
 import { bytes, json, keyValues, percent, table, time } from '../format';
 import { id, int, oneOf, str, vmTarget } from './args';
 import { renderRequest, targetText, waitForEnd } from './request-output';
 import type { Command } from './types';
-
-const REQUEST_STATUSES = [
-  'received',
-  'validating',
-  'gating',
-  'denied',
-  'awaiting_approval',
-  'approved',
-  'queued',
-  'executing',
-  'completed',
-  'failed',
-  'cancelled',
-  'expired',
-] as const;
 
 const counts = (c: Record<string, number>): string =>
   Object.entries(c)
