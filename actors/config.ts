@@ -14,6 +14,16 @@ const fraction = z.number().min(0).max(1);
 const usage = z
   .strictObject({ warning: fraction, critical: fraction })
   .refine((u) => u.warning <= u.critical, 'warning must not be above critical');
+/** Load per CPU is no fraction: a guest may run several times its CPU count. */
+const loadUsage = z
+  .strictObject({ warning: z.number().nonnegative(), critical: z.number().nonnegative() })
+  .refine((u) => u.warning <= u.critical, 'warning must not be above critical');
+/** A shell command run on a guest over SSH: one line, as the gate's schema check wants it. */
+const shellCommand = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((c) => c.trim() !== '' && !/[\0\r\n]/.test(c), 'must be one non-blank line without NUL');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be a name of letters, digits, _ and -');
 
 const clusterSchema = z.strictObject({
@@ -72,83 +82,104 @@ const gateSchema = z
       })
       .prefault({}),
     ha: z.enum(['deny', 'approval']).default('deny'),
+    /** The only commands a `command` request (a person's or a remediation's) may run over SSH, exact strings. */
+    commands: z.strictObject({ allowed: z.array(shellCommand).default([]) }).prefault({}),
     approvalTimeoutSeconds: positive.default(3600),
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
-  clusters: z.array(clusterSchema).default([]),
-  gate: gateSchema,
-  loops: z
-    .strictObject({
-      syncIntervalSeconds: positive.default(10),
-      monitorIntervalSeconds: positive.default(5),
-      healthIntervalSeconds: positive.default(30),
-    })
-    .prefault({}),
-  execution: z
-    .strictObject({ perNodeConcurrency: positive.default(2), taskTimeoutSeconds: positive.default(900) })
-    .prefault({}),
-  supervision: z.strictObject({ maxRestarts: count.default(3), withinSeconds: positive.default(60) }).prefault({}),
-  hosts: z
-    .strictObject({
-      cpuThreshold: fraction.default(0.9),
-      memThreshold: fraction.default(0.95),
-      offlineGraceSeconds: count.default(60),
-    })
-    .prefault({}),
-  state: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
-  monitor: z
-    .strictObject({
-      crashLoopStops: positive.default(3),
-      crashLoopWindowSeconds: positive.default(600),
-      lockMaxSeconds: positive.default(1800),
-      taskMaxSeconds: positive.default(3600),
-      requestExecutingMaxSeconds: positive.default(1800),
-      unreachableAfter: positive.default(2),
-      hostCpu: usage.default({ warning: 0.9, critical: 0.98 }),
-      hostMem: usage.default({ warning: 0.9, critical: 0.97 }),
-      hostDisk: usage.default({ warning: 0.85, critical: 0.95 }),
-      guestDisk: usage.default({ warning: 0.85, critical: 0.95 }),
-    })
-    .prefault({}),
-  remediation: z
-    .strictObject({
-      restart: z.strictObject({ maxRestarts: count.default(3), withinSeconds: positive.default(600) }).prefault({}),
-      allowProduction: z.boolean().default(false),
-      unreachableBeforeReboot: positive.default(3),
-      commands: z.partialRecord(z.enum(CONDITION_KINDS), z.string().min(1).max(1000)).default({}),
-      escalate: z.array(z.enum(CONDITION_KINDS)).default(['vm-crash-loop', 'guest-host-key-changed']),
-    })
-    .prefault({}),
-  notifications: notifyConfigSchema,
-  knowledge: knowledgeConfigSchema,
-  ssh: z
-    .strictObject({
-      intervalSeconds: positive.default(60),
-      /** Pinned host keys are kept here (JSON); a changed key is an incident, never accepted. */
-      knownHostsFile: z.string().optional(),
-      /** Record a host key on first contact when a target has no pin (trust on first use). Off by default. */
-      trustOnFirstUse: z.boolean().default(false),
-      targets: z
-        .array(
-          z.strictObject({
-            vm: z.string().regex(/^[^/\s]+\/\d+$/, 'must be <cluster>/<vmid>'),
-            host: z.string().min(1),
-            port: z.number().int().min(1).max(65535).default(22),
-            username: z.string().min(1),
-            privateKeyFile: z.string().min(1),
-            hostKey: z
-              .string()
-              .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be SHA256:<base64>')
-              .optional(),
-            units: z.array(z.string().min(1)).default([]),
-          }),
-        )
-        .default([]),
-    })
-    .prefault({}),
-});
+export const configSchema = z
+  .strictObject({
+    clusters: z.array(clusterSchema).default([]),
+    gate: gateSchema,
+    loops: z
+      .strictObject({
+        syncIntervalSeconds: positive.default(10),
+        monitorIntervalSeconds: positive.default(5),
+        healthIntervalSeconds: positive.default(30),
+      })
+      .prefault({}),
+    execution: z
+      .strictObject({ perNodeConcurrency: positive.default(2), taskTimeoutSeconds: positive.default(900) })
+      .prefault({}),
+    supervision: z.strictObject({ maxRestarts: count.default(3), withinSeconds: positive.default(60) }).prefault({}),
+    hosts: z
+      .strictObject({
+        cpuThreshold: fraction.default(0.9),
+        memThreshold: fraction.default(0.95),
+        offlineGraceSeconds: count.default(60),
+      })
+      .prefault({}),
+    state: z.strictObject({ synchronous: z.enum(['normal', 'full']).default('normal') }).prefault({}),
+    /** The audit chain's key (a file outside the database; default $OVERSEER_DATA_DIR/audit.key) and checkpoints. */
+    audit: z
+      .strictObject({ keyFile: z.string().min(1).optional(), checkpointIntervalSeconds: positive.default(60) })
+      .prefault({}),
+    monitor: z
+      .strictObject({
+        crashLoopStops: positive.default(3),
+        crashLoopWindowSeconds: positive.default(600),
+        lockMaxSeconds: positive.default(1800),
+        taskMaxSeconds: positive.default(3600),
+        requestExecutingMaxSeconds: positive.default(1800),
+        unreachableAfter: positive.default(2),
+        hostCpu: usage.default({ warning: 0.9, critical: 0.98 }),
+        hostMem: usage.default({ warning: 0.9, critical: 0.97 }),
+        hostDisk: usage.default({ warning: 0.85, critical: 0.95 }),
+        guestDisk: usage.default({ warning: 0.85, critical: 0.95 }),
+        guestLoadPerCpu: loadUsage.default({ warning: 2, critical: 4 }),
+      })
+      .prefault({}),
+    remediation: z
+      .strictObject({
+        restart: z.strictObject({ maxRestarts: count.default(3), withinSeconds: positive.default(600) }).prefault({}),
+        allowProduction: z.boolean().default(false),
+        unreachableBeforeReboot: positive.default(3),
+        /** A command per condition kind, run as a gated request; each must be in gate.commands.allowed. */
+        commands: z.partialRecord(z.enum(CONDITION_KINDS), shellCommand).default({}),
+        escalate: z.array(z.enum(CONDITION_KINDS)).default(['vm-crash-loop', 'guest-host-key-changed']),
+      })
+      .prefault({}),
+    notifications: notifyConfigSchema,
+    knowledge: knowledgeConfigSchema,
+    ssh: z
+      .strictObject({
+        intervalSeconds: positive.default(60),
+        /** Pinned host keys are kept here (JSON); a changed key is an incident, never accepted. */
+        knownHostsFile: z.string().optional(),
+        /** Record a host key on first contact when a target has no pin (trust on first use). Off by default. */
+        trustOnFirstUse: z.boolean().default(false),
+        targets: z
+          .array(
+            z.strictObject({
+              vm: z.string().regex(/^[^/\s]+\/\d+$/, 'must be <cluster>/<vmid>'),
+              host: z.string().min(1),
+              port: z.number().int().min(1).max(65535).default(22),
+              username: z.string().min(1),
+              privateKeyFile: z.string().min(1),
+              hostKey: z
+                .string()
+                .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be SHA256:<base64>')
+                .optional(),
+              units: z.array(z.string().min(1)).default([]),
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    // A remediation command the gate would refuse is a configuration error, not a denial at 3 a.m.
+    const allowed = new Set(config.gate?.commands?.allowed ?? []);
+    for (const [kind, command] of Object.entries(config.remediation?.commands ?? {})) {
+      if (command === undefined || allowed.has(command)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['remediation', 'commands', kind],
+        message: `is ${JSON.stringify(command)}, which is not in gate.commands.allowed`,
+      });
+    }
+  });
 
 /** The monitor's thresholds from the config (fractions and milliseconds). */
 export function monitorThresholdsOf(config: OverseerConfig): MonitorThresholds {
@@ -159,6 +190,7 @@ export function monitorThresholdsOf(config: OverseerConfig): MonitorThresholds {
     hostMem: m.hostMem,
     hostDisk: m.hostDisk,
     guestDisk: m.guestDisk,
+    guestLoadPerCpu: m.guestLoadPerCpu,
     crashLoopStops: m.crashLoopStops,
     crashLoopWindowMs: m.crashLoopWindowSeconds * 1000,
     lockMaxMs: m.lockMaxSeconds * 1000,

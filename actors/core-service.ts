@@ -1,17 +1,28 @@
 // The core's side of the NATS protocol: submissions, approvals and the gateway's reads, answered from the
 // Overseer runtime and the state store. The gateway never sees SQLite; it asks here.
 import type { Clock } from '../adapters/clock';
-import type { Bus, Unsubscribe } from '../adapters/nats/bus';
-import type { CoreHandlers, HostView, QueryHandlers, RequestView, VmView } from '../adapters/nats/protocol';
-import { serveCoreProtocol } from '../adapters/nats/protocol';
 import { isProductionVm } from '../machines/gate';
 import { LOOP_NAMES } from '../machines/loops/periodic-loop.machine';
-import type { HostInfo, VmInfo } from '../machines/types';
-import { hostKey, vmKey } from '../machines/types';
+import type { HostInfo, Requester, VmInfo } from '../machines/types';
+import { hostKey, OVERSEER_ID, vmKey } from '../machines/types';
+import type {
+  Bus,
+  CoreHandlers,
+  HostView,
+  Principal,
+  QueryHandlers,
+  RequestView,
+  Unsubscribe,
+  VmView,
+} from '../protocol';
+import { InputRefusedError, serveCoreProtocol } from '../protocol';
 import type { RequestRecord, StateStore } from '../state';
 import { summarize } from '../state';
+import type { AuditCheckpointSink } from './audit-checkpoint';
+import { answerAuditQuery } from './audit-queries';
 import type { OverseerConfig } from './config';
 import type { Overseer } from './overseer';
+import { PrincipalResolver } from './principals';
 import { stateName } from './watch';
 
 export interface CoreServiceDeps {
@@ -23,11 +34,13 @@ export interface CoreServiceDeps {
   startedAt: number;
   /** Queue group so several core processes could share the subjects. */
   queue?: string;
+  /** Where the audit chain's head is checkpointed outside SQLite (the `audit` query verifies against it). */
+  auditCheckpoints?: AuditCheckpointSink | undefined;
 }
 
-/** How often a token's last use is written (reads stay cheap under load). */
-const TOUCH_EVERY_MS = 60_000;
 const MAX_PAGE = 1000;
+
+const requesterOf = (p: Principal): Requester => ({ id: p.id, role: p.role, name: p.name, person: p.person });
 
 export function requestView(r: RequestRecord): RequestView {
   return {
@@ -50,9 +63,8 @@ export function requestView(r: RequestRecord): RequestView {
   };
 }
 
-export function createCoreHandlers(deps: CoreServiceDeps): CoreHandlers {
+export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalResolver): CoreHandlers {
   const { overseer, store, config, clock } = deps;
-  const touched = new Map<string, number>();
 
   const vmView = (info: VmInfo): VmView => {
     const actor = overseer.vms.get(vmKey(info.cluster, info.vmid));
@@ -131,59 +143,84 @@ export function createCoreHandlers(deps: CoreServiceDeps): CoreHandlers {
       overseer.syncSoon();
       return { started: true as const };
     },
-    auth: ({ token }) => {
-      const record = store.tokens.verify(token);
-      if (!record) return { ok: false as const };
-      const now = clock.now();
-      if (now - (touched.get(record.id) ?? 0) > TOUCH_EVERY_MS) {
-        touched.set(record.id, now);
-        store.tokens.touch(record.id, now);
+    auth: (_, principal) => ({ principal }),
+    tokenCreate: ({ name, role, samePersonAs }, by) => {
+      if (name.toLowerCase() === OVERSEER_ID) {
+        throw new InputRefusedError(
+          `the name '${OVERSEER_ID}' is the Overseer's own and cannot be given to a token`,
+          'name',
+        );
       }
-      return { ok: true as const, principal: { id: record.name, role: record.role, tokenId: record.id } };
-    },
-    tokenCreate: ({ name, role, by }) => {
+      let person: string | undefined;
+      if (samePersonAs !== undefined) {
+        const other = store.tokens.get(samePersonAs);
+        if (!other || other.revokedAt !== undefined) {
+          throw new InputRefusedError(`samePersonAs: no active token ${samePersonAs}`, 'samePersonAs');
+        }
+        person = other.person;
+      }
       const at = clock.now();
       const created = store.transaction(() => {
-        const c = store.tokens.create(name, role, by, at);
-        store.audit.append({ at, actor: by, kind: 'token.created', data: { id: c.record.id, name, role } });
+        const c = store.tokens.create(name, role, by.id, at, person);
+        store.audit.append({
+          at,
+          actor: by.id,
+          kind: 'token.created',
+          data: { id: c.record.id, name, role, person: c.record.person },
+        });
         return c;
       });
       return { id: created.record.id, name, role, token: created.token };
     },
     tokenList: () => ({ items: store.tokens.list() }),
-    tokenRevoke: ({ id, by }) => {
+    audit: (payload) => answerAuditQuery({ store, checkpoints: deps.auditCheckpoints }, payload),
+    tokenRevoke: ({ id }, by) => {
       const at = clock.now();
       const ok = store.transaction(() => {
         const revoked = store.tokens.revoke(id, at);
-        if (revoked) store.audit.append({ at, actor: by, kind: 'token.revoked', data: { id } });
+        if (revoked) store.audit.append({ at, actor: by.id, kind: 'token.revoked', data: { id } });
         return revoked;
       });
+      if (ok) principals.revoked(id);
       return { ok };
     },
   };
 
   return {
-    submit: async (p) => {
-      const r = await overseer.submit({
+    submit: (p, principal) =>
+      overseer.submit({
         action: p.action,
         target: p.target,
         params: p.params,
         force: p.force,
-        requester: p.requester,
+        requester: requesterOf(principal),
         idempotencyKey: p.idempotencyKey,
-      });
-      return r;
-    },
-    command: (id, command, p) => {
-      if (command === 'approve') return overseer.approve(id, p.by);
-      if (command === 'deny') return overseer.deny(id, p.by, p.reason);
-      return overseer.cancel(id, p.by);
+      }),
+    command: (id, command, p, principal) => {
+      const by = requesterOf(principal);
+      if (command === 'approve') return overseer.approve(id, by);
+      if (command === 'deny') return overseer.deny(id, by, p.reason);
+      return overseer.cancel(id, by);
     },
     queries,
   };
 }
 
-/** Answers the protocol on the bus; returns the unsubscribe. */
+/**
+ * Answers the protocol on the bus; returns the unsubscribe. Every call's credential is resolved by the core's
+ * own token store; a refused call is audited and nothing else happens.
+ */
 export function serveCore(deps: CoreServiceDeps): Unsubscribe {
-  return serveCoreProtocol(deps.bus, createCoreHandlers(deps), deps.queue ? { queue: deps.queue } : {});
+  const principals = new PrincipalResolver(deps.store, deps.clock);
+  return serveCoreProtocol(deps.bus, createCoreHandlers(deps, principals), {
+    ...(deps.queue ? { queue: deps.queue } : {}),
+    authenticate: (credential) => principals.authenticate(credential),
+    refused: ({ subject, reason, principal }) =>
+      deps.store.audit.append({
+        at: deps.clock.now(),
+        actor: principal?.id ?? 'unauthenticated',
+        kind: 'call.refused',
+        data: { subject, reason },
+      }),
+  });
 }

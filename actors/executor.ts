@@ -1,7 +1,8 @@
 // The executor: runs one approved request on the platform, step by step. Each step's intent is recorded before
 // the platform call (TASK_ISSUING) and its task id right after (TASK_STARTED), both persisted with the request's
 // snapshot; after a crash a recorded task is polled, never re-issued, and an intent without a task id is matched
-// against the platform's task list and the VM's visible state before anything is issued again.
+// against the platform's task list and the VM's visible state before anything is issued again. A `command` request
+// makes no platform call: it runs over SSH (command-executor.ts), at most once.
 import { fromCallback } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
@@ -16,6 +17,8 @@ import type {
 } from '../machines/request.machine';
 import type { DeployParams, SnapshotParams, VmInfo } from '../machines/types';
 import { vmKey } from '../machines/types';
+import type { CommandRecord, CommandRunner } from './command-executor';
+import { executeCommand } from './command-executor';
 
 /** One platform task of a request. */
 export interface ExecutionStep {
@@ -51,6 +54,10 @@ export interface ExecutorDeps {
    * requests on the same VM, and their task is not this request's.
    */
   taskOwner?: ((upid: string) => string | undefined) | undefined;
+  /** Where a `command` request's command runs (over SSH on the VM's guest); without it such a request fails. */
+  ssh?: CommandRunner | undefined;
+  /** The exit and output tail of a `command` request, for the audit log. */
+  onCommandResult?: ((record: CommandRecord) => void) | undefined;
 }
 
 /**
@@ -214,6 +221,10 @@ export function createExecutor(deps: ExecutorDeps) {
       const context = deps.requestContext(input.requestId);
       if (!context) throw new ExecutionError(`request ${input.requestId} is not known to the runtime`);
       cancelRequested ||= context.cancelRequested;
+      if (context.spec.action === 'command') {
+        const commandDeps = { ...deps, now: () => deps.clock.now() };
+        return executeCommand(context, commandDeps, send, () => cancelRequested);
+      }
       const plan = planRequest(context, deps);
       let changed = false;
       const retry = deps.lockRetry ?? LOCK_TIMEOUT_RETRY;

@@ -2,10 +2,11 @@
 // ordered checks. A decision that is not a denial holds the VM at once (in the same synchronous step), so two
 // requests racing for one VM cannot both pass the conflict check.
 import type { Clock } from '../adapters/clock';
-import type { GateCheck, GateInput } from '../machines/gate';
-import { combineChecks, gateChecks, isDenial, runChecks, skippedResult } from '../machines/gate';
+import type { GateCheck, GateInput, RecheckResult, RecheckStage } from '../machines/gate';
+import { combineChecks, gateChecks, isDenial, recheckRequest, runChecks, skippedResult } from '../machines/gate';
 import type { CheckResult, GateConfig, GateResult, RequestSpec, VmInfo } from '../machines/types';
 import { DESTRUCTIVE_ACTIONS, vmKey } from '../machines/types';
+import type { SshTargetSource } from './monitor';
 import type { SystemView } from './system-view';
 
 /** The knowledge check (DESIGN §5, check 10): past failures and runbook rules similar to a request. */
@@ -14,6 +15,13 @@ export interface KnowledgeAdvisor {
 }
 
 export const KNOWLEDGE_CHECK = 'knowledge';
+
+/** The VMs an SSH target source reaches, as VM keys `<cluster>/<vmid>` (its target ids are `vm:<cluster>/<vmid>`). */
+export function sshTargetKeys(source: Pick<SshTargetSource, 'targets'> | undefined): ReadonlySet<string> {
+  const keys = new Set<string>();
+  for (const target of source?.targets() ?? []) if (target.id.startsWith('vm:')) keys.add(target.id.slice(3));
+  return keys;
+}
 
 export class GateService {
   private readonly schema: GateCheck;
@@ -24,6 +32,8 @@ export class GateService {
     private readonly clock: Clock,
     private readonly knowledge?: KnowledgeAdvisor | undefined,
     private readonly checks: readonly GateCheck[] = gateChecks,
+    /** VM keys (`<cluster>/<vmid>`) with an SSH target: where a `command` can run. None when not given. */
+    private readonly sshTargets?: (() => ReadonlySet<string>) | undefined,
   ) {
     const schema = checks.find((c) => c.name === 'schema');
     if (!schema) throw new Error('the gate has no schema check');
@@ -41,6 +51,7 @@ export class GateService {
       clusters: this.view.clusters,
       activeRequests: this.view.activeRequests,
       recentDestructive: this.view.recentDestructive(now, this.config.massOperation.windowSeconds * 1000),
+      sshTargets: spec.action === 'command' ? this.sshTargets?.() : undefined,
     };
   }
 
@@ -61,6 +72,14 @@ export class GateService {
     const result = combineChecks(results);
     if (result.decision !== 'denied') this.hold(spec);
     return result;
+  }
+
+  /**
+   * Runs again the checks whose facts change while a request waits (at approval, and right before its first
+   * platform call); `reason` is set when the request no longer passes.
+   */
+  recheck(spec: RequestSpec, stage: RecheckStage, approvedByPerson: boolean): RecheckResult {
+    return recheckRequest(this.input(spec), stage, approvedByPerson);
   }
 
   /** A knowledge base that cannot answer fails closed: its rules may be the ones that deny. */

@@ -3,30 +3,21 @@
 // the gateway. `--role core` and `--role gateway` run the parts as separate processes that meet over NATS.
 //
 // Environment: OVERSEER_DATA_DIR (./data), OVERSEER_PORT (8001), OVERSEER_CONFIG (a JSON file; default
-// $OVERSEER_DATA_DIR/overseer.json when present), NATS_URL, NATS_USER/NATS_PASS or NATS_NKEY_SEED,
+// $OVERSEER_DATA_DIR/overseer.json when present), NATS_URL, NATS_USER/NATS_PASS or NATS_NKEY_SEED, OVERSEER_NAMESPACE,
 // OVERSEER_INSPECT (ws://host:port), OVERSEER_INSTALL_NATS=1, OVERSEER_SIM_PORT, OVERSEER_HOST (the gateway's listen
 // address, default 127.0.0.1; 0.0.0.0 in a container), OVERSEER_RATE_LIMIT=off (no per-token limit: benchmarks).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SystemClock } from '../adapters/clock';
-import { openKnowledgeBase } from '../adapters/knowledge';
 import { createLineLog } from '../adapters/log';
 import type { NatsBus } from '../adapters/nats';
-import { connectBus, ensureEventStream } from '../adapters/nats';
-import { createCoreClient } from '../adapters/nats/protocol';
-import { createNotifier } from '../adapters/notify';
-import { closePlatforms } from '../adapters/proxmox';
+import { connectBus } from '../adapters/nats';
 import { DEFAULT_GATEWAY_HOST, startGateway } from '../gateway';
-import { StateStore } from '../state';
+import { createCoreClient } from '../protocol';
 import { ConfigError, loadConfig } from './config';
-import { serveCore } from './core-service';
-import { startEmbeddedSimulator } from './embedded-sim';
-import { createInspector } from './inspector';
-import { resolveNats } from './nats-endpoint';
-import { Overseer } from './overseer';
-import { platformsFromConfig } from './platforms';
-import { sshTargetsFromConfig } from './ssh-targets';
+import { startCore } from './core-process';
+import { assertNoOtherCore, natsConnectOptions, resolveNats } from './nats-endpoint';
 
 const ROLES = ['all', 'core', 'gateway'] as const;
 type ServeRole = (typeof ROLES)[number];
@@ -61,82 +52,25 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
   };
 
   try {
-    const nats = await resolveNats({ env, dataDir, log });
+    const nats = await resolveNats({ env, dataDir, log, role });
     if (nats.server) cleanups.push(() => nats.server?.stop());
-    const bus: NatsBus = await connectBus({
-      servers: nats.url,
-      user: env.NATS_USER,
-      pass: env.NATS_PASS,
-      nkeySeed: env.NATS_NKEY_SEED,
-      name: `overseer-${role}`,
-      log,
-      waitOnFirstConnect: true,
-    });
+    // One connection per part, each as its own NATS user on the embedded server (the core's for `role all`).
+    const bus: NatsBus = await connectBus(natsConnectOptions(nats, role === 'gateway' ? 'gateway' : 'core', log));
     cleanups.push(() => bus.close());
+    const gatewayBus: NatsBus = role === 'all' ? await connectBus(natsConnectOptions(nats, 'gateway', log)) : bus;
+    if (gatewayBus !== bus) cleanups.push(() => gatewayBus.close());
+    if (role !== 'gateway') await assertNoOtherCore(bus, { namespace: nats.namespace, url: nats.url, log });
 
     if (role === 'all' || role === 'core') {
-      let clusters = config.clusters;
-      if (clusters.length === 0) {
-        const embedded = await startEmbeddedSimulator(
-          dataDir,
-          clock,
-          parsePort(env.OVERSEER_SIM_PORT, 'OVERSEER_SIM_PORT', 0),
-        );
-        cleanups.push(() => embedded.sim.stop());
-        clusters = [embedded.cluster];
-        log.info(`no cluster configured: using the embedded PVE simulator (demo cluster 'lab') at ${embedded.sim.url}`);
-      }
-      const store = StateStore.open(join(dataDir, 'overseer.db'), { synchronous: config.state.synchronous });
-      cleanups.push(() => store.close());
-      const audit = store.audit.verify();
-      if (!audit.ok) log.error(`audit log damaged at row ${audit.seq} (${audit.problem}); new rows still chain on`);
-      ensureAdminToken(store, dataDir, clock.now(), log);
-      await ensureEventStream(await bus.jetstreamManager());
-      const platforms = platformsFromConfig(clusters, { clock, log });
-      cleanups.push(() => closePlatforms(platforms.values()));
-      const inspector = env.OVERSEER_INSPECT ? createInspector(env.OVERSEER_INSPECT, log) : undefined;
-      if (inspector) cleanups.push(() => inspector.stop());
-      const knowledge = await openKnowledgeBase({
-        config: config.knowledge,
-        repo: store.knowledge,
-        clock,
-        log,
-        dataDir,
-      });
-      const notifier = createNotifier({ clock, log, bus }, config.notifications);
-      cleanups.push(() => notifier.close());
-      const ssh = sshTargetsFromConfig(config, dataDir, { clock, log });
-      const overseer = new Overseer({
-        clock,
-        log,
-        config,
-        store,
-        platforms,
-        events: bus,
-        inspect: inspector?.inspect,
-        knowledge,
-        notifier,
-        ssh,
-      });
-      overseer.start();
-      cleanups.push(() => overseer.stop());
-      const stopServing = serveCore({
-        bus,
-        overseer,
-        store,
-        config,
-        clock,
-        startedAt: clock.now(),
-        queue: 'overseer-core',
-      });
-      cleanups.push(stopServing);
+      const simPort = parsePort(env.OVERSEER_SIM_PORT, 'OVERSEER_SIM_PORT', 0);
+      await startCore({ bus, config, dataDir, env, clock, log, simPort, cleanups });
     }
 
     if (role === 'all' || role === 'gateway') {
       const gateway = await startGateway(
         {
-          core: createCoreClient(bus),
-          bus,
+          core: createCoreClient(gatewayBus),
+          bus: gatewayBus,
           clock,
           log,
           ...(rateLimit === 'off' ? { rateLimit: false } : {}),
@@ -159,24 +93,6 @@ function parsePort(value: string | undefined, key: string, fallback: number): nu
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`${key} must be a port number (got '${value}')`, key);
   return port;
-}
-
-/** On first start: an admin token, written to $OVERSEER_DATA_DIR/admin.token (0600) and never logged. */
-function ensureAdminToken(store: StateStore, dataDir: string, at: number, log: { info(m: string): void }): void {
-  if (store.tokens.count() > 0) return;
-  const path = join(dataDir, 'admin.token');
-  const { record, token } = store.transaction(() => {
-    const created = store.tokens.create('admin', 'admin', 'overseer', at);
-    store.audit.append({
-      at,
-      actor: 'overseer',
-      kind: 'token.created',
-      data: { id: created.record.id, name: 'admin', role: 'admin' },
-    });
-    return created;
-  });
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  log.info(`created the first admin token (${record.id}); it is in ${path}`);
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {

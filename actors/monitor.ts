@@ -3,7 +3,6 @@
 // tells people. Closed incidents are written back to the knowledge base.
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
-import { subjects } from '../adapters/nats/subjects';
 import type { Notifier } from '../adapters/notify';
 import type { SshChecker, SshTarget } from '../adapters/ssh';
 import { isProductionVm } from '../machines/gate';
@@ -23,15 +22,14 @@ import type {
   VmIssueRecord,
 } from '../machines/monitor';
 import { decideRemediation, detectConditions, emptyMonitorMemory, parseSubject } from '../machines/monitor';
-import type { GateConfig, Requester } from '../machines/types';
-import { hostKey, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
+import type { GateConfig } from '../machines/types';
+import { hostKey, OVERSEER_IDENTITY, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
+import { subjects } from '../protocol';
 import type { StateStore } from '../state';
 import { ActorSet } from './actor-set';
-import type { Overseer } from './overseer';
+import type { MonitorFleet } from './monitor-fleet';
+import type { Submission } from './submission';
 import { stateName } from './watch';
-
-/** Who the Overseer is when it acts by itself: an operator, so its requests meet the gate like anyone's. */
-export const OVERSEER_IDENTITY: Requester = { id: 'overseer', role: 'operator' };
 
 /** Where closed incidents and failed requests are written back (the knowledge base). */
 export interface KnowledgeSink {
@@ -57,7 +55,8 @@ export interface MonitorDeps {
   clock: Clock;
   log: Log;
   store: StateStore;
-  overseer: Overseer;
+  /** What the monitor reads of the runtime, and where its remediation requests go. */
+  overseer: MonitorFleet;
   thresholds: MonitorThresholds;
   policy: RemediationPolicyConfig;
   gate: GateConfig;
@@ -235,50 +234,28 @@ export class Monitor {
     const actor = this.incidents.get(id);
     if (!actor) return;
     switch (remedy.kind) {
-      case 'request': {
-        const result = await overseer.submit({
+      case 'request':
+        await this.submitRemediation(id, remedy.reason, now, {
           action: remedy.action,
           target: remedy.target,
           params: remedy.params,
           force: remedy.force,
-          requester: OVERSEER_IDENTITY,
-          origin: 'overseer',
         });
-        log.warn(
-          `incident:${id}: ${remedy.reason}: ${remedy.action} as request ${result.requestId} (${result.decision})`,
-        );
-        actor.send({ type: 'REMEDIATION_STARTED', at: now, action: remedy.action, requestId: result.requestId });
-        if (result.decision === 'denied') {
-          actor.send({
-            type: 'REMEDIATION_RESULT',
-            at: now,
-            ok: false,
-            requestId: result.requestId,
-            detail: `denied: ${result.reasons.join('; ')}`,
-          });
-        } else {
-          this.pending.set(result.requestId, id);
-        }
         return;
-      }
       case 'command': {
-        const target = this.deps.ssh?.targets().find((t) => t.id === remedy.target);
-        if (!target || !this.deps.ssh) {
-          log.warn(`incident:${id}: ${remedy.reason}, but ${remedy.target} has no SSH target configured`);
+        // The command is a request of the Overseer's identity: the gate checks it against gate.commands.allowed
+        // and the VM (it exists, runs, has an SSH target, no lock, no other request); the executor runs it.
+        const on = parseSubject(remedy.target);
+        if (on?.kind !== 'vm') {
+          log.warn(`incident:${id}: ${remedy.reason}, but ${remedy.target} is not a VM: commands run on VMs only`);
           return;
         }
-        actor.send({ type: 'REMEDIATION_STARTED', at: now, action: `command: ${remedy.command}` });
-        try {
-          const out = await this.deps.ssh.checker.runCommand(target, remedy.command);
-          actor.send({ type: 'REMEDIATION_RESULT', at: this.deps.clock.now(), ok: true, detail: `exit ${out.code}` });
-        } catch (error) {
-          actor.send({
-            type: 'REMEDIATION_RESULT',
-            at: this.deps.clock.now(),
-            ok: false,
-            detail: error instanceof Error ? error.message : String(error),
-          });
-        }
+        await this.submitRemediation(id, remedy.reason, now, {
+          action: 'command',
+          target: { cluster: on.cluster, vmid: on.vmid },
+          params: { command: remedy.command },
+          force: false,
+        });
         return;
       }
       case 'escalate':
@@ -287,6 +264,40 @@ export class Monitor {
       case 'notify':
       case 'none':
         return;
+    }
+  }
+
+  /**
+   * Submits a remediation as a request of the Overseer's own identity: it meets the same gate as a person's. A denial
+   * is the remediation's failed result at once; otherwise the request is settled when it ends.
+   */
+  private async submitRemediation(
+    id: string,
+    reason: string,
+    now: number,
+    request: Pick<Submission, 'action' | 'target' | 'params' | 'force'>,
+  ): Promise<void> {
+    const actor = this.incidents.get(id);
+    if (!actor) return;
+    const result = await this.deps.overseer.submit({
+      ...request,
+      requester: OVERSEER_IDENTITY,
+      origin: 'overseer',
+    });
+    this.deps.log.warn(
+      `incident:${id}: ${reason}: ${request.action} as request ${result.requestId} (${result.decision})`,
+    );
+    actor.send({ type: 'REMEDIATION_STARTED', at: now, action: request.action, requestId: result.requestId });
+    if (result.decision === 'denied') {
+      actor.send({
+        type: 'REMEDIATION_RESULT',
+        at: now,
+        ok: false,
+        requestId: result.requestId,
+        detail: `denied: ${result.reasons.join('; ')}`,
+      });
+    } else {
+      this.pending.set(result.requestId, id);
     }
   }
 

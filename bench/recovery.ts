@@ -22,6 +22,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { readAuditKey } from '../actors/audit-startup';
 import { loadConfig } from '../actors/config';
 import { Overseer } from '../actors/overseer';
 import { SystemClock } from '../adapters/clock';
@@ -246,7 +247,10 @@ async function main(): Promise<void> {
     const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
     const config = loadConfig(configPath);
     let t = performance.now();
-    const store = StateStore.open(join(dir, 'data', 'overseer.db'), { synchronous: config.state.synchronous });
+    const store = StateStore.open(join(dir, 'data', 'overseer.db'), {
+      synchronous: config.state.synchronous,
+      auditKey: readAuditKey(join(dir, 'data', 'audit.key')),
+    });
     const openMs = performance.now() - t;
     t = performance.now();
     const audit = store.audit.verify();

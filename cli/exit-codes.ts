@@ -20,6 +20,8 @@ export const EXIT = {
   notFound: 8,
   /** The gateway, NATS or the core cannot be reached now (connection refused, 503, 429): retry later. */
   unavailable: 9,
+  /** The audit chain is broken (audit verify). */
+  auditBroken: 10,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -34,4 +36,5 @@ export const EXIT_CODE_HELP = `Exit codes:
   6  request cancelled or expired
   7  no token, bad or revoked token, or role too low
   8  not found (VM, request, token)
-  9  gateway, NATS or core unavailable (retry later)`;
+  9  gateway, NATS or core unavailable (retry later)
+  10 the audit chain is broken (audit verify)`;

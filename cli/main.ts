@@ -46,6 +46,8 @@ const commandHelp = (c: Command): string =>
 /** The command named by argv (one word, or two for `token ...`) and the arguments after it. */
 function resolveCommand(argv: string[]): { command: Command; rest: string[] } {
   const [first, second] = argv;
+  const pair = first && second ? findCommand(`${first} ${second}`) : undefined;
+  if (pair) return { command: pair, rest: argv.slice(2) };
   if (first === 'token') {
     const command = second ? findCommand(`token ${second}`) : undefined;
     if (!command) throw new UsageError(`unknown token command '${second ?? ''}' (create, list, revoke)`);
@@ -85,10 +87,12 @@ export async function run(argv: string[], env: CliEnv, io: CliIO): Promise<ExitC
         `'${command.name}' takes ${command.args} argument${command.args === 1 ? '' : 's'}, got ${parsed.positionals.length}\n${commandHelp(command)}`,
       );
     }
-    const client = new GatewayClient(gatewayUrl(env), await resolveToken(env, io), io.fetch ?? fetch, io.signal);
+    const token = command.local ? '' : await resolveToken(env, io);
+    const client = new GatewayClient(gatewayUrl(env), token, io.fetch ?? fetch, io.signal);
     const sleep = io.sleep ?? defaultSleep;
     return await command.run({
       client,
+      env,
       io,
       values: parsed.values as Record<string, string | boolean | undefined>,
       positionals: parsed.positionals,

@@ -3,13 +3,17 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createAuthenticator } from './auth';
+import { proxiedAddressSource, socketAddress } from './client-address';
 import type { AppEnv, GatewayDeps } from './deps';
 import {
+  DEFAULT_AUTH_FAILURE_LIMIT,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_RATE_LIMIT,
   DEFAULT_RETRY_AFTER_SECONDS,
   DEFAULT_SSE_HEARTBEAT_MS,
   DEFAULT_SSE_MAX_PENDING,
+  DEFAULT_SSE_MAX_STREAMS_PER_TOKEN,
+  DEFAULT_SUMMARY_STALE_AFTER_MS,
   stderrLog,
   systemClock,
 } from './deps';
@@ -18,9 +22,10 @@ import { NoQuerySchema } from './http-schemas';
 import { GatewayMetrics } from './metrics';
 import { createErrorHandler } from './on-error';
 import { buildOpenApiDocument } from './openapi';
-import { TokenBucketLimiter } from './rate-limit';
+import { FailureLimiter, TokenBucketLimiter } from './rate-limit';
 import type { RouteEntry } from './route-table';
 import { RouteTable } from './route-table';
+import { registerAuditRoutes } from './routes/audit';
 import type { RouteContext } from './routes/context';
 import { registerEventRoutes } from './routes/events';
 import { registerHostRoutes } from './routes/hosts';
@@ -30,6 +35,7 @@ import { registerRequestRoutes } from './routes/requests';
 import { registerSyncRoutes } from './routes/sync';
 import { registerTokenRoutes } from './routes/tokens';
 import { registerVmRoutes } from './routes/vms';
+import { createSummaryFeed } from './summary-feed';
 import { parseInput, queryObject, readJsonBody } from './validation';
 
 /** Methods counted under their own name in the metrics; any other is counted as OTHER. */
@@ -40,6 +46,8 @@ export interface GatewayApp {
   /** Every route, as declared (the OpenAPI document is built from these). */
   routes: RouteTable;
   metrics: GatewayMetrics;
+  /** Stops what the gateway listens to on the bus (the core's summary); event streams end with their connections. */
+  close(): void;
 }
 
 /** Registers every resource's routes, in a fixed order. */
@@ -52,6 +60,7 @@ function buildRouteTable(ctx: RouteContext): RouteTable {
   registerSyncRoutes(table, ctx);
   registerEventRoutes(table, ctx);
   registerTokenRoutes(table, ctx);
+  registerAuditRoutes(table, ctx);
   registerMetaRoutes(table, ctx);
   return table;
 }
@@ -62,19 +71,32 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const retryAfterSeconds = deps.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
   const rateLimit = deps.rateLimit === undefined ? DEFAULT_RATE_LIMIT : deps.rateLimit;
+  const authFailureLimit = deps.authFailureLimit === undefined ? DEFAULT_AUTH_FAILURE_LIMIT : deps.authFailureLimit;
+  const maxStreamsPerToken = deps.sseMaxStreamsPerToken ?? DEFAULT_SSE_MAX_STREAMS_PER_TOKEN;
+  if (!Number.isInteger(maxStreamsPerToken) || maxStreamsPerToken < 1) {
+    throw new RangeError(`sseMaxStreamsPerToken must be an integer >= 1 (got ${maxStreamsPerToken})`);
+  }
   const metrics = new GatewayMetrics();
+  // Built before anything subscribes, so a bad option leaves no subscription behind.
+  const failures = authFailureLimit ? new FailureLimiter(authFailureLimit, clock) : undefined;
+  const rateLimiter = rateLimit ? new TokenBucketLimiter(rateLimit, clock) : undefined;
+  const summary = createSummaryFeed(deps.bus, clock, log);
 
   let openapi: unknown;
   const ctx: RouteContext = {
-    core: deps.core,
     bus: deps.bus,
     clock,
     metrics,
     sse: {
       heartbeatMs: deps.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
       maxPending: deps.sseMaxPending ?? DEFAULT_SSE_MAX_PENDING,
+      maxPerToken: maxStreamsPerToken,
       clients: { count: 0 },
+      perToken: new Map(),
     },
+    summary,
+    summaryStaleAfterMs: deps.summaryStaleAfterMs ?? DEFAULT_SUMMARY_STALE_AFTER_MS,
+    retryAfterSeconds,
     openapi: () => {
       openapi ??= buildOpenApiDocument(table.specs);
       return openapi;
@@ -84,9 +106,13 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
   const authenticate = createAuthenticator({
     core: deps.core,
     bus: deps.bus,
-    limiter: rateLimit ? new TokenBucketLimiter(rateLimit, clock) : undefined,
+    limiter: rateLimiter,
+    failures,
+    clientAddress:
+      deps.clientAddress ?? (deps.trustedProxies?.length ? proxiedAddressSource(deps.trustedProxies) : socketAddress),
     retryAfterSeconds,
     onRateLimited: () => metrics.countRateLimited(),
+    onAuthFailuresLimited: () => metrics.countAuthFailuresLimited(),
   });
 
   const app = new Hono<AppEnv>();
@@ -111,12 +137,12 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
   const mount = ({ spec, handler }: RouteEntry) => {
     app.on(spec.method.toUpperCase(), spec.path, async (c) => {
       c.set('route', spec.path);
-      const principal = spec.role === 'public' ? undefined : await authenticate(c, spec.role);
-      if (principal) c.set('principal', principal);
+      const caller = spec.role === 'public' ? undefined : await authenticate(c, spec.role);
+      if (caller) c.set('principal', caller.principal);
       const params = spec.params ? parseInput(spec.params, c.req.param(), 'path') : {};
       const query = parseInput(spec.query ?? NoQuerySchema, queryObject(c), 'query');
       const body = spec.body ? await readJsonBody(c, spec.body, spec.bodyOptional ?? false) : undefined;
-      return handler({ c, params, query, body, principal });
+      return handler({ c, params, query, body, principal: caller?.principal, core: caller?.core ?? deps.core });
     });
   };
   for (const entry of table.entries) mount(entry);
@@ -141,10 +167,13 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
   });
   app.onError(createErrorHandler({ retryAfterSeconds, maxBodyBytes, log }));
 
-  return { app, routes: table, metrics };
+  return { app, routes: table, metrics, close: () => summary.close() };
 }
 
-/** The Hono application of the gateway (never listens; see server.ts). */
+/**
+ * The Hono application of the gateway (never listens; see server.ts). Its subscription to the core's summary
+ * lasts as long as the bus: use createGateway when the gateway must stop before the bus closes.
+ */
 export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   return createGateway(deps).app;
 }

@@ -1,6 +1,6 @@
 // What the gateway is given. It holds no logic of its own: every answer comes from the core over the bus.
-import type { Bus } from '../adapters/nats/bus';
-import type { CoreClient, Principal } from '../adapters/nats/protocol';
+import type { Context } from 'hono';
+import type { Bus, CoreClient, Principal } from '../protocol';
 
 /** The part of the injected clock the gateway uses (structurally the adapters' Clock). */
 export interface GatewayClock {
@@ -22,6 +22,17 @@ export interface RateLimitOptions {
   burst: number;
 }
 
+export interface FailureLimitOptions {
+  /** Failed authentications one address may have within `windowMs`; then it gets 429 until the oldest ages out. */
+  maxFailures: number;
+  windowMs: number;
+  /** Addresses tracked at most; beyond it the one that failed least recently is forgotten. Default 10 000. */
+  maxKeys?: number;
+}
+
+/** The client's address, or undefined when it cannot be known (e.g. `app.request()` without a Node server). */
+export type ClientAddressSource = (c: Context<AppEnv>) => string | undefined;
+
 export interface GatewayDeps {
   /** Typed calls to the core (createCoreClient(bus)). */
   core: CoreClient;
@@ -30,6 +41,21 @@ export interface GatewayDeps {
   clock?: GatewayClock;
   /** Per API token; `false` turns the limit off (benchmarks). Default DEFAULT_RATE_LIMIT. */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Per client address: presented tokens that fail (malformed, unknown, revoked) are counted, and an address over
+   * the limit gets 429 before the core is asked. `false` turns it off. Default DEFAULT_AUTH_FAILURE_LIMIT.
+   */
+  authFailureLimit?: FailureLimitOptions | false;
+  /**
+   * Where a request's client address comes from. Default: the Node server's socket (`trustedProxies` applied).
+   * A request whose address is unknown is not counted.
+   */
+  clientAddress?: ClientAddressSource;
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For is believed (only when the socket's peer is one of them).
+   * Default none: X-Forwarded-For is ignored.
+   */
+  trustedProxies?: readonly string[];
   log?: GatewayLog;
   /** Largest request body accepted; larger ones get 413. Default DEFAULT_MAX_BODY_BYTES. */
   maxBodyBytes?: number;
@@ -39,6 +65,13 @@ export interface GatewayDeps {
   sseHeartbeatMs?: number;
   /** Most events an SSE client may fall behind by before events are dropped (and counted). Default 1000. */
   sseMaxPending?: number;
+  /** Event streams one API token may hold open at once; one more gets 429. Default DEFAULT_SSE_MAX_STREAMS_PER_TOKEN. */
+  sseMaxStreamsPerToken?: number;
+  /**
+   * /metrics reports `overseer_core_up 0` once the core's last published summary is older than this (the core
+   * publishes one per health cycle, 30 s by default). Default DEFAULT_SUMMARY_STALE_AFTER_MS.
+   */
+  summaryStaleAfterMs?: number;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 20, burst: 100 };
@@ -46,6 +79,10 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 export const DEFAULT_SSE_HEARTBEAT_MS = 15_000;
 export const DEFAULT_SSE_MAX_PENDING = 1000;
+export const DEFAULT_SSE_MAX_STREAMS_PER_TOKEN = 8;
+/** Three default health cycles. */
+export const DEFAULT_SUMMARY_STALE_AFTER_MS = 90_000;
+export const DEFAULT_AUTH_FAILURE_LIMIT: FailureLimitOptions = { maxFailures: 10, windowMs: 60_000, maxKeys: 10_000 };
 
 /** Hono's environment for the gateway: what a handler may read from the context. */
 export interface AppEnv {

@@ -1,7 +1,7 @@
 // Schemas shared by several resources: path parameters, the error body. Resource-specific ones live with
 // their routes. The OpenAPI document is generated from these same schemas.
 import { z } from 'zod';
-import { MAX_ID_LENGTH } from '../adapters/nats/protocol';
+import { MAX_ID_LENGTH } from '../protocol';
 
 /** A cluster name (as the gate's schema check accepts it). */
 export const CLUSTER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -1,6 +1,7 @@
 // Prometheus text exposition (format 0.0.4): HTTP requests by route, method and status, a latency histogram,
-// the NATS connection, SSE clients, and the fleet counts of the core's summary.
-import type { SummaryReply } from '../adapters/nats/protocol';
+// the NATS connection, SSE clients, and the fleet counts of the last summary the core published (never a query:
+// a scrape costs the core nothing).
+import type { SummaryReply } from '../protocol';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -25,14 +26,20 @@ const num = (value: number): string => (Number.isFinite(value) ? String(value) :
 export interface MetricsSnapshot {
   natsConnected: boolean;
   sseClients: number;
-  /** The core's summary; undefined when it could not be read. */
+  /** The last summary the core published; undefined before the first. */
   summary: SummaryReply | undefined;
+  /** Seconds since that summary was received. */
+  summaryAgeSeconds?: number | undefined;
+  /** Whether the core counts as up (connected, and its last summary recent enough). Default: a summary is known. */
+  coreUp?: boolean;
 }
 
 export class GatewayMetrics {
   private readonly requests = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
   private rateLimited = 0;
+  private authFailuresLimited = 0;
+  private streamsRefused = 0;
 
   observe(route: string, method: string, status: number, seconds: number): void {
     const key = JSON.stringify([route, method, String(status)]);
@@ -52,6 +59,14 @@ export class GatewayMetrics {
 
   countRateLimited(): void {
     this.rateLimited += 1;
+  }
+
+  countAuthFailuresLimited(): void {
+    this.authFailuresLimited += 1;
+  }
+
+  countStreamsRefused(): void {
+    this.streamsRefused += 1;
   }
 
   render(snapshot: MetricsSnapshot): string {
@@ -80,12 +95,24 @@ export class GatewayMetrics {
 
     head('overseer_http_rate_limited_total', 'counter', 'Requests refused by the per-token rate limit.');
     out.push(`overseer_http_rate_limited_total ${this.rateLimited}`);
+    head(
+      'overseer_http_auth_failures_limited_total',
+      'counter',
+      'Requests refused because their address failed authentication too often.',
+    );
+    out.push(`overseer_http_auth_failures_limited_total ${this.authFailuresLimited}`);
+    head('overseer_sse_streams_refused_total', 'counter', 'Event streams refused: the token held the most allowed.');
+    out.push(`overseer_sse_streams_refused_total ${this.streamsRefused}`);
     head('overseer_nats_connected', 'gauge', '1 when the gateway is connected to NATS.');
     out.push(`overseer_nats_connected ${snapshot.natsConnected ? 1 : 0}`);
     head('overseer_sse_clients', 'gauge', 'Server-Sent Events clients connected.');
     out.push(`overseer_sse_clients ${snapshot.sseClients}`);
-    head('overseer_core_up', 'gauge', '1 when the core answered the summary query for this scrape.');
-    out.push(`overseer_core_up ${snapshot.summary ? 1 : 0}`);
+    head('overseer_core_up', 'gauge', '1 when NATS is connected and the core published its summary recently.');
+    out.push(`overseer_core_up ${(snapshot.coreUp ?? snapshot.summary !== undefined) ? 1 : 0}`);
+    if (snapshot.summary && snapshot.summaryAgeSeconds !== undefined) {
+      head('overseer_summary_age_seconds', 'gauge', 'Seconds since the core last published its summary.');
+      out.push(`overseer_summary_age_seconds ${num(snapshot.summaryAgeSeconds)}`);
+    }
 
     const fleet: [string, string, string, Record<string, number> | undefined][] = [
       ['overseer_vms', 'state', 'VMs known to the core, by state.', snapshot.summary?.vms],

@@ -3,8 +3,13 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BusRemoteError, BusTimeoutError, BusUnavailableError, InvalidSubjectError } from '../adapters/nats/errors';
-import { ProtocolReplyError } from '../adapters/nats/protocol';
+import {
+  BusRemoteError,
+  BusTimeoutError,
+  BusUnavailableError,
+  InvalidSubjectError,
+  ProtocolReplyError,
+} from '../protocol';
 import type { AppEnv, GatewayLog } from './deps';
 import { BadGatewayError, BadRequestError, HttpError, PayloadTooLargeError, ServiceUnavailableError } from './errors';
 
@@ -28,7 +33,14 @@ export function toHttpError(err: unknown, retryAfterSeconds: number, maxBodyByte
     return new BadRequestError(err.message, err.part, undefined, { cause: err });
   }
   if (err instanceof ProtocolReplyError) return new BadGatewayError(`the core answered badly: ${err.message}`, err);
-  if (err instanceof BusRemoteError) return new BadGatewayError(`the core failed: ${err.message}`, err);
+  if (err instanceof BusRemoteError) {
+    // The core's own refusals keep their meaning: who is asking (401), what they may do (403), what they sent (400).
+    if (err.remoteName === 'CredentialError') return new HttpError(401, 'unauthorized', err.message, { cause: err });
+    if (err.remoteName === 'RoleRefusedError') return new HttpError(403, 'forbidden', err.message, { cause: err });
+    if (err.remoteName === 'InputRefusedError')
+      return new BadRequestError(err.message, undefined, 'body', { cause: err });
+    return new BadGatewayError(`the core failed: ${err.message}`, err);
+  }
   if (err instanceof HTTPException) {
     if (err.status === 413) return new PayloadTooLargeError(maxBodyBytes);
     if (err.status < 500) return new HttpError(err.status, CODES[err.status] ?? 'error', err.message, { cause: err });

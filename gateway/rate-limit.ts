@@ -1,5 +1,6 @@
 // Per-token rate limit: a token bucket per API token, refilled continuously on the injected clock.
-import type { GatewayClock, RateLimitOptions } from './deps';
+// Per-address limit on failed authentication: a sliding window of failures per client address.
+import type { FailureLimitOptions, GatewayClock, RateLimitOptions } from './deps';
 
 interface Bucket {
   tokens: number;
@@ -52,5 +53,84 @@ export class TokenBucketLimiter {
     for (const [key, bucket] of this.buckets) {
       if (now - bucket.at >= fullAfterMs) this.buckets.delete(key);
     }
+  }
+}
+
+/** Keys a FailureLimiter tracks when not told otherwise. */
+export const DEFAULT_FAILURE_KEYS = 10_000;
+
+/**
+ * Counts failures per key (a client address) in a sliding window. Each key holds at most `maxFailures`
+ * timestamps and at most `maxKeys` keys are kept, so memory is bounded whatever the traffic. A success is not
+ * a reset: failures only age out, so interleaving valid requests does not buy more guesses.
+ */
+export class FailureLimiter {
+  /** Failure times per key, oldest first; Map order is the order keys last failed (oldest first). */
+  private readonly failures = new Map<string, number[]>();
+  private readonly maxKeys: number;
+
+  constructor(
+    private readonly opts: FailureLimitOptions,
+    private readonly clock: Pick<GatewayClock, 'now'>,
+  ) {
+    this.maxKeys = opts.maxKeys ?? DEFAULT_FAILURE_KEYS;
+    if (!Number.isInteger(opts.maxFailures) || opts.maxFailures < 1 || !(opts.windowMs > 0) || !(this.maxKeys >= 1)) {
+      throw new RangeError(
+        `failure limit needs an integer maxFailures >= 1, windowMs > 0 and maxKeys >= 1 (got ${opts.maxFailures}, ${opts.windowMs}, ${this.maxKeys})`,
+      );
+    }
+  }
+
+  /** 0 when `key` may try, else the whole seconds until its oldest counted failure leaves the window. */
+  check(key: string): number {
+    const times = this.recent(key, this.clock.now());
+    if (!times || times.length < this.opts.maxFailures) return 0;
+    return Math.max(1, Math.ceil((times[0]! + this.opts.windowMs - this.clock.now()) / 1000));
+  }
+
+  /** Records one failure of `key`. */
+  fail(key: string): void {
+    const now = this.clock.now();
+    const times = this.recent(key, now) ?? [];
+    this.failures.delete(key);
+    if (this.failures.size >= this.maxKeys) this.evict(now);
+    times.push(now);
+    if (times.length > this.opts.maxFailures) times.splice(0, times.length - this.opts.maxFailures);
+    this.failures.set(key, times);
+  }
+
+  /** Keys currently tracked (for tests and metrics). */
+  get size(): number {
+    return this.failures.size;
+  }
+
+  /** `key`'s failures still inside the window (expired ones dropped), or undefined when none. */
+  private recent(key: string, now: number): number[] | undefined {
+    const times = this.failures.get(key);
+    if (!times) return undefined;
+    const from = now - this.opts.windowMs;
+    let expired = 0;
+    while (expired < times.length && times[expired]! <= from) expired += 1;
+    if (expired === times.length) {
+      this.failures.delete(key);
+      return undefined;
+    }
+    if (expired > 0) times.splice(0, expired);
+    return times;
+  }
+
+  /**
+   * Makes room for one key. Keys are in the order they last failed, so the expired ones are at the front:
+   * they go first, else the key that failed least recently. Amortised O(1), whatever the number of keys.
+   */
+  private evict(now: number): void {
+    const from = now - this.opts.windowMs;
+    for (const [key, times] of this.failures) {
+      if (times[times.length - 1]! > from) break;
+      this.failures.delete(key);
+    }
+    if (this.failures.size < this.maxKeys) return;
+    const oldest = this.failures.keys().next();
+    if (!oldest.done) this.failures.delete(oldest.value);
   }
 }

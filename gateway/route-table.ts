@@ -2,7 +2,7 @@
 // and the OpenAPI document is generated from the same declarations, so the two cannot drift apart.
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import type { Principal, Role } from '../adapters/nats/protocol';
+import type { CoreClient, Principal, Role } from '../protocol';
 import type { AppEnv } from './deps';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
@@ -41,6 +41,8 @@ export interface RouteInput<P extends z.ZodType, Q extends z.ZodType, B extends 
   body: z.infer<B>;
   /** The token's owner; undefined on public routes. */
   principal: Principal | undefined;
+  /** The core, every call carrying the caller's credential (no credential on public routes). */
+  core: CoreClient;
 }
 
 export type RouteHandler<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> = (

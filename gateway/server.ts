@@ -1,9 +1,10 @@
-// The listening gateway: createApp's fetch on a Node HTTP server, bound to 127.0.0.1 unless told otherwise.
+// The listening gateway: createGateway's fetch on a Node HTTP server, bound to 127.0.0.1 unless told otherwise.
+// The client address of the per-address limits is the socket's (see client-address.ts).
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { createApp } from './app';
+import { createGateway } from './app';
 import type { GatewayDeps } from './deps';
 import { GatewayListenError } from './errors';
 
@@ -21,16 +22,38 @@ export interface RunningGateway {
   url: string;
   hostname: string;
   port: number;
-  /** Stops listening and ends open connections (event streams included). */
+  /** Stops listening, ends open connections (event streams included) and the gateway's bus subscriptions. */
   close(): Promise<void>;
 }
 
 export async function startGateway(deps: GatewayDeps, opts: StartGatewayOptions = {}): Promise<RunningGateway> {
   const hostname = opts.hostname ?? DEFAULT_GATEWAY_HOST;
   const wanted = opts.port ?? DEFAULT_GATEWAY_PORT;
-  const app = createApp(deps);
-  const server = createAdaptorServer({ fetch: app.fetch, hostname }) as Server;
-  await new Promise<void>((resolve, reject) => {
+  const gateway = createGateway(deps);
+  const server = createAdaptorServer({ fetch: gateway.app.fetch, hostname }) as Server;
+  try {
+    await listen(server, hostname, wanted);
+  } catch (error) {
+    gateway.close();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return {
+    url: `http://${urlHost}:${port}`,
+    hostname,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        gateway.close();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(server: Server, hostname: string, wanted: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => {
       server.off('listening', onListening);
       reject(
@@ -47,16 +70,4 @@ export async function startGateway(deps: GatewayDeps, opts: StartGatewayOptions 
     server.once('listening', onListening);
     server.listen(wanted, hostname);
   });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = hostname.includes(':') ? `[${hostname}]` : hostname;
-  return {
-    url: `http://${urlHost}:${port}`,
-    hostname,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
 }

@@ -1,9 +1,11 @@
 // The request actor: received → validating → gating → denied | awaiting_approval | approved → queued →
-// executing → completed | failed | cancelled | expired. Pure: the gate, the executor and the approval timer
+// executing → completed | failed | cancelled | expired. Approving and starting to execute re-check the facts
+// that may have changed while the request waited; a request that no longer passes fails with the reason. Pure: the gate, the executor and the approval timer
 // are named actors the runtime supplies with `.provide()`.
-import { assign, sendTo, setup } from 'xstate';
+import { and, assign, sendTo, setup } from 'xstate';
+import type { RecheckResult } from './gate/recheck';
 import type { CheckResult, GateResult, Requester, RequestSpec, RequestStatus } from './types';
-import { ACTION_ROLE, ROLE_RANK } from './types';
+import { ACTION_ROLE, personOf, ROLE_RANK } from './types';
 import { unprovidedCallback, unprovidedPromise } from './unprovided';
 
 /** A platform task a request started; `step` orders the tasks of a multi-step request (deploy count > 1). */
@@ -30,6 +32,8 @@ export interface RequestContext {
   issuing?: { step: number; at: number; vmid?: number | undefined } | undefined;
   cancelRequested: boolean;
   error?: string | undefined;
+  /** The last re-check of the facts (at approval, before execution); a failed one ended the request. */
+  recheck?: (RecheckResult & { at: number }) | undefined;
 }
 
 export interface RequestInput {
@@ -38,12 +42,13 @@ export interface RequestInput {
 }
 
 export type RequestEvent =
-  | { type: 'APPROVE'; by: Requester; at: number }
+  // APPROVE and EXECUTE carry the re-check of the facts the runtime made as it sent them (gate/recheck.ts).
+  | { type: 'APPROVE'; by: Requester; at: number; recheck: RecheckResult }
   | { type: 'DENY'; by: Requester; at: number; reason?: string }
   | { type: 'CANCEL'; by: Requester; at: number }
   | { type: 'APPROVAL_EXPIRED' }
   | { type: 'QUEUED' }
-  | { type: 'EXECUTE' }
+  | { type: 'EXECUTE'; at: number; recheck: RecheckResult }
   | { type: 'TASK_ISSUING'; step: number; at: number; vmid?: number | undefined }
   | { type: 'TASK_STARTED'; task: RequestTask }
   | { type: 'EXECUTION_SUCCEEDED' }
@@ -66,6 +71,9 @@ export interface DeadlineInput {
 /** Why `by` may not approve this request, or undefined when they may. */
 export function approvalRefusal(context: RequestContext, by: Requester): string | undefined {
   if (by.id === context.spec.requester.id) return 'the requester cannot approve their own request';
+  if (personOf(by) === personOf(context.spec.requester)) {
+    return 'the requester cannot approve their own request: the approving token belongs to the same person';
+  }
   const needed = ACTION_ROLE[context.spec.action];
   if (ROLE_RANK[by.role] < Math.max(ROLE_RANK[needed], ROLE_RANK.operator)) {
     return `role ${by.role} may not approve ${context.spec.action} (needs ${needed})`;
@@ -75,7 +83,7 @@ export function approvalRefusal(context: RequestContext, by: Requester): string 
 
 /** Why `by` may not cancel or deny this request, or undefined when they may. */
 export function closeRefusal(context: RequestContext, by: Requester): string | undefined {
-  if (by.id === context.spec.requester.id || by.role === 'admin') return undefined;
+  if (personOf(by) === personOf(context.spec.requester) || by.role === 'admin') return undefined;
   return 'only the requester or an admin may cancel or deny a request';
 }
 
@@ -101,6 +109,8 @@ export const requestMachine = setup({
     decisionIs: (_, params: { result: GateResult; decision: GateResult['decision'] }) =>
       params.result.decision === params.decision,
     canApprove: ({ context, event }) => event.type === 'APPROVE' && approvalRefusal(context, event.by) === undefined,
+    recheckPassed: ({ event }) =>
+      (event.type === 'APPROVE' || event.type === 'EXECUTE') && event.recheck.reason === undefined,
     canClose: ({ context, event }) =>
       (event.type === 'CANCEL' || event.type === 'DENY') && closeRefusal(context, event.by) === undefined,
   },
@@ -137,6 +147,14 @@ export const requestMachine = setup({
         : {},
     ),
     recordCancelRequest: assign({ cancelRequested: true }),
+    recordRecheck: assign(({ event }) =>
+      event.type === 'APPROVE' || event.type === 'EXECUTE'
+        ? {
+            recheck: { ...event.recheck, at: event.at },
+            ...(event.recheck.reason ? { error: event.recheck.reason } : {}),
+          }
+        : {},
+    ),
     forwardCancel: sendTo('executor', { type: 'CANCEL' } as ExecutorEvent),
     recordFailure: assign(({ event }) => (event.type === 'EXECUTION_FAILED' ? { error: event.error } : {})),
     recordExecutorError: assign((_, error: unknown) => ({
@@ -199,7 +217,14 @@ export const requestMachine = setup({
     awaiting_approval: {
       invoke: { src: 'approvalDeadline', input: ({ context }) => ({ at: context.expiresAt }) },
       on: {
-        APPROVE: { guard: 'canApprove', target: 'approved', actions: 'recordApproval' },
+        APPROVE: [
+          {
+            guard: and(['canApprove', 'recheckPassed']),
+            target: 'approved',
+            actions: ['recordApproval', 'recordRecheck'],
+          },
+          { guard: 'canApprove', target: 'failed', actions: ['recordApproval', 'recordRecheck'] },
+        ],
         DENY: { guard: 'canClose', target: 'denied', actions: ['recordClosure', 'recordDenialDecision'] },
         CANCEL: { guard: 'canClose', target: 'cancelled', actions: 'recordClosure' },
         APPROVAL_EXPIRED: 'expired',
@@ -211,7 +236,10 @@ export const requestMachine = setup({
     },
     queued: {
       on: {
-        EXECUTE: 'executing',
+        EXECUTE: [
+          { guard: 'recheckPassed', target: 'executing', actions: 'recordRecheck' },
+          { target: 'failed', actions: 'recordRecheck' },
+        ],
         CANCEL: { guard: 'canClose', target: 'cancelled', actions: 'recordClosure' },
       },
     },

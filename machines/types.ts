@@ -16,6 +16,7 @@ export const ACTIONS = [
   'suspend',
   'resume',
   'snapshot',
+  'command',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -39,6 +40,8 @@ export const ACTION_ROLE: Readonly<Record<Action, Role>> = {
   suspend: 'operator',
   resume: 'operator',
   snapshot: 'operator',
+  // A command from the allow-list (gate.commands.allowed), run over SSH on the VM's guest.
+  command: 'operator',
 };
 
 /** VM power state as the platform reports it. */
@@ -101,10 +104,31 @@ export interface RequestTarget {
   vmid?: number | undefined;
 }
 
+/**
+ * Who asked, as the core resolved it from a credential: `id` is the API token's id (unique; names can repeat),
+ * `person` the person behind it (the token's own id unless an admin linked the token to another's person).
+ * Requests recorded before persons existed have neither `name` nor `person`: their id stands for both.
+ */
 export interface Requester {
   id: string;
   role: Role;
+  name?: string | undefined;
+  person?: string | undefined;
 }
+
+/** The Overseer's own reserved identity: no token can have it, no name can claim it. */
+export const OVERSEER_ID = 'overseer';
+
+/** Who the Overseer is when it acts by itself: an operator, so its requests meet the gate like anyone's. */
+export const OVERSEER_IDENTITY: Requester = {
+  id: OVERSEER_ID,
+  role: 'operator',
+  name: OVERSEER_ID,
+  person: OVERSEER_ID,
+};
+
+/** The person behind a requester (the two-person rule compares these). */
+export const personOf = (r: Requester): string => r.person ?? r.id;
 
 export interface DeployParams {
   template: number;
@@ -117,6 +141,11 @@ export interface DeployParams {
 export interface SnapshotParams {
   snapname: string;
   description?: string | undefined;
+}
+
+/** A shell command run over SSH on the target VM's guest; it must be in gate.commands.allowed. */
+export interface CommandParams {
+  command: string;
 }
 
 export type RequestParams = Record<string, unknown>;
@@ -246,6 +275,10 @@ export interface GateConfig {
   };
   /** HA-managed VMs: deny, or send for approval (to be routed through HA by a human). */
   ha: 'deny' | 'approval';
+  commands: {
+    /** The only shell commands a `command` request may run on a guest (exact strings). */
+    allowed: string[];
+  };
   /** How long a request may wait for approval before it expires. */
   approvalTimeoutSeconds: number;
 }

@@ -42,7 +42,8 @@ export type VmIssue = {
 /** A VM missing from this many complete, quorate answers in a row is taken as destroyed outside Overseer. */
 export const MISSING_LIMIT = 2;
 
-const OPERATION_STATE: Readonly<Record<Action, string>> = {
+/** The VM's state while a request works on it; a `command` runs inside the guest and leaves it as it is. */
+const OPERATION_STATE: Readonly<Partial<Record<Action, string>>> = {
   start: 'starting',
   stop: 'stopping',
   shutdown: 'shuttingDown',

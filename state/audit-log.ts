@@ -1,10 +1,26 @@
-// The append-only, hash-chained audit log. Each row's hash covers its content and the previous row's hash, and
-// audit_head keeps the last (seq, hash) as a witness, so an edited, removed or truncated row is found by verify().
+// The append-only, hash-chained audit log. Each row's link covers its content and the previous row's link, and
+// audit_head keeps the last (seq, link) as a witness, so an edited, removed or truncated row is found by verify().
 // SQL triggers refuse UPDATE and DELETE on the table.
+//
+// Keyed chain: opened with an audit key (kept outside the SQLite file), every new row's link is an HMAC-SHA256
+// under that key, so a database writer cannot recompute it. Rows written before the chain was keyed keep their plain
+// SHA-256 links; the keying marker in the meta table (seq, key id, the key's MAC over both) says where the keyed
+// rows start. A checkpoint of the head kept outside SQLite (see actors/audit-checkpoint.ts) finds a removed or
+// rewritten tail, which no check of the table alone can.
 import type { Database } from 'better-sqlite3';
-import { auditDataJson, auditHash } from './audit-hash';
+import {
+  type AuditKey,
+  auditDataJson,
+  auditHash,
+  auditHmac,
+  checkpointMac,
+  type KeyingMarker,
+  keyingMarkerMac,
+  sameDigest,
+} from './audit-hash';
 import { AuditChainError } from './errors';
-import { fromJson } from './json';
+import { fromJson, toJson } from './json';
+import { META_KEYS } from './meta-repo';
 import { GENESIS_HASH } from './migrations';
 import { StatementCache, Where } from './statements';
 import { SQLITE_SEQUENCE, TABLES } from './tables';
@@ -29,23 +45,91 @@ export interface AuditRow extends AuditEntry {
 export interface AuditHead {
   /** Sequence number of the last row; 0 for an empty log. */
   seq: number;
-  /** Hash of the last row; 64 zeros for an empty log. */
+  /** Link (hash) of the last row; 64 zeros for an empty log. */
   hash: string;
 }
 
 /**
- * - missing-row: a row is gone (a gap in seq, or the head / sqlite_sequence point past the last row);
- *   `seq` is the first missing one.
- * - chain-break: the row's prev_hash is not the previous row's hash.
- * - hash-mismatch: the row's content does not match its hash (it was edited).
- * - head-mismatch: audit_head does not name the last row; `seq` is the last row's.
- * - sequence-mismatch: SQLite's AUTOINCREMENT counter is below the last row.
+ * - edited: a row's content does not match its link, or a row does not link to the one before it.
+ * - deleted: rows are gone (a gap in seq, or audit_head / the AUTOINCREMENT counter point past the last row).
+ * - forged-head: audit_head, the AUTOINCREMENT counter or the keying marker were changed to fit the rows.
+ * - rewritten-tail: the row the last checkpoint names is there but its link differs: the chain was recomputed.
+ * - behind-checkpoint: the table ends before the row the last checkpoint names (a deleted tail, or an older copy).
+ * - wrong-key: the chain is keyed but no key, or another key, was given to check it.
+ * - bad-checkpoint: the checkpoint does not carry this key's MAC.
  */
-export type AuditProblem = 'missing-row' | 'chain-break' | 'hash-mismatch' | 'head-mismatch' | 'sequence-mismatch';
+export const AUDIT_PROBLEM_KINDS = [
+  'edited',
+  'deleted',
+  'forged-head',
+  'rewritten-tail',
+  'behind-checkpoint',
+  'wrong-key',
+  'bad-checkpoint',
+] as const;
+export type AuditProblemKind = (typeof AUDIT_PROBLEM_KINDS)[number];
 
-export type AuditVerifyResult =
-  | { ok: true; rows: number; head: AuditHead }
-  | { ok: false; seq: number; problem: AuditProblem; detail: string };
+export interface AuditProblem {
+  /** The row where it is: the first missing or wrong row (for head and marker problems, the row they concern). */
+  row: number;
+  kind: AuditProblemKind;
+  /** What was found, in one sentence. */
+  sentence: string;
+  /** Set when the problem was found earlier and is carried forward by the checkpoints: when it was found. */
+  recordedAt?: number | undefined;
+}
+
+/** A problem as a checkpoint carries it, so the evidence outlives a table that was made consistent again. */
+export interface AuditBreakRecord {
+  row: number;
+  kind: AuditProblemKind;
+  sentence: string;
+  /** epoch ms it was first found */
+  foundAt: number;
+}
+
+/** The chain head checkpointed outside SQLite, with the key's MAC over every other field. */
+export interface AuditCheckpoint {
+  v: 1;
+  /** The last row when the checkpoint was taken (0 for an empty log). */
+  seq: number;
+  /** Its link. */
+  hash: string;
+  /** The first keyed row. */
+  keyedFrom: number;
+  keyId: string;
+  /** epoch ms */
+  at: number;
+  /** The first problem found, carried by every later checkpoint. */
+  broken?: AuditBreakRecord | undefined;
+  mac: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  /** Rows whose links were checked. */
+  rows: number;
+  /** The first keyed row; null when the chain is not keyed. */
+  keyedFrom: number | null;
+  /** The checkpoint the table was compared with (its seq, link and time), or null. */
+  checkpoint: { seq: number; hash: string; at: number } | null;
+  /** The last row of the table, as found. */
+  head: AuditHead;
+  /** The first problem; absent when ok. */
+  problem?: AuditProblem | undefined;
+  /** What could not be checked, set by the caller (e.g. the checkpoint store was unreachable). */
+  note?: string | undefined;
+}
+
+export interface AuditVerifyOptions {
+  /** The last checkpoint kept outside SQLite: the table must still hold its row, with its link. */
+  checkpoint?: AuditCheckpoint | undefined;
+  /**
+   * A row already verified (an earlier verification's head): the walk starts after it instead of at row 1 while
+   * the row still has that link (else the whole chain is walked and the change reported). For periodic checks.
+   */
+  anchor?: AuditHead | undefined;
+}
 
 export interface AuditFilter {
   actor?: string | undefined;
@@ -55,6 +139,16 @@ export interface AuditFilter {
   /** Most rows returned (oldest first). */
   limit?: number | undefined;
 }
+
+export interface AuditLogOptions {
+  /** The audit key: new rows are linked with HMAC-SHA256 under it. Without it, with plain SHA-256 (tests). */
+  key?: AuditKey | undefined;
+  /** Clock for the `audit.keyed` row written when an existing log is keyed. Default Date.now. */
+  now?: (() => number) | undefined;
+}
+
+/** Kind of the row appended when a log that already has rows becomes keyed (it anchors the rows before it). */
+export const AUDIT_KEYED_KIND = 'audit.keyed';
 
 interface StoredRow {
   seq: number;
@@ -68,27 +162,47 @@ interface StoredRow {
 
 const T = TABLES;
 const COLUMNS = 'seq, at, actor, kind, data, prev_hash, hash';
+const MARKER_KEY = META_KEYS.auditKeying;
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const rowRange = (from: number, to: number): string => (from === to ? `row ${from} is` : `rows ${from} to ${to} are`);
 
 export class AuditLog {
   private readonly stmts: StatementCache;
+  private readonly key: AuditKey | undefined;
   private readonly appendTx: (entry: AuditEntry) => AuditRow;
+  private readonly verifyTx: (opts: AuditVerifyOptions) => AuditVerification;
 
-  constructor(db: Database) {
+  constructor(db: Database, opts: AuditLogOptions = {}) {
     this.stmts = new StatementCache(db);
+    this.key = opts.key;
     const append = db.transaction((entry: AuditEntry) => this.appendRow(entry));
     this.appendTx = (entry) => append.immediate(entry);
+    // One read transaction: the walk, the head and the counter are one snapshot even while others append.
+    const verify = db.transaction((o: AuditVerifyOptions) => this.verifyChain(o));
+    this.verifyTx = (o) => verify.deferred(o);
+    if (opts.key) {
+      const key = opts.key;
+      const now = opts.now ?? Date.now;
+      db.transaction(() => this.ensureKeyed(key, now)).immediate();
+    }
+  }
+
+  /** The id of the key this log links new rows with; undefined for an unkeyed log. */
+  get keyId(): string | undefined {
+    return this.key?.id;
   }
 
   /**
    * Appends one entry and moves audit_head to it, in one transaction (a savepoint inside the caller's).
    * The new row chains from the last row present; its seq follows SQLite's AUTOINCREMENT counter, so a removed
-   * tail row leaves a gap that verify() keeps reporting.
+   * tail row leaves a gap that verify() keeps reporting. A keyed chain refuses appends from a log without the key.
    */
   append(entry: AuditEntry): AuditRow {
     return this.appendTx(entry);
   }
 
-  /** The head witness: last seq and hash. */
+  /** The head witness: last seq and hash, as audit_head keeps them. */
   head(): AuditHead {
     return (
       this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.auditHead} WHERE id = 1`).get() ?? {
@@ -98,55 +212,59 @@ export class AuditLog {
     );
   }
 
-  /** Walks the whole chain; reports the first problem with the seq where it is. */
-  verify(): AuditVerifyResult {
-    const fail = (seq: number, problem: AuditProblem, detail: string): AuditVerifyResult => ({
-      ok: false,
-      seq,
-      problem,
-      detail,
-    });
-    let expected = 1;
-    let prev = GENESIS_HASH;
-    for (const row of this.stmts.get<StoredRow>(`SELECT ${COLUMNS} FROM ${T.audit} ORDER BY seq`).iterate()) {
-      if (row.seq !== expected) {
-        return fail(expected, 'missing-row', `row ${expected} is missing: the row after ${expected - 1} is ${row.seq}`);
+  /** The last row's seq and link, read from the table itself (0 and 64 zeros for an empty table). */
+  lastRow(): AuditHead {
+    return (
+      this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.audit} ORDER BY seq DESC LIMIT 1`).get() ?? {
+        seq: 0,
+        hash: GENESIS_HASH,
       }
-      if (row.prev_hash !== prev) {
-        return fail(row.seq, 'chain-break', `row ${row.seq}: prev_hash does not match the hash of row ${row.seq - 1}`);
-      }
-      if (auditHash(row.prev_hash, row, row.data) !== row.hash) {
-        return fail(row.seq, 'hash-mismatch', `row ${row.seq}: content does not match its hash (edited)`);
-      }
-      prev = row.hash;
-      expected++;
-    }
-    const last = expected - 1;
+    );
+  }
 
-    const head = this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.auditHead} WHERE id = 1`).get();
-    if (!head) return fail(last, 'head-mismatch', 'the audit_head row is missing');
-    if (head.seq > last) {
-      return fail(last + 1, 'missing-row', `audit_head is at ${head.seq} but the last row is ${last}: rows removed`);
-    }
-    if (head.seq < last) return fail(last, 'head-mismatch', `audit_head is at ${head.seq} but rows run to ${last}`);
-    if (head.hash !== prev) return fail(last, 'head-mismatch', `audit_head's hash is not the hash of row ${last}`);
+  /** The first keyed row, as the keying marker says (unchecked); null when the chain is not keyed. */
+  keyedFrom(): number | null {
+    const marker = this.readMarker();
+    return marker && marker !== 'unreadable' ? marker.seq : null;
+  }
 
-    const counter = this.sequenceCounter();
-    if (counter > last) {
-      return fail(last + 1, 'missing-row', `${counter} rows were appended but the last row is ${last}: rows removed`);
-    }
-    if (counter < last) {
-      return fail(last, 'sequence-mismatch', `the AUTOINCREMENT counter (${counter}) is below the last row (${last})`);
-    }
-    return { ok: true, rows: last, head };
+  /**
+   * Walks the chain (from row 1, or from `anchor`), checks the keying marker, compares the table with the
+   * checkpoint, then audit_head and the AUTOINCREMENT counter. Reports the first problem in one sentence.
+   */
+  verify(opts: AuditVerifyOptions = {}): AuditVerification {
+    return this.verifyTx(opts);
   }
 
   /** Throws AuditChainError unless verify() is ok. For a startup check. */
-  assertIntact(): void {
-    const result = this.verify();
-    if (!result.ok) {
-      throw new AuditChainError(`audit log damaged at seq ${result.seq}: ${result.detail}`, result.seq, result.problem);
+  assertIntact(opts: AuditVerifyOptions = {}): void {
+    const result = this.verify(opts);
+    if (result.problem) {
+      throw new AuditChainError(
+        `audit log damaged at row ${result.problem.row}: ${result.problem.sentence}`,
+        result.problem.row,
+        result.problem.kind,
+      );
     }
+  }
+
+  /**
+   * A checkpoint of `head` (a verified head), signed with the key. `broken` is the first problem found so far;
+   * it stays in every later checkpoint. Throws when the log has no key.
+   */
+  checkpointOf(head: AuditHead, at: number, broken?: AuditBreakRecord): AuditCheckpoint {
+    if (!this.key) throw new AuditChainError('an unkeyed audit log cannot sign checkpoints', head.seq, 'wrong-key');
+    const keyedFrom = this.keyedFrom() ?? head.seq + 1;
+    const fields = {
+      v: 1 as const,
+      seq: head.seq,
+      hash: head.hash,
+      keyedFrom,
+      keyId: this.key.id,
+      at,
+      ...(broken ? { broken } : {}),
+    };
+    return { ...fields, mac: checkpointMac(this.key, fields) };
   }
 
   /** Rows matching every given field, oldest first. */
@@ -160,18 +278,248 @@ export class AuditLog {
       .map(toRow);
   }
 
+  private verifyChain({ checkpoint, anchor }: AuditVerifyOptions): AuditVerification {
+    const key = this.key;
+    const end = this.lastRow();
+    let rows = 0;
+    let keyedFrom: number | null = null;
+    let seen: AuditVerification['checkpoint'] = null;
+    const result = (problem?: AuditProblem): AuditVerification => ({
+      ok: problem === undefined,
+      rows,
+      keyedFrom,
+      checkpoint: seen,
+      head: end,
+      ...(problem ? { problem } : {}),
+    });
+    const fail = (row: number, kind: AuditProblemKind, sentence: string) => result({ row, kind, sentence });
+
+    // 1. The keying marker: where the keyed rows start, bound to the key by its MAC.
+    const marker = this.readMarker();
+    if (marker === 'unreadable') {
+      return fail(end.seq, 'forged-head', 'the keying marker in the meta table is unreadable: it was altered');
+    }
+    if (marker) {
+      keyedFrom = marker.seq;
+      if (!key) {
+        return fail(
+          marker.seq,
+          'wrong-key',
+          `rows from ${marker.seq} on are keyed, but no audit key was given to check them`,
+        );
+      }
+      if (marker.keyId !== key.id) {
+        return fail(
+          marker.seq,
+          'wrong-key',
+          `the keying marker names key ${marker.keyId} but the audit key given is ${key.id}: the marker was replaced, or this is not the key the chain was written with`,
+        );
+      }
+      if (!sameDigest(marker.mac, keyingMarkerMac(key, marker.seq, marker.keyId))) {
+        return fail(
+          marker.seq,
+          'forged-head',
+          `the keying marker (keyed from row ${marker.seq}) does not carry the audit key's MAC: it was altered`,
+        );
+      }
+    } else if (key) {
+      return fail(end.seq, 'forged-head', 'the keying marker is missing from the meta table: it was removed');
+    }
+
+    // 2. The checkpoint is this key's, and agrees on where the keyed rows start.
+    if (checkpoint) {
+      const when = iso(checkpoint.at);
+      if (!key) {
+        return fail(checkpoint.seq, 'wrong-key', `the checkpoint of ${when} cannot be checked without the audit key`);
+      }
+      if (checkpoint.keyId !== key.id || !sameDigest(checkpoint.mac, checkpointMac(key, checkpoint))) {
+        return fail(
+          checkpoint.seq,
+          'bad-checkpoint',
+          `the checkpoint of ${when} does not carry this audit key's MAC: it was not written by this Overseer`,
+        );
+      }
+      seen = { seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at };
+      if (checkpoint.keyedFrom !== keyedFrom) {
+        return fail(
+          Math.min(checkpoint.keyedFrom, keyedFrom ?? checkpoint.keyedFrom),
+          'forged-head',
+          `the keying marker says the keyed rows start at row ${keyedFrom} but the checkpoint of ${when} says row ${checkpoint.keyedFrom}: the marker was replaced and the rows re-hashed`,
+        );
+      }
+    }
+
+    // 3. The walk: every row follows the one before and matches its link.
+    let expected = 1;
+    let prev = GENESIS_HASH;
+    // The anchor only saves work: when its row is gone or changed, the whole chain is walked (and the change named
+    // after the walk and the checkpoint have had their say).
+    const anchorRow = anchor && anchor.seq > 0 ? this.rowLink(anchor.seq) : undefined;
+    const fromAnchor = anchor !== undefined && anchorRow !== undefined && sameDigest(anchorRow.hash, anchor.hash);
+    if (fromAnchor) {
+      expected = anchor.seq + 1;
+      prev = anchor.hash;
+    }
+    // Without an anchor every row is walked, so a row slipped in below 1 is found too.
+    const walk = this.stmts.get<StoredRow>(`SELECT ${COLUMNS} FROM ${T.audit} WHERE seq >= ? ORDER BY seq`);
+    for (const row of walk.iterate(fromAnchor ? expected : Number.MIN_SAFE_INTEGER)) {
+      if (row.seq < expected) {
+        return fail(row.seq, 'edited', `row ${row.seq} is out of sequence (the chain starts at 1): it was inserted`);
+      }
+      if (row.seq !== expected) {
+        const after = expected === 1 ? 'the first row' : `the row after ${expected - 1}`;
+        return fail(expected, 'deleted', `${rowRange(expected, row.seq - 1)} missing: ${after} is ${row.seq}`);
+      }
+      if (row.prev_hash !== prev) {
+        return fail(
+          row.seq,
+          'edited',
+          `row ${row.seq} does not link to row ${row.seq - 1}: one of them was rewritten (a recomputed hash upstream)`,
+        );
+      }
+      const keyed = keyedFrom !== null && row.seq >= keyedFrom;
+      const link =
+        keyed && key ? auditHmac(key, row.prev_hash, row, row.data) : auditHash(row.prev_hash, row, row.data);
+      if (!sameDigest(row.hash, link)) {
+        let sentence = `row ${row.seq}'s content does not match its hash: it was edited`;
+        if (keyed && row.hash === auditHash(row.prev_hash, row, row.data)) {
+          sentence = `row ${row.seq} carries a plain SHA-256 link where the chain is keyed: it was rewritten without the audit key`;
+        } else if (keyed) {
+          sentence = `row ${row.seq}'s content does not match its keyed link: it was edited, or linked with another key`;
+        }
+        return fail(row.seq, 'edited', sentence);
+      }
+      rows++;
+      prev = row.hash;
+      expected++;
+    }
+    const last = expected - 1;
+
+    // 4. The checkpoint's row is still there, with the link it had.
+    if (checkpoint && checkpoint.seq > 0) {
+      const when = iso(checkpoint.at);
+      if (checkpoint.seq > last) {
+        return fail(
+          last + 1,
+          'behind-checkpoint',
+          `${rowRange(last + 1, checkpoint.seq)} gone: the checkpoint of ${when} names row ${checkpoint.seq} but the table ends at row ${last} (a deleted tail)`,
+        );
+      }
+      const row = this.rowLink(checkpoint.seq);
+      if (!row || !sameDigest(row.hash, checkpoint.hash)) {
+        return fail(
+          checkpoint.seq,
+          'rewritten-tail',
+          `row ${checkpoint.seq} no longer has the link the checkpoint of ${when} recorded: the chain was rewritten up to it and recomputed`,
+        );
+      }
+    }
+
+    // 4b. The anchor, verified earlier, is still there with its link.
+    if (anchor && anchor.seq > 0 && !fromAnchor) {
+      if (anchor.seq > last) {
+        return fail(last + 1, 'deleted', `${rowRange(last + 1, anchor.seq)} gone: they were verified earlier`);
+      }
+      return fail(
+        anchor.seq,
+        'rewritten-tail',
+        `row ${anchor.seq} no longer has the link it had when it was verified: the chain was rewritten up to it`,
+      );
+    }
+
+    // 5. audit_head and the AUTOINCREMENT counter name the last row.
+    const head = this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.auditHead} WHERE id = 1`).get();
+    if (!head) return fail(last, 'forged-head', 'the audit_head row is missing');
+    if (head.seq > last) {
+      return fail(
+        last + 1,
+        'deleted',
+        `audit_head is at row ${head.seq} but the last row is ${last}: rows were removed`,
+      );
+    }
+    if (head.seq < last) {
+      return fail(last, 'forged-head', `audit_head is at row ${head.seq} but the rows run to ${last}`);
+    }
+    if (head.hash !== prev) return fail(last, 'forged-head', `audit_head's hash is not the link of row ${last}`);
+    const counter = this.sequenceCounter();
+    if (counter > last) {
+      return fail(last + 1, 'deleted', `${counter} rows were appended but the last row is ${last}: rows were removed`);
+    }
+    if (counter < last) {
+      return fail(last, 'forged-head', `the AUTOINCREMENT counter (${counter}) is below the last row (${last})`);
+    }
+
+    // 6. A problem found earlier stays reported: the checkpoints carry it.
+    const broken = checkpoint?.broken;
+    if (broken) {
+      return result({
+        row: broken.row,
+        kind: broken.kind,
+        sentence: `${broken.sentence} (found ${iso(broken.foundAt)}; kept by the checkpoints since)`,
+        recordedAt: broken.foundAt,
+      });
+    }
+    return result();
+  }
+
+  /** Writes the keying marker unless there is one: keyed from the next row; an existing log gets an anchor row. */
+  private ensureKeyed(key: AuditKey, now: () => number): void {
+    if (this.readMarker() !== undefined) return;
+    const last = this.lastRow();
+    const seq = Math.max(this.sequenceCounter(), last.seq) + 1;
+    const marker: KeyingMarker = { seq, keyId: key.id, mac: keyingMarkerMac(key, seq, key.id) };
+    this.stmts
+      .get(`INSERT INTO ${T.meta} (key, value) VALUES (?, ?)`)
+      .run(MARKER_KEY, toJson(marker, 'audit keying marker'));
+    // The first keyed row anchors the unkeyed rows before it: rewriting them breaks its prev_hash.
+    if (last.seq > 0) {
+      this.appendRow({ at: now(), actor: 'overseer', kind: AUDIT_KEYED_KIND, data: { keyId: key.id, from: seq } });
+    }
+  }
+
+  /** The keying marker, 'unreadable' when the meta row is not a marker, undefined when there is none. */
+  private readMarker(): KeyingMarker | 'unreadable' | undefined {
+    const value = this.stmts.get<{ value: string }>(`SELECT value FROM ${T.meta} WHERE key = ?`).get(MARKER_KEY)?.value;
+    if (value === undefined) return undefined;
+    try {
+      const m = JSON.parse(value) as Partial<KeyingMarker> | null;
+      if (
+        m &&
+        Number.isSafeInteger(m.seq) &&
+        (m.seq as number) > 0 &&
+        typeof m.keyId === 'string' &&
+        typeof m.mac === 'string'
+      ) {
+        return { seq: m.seq as number, keyId: m.keyId, mac: m.mac };
+      }
+    } catch {
+      // falls through
+    }
+    return 'unreadable';
+  }
+
+  private rowLink(seq: number): AuditHead | undefined {
+    return this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.audit} WHERE seq = ?`).get(seq);
+  }
+
   private appendRow(entry: AuditEntry): AuditRow {
     if (!Number.isSafeInteger(entry.at)) {
       throw new TypeError(`audit entry time must be an integer (epoch ms), got ${entry.at}`);
     }
-    const last = this.stmts
-      .get<{ seq: number; hash: string }>(`SELECT seq, hash FROM ${T.audit} ORDER BY seq DESC LIMIT 1`)
-      .get();
-    const seq = Math.max(this.sequenceCounter(), last?.seq ?? 0) + 1;
-    const prevHash = last?.hash ?? GENESIS_HASH;
+    const key = this.key;
+    if (!key && this.readMarker() !== undefined) {
+      throw new AuditChainError(
+        'the audit chain is keyed: appending needs the audit key (open the store with it)',
+        this.lastRow().seq + 1,
+        'wrong-key',
+      );
+    }
+    const last = this.lastRow();
+    const seq = Math.max(this.sequenceCounter(), last.seq) + 1;
+    const prevHash = last.hash;
     const data = auditDataJson(entry.data);
     const fields = { seq, at: entry.at, actor: entry.actor, kind: entry.kind };
-    const hash = auditHash(prevHash, fields, data);
+    const hash = key ? auditHmac(key, prevHash, fields, data) : auditHash(prevHash, fields, data);
     this.stmts
       .get(`INSERT INTO ${T.audit} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(seq, entry.at, entry.actor, entry.kind, data, prevHash, hash);

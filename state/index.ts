@@ -1,14 +1,21 @@
 // Public face of the state layer: SQLite schema and migrations, repositories, the hash-chained audit log,
 // the StateStore facade, and the in-memory summary store.
+export type { HashedFields, KeyingMarker } from './audit-hash';
+export { AUDIT_KEY_BYTES, AuditKey } from './audit-hash';
 export type {
+  AuditBreakRecord,
+  AuditCheckpoint,
   AuditEntry,
   AuditFilter,
   AuditHead,
+  AuditLogOptions,
   AuditProblem,
+  AuditProblemKind,
   AuditRow,
-  AuditVerifyResult,
+  AuditVerification,
+  AuditVerifyOptions,
 } from './audit-log';
-export { AuditLog } from './audit-log';
+export { AUDIT_KEYED_KIND, AUDIT_PROBLEM_KINDS, AuditLog } from './audit-log';
 export type { Database, OpenDatabaseOptions } from './database';
 export { BUSY_TIMEOUT_MS, openDatabase, transaction } from './database';
 export {
@@ -43,7 +50,7 @@ export { InventoryRepo } from './inventory-repo';
 export { canonicalJson } from './json';
 export type { KnowledgeDocument, KnowledgeFilter, KnowledgeSource } from './knowledge-repo';
 export { blobToEmbedding, embeddingToBlob, KNOWLEDGE_SOURCES, KnowledgeRepo } from './knowledge-repo';
-export { MetaRepo } from './meta-repo';
+export { META_KEYS, MetaRepo } from './meta-repo';
 export type { AppliedMigration, MigrationReport } from './migrate';
 export { appliedMigrations, migrate, schemaVersion } from './migrate';
 export type { Migration } from './migrations';
@@ -52,6 +59,7 @@ export type { RequestFilter, RequestPatch, RequestRecord, RequestUpdateResult, T
 export { RequestRepo } from './request-repo';
 export type { SnapshotRow } from './snapshot-repo';
 export { SNAPSHOT_PAGE_SIZE, SnapshotRepo } from './snapshot-repo';
+export type { StateStoreOptions } from './store';
 export { openStateStore, StateStore } from './store';
 export type { StateChangedEvent, SummaryStore, SystemSummary } from './summary-store';
 export { createSummaryStore, REMOVED, summarize } from './summary-store';

@@ -5,6 +5,12 @@ import { TABLES } from './tables';
 
 const T = TABLES;
 
+/** Every key the code itself keeps in the meta table, in one place. */
+export const META_KEYS = {
+  /** The audit chain's keying marker: from which row it is keyed, under which key, with the key's MAC. */
+  auditKeying: 'audit.keyed_from',
+} as const;
+
 export class MetaRepo {
   private readonly stmts: StatementCache;
 

@@ -189,8 +189,27 @@ const v4Knowledge: Migration = {
   },
 };
 
+const v5TokenPersons: Migration = {
+  version: 5,
+  name: 'token and requester persons',
+  up(db) {
+    // The person a token belongs to, for the two-person rule: its own id unless an admin linked it.
+    db.exec(`
+      ALTER TABLE ${T.apiTokens} ADD COLUMN person TEXT;
+      ALTER TABLE ${T.requests} ADD COLUMN requester_name TEXT;
+      ALTER TABLE ${T.requests} ADD COLUMN requester_person TEXT;
+    `);
+  },
+};
+
 /** Every migration this code knows, in order. */
-export const MIGRATIONS: readonly Migration[] = [v1InitialSchema, v2ApiTokens, v3Incidents, v4Knowledge];
+export const MIGRATIONS: readonly Migration[] = [
+  v1InitialSchema,
+  v2ApiTokens,
+  v3Incidents,
+  v4Knowledge,
+  v5TokenPersons,
+];
 
 /** The schema version this code writes. */
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -79,6 +79,8 @@ interface RequestRow {
   force: number;
   requester_id: string;
   requester_role: string;
+  requester_name: string | null;
+  requester_person: string | null;
   origin: string;
   status: string;
   decision: string | null;
@@ -101,7 +103,7 @@ interface HistoryRow {
 
 const T = TABLES;
 const COLUMNS = `id, action, cluster, vmid, params, force, requester_id, requester_role, origin, status, decision,
-  reasons, checks, task_ids, idempotency_key, submitted_at, updated_at, error`;
+  reasons, checks, task_ids, idempotency_key, submitted_at, updated_at, error, requester_name, requester_person`;
 const ACTIVE_STATUSES = REQUEST_STATUSES.filter((s) => !TERMINAL_REQUEST_STATUSES.has(s));
 
 const isSqliteCode = (err: unknown, code: string): boolean =>
@@ -216,7 +218,7 @@ export class RequestRepo {
     const origin = spec.origin ?? 'human';
     this.stmts
       .get(
-        `INSERT INTO ${T.requests} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '[]', '[]', '[]', ?, ?, ?, NULL)`,
+        `INSERT INTO ${T.requests} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '[]', '[]', '[]', ?, ?, ?, NULL, ?, ?)`,
       )
       .run(
         spec.id,
@@ -232,6 +234,8 @@ export class RequestRepo {
         idempotencyKey ?? null,
         spec.submittedAt,
         spec.submittedAt,
+        spec.requester.name ?? null,
+        spec.requester.person ?? null,
       );
     this.appendHistory(spec.id, { status, at: spec.submittedAt, by: spec.requester.id });
     return {
@@ -321,7 +325,12 @@ export class RequestRepo {
       target,
       params: fromJson(row.params, table, row.id),
       force: row.force === 1,
-      requester: { id: row.requester_id, role: row.requester_role as Role },
+      requester: {
+        id: row.requester_id,
+        role: row.requester_role as Role,
+        ...(row.requester_name !== null ? { name: row.requester_name } : {}),
+        ...(row.requester_person !== null ? { person: row.requester_person } : {}),
+      },
       submittedAt: row.submitted_at,
       origin: row.origin as RequestRecord['origin'],
       status: row.status as RequestStatus,

@@ -1,6 +1,7 @@
 // StateStore: one database connection with every repository on it, and a transaction helper so writes that
 // belong together (a request row, its audit entry, the actor snapshot) commit or roll back as one.
 import type { Database } from 'better-sqlite3';
+import type { AuditKey } from './audit-hash';
 import { AuditLog } from './audit-log';
 import { type OpenDatabaseOptions, openDatabase, transaction } from './database';
 import { IncidentRepo } from './incident-repo';
@@ -11,6 +12,15 @@ import { RequestRepo } from './request-repo';
 import { SnapshotRepo } from './snapshot-repo';
 import type { SystemSummary } from './summary-store';
 import { TokenRepo } from './token-repo';
+
+export interface StateStoreOptions extends OpenDatabaseOptions {
+  /**
+   * The audit key (kept outside the database): the audit chain is keyed from the next row on, and every new row is
+   * linked with HMAC-SHA256 under it. `serve` always passes one; tests that do not care may leave it out, but a
+   * chain once keyed then refuses appends without it.
+   */
+  auditKey?: AuditKey | undefined;
+}
 
 export class StateStore {
   readonly inventory: InventoryRepo;
@@ -23,16 +33,25 @@ export class StateStore {
   readonly knowledge: KnowledgeRepo;
 
   /** Opens (and migrates) the database at `path`. */
-  static open(path: string, opts?: OpenDatabaseOptions): StateStore {
-    return new StateStore(openDatabase(path, opts));
+  static open(path: string, opts: StateStoreOptions = {}): StateStore {
+    const db = openDatabase(path, opts);
+    try {
+      return new StateStore(db, opts);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   /** Wraps an already opened and migrated connection (see openDatabase). */
-  constructor(readonly db: Database) {
+  constructor(
+    readonly db: Database,
+    opts: Pick<StateStoreOptions, 'auditKey' | 'now'> = {},
+  ) {
     this.inventory = new InventoryRepo(db);
     this.requests = new RequestRepo(db);
     this.snapshots = new SnapshotRepo(db);
-    this.audit = new AuditLog(db);
+    this.audit = new AuditLog(db, { key: opts.auditKey, now: opts.now });
     this.meta = new MetaRepo(db);
     this.tokens = new TokenRepo(db);
     this.incidents = new IncidentRepo(db);
@@ -69,4 +88,4 @@ export class StateStore {
 }
 
 /** Opens the database at `path` and returns the StateStore on it. */
-export const openStateStore = (path: string, opts?: OpenDatabaseOptions): StateStore => StateStore.open(path, opts);
+export const openStateStore = (path: string, opts?: StateStoreOptions): StateStore => StateStore.open(path, opts);

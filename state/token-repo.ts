@@ -11,6 +11,8 @@ export interface TokenRecord {
   role: Role;
   createdAt: number;
   createdBy: string;
+  /** The person the token belongs to: its own id unless an admin said it is another token's person. */
+  person: string;
   revokedAt?: number | undefined;
   lastUsedAt?: number | undefined;
 }
@@ -21,6 +23,7 @@ interface TokenRow {
   role: Role;
   created_at: number;
   created_by: string;
+  person: string | null;
   revoked_at: number | null;
   last_used_at: number | null;
 }
@@ -37,6 +40,7 @@ const toRecord = (r: TokenRow): TokenRecord => ({
   role: r.role,
   createdAt: r.created_at,
   createdBy: r.created_by,
+  person: r.person ?? r.id,
   revokedAt: r.revoked_at ?? undefined,
   lastUsedAt: r.last_used_at ?? undefined,
 });
@@ -48,14 +52,23 @@ export class TokenRepo {
     this.sql = new StatementCache(db);
   }
 
-  /** Creates a token; returns its record and the plaintext (never stored). */
-  create(name: string, role: Role, createdBy: string, at: number): { record: TokenRecord; token: string } {
+  /**
+   * Creates a token; returns its record and the plaintext (never stored). `person` links it to an existing
+   * person (another token's); by default the token is a person of its own.
+   */
+  create(
+    name: string,
+    role: Role,
+    createdBy: string,
+    at: number,
+    person?: string,
+  ): { record: TokenRecord; token: string } {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const id = randomUUID();
     this.sql
-      .get(`INSERT INTO ${T} (id, name, role, hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(id, name, role, hashToken(token), at, createdBy);
-    return { record: { id, name, role, createdAt: at, createdBy }, token };
+      .get(`INSERT INTO ${T} (id, name, role, hash, created_at, created_by, person) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(id, name, role, hashToken(token), at, createdBy, person ?? id);
+    return { record: { id, name, role, createdAt: at, createdBy, person: person ?? id }, token };
   }
 
   /** The live (not revoked) token with this plaintext, or undefined. */

@@ -27,8 +27,6 @@ export {
   KnowledgeBase,
   type KnowledgeBaseOptions,
   type LoadReport,
-  type RunbookContext,
-  type RunbookMatch,
   type RunbookSyncReport,
 } from './knowledge-base';
 export { createLlmSummariser, type LlmConfig, type Summariser } from './llm-summariser';

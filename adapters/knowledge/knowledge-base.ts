@@ -1,6 +1,6 @@
 // The knowledge base: runbooks, past incidents and failed requests as searchable documents (SQLite for keeps,
-// an in-memory hybrid index for search), the runbook for an incident, and the gate's knowledge check
-// (check 10): runbook rules that deny or need approval, and warnings about similar past failures.
+// an in-memory hybrid index for search), and the gate's knowledge check (check 10): runbook rules that deny or
+// need approval, and warnings about similar past failures.
 import type { CheckResult, RequestSpec, VmInfo } from '../../machines/types';
 import type { KnowledgeDocument, KnowledgeRepo } from '../../state/knowledge-repo';
 import type { Clock } from '../clock';
@@ -50,18 +50,6 @@ export interface RunbookSyncReport {
   unchanged: string[];
   /** Runbook documents whose runbook is no longer loaded. */
   removed: string[];
-}
-
-export interface RunbookContext {
-  /** Free text about the incident (cause, error, detail). */
-  text?: string | undefined;
-  vm?: VmInfo | undefined;
-}
-
-export interface RunbookMatch {
-  runbook: Runbook;
-  /** By the incident kind in its `conditions`, or (none covering it) by retrieval. */
-  matchedBy: 'condition' | 'retrieval';
 }
 
 export interface LoadReport {
@@ -235,37 +223,6 @@ export class KnowledgeBase {
   async document(id: string): Promise<KnowledgeDocument | undefined> {
     await this.ready();
     return this.index.get(id);
-  }
-
-  /**
-   * The best runbook for an incident: among the runbooks whose `conditions` name `kind`, the one retrieval ranks
-   * highest for the incident's text; when none names it, the best retrieval hit that shares a term with it.
-   */
-  async runbookFor(kind: string, context: RunbookContext = {}): Promise<RunbookMatch | undefined> {
-    await this.ready();
-    const query = [
-      kind.replace(/-/g, ' '),
-      context.text ?? '',
-      context.vm?.lock ? `locked ${context.vm.lock} lock` : '',
-      context.vm?.haManaged ? 'ha managed' : '',
-    ]
-      .filter(Boolean)
-      .join(' ');
-    const all = [...this.runbookMap.values()].sort(byId);
-    const covering = all.filter((rb) => rb.conditions.includes(kind));
-    if (covering.length === 1) return { runbook: covering[0]!, matchedBy: 'condition' };
-    const ranked = await this.index.search(query, { k: Math.max(all.length, 1), sources: ['runbook'] });
-    const rankedRunbooks = ranked.flatMap((r) => {
-      const rb = runbookOf(r.doc);
-      return rb ? [{ rb: this.runbookMap.get(rb.id) ?? rb, lexical: r.bm25Rank !== undefined }] : [];
-    });
-    if (covering.length > 1) {
-      const ids = new Set(covering.map((rb) => rb.id));
-      const best = rankedRunbooks.find((r) => ids.has(r.rb.id))?.rb ?? covering[0]!;
-      return { runbook: best, matchedBy: 'condition' };
-    }
-    const hit = rankedRunbooks.find((r) => r.lexical);
-    return hit ? { runbook: hit.rb, matchedBy: 'retrieval' } : undefined;
   }
 
   /** Past failures similar to the request (threshold from the options), most similar first. */

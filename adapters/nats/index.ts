@@ -1,5 +1,5 @@
-// Public face of the NATS layer: subjects, the Bus (NATS and in-memory), JetStream streams, durable
-// work, event replay, and the nats-server process launcher.
+// Public face of the NATS adapter: the Bus (NATS and in-memory), the JetStream events stream and the
+// nats-server process launcher. Subjects and the wire contract are protocol/'s.
 export type {
   Bus,
   BusReplyOptions,
@@ -24,51 +24,43 @@ export {
   NatsServerStartError,
   StreamError,
 } from './errors';
-export type { ReplayOptions, StoredEvent } from './event-replay';
-export { collectEvents, replayEvents } from './event-replay';
 export type { MemoryBus, MemoryBusOptions } from './memory-bus';
 export { createMemoryBus } from './memory-bus';
+export { assertNamespace, fromNamespace, toNamespace } from './namespace';
 export type { ConnectBusOptions } from './nats-bus';
 export { connectBus, NatsBus } from './nats-bus';
+export type {
+  EmbeddedNatsEndpoint,
+  NatsPasswords,
+  NatsServerConfigOptions,
+  NatsUserName,
+  NatsUserPermissions,
+} from './server-config';
+export {
+  EMBEDDED_NATS_FILES,
+  EVENTS_INBOX_PREFIX,
+  embeddedEndpointRecord,
+  loadOrCreateNatsPasswords,
+  NATS_USERS,
+  natsPermissions,
+  readEmbeddedEndpoint,
+  readNatsPasswords,
+  renderNatsServerConfig,
+  writeEmbeddedEndpoint,
+  writeNatsAuthConfig,
+  writeNatsServerConfig,
+} from './server-config';
 export type { NatsServerExit, NatsServerProcess, SpawnNatsServerOptions } from './server-process';
 export {
   findFreePort,
   findNatsServerBinary,
   natsInstallCommand,
   spawnNatsServer,
-  writeNatsAuthConfig,
 } from './server-process';
-export type { EventStreamLimits, WorkStreamOptions } from './streams';
+export type { EventStreamLimits, EventStreamOptions } from './streams';
 export {
   DEFAULT_EVENT_STREAM_LIMITS,
   EVENT_STREAM,
   ensureEventStream,
-  ensureWorkStream,
-  WORK_STREAM,
+  eventStreamName,
 } from './streams';
-export type { EventFilterSpec, EventKind, ParsedEventSubject, ParsedSubject, RequestCommand } from './subjects';
-export {
-  assertFilter,
-  assertSubject,
-  assertToken,
-  EVENT_KINDS,
-  eventFilter,
-  MAX_SUBJECT_LENGTH,
-  MAX_TOKEN_LENGTH,
-  parseEventSubject,
-  parseSubject,
-  REQUEST_COMMANDS,
-  SUBJECT_ROOT,
-  subjectMatches,
-  subjects,
-  validateEventFilter,
-} from './subjects';
-export type {
-  ConsumeWorkOptions,
-  EnqueueOptions,
-  EnqueueResult,
-  WorkConsumer,
-  WorkHandler,
-  WorkItem,
-} from './work-queue';
-export { consumeWork, enqueueWork } from './work-queue';

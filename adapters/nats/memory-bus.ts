@@ -1,6 +1,8 @@
 // An in-process Bus with the NATS semantics (JSON payloads, wildcards, queue groups, no-responders,
 // timeouts, error envelopes), for unit tests of the other layers. Delivery is asynchronous (microtasks),
 // as on a real connection. Timeouts run on the injected clock.
+
+import { assertFilter, assertSubject, subjectMatches } from '../../protocol';
 import { type Clock, SystemClock } from '../clock';
 import {
   type Bus,
@@ -14,7 +16,6 @@ import {
 } from './bus';
 import { answerRequest, decodePayload, encodePayload } from './codec';
 import { BusRemoteError, BusTimeoutError, BusUnavailableError } from './errors';
-import { assertFilter, assertSubject, subjectMatches } from './subjects';
 
 type Responder = (data: Uint8Array, isError: boolean) => void;
 

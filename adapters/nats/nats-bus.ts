@@ -1,5 +1,8 @@
 // The Bus over a real NATS connection (v3 client). Reconnects forever; status follows the client's
-// status iterator. JetStream is reached through `nc` / `jetstream()` (see streams.ts, work-queue.ts).
+// status iterator. JetStream is reached through `nc` / `jetstream()` (see streams.ts).
+// With a namespace, every `overseer.…` subject goes on the wire as `overseer.<ns>.…` and comes back without it
+// (namespace.ts), so two installations sharing a server never see each other's requests; `nc` is the raw,
+// un-namespaced connection.
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
   AuthorizationError,
@@ -16,6 +19,7 @@ import {
   TimeoutError,
   UserAuthenticationExpiredError,
 } from '@nats-io/transport-node';
+import { assertFilter, assertSubject } from '../../protocol';
 import type { Log } from '../log';
 import {
   type Bus,
@@ -36,7 +40,7 @@ import {
   BusTimeoutError,
   BusUnavailableError,
 } from './errors';
-import { assertFilter, assertSubject } from './subjects';
+import { assertNamespace, fromNamespace, toNamespace } from './namespace';
 
 export interface ConnectBusOptions {
   /** nats://host:port, one or several. */
@@ -57,10 +61,13 @@ export interface ConnectBusOptions {
   waitOnFirstConnect?: boolean;
   /** Default request timeout; default DEFAULT_REQUEST_TIMEOUT_MS. */
   requestTimeoutMs?: number;
+  /** The installation's namespace (one subject token, see namespace.ts); none: subjects go out as they are. */
+  namespace?: string | undefined;
 }
 
 /** Connects to NATS. Rejects with BusAuthError (credentials refused) or BusConnectError (no server). */
 export async function connectBus(opts: ConnectBusOptions): Promise<NatsBus> {
+  if (opts.namespace !== undefined) assertNamespace(opts.namespace);
   const servers = Array.isArray(opts.servers) ? opts.servers : [opts.servers];
   const options: ConnectionOptions = {
     servers,
@@ -101,12 +108,15 @@ export class NatsBus implements Bus {
   private js: JetStreamClient | undefined;
   private readonly log: Log | undefined;
   private readonly requestTimeoutMs: number;
+  /** The namespace subjects are put under on the wire; undefined when there is none. */
+  readonly namespace: string | undefined;
 
   constructor(
-    /** The raw connection, for JetStream and anything the Bus interface does not cover. */
+    /** The raw connection (no namespace applied), for JetStream and anything the Bus interface does not cover. */
     readonly nc: NatsConnection,
-    opts: Pick<ConnectBusOptions, 'log' | 'requestTimeoutMs' | 'name'>,
+    opts: Pick<ConnectBusOptions, 'log' | 'requestTimeoutMs' | 'name' | 'namespace'>,
   ) {
+    this.namespace = opts.namespace === undefined ? undefined : assertNamespace(opts.namespace);
     this.log = opts.log;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     void this.watchStatus(opts.name);
@@ -154,6 +164,16 @@ export class NatsBus implements Bus {
     }
   }
 
+  /** The subject on the wire: `overseer.x` → `overseer.<ns>.x`. */
+  private wire(subject: string): string {
+    return toNamespace(subject, this.namespace);
+  }
+
+  /** The subject as Overseer knows it: `overseer.<ns>.x` → `overseer.x`. */
+  private local(subject: string): string {
+    return fromNamespace(subject, this.namespace);
+  }
+
   get connected(): boolean {
     return this.state === 'connected';
   }
@@ -172,7 +192,7 @@ export class NatsBus implements Bus {
     const data = encodePayload(payload);
     try {
       // While reconnecting the client buffers the message and sends it once connected again.
-      this.nc.publish(subject, data);
+      this.nc.publish(this.wire(subject), data);
     } catch (err) {
       throw toBusError(err, subject);
     }
@@ -185,7 +205,7 @@ export class NatsBus implements Bus {
     const timeout = opts?.timeoutMs ?? this.requestTimeoutMs;
     let msg: Msg;
     try {
-      msg = await this.nc.request(subject, data, { timeout });
+      msg = await this.nc.request(this.wire(subject), data, { timeout });
     } catch (err) {
       throw toBusError(err, subject, timeout);
     }
@@ -198,7 +218,7 @@ export class NatsBus implements Bus {
 
   reply(subject: string, handler: ReplyHandler, opts?: BusReplyOptions): Unsubscribe {
     assertFilter(subject);
-    const sub = this.nc.subscribe(subject, {
+    const sub = this.nc.subscribe(this.wire(subject), {
       ...(opts?.queue ? { queue: opts.queue } : {}),
       callback: (err, msg) => {
         if (err) {
@@ -206,14 +226,15 @@ export class NatsBus implements Bus {
           return;
         }
         if (!msg.reply) return;
-        void answerRequest(handler, msg.data, msg.subject).then(({ body, isError }) => {
-          if (isError) this.log?.warn(`reply ${msg.subject}: handler failed: ${new TextDecoder().decode(body)}`);
+        const local = this.local(msg.subject);
+        void answerRequest(handler, msg.data, local).then(({ body, isError }) => {
+          if (isError) this.log?.warn(`reply ${local}: handler failed: ${new TextDecoder().decode(body)}`);
           const h = isError ? headers() : undefined;
           h?.set(ERROR_HEADER, '1');
           try {
             msg.respond(body, h ? { headers: h } : undefined);
           } catch (e) {
-            this.log?.warn(`reply ${msg.subject}: cannot answer: ${(e as Error).message}`);
+            this.log?.warn(`reply ${local}: cannot answer: ${(e as Error).message}`);
           }
         });
       },
@@ -225,23 +246,24 @@ export class NatsBus implements Bus {
 
   subscribe(filter: string, handler: MessageHandler): Unsubscribe {
     assertFilter(filter);
-    const sub = this.nc.subscribe(filter, {
+    const sub = this.nc.subscribe(this.wire(filter), {
       callback: (err, msg) => {
         if (err) {
           this.log?.warn(`subscription ${filter}: ${err.message}`);
           return;
         }
+        const subject = this.local(msg.subject);
         let payload: unknown;
         try {
           payload = decodePayload(msg.data);
         } catch (e) {
-          this.log?.warn(`subscription ${filter}: dropped a message on ${msg.subject}: ${(e as Error).message}`);
+          this.log?.warn(`subscription ${filter}: dropped a message on ${subject}: ${(e as Error).message}`);
           return;
         }
         try {
-          handler(msg.subject, payload);
+          handler(subject, payload);
         } catch (e) {
-          this.log?.error(`subscription ${filter}: handler failed on ${msg.subject}`, e);
+          this.log?.error(`subscription ${filter}: handler failed on ${subject}`, e);
         }
       },
     });

@@ -1,7 +1,7 @@
 // Runs a nats-server process: the embedded server `npm start` brings up under its data dir, and the
 // servers the integration tests start on free ports (tests/helpers/nats-server.ts wraps this).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { NatsServerStartError } from './errors';
@@ -45,12 +45,9 @@ export function findFreePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Writes a server config requiring one user/password (mode 0600: it holds a secret). */
-export function writeNatsAuthConfig(path: string, auth: { user: string; pass: string }): string {
-  const conf = `authorization {\n  users = [\n    { user: ${JSON.stringify(auth.user)}, password: ${JSON.stringify(auth.pass)} }\n  ]\n}\n`;
-  writeFileSync(path, conf, { mode: 0o600 });
-  return path;
-}
+// Server configurations (the embedded server's users and permissions, the tests' single-user one) are written by
+// server-config.ts; re-exported here for the test launcher.
+export { writeNatsAuthConfig } from './server-config';
 
 export interface SpawnNatsServerOptions {
   /** Default: findNatsServerBinary(). */
@@ -64,7 +61,7 @@ export interface SpawnNatsServerOptions {
   storeDir?: string;
   /** Log to this file (-l) instead of keeping the last lines in memory. */
   logFile?: string;
-  /** A config file (-c), e.g. one written by writeNatsAuthConfig. Command-line flags override it. */
+  /** A config file (-c), e.g. one written by server-config.ts. Command-line flags override it. */
   configFile?: string;
   serverName?: string;
   /** How long to wait for the server to accept clients; default 10 s. */

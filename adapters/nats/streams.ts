@@ -1,10 +1,11 @@
-// The JetStream streams (DESIGN §6): OVERSEER_EVENTS keeps `overseer.evt.>` (bounded) for replay;
-// OVERSEER_WORK keeps approved work on `overseer.work.>` until a worker acks it. Both on file storage.
+// The JetStream events stream (DESIGN §6): OVERSEER_EVENTS keeps `overseer.evt.>` (bounded, file storage) for
+// replay by subscribers. An installation with a namespace has its own: OVERSEER_EVENTS_<ns> on `overseer.<ns>.evt.>`.
 // Only nats-server 2.9 features are used (no metadata, no multi-filter consumers, no compression).
 import {
   DiscardPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
+  type JetStreamClient,
   type JetStreamManager,
   RetentionPolicy,
   StorageType,
@@ -12,11 +13,18 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { assertToken, SUBJECT_ROOT, subjects } from '../../protocol';
+import { decodePayload, encodePayload } from './codec';
 import { StreamError } from './errors';
-import { subjects } from './subjects';
+import { assertNamespace, toNamespace } from './namespace';
 
+/** The events stream of an installation without a namespace (the embedded default). */
 export const EVENT_STREAM = 'OVERSEER_EVENTS';
-export const WORK_STREAM = 'OVERSEER_WORK';
+
+/** OVERSEER_EVENTS, or OVERSEER_EVENTS_<ns> for an installation with a namespace. */
+export function eventStreamName(namespace?: string): string {
+  return namespace ? `${EVENT_STREAM}_${assertNamespace(namespace)}` : EVENT_STREAM;
+}
 
 export interface EventStreamLimits {
   /** Most events kept; the oldest go first. */
@@ -31,15 +39,6 @@ export const DEFAULT_EVENT_STREAM_LIMITS: Readonly<EventStreamLimits> = {
   maxBytes: 256 * 1024 * 1024,
   maxAgeMs: 7 * 24 * 3600 * 1000,
 };
-
-export interface WorkStreamOptions {
-  /** Most queued items; beyond it enqueueing fails (work is never dropped silently). Default 100 000. */
-  maxMsgs?: number;
-  /** Default 256 MiB. */
-  maxBytes?: number;
-  /** How long a work id is remembered for dedup; default 1 h. */
-  duplicateWindowMs?: number;
-}
 
 type ManagedConfig = Pick<
   StreamConfig,
@@ -87,12 +86,21 @@ async function ensureStream(jsm: JetStreamManager, cfg: ManagedConfig): Promise<
   }
 }
 
-/** OVERSEER_EVENTS on `overseer.evt.>`: limits retention, oldest discarded, file storage. */
-export function ensureEventStream(jsm: JetStreamManager, limits: Partial<EventStreamLimits> = {}): Promise<StreamInfo> {
+export interface EventStreamOptions extends Partial<EventStreamLimits> {
+  /** The installation's namespace (the bus's `namespace`); none for the embedded default. */
+  namespace?: string | undefined;
+}
+
+/**
+ * OVERSEER_EVENTS on `overseer.evt.>` (OVERSEER_EVENTS_<ns> on `overseer.<ns>.evt.>` with a namespace): limits
+ * retention, oldest discarded, file storage.
+ */
+export function ensureEventStream(jsm: JetStreamManager, opts: EventStreamOptions = {}): Promise<StreamInfo> {
+  const { namespace, ...limits } = opts;
   const { maxMsgs, maxBytes, maxAgeMs } = { ...DEFAULT_EVENT_STREAM_LIMITS, ...limits };
   return ensureStream(jsm, {
-    name: EVENT_STREAM,
-    subjects: [subjects.allEvents],
+    name: eventStreamName(namespace),
+    subjects: [toNamespace(subjects.allEvents, namespace)],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
@@ -104,17 +112,81 @@ export function ensureEventStream(jsm: JetStreamManager, limits: Partial<EventSt
   });
 }
 
-/** OVERSEER_WORK on `overseer.work.>`: work-queue retention (gone once acked), new items refused when full. */
-export function ensureWorkStream(jsm: JetStreamManager, opts: WorkStreamOptions = {}): Promise<StreamInfo> {
+// --- the audit checkpoint stream ------------------------------------------------------------------------------------
+
+/** Checkpoints of the audit chain's head, kept outside SQLite (DESIGN §11): limits retention, file storage. */
+export const AUDIT_STREAM = 'OVERSEER_AUDIT';
+/** `overseer.audit.checkpoint.<keyId>`: one subject per audit key, so each chain (each core) has its own. */
+export const AUDIT_CHECKPOINT_SUBJECT = `${SUBJECT_ROOT}.audit.checkpoint`;
+
+/** OVERSEER_AUDIT, or OVERSEER_AUDIT_<ns> for an installation with a namespace. */
+export function auditStreamName(namespace?: string): string {
+  return namespace ? `${AUDIT_STREAM}_${assertNamespace(namespace)}` : AUDIT_STREAM;
+}
+
+/** The subject of `keyId`'s checkpoints (`overseer.<ns>.audit.checkpoint.<keyId>` with a namespace). */
+export function auditCheckpointSubject(keyId: string, namespace?: string): string {
+  return toNamespace(`${AUDIT_CHECKPOINT_SUBJECT}.${assertToken(keyId, 'audit key id')}`, namespace);
+}
+
+export interface AuditStreamOptions {
+  /** Most checkpoints kept (all keys together); the oldest go first. Default 1 000 000 (≈ 2 years at 60 s). */
+  maxMsgs?: number | undefined;
+  /** Default 256 MiB. */
+  maxBytes?: number | undefined;
+  /** The installation's namespace (the bus's `namespace`); none for the embedded default. */
+  namespace?: string | undefined;
+}
+
+/** OVERSEER_AUDIT on `overseer.audit.checkpoint.>`: limits retention, file storage, no age limit (evidence). */
+export function ensureAuditStream(jsm: JetStreamManager, opts: AuditStreamOptions = {}): Promise<StreamInfo> {
   return ensureStream(jsm, {
-    name: WORK_STREAM,
-    subjects: [subjects.allWork],
-    retention: RetentionPolicy.Workqueue,
+    name: auditStreamName(opts.namespace),
+    subjects: [toNamespace(`${AUDIT_CHECKPOINT_SUBJECT}.>`, opts.namespace)],
+    retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    discard: DiscardPolicy.New,
-    max_msgs: opts.maxMsgs ?? 100_000,
+    discard: DiscardPolicy.Old,
+    max_msgs: opts.maxMsgs ?? 1_000_000,
     max_bytes: opts.maxBytes ?? 256 * 1024 * 1024,
     max_age: 0,
-    duplicate_window: nanos(opts.duplicateWindowMs ?? 3_600_000),
+    duplicate_window: nanos(120_000),
   });
+}
+
+/** Stores one checkpoint for `keyId`; resolves with its stream sequence once the server has stored it. */
+export async function publishAuditCheckpoint(
+  js: JetStreamClient,
+  keyId: string,
+  checkpoint: unknown,
+  namespace?: string,
+): Promise<number> {
+  const stream = auditStreamName(namespace);
+  try {
+    const ack = await js.publish(auditCheckpointSubject(keyId, namespace), encodePayload(checkpoint), {
+      expect: { streamName: stream },
+    });
+    return ack.seq;
+  } catch (err) {
+    throw new StreamError(`cannot store an audit checkpoint in ${stream}: ${(err as Error).message}`, stream, {
+      cause: err,
+    });
+  }
+}
+
+/** The newest checkpoint stored for `keyId` (decoded JSON, not yet checked), or undefined when there is none. */
+export async function readLastAuditCheckpoint(
+  jsm: JetStreamManager,
+  keyId: string,
+  namespace?: string,
+): Promise<unknown> {
+  const stream = auditStreamName(namespace);
+  try {
+    const stored = await jsm.streams.getMessage(stream, { last_by_subj: auditCheckpointSubject(keyId, namespace) });
+    return stored ? decodePayload(stored.data) : undefined;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined;
+    throw new StreamError(`cannot read the last audit checkpoint from ${stream}: ${(err as Error).message}`, stream, {
+      cause: err,
+    });
+  }
 }

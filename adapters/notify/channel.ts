@@ -1,5 +1,6 @@
 // One notification channel: severity filter, rate limit, a bounded queue (drop-oldest) and a worker that
 // delivers one notification at a time with retries. Nothing here throws into notify().
+import { raceAbort } from '../abort';
 import type { Clock } from '../clock';
 import type { Log } from '../log';
 import { NotifyDeliveryError, NotifyTimeoutError } from './errors';
@@ -26,25 +27,6 @@ export interface ChannelOptions {
 }
 
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-/** Rejects with the signal's reason when it aborts first (a transport ignoring its signal cannot hang us). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
 
 export class Channel {
   readonly stats: ChannelStats;

@@ -1,7 +1,7 @@
 // The `notifications` section of the Overseer config: channels with severity routing, dedupe window,
 // rate limit, retries. Strict keys; every key has a default. Mounted by actors/config.ts.
 import { z } from 'zod';
-import { assertSubject, SUBJECT_ROOT } from '../nats/subjects';
+import { assertSubject, SUBJECT_ROOT } from '../../protocol';
 import { SEVERITIES } from './types';
 
 const positive = z.number().int().positive();

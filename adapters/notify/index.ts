@@ -21,7 +21,18 @@ export { createNotifier, MAX_KEY_LENGTH } from './notifier';
 export type { PreparedNotification, SlackMessage } from './payloads';
 export { prepareNotification, slackEscape, slackPayload } from './payloads';
 export { backoffMs, isRetryable, parseRetryAfter } from './retry';
-export { SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER, verifySignature } from './signature';
+export type { VerifyOptions, VerifyResult } from './signature';
+export {
+  checkSignature,
+  DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
+  SIGNATURE_HEADER,
+  SIGNATURE_VERSION,
+  signatureHeaders,
+  signatureTimestamp,
+  signBody,
+  TIMESTAMP_HEADER,
+  verifySignature,
+} from './signature';
 export { USER_AGENT } from './transports';
 export type {
   ChannelStats,

@@ -5,7 +5,7 @@ import type { NatsChannelConfig, SlackChannelConfig, WebhookChannelConfig } from
 import { NotifyHttpError } from './errors';
 import { type PreparedNotification, slackPayload } from './payloads';
 import { parseRetryAfter } from './retry';
-import { SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from './signature';
+import { signatureHeaders } from './signature';
 import type { ChannelType } from './types';
 
 export interface Transport {
@@ -74,7 +74,8 @@ export function webhookTransport(cfg: WebhookChannelConfig, fetchFn: typeof fetc
         clock,
         cfg.url,
         p.json,
-        { [SIGNATURE_HEADER]: signBody(cfg.secret, p.json), [TIMESTAMP_HEADER]: String(clock.now()) },
+        // Signed per attempt: a retry carries its own timestamp, so it stays inside receivers' replay window.
+        signatureHeaders(cfg.secret, p.json, clock.now()),
         signal,
       ),
   };

@@ -2,6 +2,7 @@
 // on the injected clock, typed errors, ticket renewal and lock-timeout retries.
 import { type Proxmox, proxmoxApi } from 'proxmox-api';
 import type { Agent } from 'undici';
+import { raceAbort } from '../abort';
 import type { Clock } from '../clock';
 import type { Log } from '../log';
 import { PlatformTimeoutError, PveApiError } from '../platform/errors';
@@ -118,29 +119,4 @@ export class PveClient {
       external?.removeEventListener('abort', onAbort);
     }
   }
-}
-
-/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

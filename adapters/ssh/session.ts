@@ -1,6 +1,7 @@
 // One SSH session: connect with the host key pinned, authenticate with the target's key, run commands.
 // The caller's AbortSignal (a deadline on the injected clock) aborts the connection at any point.
 import { Client, type ClientChannel } from 'ssh2';
+import { raceAbort } from '../abort';
 import type { Log } from '../log';
 import {
   SshAuthError,
@@ -44,28 +45,6 @@ export interface OpenSessionOptions {
   log: Log;
   signal: AbortSignal;
   seen: SessionObservation;
-}
-
-/** Rejects with the signal's reason when it aborts first. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 type Ssh2Error = Error & { level?: string; code?: string };

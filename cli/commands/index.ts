@@ -1,6 +1,8 @@
 // Every command, in the order help lists them.
+import { auditCommand, auditVerifyCommand } from './audit';
 import { decideCommands } from './decide';
 import { eventsCommand } from './events';
+import { natsCredentialsCommand } from './nats-credentials';
 import { hostsCommand, requestCommand, requestsCommand, statusCommand, vmCommand, vmsCommand } from './reads';
 import { deployCommand, snapshotCommand, vmActionCommands } from './submit';
 import { syncCommand } from './sync';
@@ -22,9 +24,12 @@ export const COMMANDS: readonly Command[] = [
   ...decideCommands,
   syncCommand,
   eventsCommand,
+  natsCredentialsCommand,
   tokenCreateCommand,
   tokenListCommand,
   tokenRevokeCommand,
+  auditCommand,
+  auditVerifyCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

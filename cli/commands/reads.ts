@@ -1,13 +1,6 @@
 // status, vms, vm, hosts, requests, request: reads, shown as tables (or --json).
-import type {
-  HealthReply,
-  HostView,
-  RequestView,
-  StatusReply,
-  SummaryReply,
-  VmView,
-} from '../../adapters/nats/protocol';
-import { REQUEST_STATUSES } from '../../adapters/nats/protocol';
+import type { HealthReply, HostView, RequestView, StatusReply, SummaryReply, VmView } from '../../protocol';
+import { REQUEST_STATUSES } from '../../protocol';
 import { EXIT } from '../exit-codes';
 import { bytes, json, keyValues, percent, table, time } from '../format';
 import { id, int, oneOf, str, vmTarget } from './args';
@@ -201,7 +194,7 @@ export const requestsCommand: Command = {
           targetText(r.target),
           r.status,
           r.decision,
-          r.requester.id,
+          r.requester.name ?? r.requester.id,
           time(r.submittedAt),
         ]),
       ),

@@ -1,5 +1,5 @@
 // How requests are shown, and --wait: poll GET /v1/requests/:id until the request ends.
-import type { RequestView } from '../../adapters/nats/protocol';
+import type { RequestView } from '../../protocol';
 import { CliError } from '../errors';
 import type { ExitCode } from '../exit-codes';
 import { EXIT } from '../exit-codes';
@@ -52,7 +52,12 @@ export function renderRequest(r: RequestView): string {
       ['target', targetText(r.target)],
       ['params', params],
       ['force', r.force],
-      ['requester', `${r.requester.id} (${r.requester.role})`],
+      [
+        'requester',
+        r.requester.name
+          ? `${r.requester.name} (token ${r.requester.id}, ${r.requester.role})`
+          : `${r.requester.id} (${r.requester.role})`,
+      ],
       ['origin', r.origin],
       ['status', r.status],
       ['decision', r.decision],

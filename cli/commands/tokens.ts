@@ -1,4 +1,5 @@
 // token create | list | revoke (admin): API tokens, through the gateway.
+import type { TokenInfo } from '../../protocol';
 import { EXIT } from '../exit-codes';
 import { json, table, time } from '../format';
 import { id, oneOf, required } from './args';
@@ -6,25 +7,20 @@ import type { Command } from './types';
 
 const ROLES = ['observer', 'operator', 'admin'] as const;
 
-interface TokenInfo {
-  id: string;
-  name: string;
-  role: string;
-  createdAt: number;
-  createdBy: string;
-  revokedAt?: number;
-  lastUsedAt?: number;
-}
-
 export const tokenCreateCommand: Command = {
   name: 'token create',
-  usage: '--name <name> --role observer|operator|admin',
-  summary: 'Create an API token (printed once)',
+  usage: '--name <name> --role observer|operator|admin [--same-person-as <token id>]',
+  summary: "Create an API token (printed once); --same-person-as: it belongs to that token's person",
   args: 0,
-  options: { name: { type: 'string' }, role: { type: 'string' } },
+  options: { name: { type: 'string' }, role: { type: 'string' }, 'same-person-as': { type: 'string' } },
   async run(ctx) {
     required(ctx.values, 'role');
-    const body = { name: required(ctx.values, 'name'), role: oneOf(ctx.values, 'role', ROLES) };
+    const samePersonAs = ctx.values['same-person-as'];
+    const body = {
+      name: required(ctx.values, 'name'),
+      role: oneOf(ctx.values, 'role', ROLES),
+      ...(typeof samePersonAs === 'string' ? { samePersonAs: id(samePersonAs, 'token') } : {}),
+    };
     const created = await ctx.client.post<{ id: string; name: string; role: string; token: string }>(
       '/v1/tokens',
       body,
@@ -49,11 +45,12 @@ export const tokenListCommand: Command = {
     else {
       ctx.out(
         table(
-          ['id', 'name', 'role', 'created', 'by', 'last used', 'revoked'],
+          ['id', 'name', 'role', 'person', 'created', 'by', 'last used', 'revoked'],
           items.map((t) => [
             t.id,
             t.name,
             t.role,
+            t.person === t.id ? '-' : t.person,
             time(t.createdAt),
             t.createdBy,
             time(t.lastUsedAt),

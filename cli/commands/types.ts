@@ -7,7 +7,10 @@ import type { CliIO } from '../io';
 export type OptionValues = Record<string, string | boolean | undefined>;
 
 export interface CommandContext {
+  /** The gateway, with the caller's token (commands that need no gateway get none). */
   client: GatewayClient;
+  /** The environment the CLI runs in. */
+  env: Readonly<Record<string, string | undefined>>;
   io: CliIO;
   values: OptionValues;
   positionals: string[];
@@ -27,5 +30,7 @@ export interface Command {
   options?: NonNullable<ParseArgsConfig['options']>;
   /** How many positionals the command takes. */
   args: number;
+  /** Runs on this host's files alone: no gateway, no token. */
+  local?: boolean;
   run(ctx: CommandContext): Promise<ExitCode>;
 }

@@ -1,15 +1,31 @@
-// What route modules are given when they register their routes.
-import type { Bus } from '../../adapters/nats/bus';
-import type { CoreClient } from '../../adapters/nats/protocol';
+// What route modules are given when they register their routes. Core calls go through the handler's `core`
+// input (bound to the caller's credential), never through a client held here: the core refuses calls without one.
+import type { Bus } from '../../protocol';
 import type { GatewayClock } from '../deps';
 import type { GatewayMetrics } from '../metrics';
+import type { SummaryFeed } from '../summary-feed';
+
+export interface SseContext {
+  heartbeatMs: number;
+  maxPending: number;
+  /** Streams one token may hold open at once. */
+  maxPerToken: number;
+  clients: { count: number };
+  /** Open streams by token id (entries removed at zero, so the map holds only tokens with open streams). */
+  perToken: Map<string, number>;
+}
 
 export interface RouteContext {
-  core: CoreClient;
   bus: Pick<Bus, 'subscribe' | 'connected'>;
   clock: GatewayClock;
   metrics: GatewayMetrics;
-  sse: { heartbeatMs: number; maxPending: number; clients: { count: number } };
+  sse: SseContext;
+  /** The last summary the core published (/metrics reads it; it never queries the core). */
+  summary: SummaryFeed;
+  /** A summary older than this no longer counts the core as up. */
+  summaryStaleAfterMs: number;
+  /** `Retry-After` seconds of the gateway's own 429/503 answers. */
+  retryAfterSeconds: number;
   /** The OpenAPI document, built once the table is complete. */
   openapi: () => unknown;
 }

@@ -1,11 +1,12 @@
 // GET /v1/events: Server-Sent Events relayed from NATS (`overseer.evt.>`, or a narrower validated filter).
 // Each event is `data: {"subject", "payload"}` with an increasing `id`; a slow client loses events beyond
-// `maxPending` (announced as an `event: dropped` message) instead of growing the gateway's memory.
+// `maxPending` (announced as an `event: dropped` message) instead of growing the gateway's memory. One token
+// holds at most `maxPerToken` streams at once; one more is answered 429 (code too_many_streams).
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { InvalidSubjectError } from '../../adapters/nats/errors';
-import { MAX_SUBJECT_LENGTH, subjects, validateEventFilter } from '../../adapters/nats/subjects';
+import { InvalidSubjectError, MAX_SUBJECT_LENGTH, subjects, validateEventFilter } from '../../protocol';
 import { BadRequestError } from '../errors';
+import { TooManyStreamsError } from '../limit-errors';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
@@ -49,12 +50,20 @@ export function registerEventRoutes(table: RouteTable, ctx: RouteContext): void 
         contentType: 'text/event-stream',
       },
     },
-    ({ c, query }) => {
+    ({ c, query, principal }) => {
       const filter = checkFilter(query.filter ?? subjects.allEvents);
       // HEAD is answered by this GET route and Hono drops the body unread: a stream started here would never be
       // cancelled (a subscription, a timer and a buffer leaked per request). Answer the headers only.
       if (c.req.method === 'HEAD') {
         return c.body(null, 200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      }
+      // At most maxPerToken open streams per token; the place is taken before the stream starts (no await in
+      // between, so concurrent requests cannot all pass) and given back when the stream ends.
+      const holder = principal!.id;
+      const open = ctx.sse.perToken.get(holder) ?? 0;
+      if (open >= ctx.sse.maxPerToken) {
+        ctx.metrics.countStreamsRefused();
+        throw new TooManyStreamsError(ctx.sse.maxPerToken, ctx.retryAfterSeconds);
       }
       const pending: { subject: string; payload: unknown }[] = [];
       let dropped = 0;
@@ -71,6 +80,13 @@ export function registerEventRoutes(table: RouteTable, ctx: RouteContext): void 
         else pending.push({ subject, payload });
         signal();
       });
+
+      ctx.sse.perToken.set(holder, open + 1);
+      const release = () => {
+        const left = (ctx.sse.perToken.get(holder) ?? 1) - 1;
+        if (left > 0) ctx.sse.perToken.set(holder, left);
+        else ctx.sse.perToken.delete(holder);
+      };
 
       return streamSSE(c, async (stream) => {
         ctx.sse.clients.count += 1;
@@ -111,6 +127,7 @@ export function registerEventRoutes(table: RouteTable, ctx: RouteContext): void 
           unsubscribe();
           ctx.clock.clearTimeout(timer as never);
           ctx.sse.clients.count -= 1;
+          release();
         }
       });
     },

@@ -1,13 +1,13 @@
 // GET /v1/hosts.
 import { z } from 'zod';
-import { querySchemas } from '../../adapters/nats/protocol';
+import { querySchemas } from '../../protocol';
 import { ClusterSchema } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
 export const HostListQuerySchema = z.strictObject({ cluster: ClusterSchema.optional() });
 
-export function registerHostRoutes(table: RouteTable, { core }: RouteContext): void {
+export function registerHostRoutes(table: RouteTable, _ctx: RouteContext): void {
   table.add(
     {
       operationId: 'listHosts',
@@ -19,6 +19,6 @@ export function registerHostRoutes(table: RouteTable, { core }: RouteContext): v
       query: HostListQuerySchema,
       success: { status: 200, description: 'The hosts', schema: querySchemas.hosts.reply },
     },
-    async ({ c, query }) => c.json(await core.query('hosts', query)),
+    async ({ c, query, core }) => c.json(await core.query('hosts', query)),
   );
 }

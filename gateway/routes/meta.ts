@@ -1,10 +1,8 @@
-// GET /openapi.json and GET /metrics: public (no token), answered even while NATS is away.
+// GET /openapi.json and GET /metrics: public (no token), answered even while NATS is away, and neither asks
+// the core anything (a scrape reads the summary the core last published).
 import { METRICS_CONTENT_TYPE } from '../metrics';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
-
-/** How long /metrics waits for the core's summary before leaving the fleet counts out. */
-const SUMMARY_TIMEOUT_MS = 1000;
 
 export function registerMetaRoutes(table: RouteTable, ctx: RouteContext): void {
   table.add(
@@ -29,19 +27,16 @@ export function registerMetaRoutes(table: RouteTable, ctx: RouteContext): void {
       summary: 'Prometheus metrics',
       success: { status: 200, description: 'Prometheus text format 0.0.4', contentType: METRICS_CONTENT_TYPE },
     },
-    async ({ c }) => {
-      let summary: Awaited<ReturnType<typeof ctx.core.query<'summary'>>> | undefined;
-      if (ctx.bus.connected) {
-        try {
-          summary = await ctx.core.query('summary', {}, { timeoutMs: SUMMARY_TIMEOUT_MS });
-        } catch {
-          summary = undefined;
-        }
-      }
+    ({ c }) => {
+      // Never a core query: the core publishes its summary at every health cycle and the feed keeps the last.
+      const last = ctx.summary.latest();
+      const ageMs = last === undefined ? undefined : Math.max(0, ctx.clock.now() - last.receivedAt);
       const text = ctx.metrics.render({
         natsConnected: ctx.bus.connected,
         sseClients: ctx.sse.clients.count,
-        summary,
+        summary: last?.summary,
+        summaryAgeSeconds: ageMs === undefined ? undefined : ageMs / 1000,
+        coreUp: ctx.bus.connected && ageMs !== undefined && ageMs <= ctx.summaryStaleAfterMs,
       });
       return c.body(text, 200, { 'Content-Type': METRICS_CONTENT_TYPE });
     },

@@ -1,9 +1,9 @@
 // GET /v1/status, /v1/summary, /v1/health: the core's own view of itself and the fleet.
-import { HealthReplySchema, StatusReplySchema, SummaryReplySchema } from '../../adapters/nats/protocol';
+import { HealthReplySchema, StatusReplySchema, SummaryReplySchema } from '../../protocol';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
-export function registerOverviewRoutes(table: RouteTable, { core }: RouteContext): void {
+export function registerOverviewRoutes(table: RouteTable, _ctx: RouteContext): void {
   table.add(
     {
       operationId: 'getStatus',
@@ -14,7 +14,7 @@ export function registerOverviewRoutes(table: RouteTable, { core }: RouteContext
       summary: 'Overseer state: root actor, loops, clusters, escalations',
       success: { status: 200, description: 'The core’s status', schema: StatusReplySchema },
     },
-    async ({ c }) => c.json(await core.query('status', {})),
+    async ({ c, core }) => c.json(await core.query('status', {})),
   );
   table.add(
     {
@@ -26,7 +26,7 @@ export function registerOverviewRoutes(table: RouteTable, { core }: RouteContext
       summary: 'Counts of VMs, hosts and requests by state',
       success: { status: 200, description: 'Fleet counts', schema: SummaryReplySchema },
     },
-    async ({ c }) => c.json(await core.query('summary', {})),
+    async ({ c, core }) => c.json(await core.query('summary', {})),
   );
   table.add(
     {
@@ -39,6 +39,6 @@ export function registerOverviewRoutes(table: RouteTable, { core }: RouteContext
       description: 'Always 200 when the core answers; read `ok`.',
       success: { status: 200, description: 'Health checks', schema: HealthReplySchema },
     },
-    async ({ c }) => c.json(await core.query('health', {})),
+    async ({ c, core }) => c.json(await core.query('health', {})),
   );
 }

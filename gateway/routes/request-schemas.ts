@@ -2,14 +2,14 @@
 // The body is checked for shape and types here (400 naming the field); value rules (VMID range, name syntax,
 // limits) are the core gate's schema check, which answers "denied" with the reason.
 import { z } from 'zod';
-import type { Action } from '../../adapters/nats/protocol';
+import type { Action } from '../../protocol';
 import {
   CheckResultSchema,
   DecisionSchema,
   MAX_ID_LENGTH,
   MAX_REASON_LENGTH,
   RequestStatusSchema,
-} from '../../adapters/nats/protocol';
+} from '../../protocol';
 import { CLUSTER_PATTERN, IdSchema, LimitSchema } from '../http-schemas';
 
 const CLUSTER_SOURCE = CLUSTER_PATTERN.source.slice(1, -1);
@@ -32,16 +32,22 @@ export const SnapshotParamsSchema = z.strictObject({
   description: z.string().max(MAX_REASON_LENGTH).optional(),
 });
 
+/** A shell command for the VM's guest; the core's gate checks it against its allow-list (gate.commands.allowed). */
+export const CommandParamsSchema = z.strictObject({
+  command: z.string().min(1).max(1000).describe('Exactly as listed in gate.commands.allowed'),
+});
+
 /** Actions on one VM that take no parameters. */
 export const VM_ACTIONS = ['destroy', 'start', 'stop', 'shutdown', 'reboot', 'suspend', 'resume'] as const;
-// Compile-time check that deploy, snapshot and VM_ACTIONS together cover every action.
-type Uncovered = Exclude<Action, 'deploy' | 'snapshot' | (typeof VM_ACTIONS)[number]>;
+// Compile-time check that deploy, snapshot, command and VM_ACTIONS together cover every action.
+type Uncovered = Exclude<Action, 'deploy' | 'snapshot' | 'command' | (typeof VM_ACTIONS)[number]>;
 const everyActionCovered: Uncovered extends never ? true : never = true;
 void everyActionCovered;
 
 export const SubmitBodySchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('deploy'), target: ClusterTargetSchema, params: DeployParamsSchema, force }),
   z.strictObject({ action: z.literal('snapshot'), target: VmTargetSchema, params: SnapshotParamsSchema, force }),
+  z.strictObject({ action: z.literal('command'), target: VmTargetSchema, params: CommandParamsSchema, force }),
   z.strictObject({
     action: z.enum(VM_ACTIONS),
     target: VmTargetSchema,

@@ -1,6 +1,6 @@
 // POST /v1/requests (submit), GET /v1/requests (list), GET /v1/requests/:id, and the approve, deny and
 // cancel commands. The requester is always the token's owner.
-import { querySchemas, REQUEST_COMMANDS, RequestViewSchema } from '../../adapters/nats/protocol';
+import { querySchemas, REQUEST_COMMANDS, RequestViewSchema } from '../../protocol';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { IdParamsSchema } from '../http-schemas';
 import type { RouteTable } from '../route-table';
@@ -17,7 +17,7 @@ import {
   SubmitBodySchema,
 } from './request-schemas';
 
-export function registerRequestRoutes(table: RouteTable, { core }: RouteContext): void {
+export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): void {
   table.add(
     {
       operationId: 'submitRequest',
@@ -34,7 +34,7 @@ export function registerRequestRoutes(table: RouteTable, { core }: RouteContext)
       headers: [{ name: IDEMPOTENCY_HEADER, description: 'Makes a retried submission return the first answer' }],
       success: { status: 201, description: 'The decision', schema: SubmitAnswerSchema },
     },
-    async ({ c, body, principal }) => {
+    async ({ c, body, core }) => {
       const rawKey = c.req.header(IDEMPOTENCY_HEADER);
       const idempotencyKey =
         rawKey === undefined
@@ -45,7 +45,6 @@ export function registerRequestRoutes(table: RouteTable, { core }: RouteContext)
         target: parseTarget(body.target),
         params: body.params ?? {},
         force: body.force ?? false,
-        requester: { id: principal!.id, role: principal!.role },
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       });
       c.header('Location', `/v1/requests/${encodeURIComponent(reply.requestId)}`);
@@ -74,7 +73,7 @@ export function registerRequestRoutes(table: RouteTable, { core }: RouteContext)
       query: RequestListQuerySchema,
       success: { status: 200, description: 'The requests', schema: querySchemas.requests.reply },
     },
-    async ({ c, query }) => c.json(await core.query('requests', query)),
+    async ({ c, query, core }) => c.json(await core.query('requests', query)),
   );
 
   table.add(
@@ -89,7 +88,7 @@ export function registerRequestRoutes(table: RouteTable, { core }: RouteContext)
       success: { status: 200, description: 'The request', schema: RequestViewSchema },
       errors: [404],
     },
-    async ({ c, params }) => {
+    async ({ c, params, core }) => {
       const request = await core.query('request', { id: params.id });
       if (!request) throw new NotFoundError(`no request ${params.id}`);
       return c.json(request);
@@ -115,9 +114,8 @@ export function registerRequestRoutes(table: RouteTable, { core }: RouteContext)
         success: { status: 200, description: 'The request’s new status', schema: CommandAnswerSchema },
         errors: [404, 409],
       },
-      async ({ c, params, body, principal }) => {
+      async ({ c, params, body, core }) => {
         const reply = await core.command(params.id, command, {
-          by: { id: principal!.id, role: principal!.role },
           ...(body.reason !== undefined ? { reason: body.reason } : {}),
         });
         if (reply.ok) return c.json({ id: params.id, status: reply.status });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
-export function registerSyncRoutes(table: RouteTable, { core }: RouteContext): void {
+export function registerSyncRoutes(table: RouteTable, _ctx: RouteContext): void {
   table.add(
     {
       operationId: 'syncNow',
@@ -16,6 +16,6 @@ export function registerSyncRoutes(table: RouteTable, { core }: RouteContext): v
       bodyOptional: true,
       success: { status: 202, description: 'Sync started', schema: z.object({ started: z.literal(true) }) },
     },
-    async ({ c }) => c.json(await core.query('sync', {}), 202),
+    async ({ c, core }) => c.json(await core.query('sync', {}), 202),
   );
 }

@@ -1,22 +1,15 @@
 // POST /v1/tokens, GET /v1/tokens, DELETE /v1/tokens/:id (admin only). Tokens are stored hashed by the core;
 // the plaintext is in the creation answer only.
 import { z } from 'zod';
-import { CreatedTokenSchema, querySchemas, RoleSchema } from '../../adapters/nats/protocol';
+import { CreatedTokenSchema, querySchemas } from '../../protocol';
 import { NotFoundError } from '../errors';
 import { IdParamsSchema, IdSchema } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
-export const TokenCreateBodySchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]*$/, "expected letters, digits, '_', '.', '@' or '-'"),
-  role: RoleSchema,
-});
+export const TokenCreateBodySchema = querySchemas.tokenCreate.payload;
 
-export function registerTokenRoutes(table: RouteTable, { core }: RouteContext): void {
+export function registerTokenRoutes(table: RouteTable, _ctx: RouteContext): void {
   table.add(
     {
       operationId: 'createToken',
@@ -28,8 +21,8 @@ export function registerTokenRoutes(table: RouteTable, { core }: RouteContext): 
       body: TokenCreateBodySchema,
       success: { status: 201, description: 'The new token', schema: CreatedTokenSchema },
     },
-    async ({ c, body, principal }) => {
-      const created = await core.query('tokenCreate', { name: body.name, role: body.role, by: principal!.id });
+    async ({ c, body, core }) => {
+      const created = await core.query('tokenCreate', body);
       return c.json(created, 201);
     },
   );
@@ -43,7 +36,7 @@ export function registerTokenRoutes(table: RouteTable, { core }: RouteContext): 
       summary: 'API tokens (never their secrets)',
       success: { status: 200, description: 'The tokens', schema: querySchemas.tokenList.reply },
     },
-    async ({ c }) => c.json(await core.query('tokenList', {})),
+    async ({ c, core }) => c.json(await core.query('tokenList', {})),
   );
   table.add(
     {
@@ -61,8 +54,8 @@ export function registerTokenRoutes(table: RouteTable, { core }: RouteContext): 
       },
       errors: [404],
     },
-    async ({ c, params, principal }) => {
-      const { ok } = await core.query('tokenRevoke', { id: params.id, by: principal!.id });
+    async ({ c, params, core }) => {
+      const { ok } = await core.query('tokenRevoke', { id: params.id });
       if (!ok) throw new NotFoundError(`no active token ${params.id}`);
       return c.json({ id: params.id, revoked: true as const });
     },

@@ -1,6 +1,6 @@
 // GET /v1/vms (filters), GET /v1/vms/:cluster/:vmid.
 import { z } from 'zod';
-import { querySchemas, VmViewSchema } from '../../adapters/nats/protocol';
+import { querySchemas, VmViewSchema } from '../../protocol';
 import { NotFoundError } from '../errors';
 import { VmParamsSchema } from '../http-schemas';
 import type { RouteTable } from '../route-table';
@@ -17,7 +17,7 @@ export const VmListQuerySchema = z.strictObject({
   offset: z.coerce.number().int().min(0).max(10_000_000).optional(),
 });
 
-export function registerVmRoutes(table: RouteTable, { core }: RouteContext): void {
+export function registerVmRoutes(table: RouteTable, _ctx: RouteContext): void {
   table.add(
     {
       operationId: 'listVms',
@@ -29,7 +29,7 @@ export function registerVmRoutes(table: RouteTable, { core }: RouteContext): voi
       query: VmListQuerySchema,
       success: { status: 200, description: 'A page of VMs and the total matching', schema: querySchemas.vms.reply },
     },
-    async ({ c, query }) => c.json(await core.query('vms', query)),
+    async ({ c, query, core }) => c.json(await core.query('vms', query)),
   );
   table.add(
     {
@@ -43,7 +43,7 @@ export function registerVmRoutes(table: RouteTable, { core }: RouteContext): voi
       success: { status: 200, description: 'The VM', schema: VmViewSchema },
       errors: [404],
     },
-    async ({ c, params }) => {
+    async ({ c, params, core }) => {
       const vmid = Number(params.vmid);
       const vm = await core.query('vm', { cluster: params.cluster, vmid });
       if (!vm) throw new NotFoundError(`no VM ${params.cluster}/${vmid}`);

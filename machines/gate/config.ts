@@ -9,6 +9,7 @@ export function createDefaultGateConfig(): GateConfig {
     deploy: { maxCount: 10, maxVmsPerCluster: 500 },
     capacity: { memReserveFraction: 0.1, diskReserveFraction: 0.1, maxCpuLoad: 0.9 },
     ha: 'deny',
+    commands: { allowed: [] },
     approvalTimeoutSeconds: 3600,
   };
 }

@@ -19,4 +19,6 @@ export {
   SKIPPED_REASON,
   skippedResult,
 } from './evaluate';
+export type { RecheckResult, RecheckStage } from './recheck';
+export { recheckedChecks, recheckRequest } from './recheck';
 export type { CheckVerdict, GateCheck, GateInput } from './types';

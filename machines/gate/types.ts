@@ -17,6 +17,8 @@ export interface GateInput {
   activeRequests: ReadonlyMap<string, { id: string; action: Action }>;
   /** submittedAt (ms) of earlier destructive requests that were approved or are awaiting approval. */
   recentDestructive: readonly number[];
+  /** VM keys `${cluster}/${vmid}` that have an SSH target (a `command` needs one); none when undefined. */
+  sshTargets?: ReadonlySet<string> | undefined;
 }
 
 /** What one check says: its outcome and a sentence explaining it. */

@@ -3,8 +3,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjects } from '../../adapters/nats/subjects';
 import { EXIT, run } from '../../cli/main';
+import { subjects } from '../../protocol';
 import type { CliHarness } from './setup';
 import { startHarness } from './setup';
 
@@ -229,7 +229,7 @@ describe('cli tokens and events', () => {
     expect((await h.cli(['vms'], { token: secret })).code).toBe(0);
     const list = await h.cli(['token', 'list', '--json']);
     const entry = JSON.parse(list.stdout).items.find((t: { name: string }) => t.name === 'ci');
-    expect(entry).toMatchObject({ role: 'operator', createdBy: 'ada' });
+    expect(entry).toMatchObject({ role: 'operator', createdBy: 'tok3' });
     expect(list.stdout).not.toContain(secret);
     expect((await h.cli(['token', 'revoke', entry.id])).code).toBe(0);
     expect((await h.cli(['vms'], { token: secret })).code).toBe(EXIT.auth);

@@ -2,11 +2,11 @@
 // runs in-process against it.
 import type { MemoryBus } from '../../adapters/nats/memory-bus';
 import { createMemoryBus } from '../../adapters/nats/memory-bus';
-import { createCoreClient } from '../../adapters/nats/protocol';
 import type { CliIO } from '../../cli/main';
 import { run } from '../../cli/main';
 import type { RunningGateway } from '../../gateway';
 import { startGateway } from '../../gateway';
+import { createCoreClient } from '../../protocol';
 import type { FakeCore } from '../gateway/fake-core';
 import { startFakeCore } from '../gateway/fake-core';
 

@@ -11,6 +11,8 @@ import type { TestNatsServer } from '../helpers/nats-server';
 import { startNatsServer } from '../helpers/nats-server';
 
 const SERVE_CHILD = join(import.meta.dirname, 'serve-child.ts');
+/** The namespace the two processes share on the test's nats-server. */
+export const E2E_NAMESPACE = 'e2e';
 /** VMs of the demo seed (16 VMs and template 9000). */
 export const DEMO_VMS = 17;
 
@@ -73,6 +75,8 @@ export async function startTwoProcessStack(): Promise<TwoProcessStack> {
       OVERSEER_SIM_PORT: '',
       OVERSEER_INSPECT: '',
       OVERSEER_CONFIG: '',
+      // The server is shared (NATS_URL): both processes use one namespace, as deploy/ sets it.
+      OVERSEER_NAMESPACE: E2E_NAMESPACE,
     };
     // The core first: it creates the admin token the gateway's callers need.
     core = runTs(SERVE_CHILD, ['core'], env);

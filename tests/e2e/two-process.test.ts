@@ -6,7 +6,7 @@ import { connectBus } from '../../adapters/nats';
 import { run } from '../../cli/main';
 import { natsServerAvailable } from '../helpers/nats-server';
 import type { TwoProcessStack } from './stack';
-import { startTwoProcessStack, waitForRequest } from './stack';
+import { E2E_NAMESPACE, startTwoProcessStack, waitForRequest } from './stack';
 
 interface Submitted {
   id: string;
@@ -48,7 +48,7 @@ async function seen(subject: string, timeoutMs = 10_000): Promise<{ subject: str
 describe.runIf(natsServerAvailable)('two processes', () => {
   beforeAll(async () => {
     stack = await startTwoProcessStack();
-    watcher = await connectBus({ servers: stack.nats.url, name: 'e2e-watcher' });
+    watcher = await connectBus({ servers: stack.nats.url, name: 'e2e-watcher', namespace: E2E_NAMESPACE });
     watcher.subscribe('overseer.evt.>', (subject, payload) => events.push({ subject, payload }));
     await watcher.flush();
   }, 60_000);

@@ -1,9 +1,8 @@
 // While NATS or the core is away the gateway answers 503 with Retry-After; a failing core is a 502.
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../adapters/nats/memory-bus';
-import { createCoreClient } from '../../adapters/nats/protocol';
-import { subjects } from '../../adapters/nats/subjects';
 import { createApp } from '../../gateway';
+import { createCoreClient, subjects } from '../../protocol';
 import { errorOf, setupGateway } from './setup';
 
 const quietLog = { warn: () => {}, error: () => {} };
@@ -52,8 +51,7 @@ describe('gateway availability', () => {
     const gw = setupGateway();
     gw.core.stop();
     gw.bus.reply(subjects.query('auth'), () => ({
-      ok: true,
-      principal: { id: 'olga', role: 'observer', tokenId: 't' },
+      principal: { id: 't', name: 'olga', role: 'observer', person: 't' },
     }));
     gw.bus.reply(subjects.query('health'), () => {
       throw new Error('database is locked');

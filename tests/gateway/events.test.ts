@@ -1,6 +1,6 @@
 // GET /v1/events relays NATS events as Server-Sent Events.
 import { describe, expect, it } from 'vitest';
-import { subjects } from '../../adapters/nats/subjects';
+import { subjects } from '../../protocol';
 import { errorOf, setupGateway } from './setup';
 
 /** Reads SSE messages (blank-line separated blocks) from a response body until `count` data messages. */

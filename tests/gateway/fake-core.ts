@@ -1,8 +1,10 @@
 // A test double for the core process only: answers the protocol subjects (through serveCoreProtocol, so every
 // payload the gateway sends is checked against the protocol's schemas) from a small in-memory fleet.
 // Its gate is deliberately tiny: role per action, target exists, production needs force and then approval.
-import type { Bus } from '../../adapters/nats/bus';
+
+import { ACTION_ROLE, ROLE_RANK, TERMINAL_REQUEST_STATUSES } from '../../machines/types';
 import type {
+  Bus,
   CommandReply,
   Principal,
   QueryMap,
@@ -12,9 +14,8 @@ import type {
   SubmitReply,
   TokenInfo,
   VmView,
-} from '../../adapters/nats/protocol';
-import { serveCoreProtocol } from '../../adapters/nats/protocol';
-import { ACTION_ROLE, ROLE_RANK, TERMINAL_REQUEST_STATUSES } from '../../machines/types';
+} from '../../protocol';
+import { serveCoreProtocol } from '../../protocol';
 
 type Check = SubmitReply['checks'][number];
 
@@ -38,11 +39,13 @@ const vm = (vmid: number, over: Partial<VmView> = {}): VmView => ({
   ...over,
 });
 
+type Submitted = SubmitPayload & { requester: Principal };
+
 export interface FakeCore {
   /** Plaintext tokens by role (plus a second admin). */
   tokens: { observer: string; operator: string; admin: string; admin2: string };
-  /** Every submission received, as the gateway sent it. */
-  submissions: SubmitPayload[];
+  /** Every submission received, as the gateway sent it, with the requester the core resolved from its credential. */
+  submissions: Submitted[];
   requests: Map<string, RequestView>;
   syncs: number;
   stop(): void;
@@ -66,11 +69,11 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
     maxdisk: 2 ** 40,
     state: 'online',
   }));
-  const tokenInfo = new Map<string, TokenInfo & { secret: string; owner: string }>();
+  const tokenInfo = new Map<string, TokenInfo & { secret: string }>();
   const addToken = (name: string, role: Role, by: string) => {
     const id = `tok${tokenInfo.size + 1}`;
     const secret = `ovs_${name}_${Math.random().toString(36).slice(2)}`;
-    tokenInfo.set(id, { id, name, role, createdAt: now(), createdBy: by, secret, owner: name });
+    tokenInfo.set(id, { id, name, role, createdAt: now(), createdBy: by, person: id, secret });
     return { id, name, role, token: secret };
   };
   const tokens = {
@@ -81,10 +84,10 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
   };
   const requests = new Map<string, RequestView>();
   const idempotent = new Map<string, SubmitReply>();
-  const submissions: SubmitPayload[] = [];
+  const submissions: Submitted[] = [];
   const fake: FakeCore = { tokens, submissions, requests, syncs: 0, stop: () => {} };
 
-  const gate = (p: SubmitPayload): { checks: Check[]; decision: SubmitReply['decision'] } => {
+  const gate = (p: Submitted): { checks: Check[]; decision: SubmitReply['decision'] } => {
     const checks: Check[] = [];
     const needed = ACTION_ROLE[p.action];
     if (ROLE_RANK[p.requester.role] < ROLE_RANK[needed]) {
@@ -127,7 +130,8 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
     }
   };
 
-  const submit = (p: SubmitPayload): SubmitReply => {
+  const submit = (payload: SubmitPayload, principal: Principal): SubmitReply => {
+    const p: Submitted = { ...payload, requester: principal };
     submissions.push(p);
     const key = p.idempotencyKey ? `${p.requester.id}\u0000${p.idempotencyKey}` : undefined;
     const earlier = key ? idempotent.get(key) : undefined;
@@ -140,7 +144,7 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       target: p.target,
       params: p.params,
       force: p.force,
-      requester: p.requester,
+      requester: { id: principal.id, role: principal.role, name: principal.name },
       origin: 'human',
       status: 'received',
       decision,
@@ -189,7 +193,8 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
 
   const principalOf = (secret: string): Principal | undefined => {
     for (const t of tokenInfo.values()) {
-      if (t.secret === secret && t.revokedAt === undefined) return { id: t.owner, role: t.role, tokenId: t.id };
+      if (t.secret === secret && t.revokedAt === undefined)
+        return { id: t.id, name: t.name, role: t.role, person: t.person };
     }
     return undefined;
   };
@@ -200,7 +205,9 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
     return out;
   };
 
-  const queries: { [W in keyof QueryMap]: (p: QueryMap[W]['payload']) => QueryMap[W]['reply'] } = {
+  const queries: {
+    [W in keyof QueryMap]: (p: QueryMap[W]['payload'], principal: Principal) => QueryMap[W]['reply'];
+  } = {
     status: () => ({
       state: 'running',
       escalated: [],
@@ -249,12 +256,14 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       fake.syncs += 1;
       return { started: true };
     },
-    auth: (p) => {
-      const principal = principalOf(p.token);
-      return principal ? { ok: true, principal } : { ok: false };
-    },
-    tokenCreate: (p) => addToken(p.name, p.role, p.by),
-    tokenList: () => ({ items: [...tokenInfo.values()].map(({ secret: _s, owner: _o, ...info }) => info) }),
+    auth: (_, principal) => ({ principal }),
+    tokenCreate: (p, by) => addToken(p.name, p.role, by.id),
+    tokenList: () => ({ items: [...tokenInfo.values()].map(({ secret: _s, ...info }) => info) }),
+    audit: () => ({
+      items: [],
+      next: null,
+      verification: { ok: true, rows: 0, keyedFrom: null, checkpoint: null, head: { seq: 0, hash: '0'.repeat(64) } },
+    }),
     tokenRevoke: (p) => {
       const t = tokenInfo.get(p.id);
       if (!t || t.revokedAt !== undefined) return { ok: false };
@@ -263,10 +272,10 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
     },
   };
 
-  fake.stop = serveCoreProtocol(bus, {
-    submit,
-    command: (id, cmd, p) => command(id, cmd, p.by, p.reason),
-    queries,
-  });
+  fake.stop = serveCoreProtocol(
+    bus,
+    { submit, command: (id, cmd, p, by) => command(id, cmd, by, p.reason), queries },
+    { authenticate: principalOf },
+  );
   return fake;
 }

@@ -1,8 +1,20 @@
-// GET /metrics in the Prometheus text format.
-import { describe, expect, it } from 'vitest';
+// GET /metrics in the Prometheus text format. The fleet counts are the summary the core last published on
+// overseer.evt.loop.health.summary: a scrape never asks the core anything.
+import { describe, expect, it, vi } from 'vitest';
 import { SimulatedClock } from '../../adapters/clock';
 import { GatewayMetrics } from '../../gateway/metrics';
+import { SUMMARY_SUBJECT } from '../../gateway/summary-feed';
+import { subjects } from '../../protocol';
 import { setupGateway } from './setup';
+
+/** Lets the bus deliver (it does so on microtasks). */
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+const SUMMARY = {
+  vms: { running: 2, stopped: 1 },
+  hosts: { online: 2 },
+  requests: { completed: 4, 'awaiting-approval': 1 },
+};
 
 /** Every non-comment line must be `name{labels} value`. */
 const SAMPLE_LINE =
@@ -11,6 +23,8 @@ const SAMPLE_LINE =
 describe('gateway metrics', () => {
   it('metrics - text format with requests by route, latency histogram, NATS gauge and fleet counts', async () => {
     const gw = setupGateway({ clock: new SimulatedClock(0) });
+    gw.bus.publish(SUMMARY_SUBJECT, SUMMARY);
+    await tick();
     const token = gw.core.tokens.observer;
     await gw.call('GET', '/v1/vms/lab/101', { token });
     await gw.call('GET', '/v1/vms/lab/999', { token });
@@ -38,6 +52,73 @@ describe('gateway metrics', () => {
     expect(text).toContain('overseer_vms{state="running"} 2');
     expect(text).toContain('overseer_vms{state="stopped"} 1');
     expect(text).toContain('overseer_hosts{state="online"} 2');
+    expect(text).toContain('overseer_requests{status="awaiting-approval"} 1');
+    expect(text).toContain('overseer_summary_age_seconds 0');
+  });
+
+  it('metrics - scrapes make no core call and show the last summary published, with its age', async () => {
+    const clock = new SimulatedClock(5_000_000);
+    const gw = setupGateway({ clock });
+    expect(SUMMARY_SUBJECT).toBe(subjects.evtLoop('health', 'summary'));
+    const requests = vi.spyOn(gw.bus, 'request');
+
+    // Before the first summary: no fleet counts, and the core does not count as up.
+    let text = await (await gw.call('GET', '/metrics')).text();
+    expect(text).toContain('overseer_core_up 0');
+    expect(text).not.toContain('overseer_vms');
+    expect(text).not.toContain('overseer_summary_age_seconds');
+
+    gw.bus.publish(SUMMARY_SUBJECT, { vms: { running: 9 }, hosts: {}, requests: {} });
+    gw.bus.publish(SUMMARY_SUBJECT, SUMMARY);
+    await tick();
+    clock.advance(12_500);
+    for (let i = 0; i < 25; i++) {
+      const res = await gw.call('GET', '/metrics');
+      expect(res.status).toBe(200);
+      text = await res.text();
+    }
+    expect(requests).not.toHaveBeenCalled();
+    expect(text).toContain('overseer_core_up 1');
+    expect(text).toContain('overseer_vms{state="running"} 2');
+    expect(text).not.toContain('overseer_vms{state="running"} 9');
+    expect(text).toContain('overseer_summary_age_seconds 12.5');
+  });
+
+  it('metrics - an invalid summary is ignored and the last valid one kept', async () => {
+    const clock = new SimulatedClock(0);
+    const gw = setupGateway({ clock });
+    gw.bus.publish(SUMMARY_SUBJECT, SUMMARY);
+    await tick();
+    clock.advance(1000);
+    gw.bus.publish(SUMMARY_SUBJECT, { vms: 'many' });
+    gw.bus.publish(SUMMARY_SUBJECT, null);
+    await tick();
+    const text = await (await gw.call('GET', '/metrics')).text();
+    expect(text).toContain('overseer_vms{state="running"} 2');
+    expect(text).toContain('overseer_summary_age_seconds 1');
+    expect(gw.logged.filter((m) => m.includes('ignored a summary'))).toHaveLength(1);
+  });
+
+  it('metrics - a stale summary is still shown, with its age, but the core no longer counts as up', async () => {
+    const clock = new SimulatedClock(0);
+    const gw = setupGateway({ clock, summaryStaleAfterMs: 60_000 });
+    gw.bus.publish(SUMMARY_SUBJECT, SUMMARY);
+    await tick();
+    clock.advance(60_000);
+    expect(await (await gw.call('GET', '/metrics')).text()).toContain('overseer_core_up 1');
+    clock.advance(1);
+    const text = await (await gw.call('GET', '/metrics')).text();
+    expect(text).toContain('overseer_core_up 0');
+    expect(text).toContain('overseer_summary_age_seconds 60.001');
+    expect(text).toContain('overseer_vms{state="running"} 2');
+  });
+
+  it('metrics - close() stops listening for summaries', async () => {
+    const gw = setupGateway();
+    gw.close();
+    gw.bus.publish(SUMMARY_SUBJECT, SUMMARY);
+    await tick();
+    expect(await (await gw.call('GET', '/metrics')).text()).not.toContain('overseer_vms');
   });
 
   it('metrics - unmatched paths share one label (no unbounded cardinality)', async () => {

@@ -19,7 +19,7 @@ describe('gateway requests', () => {
       target: { cluster: 'lab', vmid: 101 },
       params: {},
       force: false,
-      requester: { id: 'oscar', role: 'operator' },
+      requester: { id: 'tok2', role: 'operator', name: 'oscar', person: 'tok2' },
     });
   });
 
@@ -94,7 +94,7 @@ describe('gateway requests', () => {
 
     const view = await (await gw.call('GET', `/v1/requests/${id}`, { token: gw.core.tokens.observer })).json();
     expect(view.history.map((h: { status: string }) => h.status)).toEqual(['received', 'awaiting_approval', 'queued']);
-    expect(view.history[2]).toMatchObject({ by: 'alan' });
+    expect(view.history[2]).toMatchObject({ by: 'tok4' });
   });
 
   it('requests - deny and cancel pass the reason and the acting token owner', async () => {
@@ -110,10 +110,10 @@ describe('gateway requests', () => {
     expect((await gw.call('POST', `/v1/requests/${b.id}/cancel`, { token: operator })).status).toBe(200);
     expect(gw.core.requests.get(a.id)!.history.at(-1)).toMatchObject({
       status: 'denied',
-      by: 'alan',
+      by: 'tok4',
       note: 'maintenance window',
     });
-    expect(gw.core.requests.get(b.id)!.history.at(-1)).toMatchObject({ status: 'cancelled', by: 'oscar' });
+    expect(gw.core.requests.get(b.id)!.history.at(-1)).toMatchObject({ status: 'cancelled', by: 'tok2' });
   });
 
   it('requests - the list is filtered by status and requester', async () => {
@@ -124,8 +124,8 @@ describe('gateway requests', () => {
     const all = await (await gw.call('GET', '/v1/requests', { token: observer })).json();
     expect(all.items).toHaveLength(2);
     const denied = await (await gw.call('GET', '/v1/requests?status=denied', { token: observer })).json();
-    expect(denied.items.map((r: { requester: { id: string } }) => r.requester.id)).toEqual(['ada']);
-    const mine = await (await gw.call('GET', '/v1/requests?requester=oscar&limit=5', { token: observer })).json();
+    expect(denied.items.map((r: { requester: { id: string } }) => r.requester.id)).toEqual(['tok3']);
+    const mine = await (await gw.call('GET', '/v1/requests?requester=tok2&limit=5', { token: observer })).json();
     expect(mine.items.map((r: { id: string }) => r.id)).toEqual(['r1']);
   });
 
@@ -154,7 +154,7 @@ describe('gateway requests', () => {
     expect(list.items.find((t: { id: string }) => t.id === id)).toMatchObject({
       name: 'ci',
       role: 'operator',
-      createdBy: 'ada',
+      createdBy: 'tok3',
     });
     expect(JSON.stringify(list)).not.toContain(token);
     expect((await gw.call('DELETE', `/v1/tokens/${id}`, { token: admin })).status).toBe(200);

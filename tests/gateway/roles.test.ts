@@ -1,8 +1,8 @@
 // Every route × every caller: no token and a bad token → 401, a role below the route's → 403, enough → 2xx.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Role } from '../../adapters/nats/protocol';
-import { createCoreClient, ROLE_RANK, ROLES } from '../../adapters/nats/protocol';
 import type { RouteSpec } from '../../gateway';
+import type { Role } from '../../protocol';
+import { createCoreClient, ROLE_RANK, ROLES } from '../../protocol';
 import type { TestGateway } from './setup';
 import { setupGateway } from './setup';
 
@@ -25,6 +25,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   createToken: { path: '/v1/tokens', body: { name: 'ci', role: 'operator' } },
   listTokens: { path: '/v1/tokens' },
   revokeToken: { path: '/v1/tokens/tok1' },
+  listAudit: { path: '/v1/audit' },
 };
 
 const probe = setupGateway();
@@ -50,13 +51,9 @@ describe('gateway roles', () => {
   const cases = routes.flatMap((spec) => CALLERS.map((caller) => ({ spec, caller, want: expected(spec, caller) })));
   it.each(cases)('roles - $spec.method $spec.path as $caller → $want', async ({ spec, caller, want }) => {
     gw = setupGateway();
-    await createCoreClient(gw.bus).submit({
-      action: 'destroy',
-      target: { cluster: 'lab', vmid: 114 },
-      params: {},
-      force: true,
-      requester: { id: 'alan', role: 'admin' },
-    });
+    await createCoreClient(gw.bus)
+      .withCredential(gw.core.tokens.admin2)
+      .submit({ action: 'destroy', target: { cluster: 'lab', vmid: 114 }, params: {}, force: true });
     const sample = SAMPLES[spec.operationId]!;
     const token = caller === 'none' ? undefined : caller === 'bad' ? 'ovs_not_a_token' : gw.core.tokens[caller];
     const res = await gw.call(spec.method.toUpperCase(), sample.path, {

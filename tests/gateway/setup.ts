@@ -1,9 +1,9 @@
 // A gateway over the in-memory bus and the fake core, called through app.request().
 import type { MemoryBus } from '../../adapters/nats/memory-bus';
 import { createMemoryBus } from '../../adapters/nats/memory-bus';
-import { createCoreClient } from '../../adapters/nats/protocol';
 import type { GatewayApp, GatewayDeps } from '../../gateway';
 import { createGateway } from '../../gateway';
+import { createCoreClient } from '../../protocol';
 import type { FakeCore } from './fake-core';
 import { startFakeCore } from './fake-core';
 

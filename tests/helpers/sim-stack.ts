@@ -1,13 +1,17 @@
 // The whole stack on ONE simulated clock: the PVE simulator over HTTP on 127.0.0.1, the Proxmox adapter, the
 // Overseer runtime (SQLite in a temp dir) with its loops, notifications on an in-memory bus. `settle()` waits until
 // no platform call is doing I/O; `advance(ms)` moves the clock from timer to timer, settling in between.
+// SSH targets in the config (`ssh.targets`) are reached for real (tests/helpers/sshd.ts starts an sshd): the SSH
+// checks and commands run in real time while the clock stands still, and `settle()` waits for them too.
 // Used by the scenario runner (tests/scenarios/runner.ts) and by bench/detection.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../actors/config';
+import type { SshTargetSource } from '../../actors/monitor';
 import type { OverseerDeps } from '../../actors/overseer';
 import { Overseer } from '../../actors/overseer';
+import { sshTargetsFromConfig } from '../../actors/ssh-targets';
 import { SimulatedClock } from '../../adapters/clock';
 import { openKnowledgeBase } from '../../adapters/knowledge';
 import type { Log, LogLevel } from '../../adapters/log';
@@ -61,6 +65,29 @@ export interface SimStack {
   cleanup(): Promise<void>;
 }
 
+/** The longest `settle()` waits (real time) for SSH checks and commands to answer. */
+const SSH_SETTLE_LIMIT_MS = 30_000;
+
+/** Counts SSH checks and commands in flight, like the platform calls. */
+function trackedSsh(source: SshTargetSource, counter: { inflight: number; ssh: number }): SshTargetSource {
+  const track = <T>(call: () => Promise<T>): Promise<T> => {
+    counter.inflight++;
+    counter.ssh++;
+    return call().finally(() => {
+      counter.inflight--;
+      counter.ssh--;
+    });
+  };
+  const { checker } = source;
+  return {
+    ...source,
+    checker: {
+      check: (target) => track(() => checker.check(target)),
+      runCommand: (target, command, opts) => track(() => checker.runCommand(target, command, opts)),
+    },
+  };
+}
+
 /** Counts platform calls in flight, so the stack knows when it has settled. */
 function tracked(platform: ProxmoxPlatform, counter: { inflight: number }): Platform {
   return new Proxy(platform, {
@@ -95,7 +122,7 @@ export async function createSimStack(options: SimStackOptions = {}): Promise<Sim
     tokens: [TOKEN],
     taskDurations: options.taskDurations,
   });
-  const counter = { inflight: 0 };
+  const counter = { inflight: 0, ssh: 0 };
   const proxmox = createProxmoxPlatform(
     {
       name: seed.cluster,
@@ -139,6 +166,7 @@ export async function createSimStack(options: SimStackOptions = {}): Promise<Sim
     { channels: [{ type: 'nats', subject: 'overseer.notify' }], dedupeWindowSeconds: 0 },
   );
   const knowledge = await openKnowledgeBase({ config: config.knowledge, repo: store.knowledge, clock, log });
+  const ssh = sshTargetsFromConfig(config, dataDir, { clock, log });
   const overseer = new Overseer({
     clock,
     log,
@@ -147,12 +175,15 @@ export async function createSimStack(options: SimStackOptions = {}): Promise<Sim
     notifier,
     knowledge,
     platforms: new Map([[seed.cluster, tracked(proxmox, counter)]]),
+    ssh: ssh && trackedSsh(ssh, counter),
     newId: options.newId ?? ((kind) => `${kind === 'request' ? 'r' : 'i'}${++counters[kind]}`),
   });
 
   const settle = async () => {
     let idle = 0;
-    for (let i = 0; i < 5000 && idle < 3; i++) {
+    // SSH answers in real time: while a session is open the wait may run past the usual bound, up to a limit.
+    const sshLimit = Date.now() + SSH_SETTLE_LIMIT_MS;
+    for (let i = 0; idle < 3 && (i < 5000 || (counter.ssh > 0 && Date.now() < sshLimit)); i++) {
       await new Promise((r) => setImmediate(r));
       if (counter.inflight === 0) idle++;
       else {

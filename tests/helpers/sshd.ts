@@ -1,26 +1,24 @@
 // Starts a private OpenSSH sshd for one test file: a free port on 127.0.0.1, temp host key, temp
 // authorized_keys holding a generated client key, logging in as the current user. As root, sshd needs
 // /run/sshd: it runs in a private mount namespace with a temp dir bound over /run, so the machine is untouched.
+// In that namespace an empty temp dir is also bound over the user's home: each SSH command starts a clean shell,
+// as on a fresh guest, instead of root's ~/.bashrc here (pyenv init: over a second per command under load).
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from '../../adapters/nats/server-process';
+import { findTool } from '../setup/prerequisites';
 
-export const SSHD_BINARY = '/usr/sbin/sshd';
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** sshd and ssh-keygen, looked up on $PATH and in /usr/sbin, /usr/bin...; the globalSetup makes sure they are there. */
+const SSHD = findTool('sshd');
+const SSH_KEYGEN = findTool('ssh-keygen');
+export const SSHD_BINARY = SSHD ?? '/usr/sbin/sshd';
+const SSH_KEYGEN_BINARY = SSH_KEYGEN ?? 'ssh-keygen';
 
 /** True when the tests can run an sshd here. */
-export const sshdAvailable = executable(SSHD_BINARY) && executable('/usr/bin/ssh-keygen');
+export const sshdAvailable = SSHD !== null && SSH_KEYGEN !== null;
 
 export interface TestSshd {
   readonly host: '127.0.0.1';
@@ -43,11 +41,13 @@ export interface TestSshd {
 function keygen(path: string): void {
   rmSync(path, { force: true });
   rmSync(`${path}.pub`, { force: true });
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'overseer-test', '-f', path], { stdio: 'ignore' });
+  execFileSync(SSH_KEYGEN_BINARY, ['-q', '-t', 'ed25519', '-N', '', '-C', 'overseer-test', '-f', path], {
+    stdio: 'ignore',
+  });
 }
 
 function fingerprint(pubPath: string): string {
-  const out = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', pubPath], { encoding: 'utf8' });
+  const out = execFileSync(SSH_KEYGEN_BINARY, ['-l', '-E', 'sha256', '-f', pubPath], { encoding: 'utf8' });
   const fp = out.split(/\s+/)[1];
   if (!fp?.startsWith('SHA256:')) throw new Error(`unexpected ssh-keygen -l output: ${out}`);
   return fp;
@@ -100,16 +100,21 @@ function waitForBanner(port: number, timeoutMs: number): Promise<void> {
 }
 
 export async function startSshd(): Promise<TestSshd> {
-  if (!sshdAvailable) throw new Error(`${SSHD_BINARY} not found; install it with: apt-get install -y openssh-server`);
+  if (!sshdAvailable)
+    throw new Error('sshd or ssh-keygen not found; install them with: apt-get install -y openssh-server');
   const dir = mkdtempSync(join(tmpdir(), 'overseer-sshd-'));
   const hostKeyPath = join(dir, 'key');
   const clientKeyPath = join(dir, 'client');
   mkdirSync(join(dir, 'run'));
+  mkdirSync(join(dir, 'home'));
   keygen(hostKeyPath);
   keygen(clientKeyPath);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKeyPath}.pub`), { mode: 0o600 });
   const privateKey = readFileSync(clientKeyPath, 'utf8');
-  const username = userInfo().username;
+  const { username, homedir } = userInfo();
+  // Not when home is / or holds our temp dir (TMPDIR under it): the bind would hide the config and keys.
+  const canHideHome = existsSync(homedir) && homedir !== '/' && !dir.startsWith(`${homedir}/`);
+  const cleanHome = canHideHome ? ` && mount --bind '${join(dir, 'home')}' '${homedir}'` : '';
   const unshare = canUnshare();
   const penalties = supportsPerSourcePenalties();
 
@@ -151,7 +156,7 @@ export async function startSshd(): Promise<TestSshd> {
             'private',
             'sh',
             '-c',
-            `mount --bind '${join(dir, 'run')}' /run && mkdir -p /run/sshd && exec ${SSHD_BINARY} -D -e -f '${config}'`,
+            `mount --bind '${join(dir, 'run')}' /run${cleanHome} && mkdir -p /run/sshd && exec ${SSHD_BINARY} -D -e -f '${config}'`,
           ],
           { stdio: ['ignore', 'ignore', 'pipe'] },
         )

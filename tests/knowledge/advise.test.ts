@@ -184,65 +184,6 @@ describe('knowledge check', () => {
   });
 });
 
-describe('runbook for an incident', () => {
-  it('runbook for an incident - picks by condition', async () => {
-    const { kb } = await openKb();
-    for (const [kind, id] of [
-      ['unexpected-stop', 'unexpected-stop'],
-      ['crash-loop', 'crash-loop'],
-      ['vm-locked', 'vm-locked'],
-      ['node-offline', 'node-offline'],
-      ['quorum-lost', 'quorum-lost'],
-      ['storage-full', 'storage-full'],
-      ['clone-failed', 'clone-failed'],
-      ['ssh-unreachable', 'guest-unreachable'],
-      ['service-down', 'service-down'],
-      ['high-memory', 'high-resource-use'],
-      // the monitor's condition kinds
-      ['vm-unexpected-stop', 'unexpected-stop'],
-      ['vm-vanished', 'vm-vanished'],
-      ['vm-crash-loop', 'crash-loop'],
-      ['vm-lock-stuck', 'vm-locked'],
-      ['host-offline', 'node-offline'],
-      ['cluster-no-quorum', 'quorum-lost'],
-      ['host-disk-high', 'storage-full'],
-      ['host-mem-high', 'high-resource-use'],
-    ]) {
-      const match = await kb.runbookFor(kind!);
-      expect(match, kind).toMatchObject({ runbook: { id }, matchedBy: 'condition' });
-    }
-    const service = await kb.runbookFor('service-down');
-    expect(service!.runbook.remediation).toEqual({ kind: 'command', command: 'systemctl restart nginx' });
-  });
-
-  it('runbook for an incident - several runbooks cover the kind: retrieval on the context decides', async () => {
-    const dir = runbookDir({
-      'oom.md': runbookText(
-        ['id: oom-stop', 'title: VM killed by the OOM killer', 'conditions: [unexpected-stop]', 'remediation: notify'],
-        'The kvm process was killed by the out of memory killer. Free memory before starting it.',
-      ),
-    });
-    const { kb } = await openKb({ runbooks: false });
-    await kb.syncRunbooks(loadRunbooks([dir]).runbooks);
-    expect(
-      await kb.runbookFor('unexpected-stop', { text: 'oom killer killed process kvm, out of memory' }),
-    ).toMatchObject({ runbook: { id: 'oom-stop' }, matchedBy: 'condition' });
-    expect(await kb.runbookFor('unexpected-stop', { text: 'guest shut itself down after apt upgrade' })).toMatchObject({
-      runbook: { id: 'unexpected-stop' },
-      matchedBy: 'condition',
-    });
-  });
-
-  it('runbook for an incident - no runbook covers the kind: best retrieval hit, or none', async () => {
-    const { kb } = await openKb();
-    expect(await kb.runbookFor('corosync-link-down', { text: 'corosync link down, quorum lost' })).toMatchObject({
-      runbook: { id: 'quorum-lost' },
-      matchedBy: 'retrieval',
-    });
-    expect(await kb.runbookFor('xyzzy-plugh')).toBeUndefined();
-  });
-});
-
 describe('summariser', () => {
   it('summariser - a summary is added to incident documents', async () => {
     const llm: Summariser = { summarise: async (text) => `Summary of ${text.split('\n')[0]}` };

@@ -3,6 +3,7 @@ import { createActor, fromCallback, fromPromise } from 'xstate';
 import { flushMicrotasks, SimulatedClock } from '../../adapters/clock';
 import type { CheckResult, GateResult, RequestEvent } from '../../machines';
 import { approvalRefusal, requestMachine } from '../../machines';
+import type { RecheckResult, RecheckStage } from '../../machines/gate';
 import { requestSpec } from './fixtures';
 
 const pass: CheckResult = { check: 'schema', outcome: 'pass', reason: 'well-formed' };
@@ -40,6 +41,9 @@ const needsApproval: GateResult = {
 };
 const bob = { id: 'bob', role: 'admin' as const };
 
+/** A re-check that found nothing changed. */
+const passed = (stage: RecheckStage): RecheckResult => ({ stage, checks: [] });
+
 describe('request machine', () => {
   it('request - a malformed request is denied at validation with the schema reason', async () => {
     const bad: CheckResult = { check: 'schema', outcome: 'deny', reason: 'unknown parameter "foo"' };
@@ -63,11 +67,23 @@ describe('request machine', () => {
     expect(actor.getSnapshot().value).toBe('awaiting_approval');
     const alice = { id: 'alice', role: 'admin' as const };
     expect(approvalRefusal(actor.getSnapshot().context, alice)).toBe('the requester cannot approve their own request');
-    actor.send({ type: 'APPROVE', by: alice, at: 2 });
+    actor.send({ type: 'APPROVE', by: alice, at: 2, recheck: passed('approval') });
     expect(actor.getSnapshot().value).toBe('awaiting_approval');
-    actor.send({ type: 'APPROVE', by: bob, at: 3 });
+    actor.send({ type: 'APPROVE', by: bob, at: 3, recheck: passed('approval') });
     expect(actor.getSnapshot().value).toBe('approved');
     expect(actor.getSnapshot().context.approvedBy).toEqual({ id: 'bob', at: 3 });
+  });
+
+  it('request - another token of the same person cannot approve; the rule compares persons, not names', async () => {
+    const { actor } = startRequest(needsApproval);
+    await flushMicrotasks();
+    const alicesLaptop = { id: 'alice-laptop', role: 'admin' as const, name: 'alice', person: 'alice' };
+    expect(approvalRefusal(actor.getSnapshot().context, alicesLaptop)).toMatch(/belongs to the same person/);
+    actor.send({ type: 'APPROVE', by: alicesLaptop, at: 2, recheck: passed('approval') });
+    expect(actor.getSnapshot().value).toBe('awaiting_approval');
+    // A different person who happens to share the display name is another person.
+    const otherAlice = { id: 'tok-9', role: 'admin' as const, name: 'alice', person: 'tok-9' };
+    expect(approvalRefusal(actor.getSnapshot().context, otherAlice)).toBeUndefined();
   });
 
   it('request - an observer cannot approve', async () => {
@@ -77,7 +93,7 @@ describe('request machine', () => {
     expect(approvalRefusal(actor.getSnapshot().context, carol)).toBe(
       'role observer may not approve stop (needs operator)',
     );
-    actor.send({ type: 'APPROVE', by: carol, at: 2 });
+    actor.send({ type: 'APPROVE', by: carol, at: 2, recheck: passed('approval') });
     expect(actor.getSnapshot().value).toBe('awaiting_approval');
   });
 
@@ -99,7 +115,7 @@ describe('request machine', () => {
     });
     await flushMicrotasks();
     actor.send({ type: 'QUEUED' });
-    actor.send({ type: 'EXECUTE' });
+    actor.send({ type: 'EXECUTE', at: 5, recheck: passed('execution') });
     expect(actor.getSnapshot().value).toBe('executing');
     expect(actor.getSnapshot().context.tasks).toEqual([{ upid: 'UPID:pve1:1', node: 'pve1', step: 0 }]);
     expect(actor.getSnapshot().context.issuing).toBeUndefined();
@@ -111,7 +127,7 @@ describe('request machine', () => {
     const { actor } = startRequest(approved);
     await flushMicrotasks();
     actor.send({ type: 'QUEUED' });
-    actor.send({ type: 'EXECUTE' });
+    actor.send({ type: 'EXECUTE', at: 5, recheck: passed('execution') });
     actor.send({ type: 'CANCEL', by: { id: 'alice', role: 'operator' }, at: 9 });
     expect(actor.getSnapshot().value).toBe('cancelled');
     expect(actor.getSnapshot().context.cancelRequested).toBe(true);
@@ -121,7 +137,7 @@ describe('request machine', () => {
     const { actor } = startRequest(approved);
     await flushMicrotasks();
     actor.send({ type: 'QUEUED' });
-    actor.send({ type: 'EXECUTE' });
+    actor.send({ type: 'EXECUTE', at: 5, recheck: passed('execution') });
     actor.send({ type: 'EXECUTION_FAILED', error: 'VM 101 is locked (backup)' });
     expect(actor.getSnapshot().value).toBe('failed');
     expect(actor.getSnapshot().context.error).toBe('VM 101 is locked (backup)');
@@ -135,5 +151,25 @@ describe('request machine', () => {
     expect(actor.getSnapshot().value).toBe('queued');
     actor.send({ type: 'CANCEL', by: bob, at: 10 });
     expect(actor.getSnapshot().value).toBe('cancelled');
+  });
+
+  it('request - an approval whose re-check fails ends the request failed, with the reason', async () => {
+    const { actor } = startRequest(needsApproval);
+    await flushMicrotasks();
+    const reason = 'no longer passes the gate when approved: cluster lab has lost quorum: no mutating operation';
+    actor.send({ type: 'APPROVE', by: bob, at: 3, recheck: { stage: 'approval', checks: [], reason } });
+    expect(actor.getSnapshot().value).toBe('failed');
+    expect(actor.getSnapshot().context.error).toBe(reason);
+    expect(actor.getSnapshot().context.recheck).toMatchObject({ stage: 'approval', at: 3, reason });
+  });
+
+  it('request - a queued request whose re-check before execution fails never executes', async () => {
+    const { actor } = startRequest(approved);
+    await flushMicrotasks();
+    actor.send({ type: 'QUEUED' });
+    const reason = 'no longer passes the gate before execution: VM lab/101 is locked by PVE (backup)';
+    actor.send({ type: 'EXECUTE', at: 4, recheck: { stage: 'execution', checks: [], reason } });
+    expect(actor.getSnapshot().value).toBe('failed');
+    expect(actor.getSnapshot().context.error).toBe(reason);
   });
 });

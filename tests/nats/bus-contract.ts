@@ -7,8 +7,8 @@ import {
   BusTimeoutError,
   BusUnavailableError,
   InvalidSubjectError,
-  subjects,
 } from '../../adapters/nats';
+import { subjects } from '../../protocol';
 
 export interface BusPair {
   /** Two ends (separate connections where that means something). */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { flushMicrotasks, SimulatedClock } from '../../adapters/clock';
-import { BusTimeoutError, BusUnavailableError, createMemoryBus, subjects } from '../../adapters/nats';
+import { BusTimeoutError, BusUnavailableError, createMemoryBus } from '../../adapters/nats';
+import { subjects } from '../../protocol';
 import { busContract } from './bus-contract';
 
 describe('memory bus', () => {

@@ -6,9 +6,10 @@ import {
   connectBus,
   ERROR_HEADER,
   findFreePort,
+  InvalidSubjectError,
   type NatsBus,
-  subjects,
 } from '../../adapters/nats';
+import { subjects } from '../../protocol';
 import { startNatsServer, type TestNatsServer } from '../helpers/nats-server';
 import { busContract } from './bus-contract';
 
@@ -71,6 +72,87 @@ describe('nats bus', () => {
     const err = await connectBus({ servers: `nats://127.0.0.1:${port}`, name: 'nobody' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BusConnectError);
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+  });
+});
+
+describe('nats bus with a namespace', () => {
+  let server: TestNatsServer;
+  beforeAll(async () => {
+    server = await startNatsServer({ jetstream: false });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  busContract('nats bus with a namespace', async () => {
+    const a = await connectBus({ servers: server.url, name: 'ns-a', namespace: 'site-1' });
+    const b = await connectBus({ servers: server.url, name: 'ns-b', namespace: 'site-1' });
+    return {
+      a,
+      b,
+      settle: async () => {
+        await b.flush();
+        await a.flush();
+      },
+      close: async () => {
+        await a.close();
+        await b.close();
+      },
+    };
+  });
+
+  test('nats bus - a namespace puts overseer subjects under overseer.<ns> on the wire and takes it off on delivery', async () => {
+    const raw = await connectBus({ servers: server.url, name: 'ns-raw' });
+    const scoped = await connectBus({ servers: server.url, name: 'ns-scoped', namespace: 'site-2' });
+    try {
+      const onWire: string[] = [];
+      raw.subscribe('overseer.>', (subject) => onWire.push(subject));
+      const delivered: string[] = [];
+      scoped.subscribe(subjects.allEvents, (subject) => delivered.push(subject));
+      scoped.reply(subjects.query('where'), (_payload, subject) => subject);
+      await raw.flush();
+      await scoped.flush();
+
+      scoped.publish(subjects.evtLoop('sync', 'tick'), { n: 1 });
+      expect(await scoped.request(subjects.query('where'), {})).toBe('overseer.query.where');
+      await waitFor(() => delivered.length === 1 && onWire.length >= 2);
+      expect(delivered).toEqual(['overseer.evt.loop.sync.tick']);
+      expect(onWire).toContain('overseer.site-2.evt.loop.sync.tick');
+      expect(onWire).toContain('overseer.site-2.query.where');
+      expect(scoped.namespace).toBe('site-2');
+    } finally {
+      await raw.close();
+      await scoped.close();
+    }
+  });
+
+  test('nats bus - two namespaces on one server never answer each other', async () => {
+    const a = await connectBus({ servers: server.url, name: 'ns-one', namespace: 'one' });
+    const b = await connectBus({ servers: server.url, name: 'ns-two', namespace: 'two' });
+    try {
+      a.reply(subjects.reqSubmit, () => 'one', { queue: 'overseer-core' });
+      const seenByTwo: string[] = [];
+      b.subscribe(subjects.allEvents, (subject) => seenByTwo.push(subject));
+      await a.flush();
+      await b.flush();
+      expect(await a.request(subjects.reqSubmit, {})).toBe('one');
+      await expect(b.request(subjects.reqSubmit, {}, { timeoutMs: 1_000 })).rejects.toBeInstanceOf(BusUnavailableError);
+      a.publish(subjects.evtReq('r1', 'approved'), {});
+      await a.flush();
+      await b.flush();
+      expect(seenByTwo).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('nats bus - a namespace must be one token of letters, digits, - and _', async () => {
+    for (const bad of ['', 'a.b', 'a*', '>', 'a b', 'evt', 'x'.repeat(65)]) {
+      await expect(connectBus({ servers: server.url, name: 'ns-bad', namespace: bad })).rejects.toBeInstanceOf(
+        InvalidSubjectError,
+      );
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { actorId } from '../../machines/types';
 import {
   assertFilter,
   assertSubject,
@@ -9,8 +10,7 @@ import {
   subjectMatches,
   subjects,
   validateEventFilter,
-} from '../../adapters/nats';
-import { actorId } from '../../machines/types';
+} from '../../protocol';
 
 function invalid(fn: () => unknown): InvalidSubjectError {
   try {
@@ -107,7 +107,6 @@ describe('subjects', () => {
     expect(parseSubject(subjects.reqSubmit)).toEqual({ kind: 'req.submit' });
     expect(parseSubject('overseer.req.r1.cancel')).toEqual({ kind: 'req.command', id: 'r1', command: 'cancel' });
     expect(parseSubject('overseer.query.vms')).toEqual({ kind: 'query', what: 'vms' });
-    expect(parseSubject(subjects.work('execute', 'r1'))).toEqual({ kind: 'work', queue: 'execute', id: 'r1' });
   });
 
   test('subjects - parse rejects what is not an Overseer subject', () => {

@@ -50,9 +50,10 @@ function note(over: Partial<Notification> = {}): Notification {
 }
 
 describe('notify', () => {
-  test('notify - webhook POSTs the notification signed with an HMAC of the exact body', async () => {
+  test('notify - webhook POSTs the notification signed with an HMAC of its timestamp and exact body', async () => {
     const hook = await receiver();
-    const { notifier } = setup({ channels: [{ type: 'webhook', url: hook.url, secret: SECRET }] });
+    const clock = new SimulatedClock(1_700_000_123_456);
+    const { notifier } = setup({ channels: [{ type: 'webhook', url: hook.url, secret: SECRET }] }, { clock });
     const n = note({ data: { vmid: 101, node: 'pve1' } });
     notifier.notify(n);
     await notifier.flush();
@@ -60,11 +61,17 @@ describe('notify', () => {
     const [req] = hook.received;
     expect(req!.method).toBe('POST');
     expect(req!.headers['content-type']).toBe('application/json');
-    const expected = `sha256=${createHmac('sha256', SECRET).update(req!.body).digest('hex')}`;
+    // Unix seconds of the injected clock, and the HMAC of `${timestamp}.${body}`.
+    expect(req!.headers['x-overseer-timestamp']).toBe('1700000123');
+    const expected = `v1=${createHmac('sha256', SECRET).update(`1700000123.${req!.body}`).digest('hex')}`;
     expect(req!.headers['x-overseer-signature']).toBe(expected);
-    expect(verifySignature(SECRET, req!.body, req!.headers['x-overseer-signature'] as string)).toBe(true);
-    expect(verifySignature('another-secret-0123', req!.body, expected)).toBe(false);
-    expect(Number(req!.headers['x-overseer-timestamp'])).toBeGreaterThan(0);
+    const signature = req!.headers['x-overseer-signature'] as string;
+    const timestamp = req!.headers['x-overseer-timestamp'] as string;
+    const at = { nowMs: clock.now() };
+    expect(verifySignature(SECRET, req!.body, signature, timestamp, at)).toBe(true);
+    expect(verifySignature('another-secret-0123', req!.body, signature, timestamp, at)).toBe(false);
+    // The timestamp is covered: the same signature with another timestamp does not verify.
+    expect(verifySignature(SECRET, req!.body, signature, '1700000124', at)).toBe(false);
     expect(JSON.parse(req!.body)).toEqual(n);
     expect(notifier.stats().channels.webhook).toMatchObject({ type: 'webhook', sent: 1, failed: 0, retries: 0 });
   });

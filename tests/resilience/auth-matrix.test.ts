@@ -4,9 +4,9 @@
 // fixtures below). The matrix is generated from the route table, so a new route is covered without editing this.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../adapters/nats/protocol';
-import { ROLE_RANK, ROLES, TERMINAL_REQUEST_STATUSES } from '../../adapters/nats/protocol';
 import type { RouteSpec } from '../../gateway';
+import type { Role } from '../../protocol';
+import { ROLE_RANK, ROLES, TERMINAL_REQUEST_STATUSES } from '../../protocol';
 import type { ResilienceStack, StackToken } from './stack';
 import { createStack, inconsistentRequests, settle } from './stack';
 

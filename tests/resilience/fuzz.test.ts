@@ -4,10 +4,10 @@
 // come first, and afterwards the process, the audit chain, the database and every request history must be sound.
 // Reproduce a run with FUZZ_SEED=<seed> (printed), explore with FUZZ_SEED=random; FUZZ_COUNT sets the number of inputs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../adapters/nats/protocol';
-import { ACTIONS, REQUEST_STATUSES, ROLE_RANK, ROLES } from '../../adapters/nats/protocol';
 import type { RouteSpec } from '../../gateway';
 import { DEFAULT_MAX_BODY_BYTES } from '../../gateway';
+import type { Role } from '../../protocol';
+import { ACTIONS, REQUEST_STATUSES, ROLE_RANK, ROLES } from '../../protocol';
 import {
   anyString,
   asciiString,

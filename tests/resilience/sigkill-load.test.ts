@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAuditKey } from '../../actors/audit-startup';
 import { findFreePort } from '../../adapters/nats';
 import { StateStore } from '../../state';
 import { stopChild } from '../e2e/stack';
@@ -308,9 +309,10 @@ describe.runIf(natsServerAvailable)('resilience: SIGKILL under load', () => {
       expect(again.headers.get('idempotent-replayed'), a.key).toBe('true');
     }
     await stopChild(core);
-    const store = StateStore.open(join(dataDir, 'overseer.db'));
+    const store = StateStore.open(join(dataDir, 'overseer.db'), { auditKey: readAuditKey(join(dataDir, 'audit.key')) });
     try {
-      const rows = store.requests.list({ requester: 'admin', limit: 10_000 });
+      const admin = store.tokens.list().find((t) => t.name === 'admin');
+      const rows = store.requests.list({ requester: admin?.id, limit: 10_000 });
       expect(rows).toHaveLength(REQUESTS);
       const byKey = new Map(rows.map((r) => [r.idempotencyKey, r.id]));
       expect(byKey.size).toBe(REQUESTS);

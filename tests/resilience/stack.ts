@@ -5,16 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../actors/config';
-import { createCoreHandlers } from '../../actors/core-service';
+import { serveCore } from '../../actors/core-service';
 import { Overseer } from '../../actors/overseer';
 import { SimulatedClock } from '../../adapters/clock';
 import { createMemoryLog } from '../../adapters/log';
 import type { MemoryBus } from '../../adapters/nats/memory-bus';
 import { createMemoryBus } from '../../adapters/nats/memory-bus';
-import type { Role } from '../../adapters/nats/protocol';
-import { createCoreClient, ROLES, serveCoreProtocol } from '../../adapters/nats/protocol';
 import type { GatewayApp, RateLimitOptions } from '../../gateway';
 import { createGateway } from '../../gateway';
+import type { Role } from '../../protocol';
+import { createCoreClient, ROLES } from '../../protocol';
 import { StateStore } from '../../state';
 import { demoInventory } from '../helpers/inventory';
 
@@ -65,10 +65,7 @@ export function createStack(options: StackOptions = {}): ResilienceStack {
   overseer.observe(demoInventory({ at: clock.now() }));
   // The root runs (loops and execution): approved requests are executed and fail for want of a platform.
   overseer.startRoot();
-  const stopServing = serveCoreProtocol(
-    bus,
-    createCoreHandlers({ bus, overseer, store, config, clock, startedAt: clock.now() }),
-  );
+  const stopServing = serveCore({ bus, overseer, store, config, clock, startedAt: clock.now() });
   const logged: string[] = [];
   const gateway = createGateway({
     core: createCoreClient(bus),

@@ -16,14 +16,18 @@ const SECRET = 'a-webhook-secret-of-some-length';
 
 describe('notifications', () => {
   it('notify - an incident reaches a local webhook receiver with a valid signature; a dead receiver stalls nothing', async () => {
-    const received: { body: string; signature: string }[] = [];
+    const received: { body: string; signature: string; timestamp: string }[] = [];
     const server = createServer((req, res) => {
       let body = '';
       req.on('data', (d: Buffer) => {
         body += d.toString();
       });
       req.on('end', () => {
-        received.push({ body, signature: String(req.headers['x-overseer-signature']) });
+        received.push({
+          body,
+          signature: String(req.headers['x-overseer-signature']),
+          timestamp: String(req.headers['x-overseer-timestamp']),
+        });
         res.end('ok');
       });
     });
@@ -55,8 +59,12 @@ describe('notifications', () => {
       expect(performance.now() - t0).toBeLessThan(1000);
       for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(received.length).toBeGreaterThan(0);
-      const first = received[0] as { body: string; signature: string };
-      expect(verifySignature(SECRET, first.body, first.signature)).toBe(true);
+      const first = received[0] as { body: string; signature: string; timestamp: string };
+      // As a receiver would: the signature covers the timestamp, which must be recent.
+      expect(verifySignature(SECRET, first.body, first.signature, first.timestamp, { nowMs: clock.now() })).toBe(true);
+      expect(
+        verifySignature(SECRET, first.body, first.signature, first.timestamp, { nowMs: clock.now() + 301_000 }),
+      ).toBe(false);
       expect(JSON.parse(first.body)).toMatchObject({ severity: 'critical', subject: 'vm:lab/101' });
     } finally {
       overseer.stop();

@@ -9,16 +9,26 @@
 //   node <node> offline|online           the node drops out of / returns to the cluster
 //   quorum lost|ok
 //   tasks fail <type> <count> <message>  the next <count> tasks of <type> fail with <message>
-//   submit <action> <vmid|-> [force] [as <user>] [param=value ...]
+//   submit <action> <vmid|-> [force] [as <user>] [param=value ...]   ("param=a value" keeps its spaces)
 //   approve|deny|cancel <request> [as <user>]
+//   request <request>                    print the request's status and its reasons or error
+//   audit <kind>                         print the audit rows of that kind (their data)
+//   file <name>                          print whether {{tmp}}/<name> exists (what a command on the sshd did)
 // Request ids are r1, r2, ... in submission order. Users: alice, bob (admins), olga (operator).
-import { existsSync, readFileSync } from 'node:fs';
+//
+// SSH: the VMs a seed lists under `sshd` (`<cluster>/<vmid>`) get an SSH target (ssh.targets) on a real OpenSSH
+// sshd on 127.0.0.1 started for the scenario (tests/helpers/sshd.ts), its host key pinned. `{{tmp}}` in the config
+// and the commands is a temp dir of the scenario (printed as `{{tmp}}`), so a command run there can be seen.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Overseer } from '../../actors/overseer';
 import type { Simulator } from '../../adapters/pve-sim';
 import type { Action, Requester } from '../../machines/types';
 import type { StateStore } from '../../state';
 import { createSimStack } from '../helpers/sim-stack';
+import type { TestSshd } from '../helpers/sshd';
+import { startSshd } from '../helpers/sshd';
 
 const USERS: Record<string, Requester> = {
   alice: { id: 'alice', role: 'admin' },
@@ -31,6 +41,29 @@ export interface ScenarioSetup {
   config?: Record<string, unknown>;
   /** Milliseconds per simulator task type. */
   taskDurations?: Record<string, number>;
+  /** VMs (`<cluster>/<vmid>`) whose guest is the scenario's sshd. */
+  sshd?: string[];
+}
+
+const TMP = '{{tmp}}';
+
+/** Splits a command line into words; a double-quoted part keeps its spaces (the quotes are dropped). */
+function words(line: string): string[] {
+  return (line.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []).map((w) => w.replace(/"/g, ''));
+}
+
+/** The config with the scenario's SSH targets added (all on the one sshd). */
+function withSshTargets(config: Record<string, unknown>, vms: string[], sshd: TestSshd): Record<string, unknown> {
+  const ssh = (config.ssh ?? {}) as Record<string, unknown>;
+  const targets = vms.map((vm) => ({
+    vm,
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    privateKeyFile: join(sshd.dir, 'client'),
+    hostKey: sshd.hostKeyFingerprint,
+  }));
+  return { ...config, ssh: { ...ssh, targets: [...((ssh.targets as unknown[]) ?? []), ...targets] } };
 }
 
 export interface ScenarioRun {
@@ -49,15 +82,32 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
     .map((l) => l.replace(/#.*/, '').trim())
     .filter(Boolean);
 
+  const work = mkdtempSync(join(tmpdir(), 'overseer-scenario-'));
+  const sshd = setup.sshd && setup.sshd.length > 0 ? await startSshd() : undefined;
+  const untmp = (text: string) => text.split(work).join(TMP);
+  const stop = async () => {
+    await sshd?.stop();
+    rmSync(work, { recursive: true, force: true });
+  };
+  let config = setup.config;
+  if (config) config = JSON.parse(JSON.stringify(config).split(TMP).join(work)) as Record<string, unknown>;
+  if (sshd) config = withSshTargets(config ?? {}, setup.sshd ?? [], sshd);
+
   // The whole stack on one simulated clock (the demo cluster 'lab'); see tests/helpers/sim-stack.ts.
-  const stack = await createSimStack({ config: setup.config, taskDurations: setup.taskDurations });
+  let stack: Awaited<ReturnType<typeof createSimStack>>;
+  try {
+    stack = await createSimStack({ config, taskDurations: setup.taskDurations });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   const { overseer, sim, store, lines, stamp, settle, advance } = stack;
 
   overseer.start();
   await settle();
   for (const command of commands) {
     lines.push(`${stamp()} # ${command}`);
-    await execute(command.split(/\s+/));
+    await execute(words(command.split(TMP).join(work)));
     await settle();
   }
 
@@ -96,12 +146,26 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
           requester: as(words),
         });
         lines.push(
-          `${stamp()} = ${result.requestId} ${result.decision}: ${result.reasons.join('; ') || 'all checks passed'}`,
+          `${stamp()} = ${result.requestId} ${result.decision}: ${untmp(result.reasons.join('; ')) || 'all checks passed'}`,
         );
         const advice = result.checks.find((c) => c.check === 'knowledge' && c.reason.includes('warning'));
         if (advice) lines.push(`${stamp()} = ${result.requestId} knowledge: ${advice.reason}`);
         return;
       }
+      case 'request': {
+        const record = store.requests.get(a as string);
+        const why = record?.error ?? record?.reasons.join('; ');
+        lines.push(`${stamp()} = ${a} ${record ? record.status : 'unknown'}${why ? `: ${untmp(why)}` : ''}`);
+        return;
+      }
+      case 'audit':
+        for (const row of store.audit.list({ kind: a as string })) {
+          lines.push(`${stamp()} = audit ${row.kind} ${untmp(JSON.stringify(row.data))}`);
+        }
+        return;
+      case 'file':
+        lines.push(`${stamp()} = file ${TMP}/${a}: ${existsSync(join(work, a as string)) ? 'present' : 'absent'}`);
+        return;
       case 'approve':
       case 'deny':
       case 'cancel': {
@@ -118,6 +182,9 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
     overseer,
     sim,
     store,
-    cleanup: () => stack.cleanup(),
+    cleanup: async () => {
+      await stack.cleanup();
+      await stop();
+    },
   };
 }

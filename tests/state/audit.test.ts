@@ -31,7 +31,13 @@ describe('audit', () => {
   it('audit - append chains rows from 64 zeros and moves the head', () => {
     const { audit } = openStore();
     expect(audit.head()).toEqual({ seq: 0, hash: GENESIS_HASH });
-    expect(audit.verify()).toEqual({ ok: true, rows: 0, head: { seq: 0, hash: GENESIS_HASH } });
+    expect(audit.verify()).toEqual({
+      ok: true,
+      rows: 0,
+      keyedFrom: null,
+      checkpoint: null,
+      head: { seq: 0, hash: GENESIS_HASH },
+    });
 
     const first = audit.append({ at: 1, actor: 'alice', kind: 'request.received', data: { id: 'r1', b: 2, a: 1 } });
     const second = audit.append({ at: 2, actor: 'overseer', kind: 'request.status', data: { id: 'r1', to: 'gating' } });
@@ -40,7 +46,13 @@ describe('audit', () => {
     expect(second).toMatchObject({ seq: 2, prevHash: first.hash });
     expect(audit.head()).toEqual({ seq: 2, hash: second.hash });
     expect(audit.list()).toEqual([first, second]);
-    expect(audit.verify()).toEqual({ ok: true, rows: 2, head: { seq: 2, hash: second.hash } });
+    expect(audit.verify()).toEqual({
+      ok: true,
+      rows: 2,
+      keyedFrom: null,
+      checkpoint: null,
+      head: { seq: 2, hash: second.hash },
+    });
   });
 
   it('audit - the hashed text is the canonical JSON of (seq, at, actor, kind, data)', () => {
@@ -72,14 +84,15 @@ describe('audit', () => {
     const { db, audit } = seeded(5);
     dropTriggers(db);
     db.prepare(`UPDATE ${A} SET data = '{"n":99}' WHERE seq = 3`).run();
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 3, problem: 'hash-mismatch' });
+    expect(audit.verify()).toMatchObject({ ok: false, rows: 2, problem: { row: 3, kind: 'edited' } });
+    expect(audit.verify().problem?.sentence).toBe("row 3's content does not match its hash: it was edited");
   });
 
-  it('audit - editing a row and rewriting its hash is detected (at the row, then at the next row)', () => {
+  it("audit - editing a row and rewriting its hash is detected (at the row, then at the next row's link)", () => {
     const { db, audit } = seeded(5);
     dropTriggers(db);
     db.prepare(`UPDATE ${A} SET actor = 'mallory', hash = ? WHERE seq = 2`).run('f'.repeat(64));
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 2, problem: 'hash-mismatch' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 2, kind: 'edited' } });
     // Rewriting the row's hash correctly still breaks the chain at row 3.
     const row = db.prepare(`SELECT seq, at, actor, kind, data, prev_hash FROM ${A} WHERE seq = 2`).get() as {
       seq: number;
@@ -90,28 +103,29 @@ describe('audit', () => {
       prev_hash: string;
     };
     db.prepare(`UPDATE ${A} SET hash = ? WHERE seq = 2`).run(auditHash(row.prev_hash, row, row.data));
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 3, problem: 'chain-break' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 3, kind: 'edited' } });
   });
 
   it('audit - deleting a middle row is detected with the missing seq', () => {
     const { db, audit } = seeded(5);
     dropTriggers(db);
     db.prepare(`DELETE FROM ${A} WHERE seq = 3`).run();
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 3, problem: 'missing-row' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 3, kind: 'deleted' } });
+    expect(audit.verify().problem?.sentence).toBe('row 3 is missing: the row after 2 is 4');
   });
 
   it('audit - deleting the first row is detected at seq 1', () => {
     const { db, audit } = seeded(3);
     dropTriggers(db);
     db.prepare(`DELETE FROM ${A} WHERE seq = 1`).run();
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 1, problem: 'missing-row' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 1, kind: 'deleted' } });
   });
 
   it('audit - deleting the last row is detected with its seq', () => {
     const { db, audit } = seeded(5);
     dropTriggers(db);
     db.prepare(`DELETE FROM ${A} WHERE seq = 5`).run();
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 5, problem: 'missing-row' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 5, kind: 'deleted' } });
   });
 
   it('audit - deleting the last row and forging the head is still detected through sqlite_sequence', () => {
@@ -120,20 +134,20 @@ describe('audit', () => {
     const row4 = audit.list({ sinceSeq: 3, limit: 1 })[0]!;
     db.prepare(`DELETE FROM ${A} WHERE seq = 5`).run();
     db.prepare(`UPDATE ${TABLES.auditHead} SET seq = 4, hash = ? WHERE id = 1`).run(row4.hash);
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 5, problem: 'missing-row' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 5, kind: 'deleted' } });
 
     // Appending afterwards does not reuse seq 5, so the gap stays visible.
     const next = audit.append({ at: 9_999, actor: 'overseer', kind: 'x', data: null });
     expect(next.seq).toBe(6);
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 5, problem: 'missing-row' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 5, kind: 'deleted' } });
   });
 
   it('audit - a forged head is detected', () => {
     const { db, audit } = seeded(4);
     db.prepare(`UPDATE ${TABLES.auditHead} SET hash = ? WHERE id = 1`).run('a'.repeat(64));
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 4, problem: 'head-mismatch' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 4, kind: 'forged-head' } });
     db.prepare(`UPDATE ${TABLES.auditHead} SET seq = 2, hash = ? WHERE id = 1`).run(audit.list()[1]!.hash);
-    expect(audit.verify()).toMatchObject({ ok: false, seq: 4, problem: 'head-mismatch' });
+    expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 4, kind: 'forged-head' } });
     expect(() => audit.assertIntact()).toThrow(AuditChainError);
   });
 

@@ -11,11 +11,16 @@ export const SNAPSHOT_NAME = /^[A-Za-z][A-Za-z0-9_]{1,39}$/;
 export const MIN_VMID = 100;
 export const MAX_VMID = 999_999_999;
 export const MAX_SNAPSHOT_DESCRIPTION = 1000;
+/** Longest shell command a `command` request may carry. */
+export const MAX_COMMAND_LENGTH = 1000;
+/** A command is one line: no NUL, no line break. */
+const COMMAND_FORBIDDEN = /[\0\r\n]/;
 
 /** The parameter keys each action accepts; any other key is refused by name. */
 export const ALLOWED_PARAMS: Readonly<Record<string, readonly string[]>> = {
   deploy: ['template', 'node', 'name', 'count', 'full'],
   snapshot: ['snapname', 'description'],
+  command: ['command'],
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -75,6 +80,18 @@ function snapshotProblems(params: Record<string, unknown>): string[] {
   return problems;
 }
 
+function commandProblems(params: Record<string, unknown>): string[] {
+  const command = params.command;
+  if (typeof command !== 'string' || command.trim() === '') {
+    return [`params.command must be a non-empty shell command (got ${show(command)})`];
+  }
+  if (command.length > MAX_COMMAND_LENGTH) {
+    return [`params.command is ${command.length} characters long (at most ${MAX_COMMAND_LENGTH})`];
+  }
+  if (COMMAND_FORBIDDEN.test(command)) return ['params.command must be one line, with no NUL or line break'];
+  return [];
+}
+
 /** Every problem with a request's shape; empty when it is well-formed. */
 export function schemaProblems(request: RequestSpec): string[] {
   const raw: Record<string, unknown> = isRecord(request) ? request : {};
@@ -111,6 +128,7 @@ export function schemaProblems(request: RequestSpec): string[] {
     }
     if (action === 'deploy') problems.push(...deployProblems(params));
     if (action === 'snapshot') problems.push(...snapshotProblems(params));
+    if (action === 'command') problems.push(...commandProblems(params));
   }
 
   if (typeof raw.force !== 'boolean') problems.push(`force must be true or false (got ${show(raw.force)})`);
@@ -119,9 +137,9 @@ export function schemaProblems(request: RequestSpec): string[] {
 
 function describeRequest(request: RequestSpec): string {
   const { action, target } = request;
-  return action === 'deploy'
-    ? `deploy on cluster ${target.cluster}`
-    : `${action} of VM ${target.cluster}/${target.vmid}`;
+  if (action === 'deploy') return `deploy on cluster ${target.cluster}`;
+  if (action === 'command') return `command on VM ${target.cluster}/${target.vmid}`;
+  return `${action} of VM ${target.cluster}/${target.vmid}`;
 }
 
 export function checkSchema(request: RequestSpec): CheckVerdict {

@@ -1,5 +1,5 @@
 // Check 3, target: the cluster is known and reachable; the VM, or the deploy's template and node, exist; the VM is in
-// a power state the action can work from.
+// a power state the action can work from; a command's VM has an SSH target to run it on.
 import type { Action, VmPowerStatus } from '../../types';
 import { hostKey } from '../../types';
 import { vmLabel } from '../describe';
@@ -47,6 +47,15 @@ export const targetCheck: GateCheck = {
         reason: `${vmLabel(vm)} is ${vm.status}: ${request.action} needs a ${needed.join(' or ')} VM`,
       };
     }
+    if (request.action === 'command') {
+      if (!input.sshTargets?.has(target.key)) {
+        return {
+          outcome: 'deny',
+          reason: `${vmLabel(vm)} has no SSH target (ssh.targets): a command cannot be run on it`,
+        };
+      }
+      return { outcome: 'pass', reason: `${vmLabel(vm)} exists on node ${vm.node} and has an SSH target` };
+    }
     return { outcome: 'pass', reason: `${vmLabel(vm)} exists on node ${vm.node}` };
   },
 };
@@ -57,4 +66,6 @@ const NEEDS_STATUS: Partial<Record<Action, readonly VmPowerStatus[]>> = {
   suspend: ['running'],
   resume: ['paused'],
   start: ['stopped', 'running'],
+  // A command runs inside the guest, over SSH: only a running guest answers.
+  command: ['running'],
 };

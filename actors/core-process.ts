@@ -1,0 +1,128 @@
+// The core's part of `overseer serve`: the platforms (or the embedded simulator), SQLite with its keyed audit
+// chain and checkpoints, the knowledge base, notifications, SSH checks, the Overseer runtime and the core's side
+// of the wire contract. Every step that starts something registers how to stop it in `cleanups`.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from '../adapters/clock';
+import { openKnowledgeBase } from '../adapters/knowledge';
+import type { Log } from '../adapters/log';
+import type { NatsBus } from '../adapters/nats';
+import { ensureEventStream } from '../adapters/nats';
+import { createNotifier } from '../adapters/notify';
+import { closePlatforms } from '../adapters/proxmox';
+import { OVERSEER_ID } from '../machines/types';
+import type { AuditVerification } from '../state';
+import { StateStore } from '../state';
+import { natsCheckpointSink, startAuditCheckpoints, verifyAudit } from './audit-checkpoint';
+import { auditKeyPath, loadOrCreateAuditKey, reportBrokenAudit } from './audit-startup';
+import type { OverseerConfig } from './config';
+import { serveCore } from './core-service';
+import { startEmbeddedSimulator } from './embedded-sim';
+import { createInspector } from './inspector';
+import { Overseer } from './overseer';
+import { platformsFromConfig } from './platforms';
+import { sshTargetsFromConfig } from './ssh-targets';
+
+export interface CoreProcessDeps {
+  bus: NatsBus;
+  config: OverseerConfig;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  log: Log;
+  simPort: number;
+  cleanups: (() => Promise<void> | void)[];
+}
+
+export async function startCore(deps: CoreProcessDeps): Promise<void> {
+  const { bus, config, dataDir, env, clock, log, cleanups } = deps;
+  let clusters = config.clusters;
+  if (clusters.length === 0) {
+    const embedded = await startEmbeddedSimulator(dataDir, clock, deps.simPort);
+    cleanups.push(() => embedded.sim.stop());
+    clusters = [embedded.cluster];
+    log.info(`no cluster configured: using the embedded PVE simulator (demo cluster 'lab') at ${embedded.sim.url}`);
+  }
+
+  // The audit chain is keyed with a key kept outside the database, and its head is checkpointed to JetStream.
+  const { key: auditKey } = loadOrCreateAuditKey(auditKeyPath(dataDir, env, config.audit.keyFile), log);
+  const store = StateStore.open(join(dataDir, 'overseer.db'), {
+    synchronous: config.state.synchronous,
+    auditKey,
+    now: () => clock.now(),
+  });
+  cleanups.push(() => store.close());
+  const auditCheckpoints = await natsCheckpointSink(bus, { namespace: bus.namespace });
+  const auditAtStart = await verifyAudit(store, auditCheckpoints);
+  ensureAdminToken(store, dataDir, clock.now(), log);
+  await ensureEventStream(await bus.jetstreamManager(), { namespace: bus.namespace });
+
+  const platforms = platformsFromConfig(clusters, { clock, log });
+  cleanups.push(() => closePlatforms(platforms.values()));
+  const inspector = env.OVERSEER_INSPECT ? createInspector(env.OVERSEER_INSPECT, log) : undefined;
+  if (inspector) cleanups.push(() => inspector.stop());
+  const knowledge = await openKnowledgeBase({ config: config.knowledge, repo: store.knowledge, clock, log, dataDir });
+  const notifier = createNotifier({ clock, log, bus }, config.notifications);
+  cleanups.push(() => notifier.close());
+
+  // A broken chain is a critical incident that notifies, at start-up and whenever a checkpoint finds one.
+  const reportAudit = (v: AuditVerification) =>
+    reportBrokenAudit(v, { store, log, clock, notifier, publish: (s, p) => bus.publish(s, p) });
+  if (!auditAtStart.ok) reportAudit(auditAtStart);
+  const checkpoints = startAuditCheckpoints({
+    store,
+    sink: auditCheckpoints,
+    clock,
+    log,
+    initial: auditAtStart,
+    onBroken: reportAudit,
+    intervalMs: config.audit.checkpointIntervalSeconds * 1000,
+  });
+  cleanups.push(() => checkpoints.stop());
+
+  const ssh = sshTargetsFromConfig(config, dataDir, { clock, log });
+  const overseer = new Overseer({
+    clock,
+    log,
+    config,
+    store,
+    platforms,
+    events: bus,
+    inspect: inspector?.inspect,
+    knowledge,
+    notifier,
+    ssh,
+  });
+  overseer.start();
+  cleanups.push(() => overseer.stop());
+  cleanups.push(
+    serveCore({
+      bus,
+      overseer,
+      store,
+      config,
+      clock,
+      startedAt: clock.now(),
+      queue: 'overseer-core',
+      auditCheckpoints,
+    }),
+  );
+}
+
+/** On first start: an admin token, written to $OVERSEER_DATA_DIR/admin.token (0600) and never logged. */
+function ensureAdminToken(store: StateStore, dataDir: string, at: number, log: { info(m: string): void }): void {
+  if (store.tokens.count() > 0) return;
+  const path = join(dataDir, 'admin.token');
+  const { record, token } = store.transaction(() => {
+    const created = store.tokens.create('admin', 'admin', OVERSEER_ID, at);
+    store.audit.append({
+      at,
+      actor: OVERSEER_ID,
+      kind: 'token.created',
+      data: { id: created.record.id, name: 'admin', role: 'admin' },
+    });
+    return created;
+  });
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  log.info(`created the first admin token (${record.id}); it is in ${path}`);
+}

@@ -1,0 +1,66 @@
+// Hands approved requests to the execution loop (which runs them within the per-node limit), tells it when one
+// finished, and gives a new or restarted loop every request that is approved, queued or executing.
+import type { Actor } from 'xstate';
+import type { executionLoopMachine } from '../machines/loops/execution-loop.machine';
+import type { RequestMachine } from '../machines/request.machine';
+import type { RequestSpec } from '../machines/types';
+import { vmKey } from '../machines/types';
+import type { ActorSet } from './actor-set';
+import type { SystemView } from './system-view';
+
+export type ExecutionLoopActor = Actor<typeof executionLoopMachine>;
+
+export interface ExecutionFeedDeps {
+  view: SystemView;
+  requests: ActorSet<RequestMachine>;
+  /** The root's execution loop, when the root runs. */
+  loop: () => ExecutionLoopActor | undefined;
+}
+
+export class ExecutionFeed {
+  constructor(private readonly deps: ExecutionFeedDeps) {}
+
+  /** `cluster/node` a request runs on (the per-node limit's key). */
+  private nodeOf(spec: RequestSpec): string {
+    const { view } = this.deps;
+    if (spec.action === 'deploy') {
+      const template = view.vms.get(vmKey(spec.target.cluster, Number(spec.params.template)));
+      return `${spec.target.cluster}/${template?.node ?? String(spec.params.node)}`;
+    }
+    const vm = spec.target.vmid !== undefined ? view.vms.get(vmKey(spec.target.cluster, spec.target.vmid)) : undefined;
+    return `${spec.target.cluster}/${vm?.node ?? '?'}`;
+  }
+
+  /** Queues an approved request on the execution loop. */
+  enqueue(id: string, spec: RequestSpec): void {
+    const loop = this.deps.loop();
+    if (!loop) return;
+    // QUEUED first: the loop may start the request at once, and EXECUTE is only accepted once it is queued.
+    this.deps.requests.get(id)?.send({ type: 'QUEUED' });
+    loop.send({ type: 'ENQUEUE', work: { requestId: id, node: this.nodeOf(spec) } });
+  }
+
+  /** A queued or executing request ended: its place on its node is free. */
+  finished(id: string): void {
+    this.deps.loop()?.send({ type: 'FINISHED', requestId: id });
+  }
+
+  /** Hands every approved, queued and executing request to a (new) execution loop. */
+  feed(): void {
+    const loop = this.deps.loop();
+    if (!loop) return;
+    const { requests } = this.deps;
+    for (const [id, actor] of requests.entries()) {
+      const snapshot = actor.getSnapshot();
+      const spec = snapshot.context.spec;
+      if (snapshot.value === 'executing')
+        loop.send({ type: 'ADOPT_RUNNING', work: { requestId: id, node: this.nodeOf(spec) } });
+    }
+    for (const [id, actor] of requests.entries()) {
+      const snapshot = actor.getSnapshot();
+      if (snapshot.value === 'approved') this.enqueue(id, snapshot.context.spec);
+      else if (snapshot.value === 'queued')
+        loop.send({ type: 'ENQUEUE', work: { requestId: id, node: this.nodeOf(snapshot.context.spec) } });
+    }
+  }
+}

@@ -1,0 +1,349 @@
+// The request actors and what is done with them: submissions (idempotent, answered once the gate has spoken),
+// approvals, denials and cancellations, and what follows each status change (persist, publish, queue, tell the
+// VM, release the gate's hold, record a failure). Requests are written through the RequestWriter's group commit.
+import { randomUUID } from 'node:crypto';
+import type { Actor } from 'xstate';
+import { fromPromise, waitFor } from 'xstate';
+import type { RecheckResult } from '../machines/gate';
+import type { RequestContext, RequestEvent, RequestMachine } from '../machines/request.machine';
+import { approvalRefusal, closeRefusal, requestMachine } from '../machines/request.machine';
+import type { Requester, RequestSpec, RequestStatus } from '../machines/types';
+import { actorId, OVERSEER_ID, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
+import type { VmMachine } from '../machines/vm.machine';
+import { subjects } from '../protocol';
+import type { SummaryStore } from '../state';
+import { ActorSet } from './actor-set';
+import { AUDIT_COMMAND_KIND, sshCommandRunner } from './command-executor';
+import { deadline } from './deadline';
+import { countChange } from './entity-actors';
+import type { EventPublisher } from './event-publisher';
+import type { ExecutionFeed } from './execution-feed';
+import { createExecutor } from './executor';
+import type { GateService } from './gate-service';
+import type { Monitor } from './monitor';
+import type { OverseerDeps } from './overseer-deps';
+import { RequestWriter } from './request-writer';
+import type { CommandResult, Submission, SubmitResult } from './submission';
+import type { SystemView } from './system-view';
+import type { StateChange } from './watch';
+
+/** States a request rests in once the gate has spoken. */
+const DECIDED: ReadonlySet<string> = new Set([
+  'denied',
+  'awaiting_approval',
+  'approved',
+  'queued',
+  'executing',
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+]);
+
+export interface RequestServiceDeps {
+  deps: OverseerDeps;
+  view: SystemView;
+  gate: GateService;
+  summary: SummaryStore;
+  events: EventPublisher;
+  vms: ActorSet<VmMachine>;
+  execution: Pick<ExecutionFeed, 'enqueue' | 'finished'>;
+  /** A request failed on the platform (the monitor counts its tasks as failed tasks). */
+  recordFailedRequest: Monitor['recordFailedRequest'];
+  /** Asks the sync loop for a cycle now (after a request changed the platform). */
+  syncSoon: () => void;
+}
+
+export class RequestService {
+  readonly requests: ActorSet<RequestMachine>;
+  private readonly writer: RequestWriter;
+  /** When each live request entered its current status. */
+  private readonly since = new Map<string, number>();
+  private readonly deps: OverseerDeps;
+
+  constructor(private readonly wiring: RequestServiceDeps) {
+    const { deps, view, gate, summary } = wiring;
+    const { clock, log, config, store } = deps;
+    this.deps = deps;
+    this.writer = new RequestWriter(store);
+    this.requests = new ActorSet({
+      kind: 'request',
+      logic: requestMachine.provide({
+        actors: {
+          validate: fromPromise(async ({ input }) => gate.validate(input.spec)),
+          gate: fromPromise(async ({ input }) => gate.decide(input.spec)),
+          approvalDeadline: deadline(clock, 'APPROVAL_EXPIRED'),
+          execute: createExecutor({
+            clock,
+            log,
+            platforms: deps.platforms,
+            vms: view.vms,
+            requestContext: (id) => this.requests.get(id)?.getSnapshot().context,
+            taskTimeoutMs: config.execution.taskTimeoutSeconds * 1000,
+            onPlatformChanged: () => wiring.syncSoon(),
+            durable: () => this.flush(),
+            taskOwner: (upid) => {
+              this.flush();
+              return store.requests.findIdByTaskUpid(upid);
+            },
+            ssh: deps.ssh && sshCommandRunner(deps.ssh),
+            // The decision is in the request's record; what the command did is in the audit log.
+            onCommandResult: (record) =>
+              store.audit.append({ at: clock.now(), actor: OVERSEER_ID, kind: AUDIT_COMMAND_KIND, data: record }),
+          }),
+        },
+      }),
+      idOf: (key) => actorId.request(key),
+      clock,
+      log,
+      inspect: deps.inspect,
+      onSnapshot: (key, snapshot, changed) => {
+        if (!changed) this.persist(key, snapshot.context, undefined);
+      },
+      onStateChange: (key, change) => {
+        countChange(summary, 'requestStateChanged', change);
+        this.onState(key, change);
+      },
+    });
+  }
+
+  async submit(submission: Submission): Promise<SubmitResult> {
+    const { store, clock, config } = this.deps;
+    if (submission.idempotencyKey) {
+      const earlier = store.requests.findByIdempotencyKey(submission.requester.id, submission.idempotencyKey);
+      if (earlier) {
+        // The first submission may still be deciding: answer with its decision, not a guess.
+        const live = this.requests.get(earlier.id);
+        if (live && !DECIDED.has(String(live.getSnapshot().value))) {
+          const decided = await waitFor(live, (s) => DECIDED.has(String(s.value)));
+          this.flush();
+          return { ...this.answerOf(earlier.id, decided), replayed: true };
+        }
+        return {
+          requestId: earlier.id,
+          decision: (earlier.decision ?? 'denied') as SubmitResult['decision'],
+          reasons: earlier.reasons,
+          checks: earlier.checks,
+          status: earlier.status,
+          replayed: true,
+        };
+      }
+    }
+    const spec: RequestSpec = {
+      id: this.deps.newId ? this.deps.newId('request') : randomUUID(),
+      action: submission.action,
+      target: submission.target,
+      params: submission.params ?? {},
+      force: submission.force ?? false,
+      requester: submission.requester,
+      submittedAt: clock.now(),
+      origin: submission.origin ?? 'human',
+    };
+    store.transaction(() => {
+      store.requests.insert(spec, 'received', submission.idempotencyKey);
+      store.audit.append({ at: spec.submittedAt, actor: spec.requester.id, kind: 'request.received', data: spec });
+    });
+    const actor = this.requests.create(spec.id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
+    const snapshot = await waitFor(actor, (s) => DECIDED.has(String(s.value)));
+    // The decision is on disk before the answer leaves.
+    this.flush();
+    return { ...this.answerOf(spec.id, snapshot), replayed: false };
+  }
+
+  private answerOf(
+    requestId: string,
+    snapshot: { value: unknown; context: RequestContext },
+  ): Omit<SubmitResult, 'replayed'> {
+    const { context } = snapshot;
+    return {
+      requestId,
+      decision: context.decision ?? 'denied',
+      reasons: context.reasons,
+      checks: context.checks,
+      status: String(snapshot.value) as RequestStatus,
+    };
+  }
+
+  approve(id: string, by: Requester): CommandResult {
+    return this.command(id, by, 'APPROVE', (context) => approvalRefusal(context, by));
+  }
+  deny(id: string, by: Requester, reason?: string): CommandResult {
+    return this.command(id, by, 'DENY', (context) => closeRefusal(context, by), reason);
+  }
+  cancel(id: string, by: Requester): CommandResult {
+    return this.command(id, by, 'CANCEL', (context) => closeRefusal(context, by));
+  }
+
+  private command(
+    id: string,
+    by: Requester,
+    type: 'APPROVE' | 'DENY' | 'CANCEL',
+    refusal: (context: RequestContext) => string | undefined,
+    reason?: string,
+  ): CommandResult {
+    const actor = this.requests.get(id);
+    if (!actor) {
+      const record = this.deps.store.requests.get(id);
+      if (!record) return { ok: false, code: 'not_found', reason: `request ${id} does not exist` };
+      return { ok: false, code: 'conflict', reason: `request ${id} is ${record.status}` };
+    }
+    const snapshot = actor.getSnapshot();
+    const why = refusal(snapshot.context);
+    if (why) return { ok: false, code: 'refused', reason: why };
+    const at = this.deps.clock.now();
+    const spec = snapshot.context.spec;
+    // An approval is re-checked against the facts as they are now, not as they were when the gate decided.
+    const event: RequestEvent =
+      type === 'APPROVE'
+        ? { type, by, at, recheck: this.wiring.gate.recheck(spec, 'approval', true) }
+        : type === 'DENY'
+          ? { type, by, at, reason }
+          : { type, by, at };
+    if (!snapshot.can(event)) {
+      return {
+        ok: false,
+        code: 'conflict',
+        reason: `request ${id} is ${String(snapshot.value)}: cannot ${type.toLowerCase()} it now`,
+      };
+    }
+    this.deps.store.audit.append({ at, actor: by.id, kind: `request.${type.toLowerCase()}`, data: { id, reason } });
+    if (event.type === 'APPROVE') this.auditRecheck(id, event.recheck, at);
+    actor.send(event);
+    this.flush();
+    return { ok: true, status: String(actor.getSnapshot().value) as RequestStatus };
+  }
+
+  /**
+   * The execution loop starts a queued request: the facts are re-checked right before its first platform call,
+   * and a request that no longer passes fails there with the reason.
+   */
+  execute(id: string): void {
+    const actor = this.requests.get(id);
+    if (!actor) return;
+    const { context } = actor.getSnapshot();
+    const at = this.deps.clock.now();
+    const recheck = this.wiring.gate.recheck(context.spec, 'execution', context.approvedBy !== undefined);
+    this.auditRecheck(id, recheck, at);
+    actor.send({ type: 'EXECUTE', at, recheck });
+  }
+
+  /** A failed re-check is recorded like any decision: its checks, in the audit log. */
+  private auditRecheck(id: string, recheck: RecheckResult, at: number): void {
+    if (recheck.reason === undefined) return;
+    this.deps.store.audit.append({
+      at,
+      actor: OVERSEER_ID,
+      kind: 'request.recheck_failed',
+      data: { id, stage: recheck.stage, reason: recheck.reason, checks: recheck.checks },
+    });
+  }
+
+  /** When a live request entered its current status. */
+  statusSince(id: string): number | undefined {
+    return this.since.get(id);
+  }
+
+  private onState(id: string, change: StateChange<ReturnType<Actor<RequestMachine>['getSnapshot']>>): void {
+    const { vms, execution, gate } = this.wiring;
+    const { context } = change.snapshot;
+    const status = change.to as RequestStatus;
+    const spec = context.spec;
+    this.since.set(id, this.deps.clock.now());
+    this.persist(id, context, { status, from: change.from });
+    this.wiring.events.publish(() => subjects.evtReq(id, status), {
+      id,
+      action: spec.action,
+      target: spec.target,
+      status,
+      decision: context.decision,
+      reasons: context.reasons,
+      at: this.deps.clock.now(),
+    });
+    const vm = spec.target.vmid !== undefined ? vms.get(vmKey(spec.target.cluster, spec.target.vmid)) : undefined;
+    // A command runs inside the guest: the VM actor has no operation state for it.
+    const opVm =
+      spec.action === 'deploy'
+        ? vms.get(vmKey(spec.target.cluster, Number(spec.params.template)))
+        : spec.action === 'command'
+          ? undefined
+          : vm;
+    switch (status) {
+      case 'approved':
+        execution.enqueue(id, spec);
+        break;
+      case 'executing':
+        opVm?.send({ type: 'OPERATION_STARTED', requestId: id, action: spec.action });
+        break;
+      default:
+        if (TERMINAL_REQUEST_STATUSES.has(status)) {
+          const ran = change.from === 'executing';
+          gate.release(spec, ran || status === 'completed');
+          if (status === 'failed') this.recordFailure(id, context);
+          if (ran) {
+            opVm?.send({ type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
+            execution.finished(id);
+          } else if (change.from === 'queued' || change.from === 'approved') {
+            execution.finished(id);
+          }
+          // Stop the actor once its final snapshot is written.
+          this.since.delete(id);
+          queueMicrotask(() => this.requests.remove(id));
+        }
+    }
+  }
+
+  /** Queues a request's changes for the next group commit (see RequestWriter). */
+  private persist(
+    id: string,
+    context: RequestContext,
+    change: { status: RequestStatus; from: string } | undefined,
+  ): void {
+    const actor = this.requests.get(id);
+    if (!actor) return;
+    const at = this.deps.clock.now();
+    this.writer.queue(
+      id,
+      context,
+      actor.getPersistedSnapshot(),
+      at,
+      change && {
+        ...change,
+        at,
+        by: this.actorOfChange(context, change.status),
+        reasons: change.status === 'denied' ? context.reasons : undefined,
+      },
+    );
+  }
+
+  /** Writes every queued request change now. */
+  flush(): void {
+    this.writer.flush();
+  }
+
+  /** Writes what is pending, then stops every request actor. */
+  stop(): void {
+    this.flush();
+    this.requests.stopAll();
+  }
+
+  private recordFailure(id: string, context: RequestContext): void {
+    const { spec } = context;
+    const error = context.error ?? 'failed';
+    this.wiring.recordFailedRequest(id, spec.target.cluster, error, context.tasks, this.deps.clock.now());
+    const write = this.deps.knowledge?.recordFailedRequest({
+      requestId: id,
+      action: spec.action,
+      target: spec.target,
+      error,
+      params: spec.params,
+    });
+    if (write instanceof Promise)
+      write.catch((e: unknown) => this.deps.log.error(`knowledge: recording request ${id} failed`, e));
+  }
+
+  private actorOfChange(context: RequestContext, status: RequestStatus): string | undefined {
+    if (status === 'approved' && context.approvedBy) return context.approvedBy.id;
+    if ((status === 'denied' || status === 'cancelled') && context.closedBy) return context.closedBy.id;
+    return undefined;
+  }
+}

@@ -1,0 +1,97 @@
+// Bringing the runtime back after a restart: every VM, host and unfinished request actor from its snapshot, the
+// gate's holds of the requests that still hold a VM, and the system summary's counts.
+import type { Log } from '../adapters/log';
+import type { HostMachine } from '../machines/host.machine';
+import type { RequestContext, RequestMachine } from '../machines/request.machine';
+import type { VmMachine } from '../machines/vm.machine';
+import type { StateStore, SummaryStore } from '../state';
+import type { ActorSet } from './actor-set';
+import type { GateService } from './gate-service';
+import type { SystemView } from './system-view';
+import { stateName } from './watch';
+
+export interface RestoreTargets {
+  store: StateStore;
+  log: Log;
+  approvalTimeoutMs: number;
+  view: SystemView;
+  summary: SummaryStore;
+  gate: GateService;
+  vms: ActorSet<VmMachine>;
+  hosts: ActorSet<HostMachine>;
+  requests: ActorSet<RequestMachine>;
+  /** Writes every queued request change now. */
+  flushRequests: () => void;
+}
+
+export interface RestoreReport {
+  vms: number;
+  hosts: number;
+  requests: number;
+}
+
+/** Brings back every VM, host and unfinished request actor from its snapshot. */
+export function restoreActors(t: RestoreTargets): RestoreReport {
+  const { store, log, view } = t;
+  let vms = 0;
+  let hosts = 0;
+  for (const record of store.inventory.listClusters()) view.setCluster(record.info);
+  for (const row of store.snapshots.listByKind('vm')) {
+    const key = row.actorId.slice('vm:'.length);
+    const actor = t.vms.restore(key, row.snapshot);
+    if (actor) {
+      view.setVm(actor.getSnapshot().context.info);
+      vms++;
+    }
+  }
+  for (const row of store.snapshots.listByKind('host')) {
+    const actor = t.hosts.restore(row.actorId.slice('host:'.length), row.snapshot);
+    if (actor) {
+      view.setHost(actor.getSnapshot().context.info);
+      hosts++;
+    }
+  }
+  const restoredRequests: string[] = [];
+  for (const row of store.snapshots.listByKind('request')) {
+    const id = row.actorId.slice('req:'.length);
+    const snapshot = row.snapshot as { status?: string; value?: string; context?: RequestContext };
+    if (snapshot.status !== 'active' || !snapshot.context) continue;
+    if (snapshot.value && ['awaiting_approval', 'approved', 'queued', 'executing'].includes(snapshot.value)) {
+      t.gate.hold(snapshot.context.spec);
+    }
+    if (t.requests.restore(id, row.snapshot)) restoredRequests.push(id);
+  }
+  // A request recorded but killed before its actor wrote a first snapshot was never answered nor decided:
+  // it is gated afresh.
+  for (const record of store.requests.listActive()) {
+    if (t.requests.has(record.id)) continue;
+    if (record.status === 'received') {
+      const { id, action, target, params, force, requester, submittedAt, origin } = record;
+      t.requests.create(id, {
+        spec: { id, action, target, params, force, requester, submittedAt, origin },
+        approvalTimeoutMs: t.approvalTimeoutMs,
+      });
+      restoredRequests.push(id);
+    } else {
+      log.error(`request ${record.id} is ${record.status} but has no snapshot; it cannot be restored`);
+    }
+  }
+  t.summary.send({
+    type: 'reset',
+    vms: countStates(t.vms.entries()),
+    hosts: countStates(t.hosts.entries()),
+    requests: store.requests.countByStatus(),
+  });
+  t.flushRequests();
+  log.info(`restored ${vms} VM, ${hosts} host and ${restoredRequests.length} request actors`);
+  return { vms, hosts, requests: restoredRequests.length };
+}
+
+function countStates(set: Iterable<[string, { getSnapshot(): { value: unknown } }]>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [, a] of set) {
+    const s = stateName(a.getSnapshot().value as never);
+    counts[s] = (counts[s] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -1,0 +1,134 @@
+// Typed errors of the wire contract: bad subjects, bus failures any client sees, and protocol violations.
+// Each has a `name` and keeps its `cause`.
+
+/** A subject, subject token, filter or actor id that cannot be used. Names the offending part. */
+export class InvalidSubjectError extends Error {
+  override name = 'InvalidSubjectError';
+  constructor(
+    message: string,
+    /** The offending value (a token, a whole subject or an actor id). */
+    readonly value: string,
+    /** What the value was meant to be: 'cluster', 'vmid', 'filter', 'subject', ... */
+    readonly part: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Base of every message-bus failure. */
+export class BusError extends Error {
+  override name = 'BusError';
+}
+
+/** The bus cannot carry the message now: disconnected, closed, or nobody answers on the subject. */
+export class BusUnavailableError extends BusError {
+  override name = 'BusUnavailableError';
+  constructor(
+    message: string,
+    readonly subject?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A request got no answer in time. */
+export class BusTimeoutError extends BusError {
+  override name = 'BusTimeoutError';
+  constructor(
+    message: string,
+    readonly subject: string,
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The responder's handler failed; `remoteName` is the name of the error it threw. */
+export class BusRemoteError extends BusError {
+  override name = 'BusRemoteError';
+  constructor(
+    message: string,
+    readonly subject: string,
+    readonly remoteName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A payload that is not JSON (received) or cannot become JSON (sent). */
+export class BusPayloadError extends BusError {
+  override name = 'BusPayloadError';
+}
+
+/** A payload the core received does not follow the protocol. Names the offending field. */
+export class ProtocolPayloadError extends Error {
+  override name = 'ProtocolPayloadError';
+  constructor(
+    message: string,
+    readonly subject: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A reply a client received does not follow the protocol. */
+export class ProtocolReplyError extends Error {
+  override name = 'ProtocolReplyError';
+  constructor(
+    message: string,
+    readonly subject: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The core was asked something it does not answer (an unknown query or an unwired handler). */
+export class UnknownQueryError extends Error {
+  override name = 'UnknownQueryError';
+  constructor(
+    message: string,
+    readonly subject: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A call that carries no credential, or one the core does not know (unknown, revoked, malformed). */
+export class CredentialError extends Error {
+  override name = 'CredentialError';
+}
+
+/** A valid credential whose role is too low for what the call asks. */
+export class RoleRefusedError extends Error {
+  override name = 'RoleRefusedError';
+}
+
+/** One line naming every problem zod found, by path. */
+export function describeIssues(error: import('zod').ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      return `${where}: ${issue.message}${keys}`;
+    })
+    .join('; ');
+}
+
+/** The core refuses what a call asks for a reason of its input (e.g. a reserved token name). */
+export class InputRefusedError extends Error {
+  override name = 'InputRefusedError';
+  constructor(
+    message: string,
+    /** The offending field. */
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,103 @@
+// The query table: every `overseer.query.<what>` with its payload and reply schemas and the lowest role the
+// core answers it for. The core enforces the role itself; the gateway's route roles are only an early answer.
+import { z } from 'zod';
+import type { Role } from '../machines/types';
+import { AuditQueryPayloadSchema, AuditQueryReplySchema } from './audit-schemas';
+import {
+  CreatedTokenSchema,
+  EmptySchema,
+  HealthReplySchema,
+  HostViewSchema,
+  id,
+  PrincipalSchema,
+  paging,
+  RequestStatusSchema,
+  RequestViewSchema,
+  RoleSchema,
+  StatusReplySchema,
+  SummaryReplySchema,
+  TokenInfoSchema,
+  VmViewSchema,
+} from './schemas';
+
+interface QuerySpec {
+  payload: z.ZodType;
+  reply: z.ZodType;
+  /** Lowest role answered; `any` needs only a valid credential (the `auth` query itself). */
+  role: Role | 'any';
+}
+
+/** Token names: letters, digits and `_ . @ -`; the Overseer's own name is reserved. */
+export const TokenNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]*$/, "expected letters, digits, '_', '.', '@' or '-'");
+
+export const querySchemas = {
+  status: { payload: EmptySchema, reply: StatusReplySchema, role: 'observer' },
+  summary: { payload: EmptySchema, reply: SummaryReplySchema, role: 'observer' },
+  health: { payload: EmptySchema, reply: HealthReplySchema, role: 'observer' },
+  vms: {
+    payload: z.strictObject({
+      cluster: z.string().max(64).optional(),
+      node: z.string().max(64).optional(),
+      state: z.string().max(64).optional(),
+      tag: z.string().max(64).optional(),
+      ...paging,
+    }),
+    reply: z.object({ items: z.array(VmViewSchema), total: z.number() }),
+    role: 'observer',
+  },
+  vm: {
+    payload: z.strictObject({ cluster: z.string().min(1).max(64), vmid: z.number().int().nonnegative() }),
+    reply: VmViewSchema.nullable(),
+    role: 'observer',
+  },
+  hosts: {
+    payload: z.strictObject({ cluster: z.string().max(64).optional() }),
+    reply: z.object({ items: z.array(HostViewSchema) }),
+    role: 'observer',
+  },
+  requests: {
+    payload: z.strictObject({
+      status: RequestStatusSchema.optional(),
+      requester: id().optional(),
+      limit: paging.limit,
+    }),
+    reply: z.object({ items: z.array(RequestViewSchema) }),
+    role: 'observer',
+  },
+  request: { payload: z.strictObject({ id: id() }), reply: RequestViewSchema.nullable(), role: 'observer' },
+  sync: { payload: EmptySchema, reply: z.object({ started: z.literal(true) }), role: 'operator' },
+  /** Who the call's credential belongs to. */
+  auth: { payload: EmptySchema, reply: z.object({ principal: PrincipalSchema }), role: 'any' },
+  tokenCreate: {
+    payload: z.strictObject({
+      name: TokenNameSchema,
+      role: RoleSchema,
+      /** The new token belongs to the same person as this token (an admin's word, for the two-person rule). */
+      samePersonAs: id().optional(),
+    }),
+    reply: CreatedTokenSchema,
+    role: 'admin',
+  },
+  tokenList: { payload: EmptySchema, reply: z.object({ items: z.array(TokenInfoSchema) }), role: 'admin' },
+  tokenRevoke: { payload: z.strictObject({ id: id() }), reply: z.object({ ok: z.boolean() }), role: 'admin' },
+  /** The audit log and the verification of its chain. */
+  audit: { payload: AuditQueryPayloadSchema, reply: AuditQueryReplySchema, role: 'admin' },
+} as const satisfies Record<string, QuerySpec>;
+
+export type QueryName = keyof typeof querySchemas;
+export const QUERY_NAMES = Object.keys(querySchemas) as QueryName[];
+
+/** Each query's payload and reply. */
+export type QueryMap = {
+  [W in QueryName]: {
+    payload: z.infer<(typeof querySchemas)[W]['payload']>;
+    reply: z.infer<(typeof querySchemas)[W]['reply']>;
+  };
+};
+
+/** What a query handler may answer (before defaults are applied on the client's side). */
+export type QueryReplyInput<W extends QueryName> = z.input<(typeof querySchemas)[W]['reply']>;

@@ -1,0 +1,190 @@
+// The message schemas of the wire contract (DESIGN §6): one zod schema per payload and reply, so both sides
+// validate. No payload names who acts: the core resolves the principal from the call's credential.
+import { z } from 'zod';
+import { ACTIONS, REQUEST_STATUSES, ROLES } from '../machines/types';
+import { REQUEST_COMMANDS } from './subject-tokens';
+
+/** Longest free text (reasons, notes) accepted in a payload. */
+export const MAX_REASON_LENGTH = 1000;
+/** Longest id (principal, token, request, idempotency key) accepted in a payload. */
+export const MAX_ID_LENGTH = 128;
+
+export const RoleSchema = z.enum(ROLES);
+export const ActionSchema = z.enum(ACTIONS);
+export const RequestStatusSchema = z.enum(REQUEST_STATUSES);
+export const DecisionSchema = z.enum(['approved', 'denied', 'awaiting_approval']);
+export const CheckOutcomeSchema = z.enum(['pass', 'deny', 'approval', 'skipped']);
+export const RequestCommandSchema = z.enum(REQUEST_COMMANDS);
+
+export const id = () => z.string().min(1).max(MAX_ID_LENGTH);
+
+export const TargetSchema = z.strictObject({
+  cluster: z.string().min(1).max(64),
+  vmid: z.number().int().nonnegative().optional(),
+});
+
+export const CheckResultSchema = z.object({ check: z.string(), outcome: CheckOutcomeSchema, reason: z.string() });
+
+export const EmptySchema = z.strictObject({});
+export const paging = {
+  limit: z.number().int().min(1).max(10_000).optional(),
+  offset: z.number().int().min(0).optional(),
+};
+
+// --- submissions and commands -------------------------------------------------------------------
+
+export const SubmitPayloadSchema = z.strictObject({
+  action: ActionSchema,
+  target: TargetSchema,
+  params: z.record(z.string(), z.unknown()),
+  force: z.boolean(),
+  idempotencyKey: id().optional(),
+});
+
+export const SubmitReplySchema = z.object({
+  requestId: z.string(),
+  decision: DecisionSchema,
+  reasons: z.array(z.string()),
+  checks: z.array(CheckResultSchema),
+  status: RequestStatusSchema,
+  /** True when an idempotency key matched an earlier submission and this is its answer. */
+  replayed: z.boolean(),
+});
+
+export const CommandPayloadSchema = z.strictObject({
+  reason: z.string().max(MAX_REASON_LENGTH).optional(),
+});
+
+export const CommandReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), status: RequestStatusSchema }),
+  z.object({ ok: z.literal(false), code: z.enum(['not_found', 'refused', 'conflict']), reason: z.string() }),
+]);
+
+// --- query replies ------------------------------------------------------------------------------
+
+export const LoopViewSchema = z.object({
+  state: z.string(),
+  cycles: z.number(),
+  failures: z.number(),
+  lastError: z.string().optional(),
+});
+
+export const StatusReplySchema = z.object({
+  state: z.string(),
+  escalated: z.array(z.string()),
+  loops: z.record(z.string(), LoopViewSchema),
+  clusters: z.array(z.object({ cluster: z.string(), reachable: z.boolean(), quorate: z.boolean() })),
+  startedAt: z.number(),
+  now: z.number(),
+});
+
+export const SummaryReplySchema = z.object({
+  vms: z.record(z.string(), z.number()),
+  hosts: z.record(z.string(), z.number()),
+  requests: z.record(z.string(), z.number()),
+});
+
+export const HealthReplySchema = z.object({
+  ok: z.boolean(),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })),
+});
+
+/** VmInfo (machines/types) as the core knows it, plus its actor's state. */
+export const VmViewSchema = z.object({
+  cluster: z.string(),
+  vmid: z.number(),
+  name: z.string(),
+  node: z.string(),
+  status: z.enum(['running', 'stopped', 'paused', 'unknown']),
+  lock: z.string().optional(),
+  tags: z.array(z.string()),
+  template: z.boolean(),
+  haManaged: z.boolean(),
+  cpus: z.number(),
+  maxmem: z.number(),
+  maxdisk: z.number(),
+  mem: z.number(),
+  cpu: z.number(),
+  uptime: z.number(),
+  state: z.string(),
+  production: z.boolean(),
+  activeRequest: z.object({ id: z.string(), action: ActionSchema }).optional(),
+});
+
+/** HostInfo (machines/types) plus its actor's state. */
+export const HostViewSchema = z.object({
+  cluster: z.string(),
+  node: z.string(),
+  status: z.enum(['online', 'offline', 'unknown']),
+  cpu: z.number(),
+  maxcpu: z.number(),
+  mem: z.number(),
+  maxmem: z.number(),
+  disk: z.number(),
+  maxdisk: z.number(),
+  state: z.string(),
+});
+
+export const RequestViewSchema = z.object({
+  id: z.string(),
+  action: ActionSchema,
+  target: z.object({ cluster: z.string(), vmid: z.number().optional() }),
+  params: z.record(z.string(), z.unknown()),
+  force: z.boolean(),
+  requester: z.object({ id: z.string(), role: RoleSchema, name: z.string().optional() }),
+  // Absent for requests made before origins were recorded: those were human.
+  origin: z.enum(['human', 'overseer']).default('human'),
+  status: RequestStatusSchema,
+  decision: DecisionSchema.optional(),
+  reasons: z.array(z.string()),
+  checks: z.array(CheckResultSchema),
+  history: z.array(
+    z.object({ status: RequestStatusSchema, at: z.number(), by: z.string().optional(), note: z.string().optional() }),
+  ),
+  tasks: z.array(z.object({ upid: z.string(), node: z.string() })),
+  error: z.string().optional(),
+  submittedAt: z.number(),
+  updatedAt: z.number(),
+});
+
+/**
+ * Who acts, as the core resolved it from a credential: `id` is the token's id (unique, never a display name),
+ * `person` the person it belongs to (the token's own id unless an admin linked it to another token's person).
+ */
+export const PrincipalSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema, person: z.string() });
+
+export const TokenInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: RoleSchema,
+  createdAt: z.number(),
+  createdBy: z.string(),
+  person: z.string(),
+  revokedAt: z.number().optional(),
+  lastUsedAt: z.number().optional(),
+});
+
+export const CreatedTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: RoleSchema,
+  /** The plaintext token: shown once, stored only hashed. */
+  token: z.string(),
+});
+
+// --- types ---------------------------------------------------------------------------------------
+
+export type SubmitPayload = z.infer<typeof SubmitPayloadSchema>;
+export type SubmitReply = z.infer<typeof SubmitReplySchema>;
+export type CommandPayload = z.infer<typeof CommandPayloadSchema>;
+export type CommandReply = z.infer<typeof CommandReplySchema>;
+export type CheckResultView = z.infer<typeof CheckResultSchema>;
+export type StatusReply = z.infer<typeof StatusReplySchema>;
+export type SummaryReply = z.infer<typeof SummaryReplySchema>;
+export type HealthReply = z.infer<typeof HealthReplySchema>;
+export type VmView = z.infer<typeof VmViewSchema>;
+export type HostView = z.infer<typeof HostViewSchema>;
+export type RequestView = z.infer<typeof RequestViewSchema>;
+export type Principal = z.infer<typeof PrincipalSchema>;
+export type TokenInfo = z.infer<typeof TokenInfoSchema>;
+export type CreatedToken = z.infer<typeof CreatedTokenSchema>;
