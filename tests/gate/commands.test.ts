@@ -41,7 +41,9 @@ describe('command requests at the gate', () => {
 
   it('command schema - the command must be a non-empty string of at most 1000 characters, one line', () => {
     const reason = (cmd: unknown) => checkSchema(command(101, cmd)).reason;
-    expect(reason(undefined)).toBe('invalid request: params.command must be a non-empty shell command (got nothing)');
+    expect(checkSchema(vmRequest('command', 101)).reason).toBe(
+      'invalid request: params.command must be a non-empty shell command (got nothing)',
+    );
     expect(reason('   ')).toBe('invalid request: params.command must be a non-empty shell command (got "   ")');
     expect(reason(42)).toBe('invalid request: params.command must be a non-empty shell command (got 42)');
     expect(reason('x'.repeat(1001))).toBe('invalid request: params.command is 1001 characters long (at most 1000)');

@@ -163,6 +163,7 @@ describe('evaluateGate', () => {
       deploy: { maxCount: 10, maxVmsPerCluster: 500 },
       capacity: { memReserveFraction: 0.1, diskReserveFraction: 0.1, maxCpuLoad: 0.9 },
       ha: 'deny',
+      commands: { allowed: [] },
       approvalTimeoutSeconds: 3600,
     });
     expect(Object.isFrozen(defaultGateConfig.production.tags)).toBe(true);

@@ -33,7 +33,7 @@ describe('schema check', () => {
     expect(run(broken({ action: 'migrate' }))).toEqual({
       outcome: 'deny',
       reason:
-        'invalid request: unknown action "migrate" (expected one of deploy, destroy, start, stop, shutdown, reboot, suspend, resume, snapshot)',
+        'invalid request: unknown action "migrate" (expected one of deploy, destroy, start, stop, shutdown, reboot, suspend, resume, snapshot, command)',
     });
   });
 

@@ -84,9 +84,10 @@ describe('gateway openapi', () => {
       parameters: { name: string; in: string }[];
     };
     const variants = submit.requestBody.content['application/json'].schema.oneOf;
-    expect(variants).toHaveLength(3);
+    expect(variants).toHaveLength(4);
     for (const v of variants) expect(v.additionalProperties).toBe(false);
     expect(JSON.stringify(variants)).toContain('"deploy"');
+    expect(JSON.stringify(variants)).toContain('"command"');
     expect(submit.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }));
     const vms = doc.paths['/v1/vms']!.get as { parameters: { name: string }[] };
     expect(vms.parameters.map((p) => p.name)).toEqual(['cluster', 'node', 'state', 'tag', 'limit', 'offset']);

@@ -45,6 +45,27 @@ describe('gateway requests', () => {
     expect(gw.core.submissions[0]!.target).not.toHaveProperty('vmid');
   });
 
+  it('requests - a command targets a VM and passes its one parameter; the core gates it', async () => {
+    const gw = setupGateway();
+    const params = { command: 'systemctl restart nginx' };
+    const res = await gw.call('POST', '/v1/requests', {
+      token: gw.core.tokens.operator,
+      body: { action: 'command', target: 'lab/101', params },
+    });
+    expect(res.status).toBe(201);
+    expect(gw.core.submissions[0]).toMatchObject({ action: 'command', target: { cluster: 'lab', vmid: 101 }, params });
+    for (const body of [
+      { action: 'command', target: 'lab/101' },
+      { action: 'command', target: 'lab/101', params: { command: '' } },
+      { action: 'command', target: 'lab/101', params: { command: 'true', sudo: true } },
+      { action: 'command', target: 'lab', params },
+    ]) {
+      const bad = await gw.call('POST', '/v1/requests', { token: gw.core.tokens.operator, body });
+      expect(bad.status).toBe(400);
+    }
+    expect(gw.core.submissions).toHaveLength(1);
+  });
+
   it('requests - an Idempotency-Key reaches the core and a retry returns the first answer', async () => {
     const gw = setupGateway();
     const send = () =>

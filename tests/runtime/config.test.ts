@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../actors/config';
+import { ConfigError, loadConfig, monitorThresholdsOf, parseConfig } from '../../actors/config';
 import { runTs } from '../helpers/child';
 
 function refusal(raw: unknown): ConfigError {
@@ -46,6 +46,41 @@ describe('config', () => {
       clusters: [{ name: 'lab', host: 'pve', auth: { type: 'token', tokenId: 'root@pam!x', secret: 'NOT-A-UUID' } }],
     });
     expect(error.key).toBe('clusters[0].auth.secret');
+  });
+
+  it('config - the command allow-list defaults to empty and takes one-line commands', () => {
+    expect(parseConfig({}).gate.commands).toEqual({ allowed: [] });
+    const config = parseConfig({ gate: { commands: { allowed: ['systemctl restart nginx', 'df -h'] } } });
+    expect(config.gate.commands.allowed).toEqual(['systemctl restart nginx', 'df -h']);
+    expect(refusal({ gate: { commands: { allowed: 'df -h' } } }).key).toBe('gate.commands.allowed');
+    expect(refusal({ gate: { commands: { allowed: [42] } } }).key).toBe('gate.commands.allowed[0]');
+    expect(refusal({ gate: { commands: { allowed: ['df -h\nreboot'] } } }).key).toBe('gate.commands.allowed[0]');
+    expect(refusal({ gate: { commands: { allowed: [''] } } }).key).toBe('gate.commands.allowed[0]');
+    expect(refusal({ gate: { commands: { allow: [] } } }).key).toBe('gate.commands.allow');
+  });
+
+  it('config - every remediation command must be in gate.commands.allowed', () => {
+    const allowed = { gate: { commands: { allowed: ['touch /tmp/x'] } } };
+    const ok = parseConfig({ ...allowed, remediation: { commands: { 'guest-disk-high': 'touch /tmp/x' } } });
+    expect(ok.remediation.commands).toEqual({ 'guest-disk-high': 'touch /tmp/x' });
+    const error = refusal({ ...allowed, remediation: { commands: { 'guest-unit-failed': 'systemctl restart x' } } });
+    expect(error).toMatchObject({
+      key: 'remediation.commands.guest-unit-failed',
+      message:
+        'config: \'remediation.commands.guest-unit-failed\' is "systemctl restart x", which is not in gate.commands.allowed',
+    });
+    // No allow-list: no remediation command at all.
+    expect(refusal({ remediation: { commands: { 'guest-disk-high': 'touch /tmp/x' } } }).key).toBe(
+      'remediation.commands.guest-disk-high',
+    );
+  });
+
+  it('config - the guest load threshold is per CPU and may be above 1', () => {
+    expect(parseConfig({}).monitor.guestLoadPerCpu).toEqual({ warning: 2, critical: 4 });
+    const config = parseConfig({ monitor: { guestLoadPerCpu: { warning: 3, critical: 6 } } });
+    expect(config.monitor.guestLoadPerCpu).toEqual({ warning: 3, critical: 6 });
+    expect(monitorThresholdsOf(config).guestLoadPerCpu).toEqual({ warning: 3, critical: 6 });
+    expect(refusal({ monitor: { guestLoadPerCpu: { warning: 6, critical: 3 } } }).key).toBe('monitor.guestLoadPerCpu');
   });
 
   it('config - a file that is not JSON is refused with the file named', () => {

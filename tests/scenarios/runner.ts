@@ -11,6 +11,8 @@
 //   tasks fail <type> <count> <message>  the next <count> tasks of <type> fail with <message>
 //   submit <action> <vmid|-> [force] [as <user>] [param=value ...]   ("param=a value" keeps its spaces)
 //   approve|deny|cancel <request> [as <user>]
+//   oplog                                every platform operation the simulator carried out so far
+//   show <request>                       a request's status and error
 //   request <request>                    print the request's status and its reasons or error
 //   audit <kind>                         print the audit rows of that kind (their data)
 //   file <name>                          print whether {{tmp}}/<name> exists (what a command on the sshd did)
@@ -128,6 +130,16 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
         return sim.faults.nodeOffline(a as string, b === 'offline');
       case 'quorum':
         return sim.faults.quorumLoss(a === 'lost');
+      case 'show': {
+        const record = store.requests.get(a as string);
+        lines.push(`${stamp()} = ${a} ${record?.status ?? 'unknown'}${record?.error ? `: ${record.error}` : ''}`);
+        return;
+      }
+      case 'oplog': {
+        const ops = sim.oplog.filter((e) => e.op !== 'crash' && e.result !== 'started');
+        lines.push(`${stamp()} = oplog: ${ops.map((e) => `${e.op} ${e.vmid} ${e.result}`).join(', ') || 'none'}`);
+        return;
+      }
       case 'tasks':
         if (a === 'fail') return sim.faults.failTasks(b as string, Number(rest[0]), rest.slice(1).join(' '));
         break;

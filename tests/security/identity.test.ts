@@ -1,26 +1,30 @@
 // Identity is proven, never claimed: the core resolves who acts from each call's credential (the caller's API
-// token) and believes nothing a payload says about its sender. A real nats-server carries the calls; the core is
-// the real one (Overseer runtime, SQLite, core responder).
+// token) and believes nothing a payload says about its sender. The embedded nats-server `npm start` runs carries
+// the calls: the core connects as its 'core' user, and every call below is made with the gateway's NATS
+// credentials — a process that holds them (the gateway, or whoever stole its password) gains nothing by forging.
+// The core is the real one (Overseer runtime, SQLite, core responder).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../actors/config';
 import { serveCore } from '../../actors/core-service';
+import type { NatsEndpoint } from '../../actors/nats-endpoint';
+import { resolveNats } from '../../actors/nats-endpoint';
 import { Overseer } from '../../actors/overseer';
 import { SimulatedClock } from '../../adapters/clock';
 import { createMemoryLog } from '../../adapters/log';
 import type { NatsBus } from '../../adapters/nats';
-import { connectBus } from '../../adapters/nats';
+import { connectBus, readNatsPasswords } from '../../adapters/nats';
 import type { CoreClient } from '../../protocol';
 import { BusRemoteError, createCoreClient, subjects } from '../../protocol';
 import { StateStore } from '../../state';
 import { demoInventory } from '../helpers/inventory';
-import type { TestNatsServer } from '../helpers/nats-server';
-import { startNatsServer } from '../helpers/nats-server';
 
-let nats: TestNatsServer;
+let nats: NatsEndpoint;
+/** The gateway's connection: every call of the tests goes through it. */
 let bus: NatsBus;
+let coreBus: NatsBus;
 let store: StateStore;
 let overseer: Overseer;
 let stopServing: () => void;
@@ -38,8 +42,12 @@ const refusedRows = () => store.audit.list({ kind: 'call.refused' });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'overseer-identity-'));
-  nats = await startNatsServer();
-  bus = await connectBus({ servers: nats.url, name: 'identity-test' });
+  const quiet = { stateChange() {}, info() {}, warn() {}, error() {} };
+  nats = await resolveNats({ env: { PATH: process.env.PATH }, dataDir: dir, log: quiet, role: 'all' });
+  const passwords = readNatsPasswords(dir);
+  if (!passwords) throw new Error('the embedded nats-server wrote no passwords');
+  coreBus = await connectBus({ servers: nats.url, user: 'core', pass: passwords.core, name: 'identity-core' });
+  bus = await connectBus({ servers: nats.url, user: 'gateway', pass: passwords.gateway, name: 'identity-gateway' });
   const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
   store = StateStore.open(join(dir, 'overseer.db'));
   const config = parseConfig({});
@@ -53,15 +61,16 @@ beforeAll(async () => {
     const { record, token } = store.tokens.create(name, role, 'test', clock.now());
     tokens[name] = { id: record.id, token };
   }
-  stopServing = serveCore({ bus, overseer, store, config, clock, startedAt: clock.now() });
+  stopServing = serveCore({ bus: coreBus, overseer, store, config, clock, startedAt: clock.now() });
 });
 
 afterAll(async () => {
   stopServing?.();
   overseer?.stop();
   await bus?.close();
+  await coreBus?.close();
   store?.close();
-  await nats?.stop();
+  await nats?.server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
