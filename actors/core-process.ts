@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock';
-import { openKnowledgeBase } from '../adapters/knowledge';
+import { openKnowledgeBase, runbookDirs, watchRunbooks } from '../adapters/knowledge';
 import type { Log } from '../adapters/log';
 import type { NatsBus } from '../adapters/nats';
 import { ensureEventStream } from '../adapters/nats';
@@ -59,9 +59,11 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
 
   const platforms = platformsFromConfig(clusters, { clock, log });
   cleanups.push(() => closePlatforms(platforms.values()));
-  const inspector = env.OVERSEER_INSPECT ? createInspector(env.OVERSEER_INSPECT, log) : undefined;
+  const inspector = env.OVERSEER_INSPECT ? createInspector(env.OVERSEER_INSPECT, log, { clock }) : undefined;
   if (inspector) cleanups.push(() => inspector.stop());
   const knowledge = await openKnowledgeBase({ config: config.knowledge, repo: store.knowledge, clock, log, dataDir });
+  const runbookWatch = watchRunbooks({ knowledge, dirs: runbookDirs(config.knowledge, dataDir), clock, log });
+  cleanups.push(() => runbookWatch.stop());
   const notifier = createNotifier({ clock, log, bus }, config.notifications);
   cleanups.push(() => notifier.close());
 
@@ -110,8 +112,18 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
 }
 
 /** On first start: an admin token, written to $OVERSEER_DATA_DIR/admin.token (0600) and never logged. */
-function ensureAdminToken(store: StateStore, dataDir: string, at: number, log: { info(m: string): void }): void {
-  if (store.tokens.count() > 0) return;
+function ensureAdminToken(
+  store: StateStore,
+  dataDir: string,
+  at: number,
+  log: { info(m: string): void; warn(m: string): void },
+): void {
+  if (store.tokens.count() > 0) {
+    if (!store.tokens.list().some((t) => t.role === 'admin' && t.revokedAt === undefined)) {
+      log.warn(`no active admin token: on this host, 'overseer token recover' creates one (audited)`);
+    }
+    return;
+  }
   const path = join(dataDir, 'admin.token');
   const { record, token } = store.transaction(() => {
     const created = store.tokens.create('admin', 'admin', OVERSEER_ID, at);

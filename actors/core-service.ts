@@ -21,8 +21,13 @@ import { summarize } from '../state';
 import type { AuditCheckpointSink } from './audit-checkpoint';
 import { answerAuditQuery } from './audit-queries';
 import type { OverseerConfig } from './config';
+import { incidentQueries, openIncidentsBySeverity } from './incident-queries';
+import { createListQueries } from './list-queries';
+import { maintenanceQueries } from './maintenance-service';
 import type { Overseer } from './overseer';
 import { PrincipalResolver } from './principals';
+import { finalDecision } from './request-decision';
+import { revokeToken } from './token-revoke';
 import { stateName } from './watch';
 
 export interface CoreServiceDeps {
@@ -38,11 +43,11 @@ export interface CoreServiceDeps {
   auditCheckpoints?: AuditCheckpointSink | undefined;
 }
 
-const MAX_PAGE = 1000;
-
 const requesterOf = (p: Principal): Requester => ({ id: p.id, role: p.role, name: p.name, person: p.person });
 
-export function requestView(r: RequestRecord): RequestView {
+/** A stored request as the protocol shows it; `nameOf` names the token of the person who decided it. */
+export function requestView(r: RequestRecord, nameOf?: (id: string) => string | undefined): RequestView {
+  const { decision, decidedBy } = finalDecision(r, nameOf);
   return {
     id: r.id,
     action: r.action,
@@ -52,7 +57,8 @@ export function requestView(r: RequestRecord): RequestView {
     requester: r.requester,
     origin: r.origin,
     status: r.status,
-    decision: r.decision,
+    decision,
+    ...(decidedBy ? { decidedBy } : {}),
     reasons: r.reasons,
     checks: r.checks,
     history: r.history,
@@ -65,6 +71,7 @@ export function requestView(r: RequestRecord): RequestView {
 
 export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalResolver): CoreHandlers {
   const { overseer, store, config, clock } = deps;
+  const tokenName = (id: string): string | undefined => store.tokens.get(id)?.name;
 
   const vmView = (info: VmInfo): VmView => {
     const actor = overseer.vms.get(vmKey(info.cluster, info.vmid));
@@ -103,6 +110,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
         clusters: [...overseer.view.clusters.values()],
         startedAt: deps.startedAt,
         now: clock.now(),
+        incidents: openIncidentsBySeverity(store),
       };
     },
     summary: () => summarize(overseer.summary),
@@ -111,33 +119,14 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
       const nats = { name: 'nats', ok: deps.bus.connected, detail: deps.bus.connected ? 'connected' : 'disconnected' };
       return { ok: own.ok && nats.ok, checks: [...own.checks, nats] };
     },
-    vms: ({ cluster, node, state, tag, limit, offset }) => {
-      const items: VmView[] = [];
-      for (const info of overseer.view.vms.values()) {
-        if (cluster && info.cluster !== cluster) continue;
-        if (node && info.node !== node) continue;
-        if (tag && !info.tags.includes(tag)) continue;
-        const view = vmView(info);
-        if (state && view.state !== state) continue;
-        items.push(view);
-      }
-      items.sort((a, b) => a.cluster.localeCompare(b.cluster) || a.vmid - b.vmid);
-      const from = offset ?? 0;
-      return { items: items.slice(from, from + Math.min(limit ?? MAX_PAGE, MAX_PAGE)), total: items.length };
-    },
     vm: ({ cluster, vmid }) => {
       const info = overseer.view.vms.get(vmKey(cluster, vmid));
       return info ? vmView(info) : null;
     },
-    hosts: ({ cluster }) => ({
-      items: [...overseer.view.hosts.values()].filter((h) => !cluster || h.cluster === cluster).map(hostView),
-    }),
-    requests: ({ status, requester, limit }) => ({
-      items: store.requests.list({ status, requester, limit: Math.min(limit ?? 100, MAX_PAGE) }).map(requestView),
-    }),
+    ...createListQueries({ overseer, store, config, vmView, hostView, requestView: (r) => requestView(r, tokenName) }),
     request: ({ id }) => {
       const record = store.requests.get(id);
-      return record ? requestView(record) : null;
+      return record ? requestView(record, tokenName) : null;
     },
     sync: () => {
       overseer.syncSoon();
@@ -172,18 +161,10 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
       });
       return { id: created.record.id, name, role, token: created.token };
     },
-    tokenList: () => ({ items: store.tokens.list() }),
     audit: (payload) => answerAuditQuery({ store, checkpoints: deps.auditCheckpoints }, payload),
-    tokenRevoke: ({ id }, by) => {
-      const at = clock.now();
-      const ok = store.transaction(() => {
-        const revoked = store.tokens.revoke(id, at);
-        if (revoked) store.audit.append({ at, actor: by.id, kind: 'token.revoked', data: { id } });
-        return revoked;
-      });
-      if (ok) principals.revoked(id);
-      return { ok };
-    },
+    ...incidentQueries({ store, clock, incidents: overseer.monitor.incidents }),
+    tokenRevoke: (payload, by) => revokeToken({ store, clock, principals }, payload, by),
+    ...maintenanceQueries({ store, clock, view: overseer.view, publish: (s, p) => deps.bus.publish(s, p) }),
   };
 
   return {
@@ -198,9 +179,9 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
       }),
     command: (id, command, p, principal) => {
       const by = requesterOf(principal);
-      if (command === 'approve') return overseer.approve(id, by);
+      if (command === 'approve') return overseer.approve(id, by, p.reason);
       if (command === 'deny') return overseer.deny(id, by, p.reason);
-      return overseer.cancel(id, by);
+      return overseer.cancel(id, by, p.reason);
     },
     queries,
   };

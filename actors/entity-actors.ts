@@ -7,7 +7,7 @@ import type { Log } from '../adapters/log';
 import type { HostMachine } from '../machines/host.machine';
 import { hostMachine } from '../machines/host.machine';
 import type { HostInfo, VmInfo } from '../machines/types';
-import type { VmIssue, VmMachine } from '../machines/vm.machine';
+import type { VmIssue, VmMachine, VmStoppedNotice } from '../machines/vm.machine';
 import { vmMachine } from '../machines/vm.machine';
 import { subjects } from '../protocol';
 import type { StateStore, SummaryStore } from '../state';
@@ -15,6 +15,7 @@ import { ActorSet } from './actor-set';
 import { deadline } from './deadline';
 import type { EventPublisher } from './event-publisher';
 import type { SystemView } from './system-view';
+import { archiveVmSnapshot } from './vm-archive';
 import type { StateChange } from './watch';
 import { stateName } from './watch';
 import { WriteBatch } from './write-batch';
@@ -24,6 +25,15 @@ interface EntityWrite {
   snapshot: unknown;
   state: string;
   info: VmInfo | HostInfo;
+}
+
+/** The audit kind (and event name) of a stop someone decided: `vm.stopped_by_operator` or `vm.stopped_by_ha`. */
+export const stoppedKind = (notice: Pick<VmStoppedNotice, 'by'>): string => `stopped_by_${notice.by}`;
+
+/** What the audit log keeps of a stop someone decided: who, when, which task. */
+function stopRecord(n: VmStoppedNotice): Record<string, unknown> {
+  if (n.by === 'ha') return { cluster: n.cluster, vmid: n.vmid, haState: n.haState, at: n.at };
+  return { cluster: n.cluster, vmid: n.vmid, user: n.user, upid: n.upid, task: n.task, at: n.taskAt, seenAt: n.at };
 }
 
 /** Counts a state change of a VM, host or request in the system summary. */
@@ -51,6 +61,8 @@ export class EntityActors {
   readonly vms: ActorSet<VmMachine>;
   readonly hosts: ActorSet<HostMachine>;
   private readonly writes: WriteBatch<EntityWrite>;
+  /** Keys of VM actors that ended (destroyed): a new actor under one of these archives the old one's snapshot. */
+  private readonly ended = new Set<string>();
 
   constructor(deps: EntityActorsDeps) {
     const { clock, log, store, view, summary, events } = deps;
@@ -85,20 +97,35 @@ export class EntityActors {
           state: stateName(snapshot.value),
           info: snapshot.context.info,
         });
-        if (snapshot.status === 'done') view.removeVm(snapshot.context.info.cluster, snapshot.context.info.vmid);
-        else if (changed) view.setVm(snapshot.context.info);
+        if (snapshot.status === 'done') {
+          view.removeVm(snapshot.context.info.cluster, snapshot.context.info.vmid);
+          this.ended.add(key);
+        } else if (changed) view.setVm(snapshot.context.info);
       },
       onStateChange: (key, change) => {
         countChange(summary, 'vmStateChanged', change);
         events.publishState('vm', key, change);
       },
-      onCreated: (key, actor) =>
+      onCreated: (key, actor) => {
+        // A VMID given out again: the destroyed VM's snapshot is written, then kept apart, before the new actor's.
+        if (this.ended.delete(key)) {
+          this.writes.flush();
+          const archived = archiveVmSnapshot(store, key);
+          if (archived) log.info(`vm:${key}: the destroyed VM's history is kept as vm:${archived}`);
+        }
         actor.on('issue', (issue) => {
           log.warn(`vm:${key}: ${issue.detail}`);
           store.audit.append({ at: issue.at, actor: 'overseer', kind: `vm.${issue.kind}`, data: issue });
           events.publish(() => subjects.evtVm(issue.cluster, issue.vmid, 'issue'), issue);
           deps.onIssue(issue);
-        }),
+        });
+        actor.on('stopped', (notice) => {
+          log.info(`vm:${key}: ${notice.detail}`);
+          const data = stopRecord(notice);
+          store.audit.append({ at: notice.at, actor: 'overseer', kind: `vm.${stoppedKind(notice)}`, data });
+          events.publish(() => subjects.evtVm(notice.cluster, notice.vmid, stoppedKind(notice)), data);
+        });
+      },
     });
 
     this.hosts = new ActorSet({

@@ -1,11 +1,22 @@
-// The gate as the request actors see it: builds the gate's input from the live system view and applies the
-// ordered checks. A decision that is not a denial holds the VM at once (in the same synchronous step), so two
-// requests racing for one VM cannot both pass the conflict check.
+// The gate as the request actors see it: builds the gate's input from the live system view (and what only the
+// platform can say, read first: see gate-facts.ts) and applies the ordered checks. A decision that is approved or
+// awaiting approval holds the VM at once (in the same synchronous step), so two requests racing for one VM cannot
+// both pass the conflict check.
 import type { Clock } from '../adapters/clock';
 import type { GateCheck, GateInput, RecheckResult, RecheckStage } from '../machines/gate';
-import { combineChecks, gateChecks, isDenial, recheckRequest, runChecks, skippedResult } from '../machines/gate';
+import {
+  combineChecks,
+  gateChecks,
+  isDenial,
+  recheckRequest,
+  runChecks,
+  settleNothingToDo,
+  skippedResult,
+} from '../machines/gate';
 import type { CheckResult, GateConfig, GateResult, RequestSpec, VmInfo } from '../machines/types';
 import { DESTRUCTIVE_ACTIONS, vmKey } from '../machines/types';
+import type { GatheredFacts, PlatformFacts } from './gate-facts';
+import { gatherFacts } from './gate-facts';
 import type { SshTargetSource } from './monitor';
 import type { SystemView } from './system-view';
 
@@ -34,13 +45,15 @@ export class GateService {
     private readonly checks: readonly GateCheck[] = gateChecks,
     /** VM keys (`<cluster>/<vmid>`) with an SSH target: where a `command` can run. None when not given. */
     private readonly sshTargets?: (() => ReadonlySet<string>) | undefined,
+    /** Where snapshot names and power states are read from the platform (none given: snapshots are denied). */
+    private readonly facts?: PlatformFacts | undefined,
   ) {
     const schema = checks.find((c) => c.name === 'schema');
     if (!schema) throw new Error('the gate has no schema check');
     this.schema = schema;
   }
 
-  private input(spec: RequestSpec): GateInput {
+  private input(spec: RequestSpec, facts: GatheredFacts = {}): GateInput {
     const now = this.clock.now();
     return {
       request: spec,
@@ -52,6 +65,8 @@ export class GateService {
       activeRequests: this.view.activeRequests,
       recentDestructive: this.view.recentDestructive(now, this.config.massOperation.windowSeconds * 1000),
       sshTargets: spec.action === 'command' ? this.sshTargets?.() : undefined,
+      ...facts,
+      maintenance: this.view.maintenance.windows(now),
     };
   }
 
@@ -61,16 +76,22 @@ export class GateService {
   }
 
   /**
-   * Every check in order, then the knowledge check; a decision other than denied holds the request's VM.
-   * The knowledge base is asked first (it is async and reads no holds); the checks, the combination and the
-   * hold then run in one synchronous step, so two requests racing for one VM cannot both pass.
+   * Every check in order, then the knowledge check; an approved or awaiting decision holds the request's VM. A
+   * power action on a VM already in the state it leads to that no check denied is `nothing_to_do`.
+   * The knowledge base and the platform's facts (a snapshot's names, a power state to confirm) are asked first
+   * (they are async and read no holds); the input is then built afresh, and the checks, the combination and the
+   * hold run in one synchronous step, so two requests racing for one VM cannot both pass.
    */
   async decide(spec: RequestSpec): Promise<GateResult> {
-    const advice = this.knowledge ? await this.advise(spec) : undefined;
-    const results = runChecks(this.input(spec), this.checks);
+    const [advice, facts] = await Promise.all([
+      this.knowledge ? this.advise(spec) : undefined,
+      gatherFacts(this.input(spec), this.facts),
+    ]);
+    const input = this.input(spec, facts);
+    const results = runChecks(input, this.checks);
     if (advice) results.push(results.some(isDenial) ? skippedResult(KNOWLEDGE_CHECK) : advice);
-    const result = combineChecks(results);
-    if (result.decision !== 'denied') this.hold(spec);
+    const result = settleNothingToDo(combineChecks(results), input);
+    if (result.decision === 'approved' || result.decision === 'awaiting_approval') this.hold(spec);
     return result;
   }
 

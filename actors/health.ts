@@ -24,6 +24,13 @@ export interface HealthReport {
   checks: HealthCheck[];
 }
 
+/** A periodic loop's last heartbeat (epoch ms, null before its first cycle) and whether it beats in time. */
+export interface LoopHeartbeat {
+  loop: PeriodicLoop;
+  lastBeatAt: number | null;
+  ok: boolean;
+}
+
 export interface HealthDeps {
   clock: Clock;
   log: Log;
@@ -74,6 +81,20 @@ export class HealthTracker {
       }
     }
     return stalled;
+  }
+
+  /** Every periodic loop's heartbeat; a loop the root gave up on (`escalated`) is not ok. */
+  loopHeartbeats(escalated: readonly string[]): LoopHeartbeat[] {
+    const { clock, config } = this.deps;
+    const loops: [PeriodicLoop, number][] = [
+      ...this.intervals(),
+      ['health', config.loops.healthIntervalSeconds * 1000],
+    ];
+    return loops.map(([loop, intervalMs]) => {
+      const last = this.heartbeats.get(loop);
+      const age = clock.now() - (last ?? this.startedAt);
+      return { loop, lastBeatAt: last ?? null, ok: !escalated.includes(loop) && !this.stalled(age, intervalMs) };
+    });
   }
 
   report(input: {

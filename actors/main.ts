@@ -4,20 +4,22 @@
 //
 // Environment: OVERSEER_DATA_DIR (./data), OVERSEER_PORT (8001), OVERSEER_CONFIG (a JSON file; default
 // $OVERSEER_DATA_DIR/overseer.json when present), NATS_URL, NATS_USER/NATS_PASS or NATS_NKEY_SEED, OVERSEER_NAMESPACE,
-// OVERSEER_INSPECT (ws://host:port), OVERSEER_INSTALL_NATS=1, OVERSEER_SIM_PORT, OVERSEER_HOST (the gateway's listen
-// address, default 127.0.0.1; 0.0.0.0 in a container), OVERSEER_RATE_LIMIT=off (no per-token limit: benchmarks).
+// OVERSEER_NATS_WAIT_SECONDS (15: how long start-up waits for NATS to answer), OVERSEER_INSPECT (ws://host:port),
+// OVERSEER_INSTALL_NATS=1, OVERSEER_SIM_PORT, OVERSEER_HOST (the gateway's listen address, default 127.0.0.1; 0.0.0.0
+// in a container), OVERSEER_RATE_LIMIT=off (no per-token limit: benchmarks).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SystemClock } from '../adapters/clock';
 import { createLineLog } from '../adapters/log';
 import type { NatsBus } from '../adapters/nats';
-import { connectBus } from '../adapters/nats';
 import { DEFAULT_GATEWAY_HOST, startGateway } from '../gateway';
 import { createCoreClient } from '../protocol';
 import { ConfigError, loadConfig } from './config';
 import { startCore } from './core-process';
-import { assertNoOtherCore, natsConnectOptions, resolveNats } from './nats-endpoint';
+import { assertNoOtherCore, resolveNats } from './nats-endpoint';
+import { connectEndpoint, natsWaitMs } from './nats-wait';
+import { assertPortFree } from './port-probe';
 
 const ROLES = ['all', 'core', 'gateway'] as const;
 type ServeRole = (typeof ROLES)[number];
@@ -38,6 +40,12 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
   const configPath =
     env.OVERSEER_CONFIG ?? (existsSync(join(dataDir, 'overseer.json')) ? join(dataDir, 'overseer.json') : undefined);
   const config = loadConfig(configPath);
+  const natsWait = { log, clock, waitMs: natsWaitMs(env) };
+  const gatewayHost = env.OVERSEER_HOST || DEFAULT_GATEWAY_HOST;
+  // Before NATS, the token and the restore: a taken gateway port is said at once.
+  if (role !== 'core' && port !== 0) {
+    await assertPortFree(port, gatewayHost, { name: 'gateway', key: 'OVERSEER_PORT', hostKey: 'OVERSEER_HOST' });
+  }
   const cleanups: (() => Promise<void> | void)[] = [];
 
   // Runs the cleanups in reverse order, once; also on a failed start, so nothing started is left running.
@@ -55,9 +63,9 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
     const nats = await resolveNats({ env, dataDir, log, role });
     if (nats.server) cleanups.push(() => nats.server?.stop());
     // One connection per part, each as its own NATS user on the embedded server (the core's for `role all`).
-    const bus: NatsBus = await connectBus(natsConnectOptions(nats, role === 'gateway' ? 'gateway' : 'core', log));
+    const bus: NatsBus = await connectEndpoint(nats, role === 'gateway' ? 'gateway' : 'core', natsWait);
     cleanups.push(() => bus.close());
-    const gatewayBus: NatsBus = role === 'all' ? await connectBus(natsConnectOptions(nats, 'gateway', log)) : bus;
+    const gatewayBus: NatsBus = role === 'all' ? await connectEndpoint(nats, 'gateway', natsWait) : bus;
     if (gatewayBus !== bus) cleanups.push(() => gatewayBus.close());
     if (role !== 'gateway') await assertNoOtherCore(bus, { namespace: nats.namespace, url: nats.url, log });
 
@@ -75,7 +83,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
           log,
           ...(rateLimit === 'off' ? { rateLimit: false } : {}),
         },
-        { port, hostname: env.OVERSEER_HOST || DEFAULT_GATEWAY_HOST },
+        { port, hostname: gatewayHost },
       );
       cleanups.push(() => gateway.close());
       log.info(`gateway listening on ${gateway.url}`);

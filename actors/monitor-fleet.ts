@@ -11,7 +11,7 @@ export interface MonitorFleet {
   readonly vms: Pick<ActorSet<VmMachine>, 'entries'>;
   readonly hosts: Pick<ActorSet<HostMachine>, 'entries'>;
   readonly requests: Pick<ActorSet<RequestMachine>, 'entries'>;
-  readonly view: Pick<SystemView, 'vms' | 'hosts' | 'clusters'>;
+  readonly view: Pick<SystemView, 'vms' | 'hosts' | 'clusters' | 'maintenance'>;
   /** When a live request entered its current status. */
   statusSince(id: string): number | undefined;
   submit(submission: Submission): Promise<SubmitResult>;

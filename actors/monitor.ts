@@ -28,6 +28,7 @@ import { subjects } from '../protocol';
 import type { StateStore } from '../state';
 import { ActorSet } from './actor-set';
 import type { MonitorFleet } from './monitor-fleet';
+import { MonitorQuiet } from './monitor-quiet';
 import type { Submission } from './submission';
 import { stateName } from './watch';
 
@@ -78,8 +79,11 @@ export class Monitor {
   private readonly open = new Map<string, string>();
   /** Remediation request id → incident id. */
   private readonly pending = new Map<string, string>();
+  /** Maintenance windows and silences: incidents recorded, not remediated, not paged. */
+  private readonly quiet: MonitorQuiet;
 
   constructor(private readonly deps: MonitorDeps) {
+    this.quiet = new MonitorQuiet(deps.overseer.view, deps.log);
     const { clock, log, store } = deps;
     this.incidents = new ActorSet({
       kind: 'incident',
@@ -210,6 +214,7 @@ export class Monitor {
     }
     const actor = this.incidents.get(id);
     if (!actor || stateName(actor.getSnapshot().value) !== 'open') return;
+    if (this.quiet.holdsRemediation(id, condition, now)) return;
     await this.remediate(id, condition, actor.getSnapshot().context, now);
   }
 
@@ -307,7 +312,8 @@ export class Monitor {
       const record = this.deps.store.requests.get(requestId);
       if (!record || !TERMINAL_REQUEST_STATUSES.has(record.status)) continue;
       this.pending.delete(requestId);
-      const ok = record.status === 'completed';
+      // nothing_to_do: the VM was already where the remediation would have taken it.
+      const ok = record.status === 'completed' || record.status === 'nothing_to_do';
       this.incidents.get(incidentId)?.send({
         type: 'REMEDIATION_RESULT',
         at: now,
@@ -369,10 +375,15 @@ export class Monitor {
     this.deps.publish(() => subjects.evtIncident(notice.incidentId, notice.status), notice);
     this.deps.store.audit.append({
       at: notice.at,
-      actor: 'overseer',
+      // A person's word (acknowledged, resolved by hand) is audited as theirs.
+      actor: notice.by ?? 'overseer',
       kind: `incident.${notice.type.replace(/^incident\./, '')}`,
       data: notice,
     });
+    // Once a person has acknowledged an incident it pages no one until it is resolved.
+    if (notice.acknowledgedBy !== undefined && notice.type !== 'incident.resolved') return;
+    // Nor does one whose guest or node is in maintenance, or whose kind is silenced on its guest.
+    if (this.quiet.holdsPage(notice)) return;
     this.deps.notifier?.notify({
       key: `${notice.incidentId}:${notice.type}`,
       severity: notice.severity,
@@ -386,6 +397,7 @@ export class Monitor {
 
   private closed(id: string, context: IncidentContext): void {
     this.open.delete(context.dedupeKey);
+    this.quiet.forget(id);
     queueMicrotask(() => this.incidents.remove(id));
     const write = this.deps.knowledge?.recordIncident({
       id,

@@ -83,7 +83,7 @@ function credentialsFromEnv(env: NodeJS.ProcessEnv): NatsCredentials {
 }
 
 /** `nats://user:secret@host:4222,nats://b:4222` → its servers without user info (for the log and the probe). */
-function serversOf(url: string): string[] {
+export function serversOf(url: string): string[] {
   return url
     .split(',')
     .map((s) => s.trim())

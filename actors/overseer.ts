@@ -24,8 +24,10 @@ import { monitorThresholdsOf, remediationPolicyOf } from './config';
 import { EntityActors } from './entity-actors';
 import { EventPublisher } from './event-publisher';
 import { ExecutionFeed } from './execution-feed';
+import { platformFacts } from './gate-facts';
 import { GateService, sshTargetKeys } from './gate-service';
 import type { HealthReport } from './health';
+import { loadMaintenance } from './maintenance-service';
 import { Monitor } from './monitor';
 import type { OverseerDeps } from './overseer-deps';
 import { RequestService } from './request-service';
@@ -60,7 +62,15 @@ export class Overseer {
     const { clock, log, config, store } = deps;
     const { view, summary } = this;
     this.events = new EventPublisher(deps);
-    this.gate = new GateService(view, config.gate, clock, deps.knowledge, gateChecks, () => sshTargetKeys(deps.ssh));
+    this.gate = new GateService(
+      view,
+      config.gate,
+      clock,
+      deps.knowledge,
+      gateChecks,
+      () => sshTargetKeys(deps.ssh),
+      platformFacts(deps.platforms),
+    );
     this.entities = new EntityActors({
       clock,
       log,
@@ -135,6 +145,7 @@ export class Overseer {
   /** Brings back every VM, host and unfinished request actor from its snapshot. */
   restore(): RestoreReport {
     const { store, log, config } = this.deps;
+    loadMaintenance(this.view, store, this.deps.clock.now());
     return restoreActors({
       store,
       log,
@@ -186,14 +197,14 @@ export class Overseer {
   submit(submission: Submission): Promise<SubmitResult> {
     return this.requestService.submit(submission);
   }
-  approve(id: string, by: Requester): CommandResult {
-    return this.requestService.approve(id, by);
+  approve(id: string, by: Requester, reason?: string): CommandResult {
+    return this.requestService.approve(id, by, reason);
   }
   deny(id: string, by: Requester, reason?: string): CommandResult {
     return this.requestService.deny(id, by, reason);
   }
-  cancel(id: string, by: Requester): CommandResult {
-    return this.requestService.cancel(id, by);
+  cancel(id: string, by: Requester, reason?: string): CommandResult {
+    return this.requestService.cancel(id, by, reason);
   }
 
   /** Writes every queued request change now. */

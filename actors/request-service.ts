@@ -38,6 +38,7 @@ const DECIDED: ReadonlySet<string> = new Set([
   'failed',
   'cancelled',
   'expired',
+  'nothing_to_do',
 ]);
 
 export interface RequestServiceDeps {
@@ -164,14 +165,16 @@ export class RequestService {
     };
   }
 
-  approve(id: string, by: Requester): CommandResult {
-    return this.command(id, by, 'APPROVE', (context) => approvalRefusal(context, by));
+  // The reason given with an approval, denial or cancellation is kept: in the status history (its note), the
+  // audit log, and the request's decision.
+  approve(id: string, by: Requester, reason?: string): CommandResult {
+    return this.command(id, by, 'APPROVE', (context) => approvalRefusal(context, by), reason);
   }
   deny(id: string, by: Requester, reason?: string): CommandResult {
     return this.command(id, by, 'DENY', (context) => closeRefusal(context, by), reason);
   }
-  cancel(id: string, by: Requester): CommandResult {
-    return this.command(id, by, 'CANCEL', (context) => closeRefusal(context, by));
+  cancel(id: string, by: Requester, reason?: string): CommandResult {
+    return this.command(id, by, 'CANCEL', (context) => closeRefusal(context, by), reason);
   }
 
   private command(
@@ -195,10 +198,8 @@ export class RequestService {
     // An approval is re-checked against the facts as they are now, not as they were when the gate decided.
     const event: RequestEvent =
       type === 'APPROVE'
-        ? { type, by, at, recheck: this.wiring.gate.recheck(spec, 'approval', true) }
-        : type === 'DENY'
-          ? { type, by, at, reason }
-          : { type, by, at };
+        ? { type, by, at, reason, recheck: this.wiring.gate.recheck(spec, 'approval', true) }
+        : { type, by, at, reason };
     if (!snapshot.can(event)) {
       return {
         ok: false,
@@ -309,7 +310,7 @@ export class RequestService {
       change && {
         ...change,
         at,
-        by: this.actorOfChange(context, change.status),
+        ...this.causeOfChange(context, change.status, change.from),
         reasons: change.status === 'denied' ? context.reasons : undefined,
       },
     );
@@ -341,9 +342,20 @@ export class RequestService {
       write.catch((e: unknown) => this.deps.log.error(`knowledge: recording request ${id} failed`, e));
   }
 
-  private actorOfChange(context: RequestContext, status: RequestStatus): string | undefined {
-    if (status === 'approved' && context.approvedBy) return context.approvedBy.id;
-    if ((status === 'denied' || status === 'cancelled') && context.closedBy) return context.closedBy.id;
-    return undefined;
+  /**
+   * Who caused a status change and the reason they gave: the person who approved it (also when the approval's
+   * re-check failed it), or who denied or cancelled it. Nothing for the changes the Overseer makes.
+   */
+  private causeOfChange(
+    context: RequestContext,
+    status: RequestStatus,
+    from: string,
+  ): { by?: string | undefined; note?: string | undefined } {
+    const approval = status === 'approved' || (status === 'failed' && from === 'awaiting_approval');
+    if (approval && context.approvedBy) return { by: context.approvedBy.id, note: context.approvedBy.reason };
+    if ((status === 'denied' || status === 'cancelled') && context.closedBy) {
+      return { by: context.closedBy.id, note: context.closedBy.reason };
+    }
+    return {};
   }
 }

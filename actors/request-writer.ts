@@ -11,6 +11,8 @@ export interface RequestStatusChange {
   from: string;
   at: number;
   by?: string | undefined;
+  /** The reason the person in `by` gave (kept as the history entry's note). */
+  note?: string | undefined;
   reasons?: string[] | undefined;
 }
 
@@ -51,12 +53,12 @@ export class RequestWriter {
     store.transaction(() => {
       for (const [id, w] of writes) {
         for (const c of w.changes) {
-          store.requests.update(id, { status: c.status, by: c.by }, c.at);
+          store.requests.update(id, { status: c.status, by: c.by, note: c.note }, c.at);
           store.audit.append({
             at: c.at,
             actor: c.by ?? 'overseer',
             kind: 'request.status',
-            data: { id, from: c.from, to: c.status, reasons: c.reasons },
+            data: { id, from: c.from, to: c.status, reasons: c.reasons, note: c.note },
           });
         }
         const { context } = w;
@@ -66,7 +68,11 @@ export class RequestWriter {
             decision: context.decision,
             reasons: context.reasons,
             checks: context.checks,
-            taskIds: context.tasks.map((t) => ({ upid: t.upid, node: t.node })),
+            taskIds: context.tasks.map((t) => ({
+              upid: t.upid,
+              node: t.node,
+              ...(t.vmid !== undefined ? { vmid: t.vmid } : {}),
+            })),
             error: context.error,
           },
           w.at,

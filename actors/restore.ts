@@ -8,6 +8,7 @@ import type { StateStore, SummaryStore } from '../state';
 import type { ActorSet } from './actor-set';
 import type { GateService } from './gate-service';
 import type { SystemView } from './system-view';
+import { archiveVmSnapshot } from './vm-archive';
 import { stateName } from './watch';
 
 export interface RestoreTargets {
@@ -36,14 +37,17 @@ export function restoreActors(t: RestoreTargets): RestoreReport {
   let vms = 0;
   let hosts = 0;
   for (const record of store.inventory.listClusters()) view.setCluster(record.info);
+  const ended: string[] = [];
   for (const row of store.snapshots.listByKind('vm')) {
     const key = row.actorId.slice('vm:'.length);
     const actor = t.vms.restore(key, row.snapshot);
     if (actor) {
       view.setVm(actor.getSnapshot().context.info);
       vms++;
-    }
+    } else if ((row.snapshot as { status?: string }).status === 'done') ended.push(key);
   }
+  // A destroyed VM's actor is not brought back; its history is kept apart, so a new VM given its VMID starts afresh.
+  for (const key of ended) archiveVmSnapshot(store, key);
   for (const row of store.snapshots.listByKind('host')) {
     const actor = t.hosts.restore(row.actorId.slice('host:'.length), row.snapshot);
     if (actor) {

@@ -11,12 +11,14 @@ import type { OverseerMachine } from '../machines/overseer.machine';
 import { overseerMachine } from '../machines/overseer.machine';
 import { actorId } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
+import type { SummaryReply } from '../protocol';
 import { subjects } from '../protocol';
 import type { SystemSummary } from '../state';
 import type { ActorSet } from './actor-set';
 import type { AddressBook } from './address-book';
 import type { EventPublisher } from './event-publisher';
 import type { ExecutionLoopActor } from './execution-feed';
+import { fleetSummary } from './fleet-summary';
 import type { HealthReport, PeriodicLoop } from './health';
 import { HealthTracker } from './health';
 import type { OverseerDeps } from './overseer-deps';
@@ -186,6 +188,7 @@ export class RootSupervisor {
         view.setCluster(info);
         this.deps.store.inventory.upsertCluster(info, clock.now());
       },
+      taskOwner: (upid) => this.deps.store.requests.findIdByTaskUpid(upid),
       hostThresholds: {
         cpu: config.hosts.cpuThreshold,
         mem: config.hosts.memThreshold,
@@ -211,7 +214,22 @@ export class RootSupervisor {
   /** The health loop: checks the database; a periodic loop that missed its heartbeats is restarted by the root. */
   private healthCycle(): void {
     for (const loop of this.healthTracker.cycle()) this.root?.send({ type: 'LOOP_STALLED', loop });
-    this.wiring.events.publish(() => subjects.evtLoop('health', 'summary'), this.wiring.summary());
+    // This cycle is the health loop's heartbeat: count it in what is published now.
+    this.healthTracker.beat('health');
+    this.wiring.events.publish(() => subjects.evtLoop('health', 'summary'), this.publishedSummary());
+  }
+
+  /** What the health loop publishes: the counts by state, heartbeats, open incidents, quorum, node states. */
+  publishedSummary(): SummaryReply {
+    const { view, hosts } = this.wiring;
+    return fleetSummary({
+      counts: this.wiring.summary(),
+      at: this.deps.clock.now(),
+      loops: this.healthTracker.loopHeartbeats(this.root?.getSnapshot().context.escalated ?? []),
+      view,
+      hosts,
+      store: this.deps.store,
+    });
   }
 
   /** Self and platform health: database, clusters, loops. */

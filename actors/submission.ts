@@ -1,6 +1,6 @@
 // What a submission is, and what the Overseer answers to it and to an approval, denial or cancellation.
 import type { RequestContext } from '../machines/request.machine';
-import type { Action, Requester, RequestStatus } from '../machines/types';
+import type { Action, Decision, Requester, RequestStatus } from '../machines/types';
 
 export interface Submission {
   action: Action;
@@ -14,7 +14,7 @@ export interface Submission {
 
 export interface SubmitResult {
   requestId: string;
-  decision: 'approved' | 'denied' | 'awaiting_approval';
+  decision: Decision;
   reasons: string[];
   checks: RequestContext['checks'];
   status: RequestStatus;

@@ -1,6 +1,9 @@
 // State sync: reconciles the VM and host actors with one cluster's inventory. A failed, partial, non-quorate or
 // suspiciously empty answer never removes anything: a VM is taken as gone only when a complete, quorate answer
 // has lacked it twice in a row (the VM machine counts), or when a request destroyed it.
+// A VM its actor knows as running that the answer lists as stopped is explained from the platform's task log first
+// (vm-stop-causes.ts): an operator's stop is recorded and left alone, a guest that died is an issue. A VMID that is
+// listed again after its VM was destroyed belongs to a new VM: a new actor, the old one's history archived.
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { Inventory, Platform } from '../adapters/platform/types';
@@ -8,8 +11,10 @@ import type { HostMachine, HostThresholds } from '../machines/host.machine';
 import type { ClusterInfo, HostInfo, VmInfo } from '../machines/types';
 import { hostKey, vmKey } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
+import type { VmStopCause } from '../machines/vm-stop';
 import type { ActorSet } from './actor-set';
 import type { SystemView } from './system-view';
+import { explainStops } from './vm-stop-causes';
 
 export interface SyncTargets {
   clock: Clock;
@@ -20,6 +25,19 @@ export interface SyncTargets {
   hostThresholds: HostThresholds;
   /** Records what is known of a cluster (reachable, quorate) in the view and in the store. */
   setCluster: (info: ClusterInfo) => void;
+  /** The Overseer request that recorded a platform task id, if one did (a stop by any other task is not Overseer's). */
+  taskOwner?: ((upid: string) => string | undefined) | undefined;
+}
+
+export interface ApplyOptions {
+  /** Why VMs known as running and now listed as stopped stopped (read from the task log before). */
+  stops?: ReadonlyMap<string, VmStopCause> | undefined;
+  /**
+   * Keys of VM actors that were already destroyed when the answer was asked for: only these are replaced by a new
+   * actor when their VMID is listed (an answer asked for before a destroy ended may still list the old VM).
+   * Without it the answer is taken as newer than every destruction.
+   */
+  destroyedBefore?: ReadonlySet<string> | undefined;
 }
 
 export interface ClusterSyncReport {
@@ -31,6 +49,8 @@ export interface ClusterSyncReport {
   created: number;
   changed: number;
   missing: number;
+  /** VMIDs listed again after their VM was destroyed: each a new VM actor. */
+  renewed: number;
   unreachableNodes: string[];
   error?: string | undefined;
 }
@@ -44,6 +64,7 @@ export function sameVm(a: VmInfo, b: VmInfo): boolean {
     a.name === b.name &&
     a.template === b.template &&
     a.haManaged === b.haManaged &&
+    a.haState === b.haState &&
     a.cpus === b.cpus &&
     a.maxmem === b.maxmem &&
     a.maxdisk === b.maxdisk &&
@@ -52,8 +73,18 @@ export function sameVm(a: VmInfo, b: VmInfo): boolean {
   );
 }
 
+/** Keys of the destroyed (final) VM actors of a cluster. */
+function destroyedVms(cluster: string, t: SyncTargets): Set<string> {
+  const keys = new Set<string>();
+  for (const [key, actor] of t.vms.entries()) {
+    if (key.startsWith(`${cluster}/`) && actor.getSnapshot().status !== 'active') keys.add(key);
+  }
+  return keys;
+}
+
 export async function syncCluster(platform: Platform, t: SyncTargets): Promise<ClusterSyncReport> {
   const cluster = platform.cluster;
+  const destroyedBefore = destroyedVms(cluster, t);
   let inventory: Inventory;
   try {
     inventory = await platform.inventory();
@@ -70,11 +101,13 @@ export async function syncCluster(platform: Platform, t: SyncTargets): Promise<C
       created: 0,
       changed: 0,
       missing: 0,
+      renewed: 0,
       unreachableNodes: [],
       error: message,
     };
   }
-  return applyInventory(inventory, t);
+  const stops = await explainStops(platform, inventory, t);
+  return applyInventory(inventory, t, { stops, destroyedBefore });
 }
 
 function markClusterUnreachable(cluster: string, t: SyncTargets): void {
@@ -86,7 +119,7 @@ function markClusterUnreachable(cluster: string, t: SyncTargets): void {
   }
 }
 
-export function applyInventory(inventory: Inventory, t: SyncTargets): ClusterSyncReport {
+export function applyInventory(inventory: Inventory, t: SyncTargets, options: ApplyOptions = {}): ClusterSyncReport {
   const { cluster, quorate } = inventory;
   const at = inventory.fetchedAt;
   t.setCluster({ cluster, reachable: true, quorate });
@@ -94,17 +127,26 @@ export function applyInventory(inventory: Inventory, t: SyncTargets): ClusterSyn
 
   let created = 0;
   let changed = 0;
+  let renewed = 0;
   const seen = new Set<string>();
   for (const info of inventory.vms) {
     const key = vmKey(info.cluster, info.vmid);
+    let actor = t.vms.get(key);
+    if (actor && actor.getSnapshot().status !== 'active') {
+      // Its VM was destroyed. Listed again in a sound answer asked for after that, the VMID is a new VM's.
+      const fresh = inventory.complete && quorate && (options.destroyedBefore?.has(key) ?? true);
+      if (!fresh) continue;
+      t.log.info(`sync ${cluster}: VMID ${info.vmid} is in use again (${info.name}): a new VM, a new actor`);
+      actor = undefined;
+      renewed++;
+    }
     seen.add(key);
     t.view.setVm(info);
-    const actor = t.vms.get(key);
     if (!actor) {
       t.vms.create(key, { info, at });
       created++;
     } else if (!sameVm(actor.getSnapshot().context.info, info)) {
-      actor.send({ type: 'OBSERVED', info, at });
+      actor.send({ type: 'OBSERVED', info, at, stop: options.stops?.get(key) });
       changed++;
     }
   }
@@ -140,6 +182,7 @@ export function applyInventory(inventory: Inventory, t: SyncTargets): ClusterSyn
     created,
     changed,
     missing,
+    renewed,
     unreachableNodes: inventory.unreachableNodes,
   };
 }

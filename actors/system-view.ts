@@ -2,6 +2,7 @@
 // change (never rebuilt per request), so a decision costs the same with 10 or 100k VMs.
 import type { Action, ClusterInfo, HostInfo, VmInfo } from '../machines/types';
 import { hostKey, vmKey } from '../machines/types';
+import { MaintenanceBoard } from './maintenance-board';
 
 export interface ActiveRequest {
   id: string;
@@ -14,6 +15,8 @@ export class SystemView {
   readonly clusters = new Map<string, ClusterInfo>();
   /** VM key → the request that holds it (awaiting approval, approved, queued or executing). */
   readonly activeRequests = new Map<string, ActiveRequest>();
+  /** Maintenance windows and silences not yet run out (the gate's maintenance check, the monitor's restraint). */
+  readonly maintenance = new MaintenanceBoard();
   /** Destructive requests that were approved or sent for approval: id → submittedAt. */
   private readonly destructive = new Map<string, number>();
 

@@ -1,13 +1,9 @@
 #!/usr/bin/env node
-// The `overseer` command: registers tsx so the TypeScript sources run as they are. `overseer serve` runs the
-// Overseer process itself (actors/main.ts); every other command is the HTTP client (cli/main.ts).
+// The `overseer` command: registers tsx so the TypeScript sources run as they are, then runs the command line
+// (cli/main.ts). `overseer serve` runs the Overseer process itself (actors/main.ts, through cli/commands/serve.ts);
+// every other command is the HTTP client.
 import { register } from 'tsx/esm/api';
 
 register();
-if (process.argv[2] === 'serve') {
-  const { main } = await import('../actors/main.ts');
-  await main(process.argv.slice(3));
-} else {
-  const { runFromProcess } = await import('./main.ts');
-  process.exitCode = await runFromProcess();
-}
+const { runFromProcess } = await import('./main.ts');
+process.exitCode = await runFromProcess();

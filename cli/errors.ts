@@ -2,7 +2,11 @@
 import type { ExitCode } from './exit-codes';
 import { EXIT } from './exit-codes';
 
-/** Ends the command with `exitCode` and `message` on stderr. */
+/** The name of an exit code (`notFound`), the `code` of an error that has no more specific one. */
+const exitName = (code: ExitCode): string =>
+  (Object.entries(EXIT) as [string, number][]).find(([, n]) => n === code)?.[0] ?? 'error';
+
+/** Ends the command with `exitCode` and `message` on stderr (with --json, also as JSON on stdout). */
 export class CliError extends Error {
   override name = 'CliError';
   constructor(
@@ -12,12 +16,36 @@ export class CliError extends Error {
   ) {
     super(message, options);
   }
+
+  /** A word for scripts: the gateway's error code, else the exit code's name (`usage`, `unavailable`, ...). */
+  get code(): string {
+    return exitName(this.exitCode);
+  }
+
+  /** The error as `overseer --json` prints it on stdout. */
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, exitCode: this.exitCode };
+  }
 }
 
 export class UsageError extends CliError {
   override name = 'UsageError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    options?: {
+      cause?: unknown;
+      /** The command's usage line, printed after the message. */
+      usage?: string | undefined;
+    },
+  ) {
     super(message, EXIT.usage, options);
+    this.usage = options?.usage;
+  }
+
+  readonly usage: string | undefined;
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), ...(this.usage ? { usage: this.usage } : {}) };
   }
 }
 
@@ -27,11 +55,19 @@ export class ApiError extends CliError {
   constructor(
     message: string,
     readonly status: number,
-    readonly code: string,
+    private readonly apiCode: string,
     readonly field: string | undefined,
     exitCode: ExitCode,
   ) {
     super(message, exitCode);
+  }
+
+  override get code(): string {
+    return this.apiCode;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), status: this.status, ...(this.field ? { field: this.field } : {}) };
   }
 }
 

@@ -29,6 +29,8 @@ import { registerAuditRoutes } from './routes/audit';
 import type { RouteContext } from './routes/context';
 import { registerEventRoutes } from './routes/events';
 import { registerHostRoutes } from './routes/hosts';
+import { registerIncidentRoutes } from './routes/incidents';
+import { registerMaintenanceRoutes } from './routes/maintenance';
 import { registerMetaRoutes } from './routes/meta';
 import { registerOverviewRoutes } from './routes/overview';
 import { registerRequestRoutes } from './routes/requests';
@@ -57,6 +59,8 @@ function buildRouteTable(ctx: RouteContext): RouteTable {
   registerVmRoutes(table, ctx);
   registerHostRoutes(table, ctx);
   registerRequestRoutes(table, ctx);
+  registerIncidentRoutes(table, ctx);
+  registerMaintenanceRoutes(table, ctx);
   registerSyncRoutes(table, ctx);
   registerEventRoutes(table, ctx);
   registerTokenRoutes(table, ctx);
@@ -86,6 +90,7 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
   const ctx: RouteContext = {
     bus: deps.bus,
     clock,
+    log,
     metrics,
     sse: {
       heartbeatMs: deps.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,

@@ -36,8 +36,11 @@ export type ClientAddressSource = (c: Context<AppEnv>) => string | undefined;
 export interface GatewayDeps {
   /** Typed calls to the core (createCoreClient(bus)). */
   core: CoreClient;
-  /** For Server-Sent Events (subscribe) and `connected` (503 while NATS is away). */
-  bus: Pick<Bus, 'subscribe' | 'connected'>;
+  /**
+   * For Server-Sent Events (`replay` from the JetStream events stream when the bus has it, else `subscribe`) and
+   * `connected` (503 while NATS is away).
+   */
+  bus: Pick<Bus, 'subscribe' | 'connected' | 'replay'>;
   clock?: GatewayClock;
   /** Per API token; `false` turns the limit off (benchmarks). Default DEFAULT_RATE_LIMIT. */
   rateLimit?: RateLimitOptions | false;

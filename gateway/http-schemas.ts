@@ -23,6 +23,13 @@ export const VmParamsSchema = z.strictObject({ cluster: ClusterSchema, vmid: Vmi
 
 /** Limit of list queries, from a query string. */
 export const LimitSchema = z.coerce.number().int().min(1).max(1000);
+/** Items of a list skipped before the page starts (the previous page's offset plus its limit). */
+export const OffsetSchema = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(10_000_000)
+  .describe('Items skipped before the page starts (default 0)');
 
 export const NoQuerySchema = z.strictObject({});
 

@@ -125,6 +125,64 @@ export class GatewayMetrics {
       for (const [value, count] of Object.entries(counts))
         out.push(`${name}${labels({ [label]: value })} ${num(count)}`);
     }
+    if (snapshot.summary) renderCoreHealth(snapshot.summary, snapshot.summaryAgeSeconds, head, out);
     return `${out.join('\n')}\n`;
+  }
+}
+
+/**
+ * The core's own health as its last summary has it (each part only when the core published it): loop heartbeats,
+ * open incidents by kind and severity, cluster reachability and quorum, node states.
+ */
+function renderCoreHealth(
+  summary: SummaryReply,
+  ageSeconds: number | undefined,
+  head: (name: string, type: string, help: string) => void,
+  out: string[],
+): void {
+  if (summary.loops) {
+    head(
+      'overseer_loop_heartbeat_timestamp_seconds',
+      'gauge',
+      'When each periodic loop last finished a cycle (Unix time, core clock).',
+    );
+    for (const l of summary.loops) {
+      if (l.lastBeatAt !== null)
+        out.push(`overseer_loop_heartbeat_timestamp_seconds${labels({ loop: l.loop })} ${num(l.lastBeatAt / 1000)}`);
+    }
+    if (summary.at !== undefined) {
+      head(
+        'overseer_loop_heartbeat_age_seconds',
+        'gauge',
+        "Seconds since each periodic loop last finished a cycle, as of the core's last summary plus its age (at most).",
+      );
+      for (const l of summary.loops) {
+        if (l.lastBeatAt === null) continue;
+        const age = Math.max(0, summary.at - l.lastBeatAt) / 1000 + (ageSeconds ?? 0);
+        out.push(`overseer_loop_heartbeat_age_seconds${labels({ loop: l.loop })} ${num(age)}`);
+      }
+    }
+    head('overseer_loop_healthy', 'gauge', '1 when the loop beats in time and the root has not given up on it.');
+    for (const l of summary.loops) out.push(`overseer_loop_healthy${labels({ loop: l.loop })} ${l.ok ? 1 : 0}`);
+  }
+  if (summary.incidents) {
+    head('overseer_incidents_open', 'gauge', 'Incidents not yet resolved, by kind and severity.');
+    for (const i of summary.incidents) {
+      out.push(`overseer_incidents_open${labels({ kind: i.kind, severity: i.severity })} ${num(i.count)}`);
+    }
+  }
+  if (summary.clusters) {
+    head('overseer_cluster_reachable', 'gauge', '1 when the last inventory read of the cluster succeeded.');
+    for (const c of summary.clusters)
+      out.push(`overseer_cluster_reachable${labels({ cluster: c.cluster })} ${c.reachable ? 1 : 0}`);
+    head('overseer_cluster_quorate', 'gauge', '1 when the cluster has quorum.');
+    for (const c of summary.clusters)
+      out.push(`overseer_cluster_quorate${labels({ cluster: c.cluster })} ${c.quorate ? 1 : 0}`);
+  }
+  if (summary.nodes) {
+    head('overseer_node_state', 'gauge', "Each node's state as its host actor has it (1 for the current state).");
+    for (const n of summary.nodes) {
+      out.push(`overseer_node_state${labels({ cluster: n.cluster, node: n.node, state: n.state })} 1`);
+    }
   }
 }

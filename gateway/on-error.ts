@@ -24,7 +24,13 @@ const CODES: Record<number, string> = {
 };
 
 /** Maps any error to the HttpError that answers it. */
-export function toHttpError(err: unknown, retryAfterSeconds: number, maxBodyBytes: number): HttpError {
+export function toHttpError(
+  err: unknown,
+  retryAfterSeconds: number,
+  maxBodyBytes: number,
+  /** Where the input the core refused came from: the query string of a GET, else the body. */
+  input: 'body' | 'query' = 'body',
+): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof BusUnavailableError || err instanceof BusTimeoutError) {
     return new ServiceUnavailableError(`the core cannot be reached: ${err.message}`, retryAfterSeconds, err);
@@ -37,8 +43,12 @@ export function toHttpError(err: unknown, retryAfterSeconds: number, maxBodyByte
     // The core's own refusals keep their meaning: who is asking (401), what they may do (403), what they sent (400).
     if (err.remoteName === 'CredentialError') return new HttpError(401, 'unauthorized', err.message, { cause: err });
     if (err.remoteName === 'RoleRefusedError') return new HttpError(403, 'forbidden', err.message, { cause: err });
-    if (err.remoteName === 'InputRefusedError')
-      return new BadRequestError(err.message, undefined, 'body', { cause: err });
+    if (err.remoteName === 'InputRefusedError') {
+      // The core's sentence, without the subject the bus put before it; the field it named, if any.
+      const prefix = `${err.subject}: `;
+      const message = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+      return new BadRequestError(message, err.remoteField, input, { cause: err });
+    }
     return new BadGatewayError(`the core failed: ${err.message}`, err);
   }
   if (err instanceof HTTPException) {
@@ -50,7 +60,8 @@ export function toHttpError(err: unknown, retryAfterSeconds: number, maxBodyByte
 
 export function createErrorHandler(opts: { retryAfterSeconds: number; maxBodyBytes: number; log: GatewayLog }) {
   return (err: Error, c: Context<AppEnv>): Response => {
-    const http = toHttpError(err, opts.retryAfterSeconds, opts.maxBodyBytes);
+    const input = c.req.method === 'GET' || c.req.method === 'HEAD' ? 'query' : 'body';
+    const http = toHttpError(err, opts.retryAfterSeconds, opts.maxBodyBytes, input);
     if (http.status === 500 || http.status === 502) {
       opts.log.error(`${c.req.method} ${new URL(c.req.url).pathname} → ${http.status}`, http.cause ?? err);
     }

@@ -91,6 +91,20 @@ function operation(spec: RouteSpec): JsonSchema {
   };
 }
 
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  overview: 'The core’s state, fleet counts and health checks',
+  vms: 'Virtual machines as the core knows them',
+  hosts: 'Proxmox nodes',
+  requests: 'Requests: submitted, gated, approved, executed',
+  sync: 'Reconciliation with the platform',
+  events: 'Every state change, decision and incident, as Server-Sent Events',
+  tokens: 'API tokens (admin)',
+  audit: 'The tamper-evident audit log (admin)',
+  incidents: 'Incidents, their timelines and the requests they caused',
+  maintenance: 'Maintenance windows and silences: what Overseer leaves alone, and until when',
+  meta: 'Liveness, metrics and this document: public',
+};
+
 export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const spec of routes) {
@@ -98,14 +112,24 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonSchema {
     paths[path] ??= {};
     paths[path][spec.method] = operation(spec);
   }
+  const tags = [...new Set(routes.map((r) => r.tag))].map((name) => ({
+    name,
+    description: TAG_DESCRIPTIONS[name] ?? `The ${name} routes`,
+  }));
   return {
     openapi: '3.1.0',
     info: {
       title: 'Overseer gateway',
       version: '1',
       description:
-        'HTTP face of the Overseer core. Roles: observer < operator < admin. Errors are {"error": {code, message, field?}}.',
+        'HTTP face of the Overseer core. Roles: observer < operator < admin. Errors are {"error": {code, message, field?}}. ' +
+        'Lists answer a page and the total matching (`limit`, `offset`; the audit log pages on with `afterSeq`).',
+      license: { name: 'GPL-3.0-or-later', identifier: 'GPL-3.0-or-later' },
     },
+    // The gateway does not know the address it is reached at (a proxy may stand in front): paths are relative to
+    // wherever this document was fetched from.
+    servers: [{ url: '/', description: 'This gateway' }],
+    tags,
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An Overseer API token' } },

@@ -1,23 +1,34 @@
 // The incident actor (`incident:<id>`): one problem the monitor found, from the moment it is seen until it is gone.
 // open → remediating → resolved | escalated; open → resolved when the condition clears by itself; escalated →
 // resolved when it clears (or a person resolves it). Seeing the same condition again updates the incident: one
-// incident per dedupe key while it is not resolved. Pure: times arrive inside events.
+// incident per dedupe key while it is not resolved. A person may acknowledge it (once; its status does not change)
+// or resolve it; both are entries of its timeline (`actions`) naming who. Pure: times arrive inside events.
 import { assign, emit, setup } from 'xstate';
 import type { Condition, ConditionKind, Severity } from './monitor/types';
 
 export const INCIDENT_STATUSES = ['open', 'remediating', 'escalated', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
-/** Something Overseer did about an incident: a request it made, a command it ran, an escalation. */
+/** Something done about an incident: a request Overseer made, a command it ran, an escalation, a person's word. */
 export interface IncidentActionEntry {
   at: number;
-  /** An Action (`start`, `reboot`, ...), `command`, `notify` or `escalate`. */
+  /** An Action (`start`, `reboot`, ...), `command`, `notify`, `escalate`, or a person's `acknowledge` / `resolve`. */
   action: string;
   requestId?: string | undefined;
-  /** What came of it, once known (for `escalate`: the reason). */
+  /** What came of it, once known (for `escalate`: the reason; for a person's entry: their note, if any). */
   result?: string | undefined;
   ok?: boolean | undefined;
+  /** Who did it, for a person's entries (`acknowledge`, `resolve`): the principal's id, and their name. */
+  by?: string | undefined;
+  byName?: string | undefined;
 }
+
+/** The entries a person adds (never an automatic remediation, never waiting for a result). */
+export const PERSON_ACTIONS: ReadonlySet<string> = new Set(['acknowledge', 'resolve']);
+
+/** The acknowledgement of an incident (its first `acknowledge` entry), if any. */
+export const acknowledgementOf = (actions: readonly IncidentActionEntry[]): IncidentActionEntry | undefined =>
+  actions.find((a) => a.action === 'acknowledge');
 
 /** Everything known of an incident. The stored record is this plus its status. */
 export interface IncidentContext {
@@ -69,8 +80,10 @@ export type IncidentEvent =
       data?: Readonly<Record<string, unknown>> | undefined;
     }
   | { type: 'ESCALATE'; at: number; reason: string }
+  /** A person has seen the incident and owns it (once; later acknowledgements are ignored). */
+  | { type: 'ACKNOWLEDGE'; at: number; by: string; byName?: string | undefined; note?: string | undefined }
   /** A person closes the incident. */
-  | { type: 'RESOLVE'; at: number; by: string; note?: string | undefined };
+  | { type: 'RESOLVE'; at: number; by: string; byName?: string | undefined; note?: string | undefined };
 
 export const INCIDENT_NOTICES = [
   'incident.opened',
@@ -79,6 +92,7 @@ export const INCIDENT_NOTICES = [
   'incident.escalated',
   'incident.resolved',
   'incident.severityRaised',
+  'incident.acknowledged',
 ] as const;
 export type IncidentNoticeType = (typeof INCIDENT_NOTICES)[number];
 
@@ -93,6 +107,10 @@ export interface IncidentNotice {
   severity: Severity;
   /** A human sentence. */
   message: string;
+  /** The person whose word this notice reports (acknowledged, resolved by a person): the principal's id. */
+  by?: string | undefined;
+  /** Set once a person acknowledged the incident: their id. */
+  acknowledgedBy?: string | undefined;
 }
 
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, critical: 2 };
@@ -120,7 +138,9 @@ export function incidentStatusOf(value: unknown): IncidentStatus {
 /** How an incident ended, for `outcome`. */
 function clearanceOutcome(context: IncidentContext, after: 'open' | 'remediating' | 'escalated'): string {
   if (after === 'escalated') return 'the condition cleared after escalation';
-  const last = [...context.actions].reverse().find((a) => a.action !== 'escalate' && a.action !== 'notify');
+  const last = [...context.actions]
+    .reverse()
+    .find((a) => a.action !== 'escalate' && a.action !== 'notify' && !PERSON_ACTIONS.has(a.action));
   if (after === 'remediating' && last) {
     const request = last.requestId ? ` (request ${last.requestId})` : '';
     return `remediated by ${last.action}${request}`;
@@ -136,7 +156,9 @@ function notice(
   context: IncidentContext,
   at: number,
   message: string,
+  by?: string,
 ): IncidentNotice {
+  const acknowledged = acknowledgementOf(context.actions);
   return {
     type,
     incidentId: context.id,
@@ -146,10 +168,22 @@ function notice(
     subject: context.subject,
     severity: context.severity,
     message,
+    ...(by !== undefined ? { by } : {}),
+    ...(acknowledged?.by !== undefined ? { acknowledgedBy: acknowledged.by } : {}),
   };
 }
 
+/** `bob`, or the id when the name is unknown. */
+const personName = (event: { by: string; byName?: string | undefined }): string => event.byName ?? event.by;
+
 const eventAt = (event: IncidentEvent): number => event.at;
+
+/** The first acknowledgement is recorded and told; a later one changes nothing. */
+const acknowledgeIn = (status: Exclude<IncidentStatus, 'resolved'>) =>
+  ({
+    guard: 'notAcknowledged',
+    actions: ['recordAcknowledgement', { type: 'reportAcknowledged', params: { status } }],
+  }) as const;
 
 export const incidentMachine = setup({
   types: {
@@ -160,6 +194,7 @@ export const incidentMachine = setup({
   },
   guards: {
     remediationFailed: ({ event }) => event.type === 'REMEDIATION_RESULT' && !event.ok,
+    notAcknowledged: ({ context }) => acknowledgementOf(context.actions) === undefined,
     severityRises: ({ context, event }) =>
       event.type === 'CONDITION_SEEN' &&
       event.severity !== undefined &&
@@ -206,6 +241,7 @@ export const incidentMachine = setup({
           a &&
           a.result === undefined &&
           a.action !== 'escalate' &&
+          !PERSON_ACTIONS.has(a.action) &&
           (!event.requestId || a.requestId === event.requestId)
         ) {
           index = i;
@@ -237,10 +273,37 @@ export const incidentMachine = setup({
           }
         : {},
     ),
-    recordManualResolution: assign(({ event }) =>
+    recordAcknowledgement: assign(({ context, event }) =>
+      event.type === 'ACKNOWLEDGE'
+        ? {
+            actions: [
+              ...context.actions,
+              {
+                at: event.at,
+                action: 'acknowledge',
+                by: event.by,
+                byName: event.byName,
+                result: event.note,
+              },
+            ],
+            updatedAt: event.at,
+          }
+        : {},
+    ),
+    recordManualResolution: assign(({ context, event }) =>
       event.type === 'RESOLVE'
         ? {
-            outcome: `resolved by ${event.by}${event.note ? `: ${event.note}` : ''}`,
+            actions: [
+              ...context.actions,
+              {
+                at: event.at,
+                action: 'resolve',
+                by: event.by,
+                byName: event.byName,
+                result: event.note,
+              },
+            ],
+            outcome: `resolved by ${personName(event)}${event.note ? `: ${event.note}` : ''}`,
             resolvedAt: event.at,
             updatedAt: event.at,
           }
@@ -300,6 +363,19 @@ export const incidentMachine = setup({
         context,
         eventAt(event),
         `incident ${context.id} resolved: ${context.outcome ?? 'resolved'}`,
+        event.type === 'RESOLVE' ? event.by : undefined,
+      ),
+    ),
+    reportAcknowledged: emit(({ context, event }, params: { status: IncidentStatus }) =>
+      notice(
+        'incident.acknowledged',
+        params.status,
+        context,
+        eventAt(event),
+        event.type === 'ACKNOWLEDGE'
+          ? `incident ${context.id} acknowledged by ${personName(event)}${event.note ? `: ${event.note}` : ''}`
+          : `incident ${context.id} acknowledged`,
+        event.type === 'ACKNOWLEDGE' ? event.by : undefined,
       ),
     ),
   },
@@ -335,6 +411,7 @@ export const incidentMachine = setup({
   states: {
     open: {
       on: {
+        ACKNOWLEDGE: acknowledgeIn('open'),
         REMEDIATION_STARTED: { target: 'remediating', actions: 'recordRemediationStart' },
         CONDITION_CLEARED: {
           target: 'resolved',
@@ -346,6 +423,7 @@ export const incidentMachine = setup({
     remediating: {
       entry: 'reportRemediating',
       on: {
+        ACKNOWLEDGE: acknowledgeIn('remediating'),
         // A further step (e.g. a reboot after a failed start): recorded, still remediating.
         REMEDIATION_STARTED: { actions: 'recordRemediationStart' },
         // Success is not resolution: the incident waits here until the monitor no longer sees the condition.
@@ -367,6 +445,7 @@ export const incidentMachine = setup({
     escalated: {
       entry: 'reportEscalated',
       on: {
+        ACKNOWLEDGE: acknowledgeIn('escalated'),
         // Overseer stops trying; what a person does is still recorded.
         REMEDIATION_STARTED: { actions: 'recordAction' },
         CONDITION_CLEARED: {

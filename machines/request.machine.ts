@@ -1,5 +1,6 @@
-// The request actor: received → validating → gating → denied | awaiting_approval | approved → queued →
-// executing → completed | failed | cancelled | expired. Approving and starting to execute re-check the facts
+// The request actor: received → validating → gating → denied | nothing_to_do | awaiting_approval | approved →
+// queued → executing → completed | failed | cancelled | expired. `decision` is the final one: the gate's, or the
+// person's who approved or denied it (with their reason). Approving and starting to execute re-check the facts
 // that may have changed while the request waited; a request that no longer passes fails with the reason. Pure: the gate, the executor and the approval timer
 // are named actors the runtime supplies with `.provide()`.
 import { and, assign, sendTo, setup } from 'xstate';
@@ -24,7 +25,8 @@ export interface RequestContext {
   reasons: string[];
   /** epoch ms after which an unapproved request expires */
   expiresAt: number;
-  approvedBy?: { id: string; at: number } | undefined;
+  /** Who approved it, when, and why (the reason they gave, if any). */
+  approvedBy?: { id: string; at: number; reason?: string | undefined } | undefined;
   /** Who denied or cancelled it, when a person did. */
   closedBy?: { id: string; at: number; reason?: string | undefined } | undefined;
   tasks: RequestTask[];
@@ -43,9 +45,9 @@ export interface RequestInput {
 
 export type RequestEvent =
   // APPROVE and EXECUTE carry the re-check of the facts the runtime made as it sent them (gate/recheck.ts).
-  | { type: 'APPROVE'; by: Requester; at: number; recheck: RecheckResult }
-  | { type: 'DENY'; by: Requester; at: number; reason?: string }
-  | { type: 'CANCEL'; by: Requester; at: number }
+  | { type: 'APPROVE'; by: Requester; at: number; recheck: RecheckResult; reason?: string | undefined }
+  | { type: 'DENY'; by: Requester; at: number; reason?: string | undefined }
+  | { type: 'CANCEL'; by: Requester; at: number; reason?: string | undefined }
   | { type: 'APPROVAL_EXPIRED' }
   | { type: 'QUEUED' }
   | { type: 'EXECUTE'; at: number; recheck: RecheckResult }
@@ -129,12 +131,15 @@ export const requestMachine = setup({
       const reason = `the gate could not decide: ${error instanceof Error ? error.message : String(error)}`;
       return { decision: 'denied' as const, reasons: [reason] };
     }),
+    // The person's approval is the final decision (a failed re-check then fails the request, with the reason).
     recordApproval: assign(({ event }) =>
-      event.type === 'APPROVE' ? { approvedBy: { id: event.by.id, at: event.at } } : {},
+      event.type === 'APPROVE'
+        ? { decision: 'approved' as const, approvedBy: { id: event.by.id, at: event.at, reason: event.reason } }
+        : {},
     ),
     recordClosure: assign(({ event }) =>
       event.type === 'DENY' || event.type === 'CANCEL'
-        ? { closedBy: { id: event.by.id, at: event.at, reason: event.type === 'DENY' ? event.reason : undefined } }
+        ? { closedBy: { id: event.by.id, at: event.at, reason: event.reason } }
         : {},
     ),
     recordDenialDecision: assign({ decision: 'denied' as const }),
@@ -196,6 +201,11 @@ export const requestMachine = setup({
           {
             guard: { type: 'decisionIs', params: ({ event }) => ({ result: event.output, decision: 'denied' }) },
             target: 'denied',
+            actions: { type: 'recordGate', params: ({ event }) => event.output },
+          },
+          {
+            guard: { type: 'decisionIs', params: ({ event }) => ({ result: event.output, decision: 'nothing_to_do' }) },
+            target: 'nothing_to_do',
             actions: { type: 'recordGate', params: ({ event }) => event.output },
           },
           {
@@ -267,6 +277,8 @@ export const requestMachine = setup({
     failed: { type: 'final' },
     cancelled: { type: 'final' },
     expired: { type: 'final' },
+    // The VM is already where the request would take it: ended without a platform call.
+    nothing_to_do: { type: 'final' },
   },
 });
 

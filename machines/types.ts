@@ -60,6 +60,8 @@ export interface VmInfo {
   template: boolean;
   /** True when the VM is managed by Proxmox HA (hastate present on /cluster/resources). */
   haManaged: boolean;
+  /** The HA service state (started, stopped, request_stop, disabled, ...) of an HA-managed VM. */
+  haState?: string | undefined;
   cpus: number;
   /** bytes */
   maxmem: number;
@@ -170,12 +172,14 @@ export const CHECK_NAMES = [
   'schema',
   'authorization',
   'target',
+  'maintenance',
   'production',
   'massOperation',
   'capacity',
   'conflicts',
   'platformHealth',
   'ha',
+  'snapshotName',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number] | (string & {});
 
@@ -186,7 +190,8 @@ export interface CheckResult {
   reason: string;
 }
 
-export type Decision = 'approved' | 'denied' | 'awaiting_approval';
+/** `nothing_to_do`: the VM is already where the request would take it (a stop of a stopped VM); nothing runs. */
+export type Decision = 'approved' | 'denied' | 'awaiting_approval' | 'nothing_to_do';
 
 export interface GateResult {
   decision: Decision;
@@ -208,6 +213,7 @@ export const REQUEST_STATUSES = [
   'failed',
   'cancelled',
   'expired',
+  'nothing_to_do',
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
@@ -217,6 +223,7 @@ export const TERMINAL_REQUEST_STATUSES: ReadonlySet<RequestStatus> = new Set([
   'failed',
   'cancelled',
   'expired',
+  'nothing_to_do',
 ]);
 
 export interface StatusChange {

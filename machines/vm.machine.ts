@@ -1,7 +1,8 @@
 // The VM actor (`vm:<cluster>/<vmid>`): what Overseer knows of one VM, driven by observations from the state sync
 // loop and by the requests that operate on it. Pure: no I/O, no clock (times arrive inside events).
-import { assign, emit, setup } from 'xstate';
+import { and, assign, emit, setup } from 'xstate';
 import type { Action, VmInfo, VmPowerStatus } from './types';
+import type { VmStopCause } from './vm-stop';
 
 export interface VmContext {
   info: VmInfo;
@@ -12,6 +13,10 @@ export interface VmContext {
   /** The request operating on this VM right now, if any. */
   operation?: { requestId: string; action: Action } | undefined;
   lastOperation?: { requestId: string; action: Action; ok: boolean } | undefined;
+  /** The last time it was seen stopping while running with no request of its own under way, and why. */
+  lastStop?: { at: number; cause: VmStopCause } | undefined;
+  /** Observations in a row that saw it stopped while its task log could not be read (it stays running meanwhile). */
+  unexplainedStops?: number | undefined;
 }
 
 export interface VmInput {
@@ -20,8 +25,11 @@ export interface VmInput {
 }
 
 export type VmEvent =
-  /** The platform reported this VM. */
-  | { type: 'OBSERVED'; info: VmInfo; at: number }
+  /**
+   * The platform reported this VM. `stop` says why it stopped when it was running and is stopped now (read from
+   * the platform's task log); without it a stop is taken as unexplained.
+   */
+  | { type: 'OBSERVED'; info: VmInfo; at: number; stop?: VmStopCause | undefined }
   /** The VM's node or cluster could not be read: its state is unknown (never "gone"). */
   | { type: 'UNREACHABLE'; at: number }
   /** A complete, quorate inventory answer lacked this VM. */
@@ -39,8 +47,35 @@ export type VmIssue = {
   detail: string;
 };
 
+/**
+ * Emitted when a running VM stopped because someone decided so — an operator's task (even one made with
+ * Overseer's own API token), or HA's requested state: recorded and left alone, not an issue.
+ */
+export type VmStoppedNotice = {
+  type: 'stopped';
+  by: 'operator' | 'ha';
+  cluster: string;
+  vmid: number;
+  /** epoch ms the stop was seen */
+  at: number;
+  /** who issued the task (user@realm or user@realm!token) */
+  user?: string | undefined;
+  upid?: string | undefined;
+  /** the task's type (qmstop, qmshutdown, hastop, ...) */
+  task?: string | undefined;
+  /** epoch ms the task started */
+  taskAt?: number | undefined;
+  haState?: string | undefined;
+  detail: string;
+};
+
 /** A VM missing from this many complete, quorate answers in a row is taken as destroyed outside Overseer. */
 export const MISSING_LIMIT = 2;
+
+/** Observations of a stop whose task log could not be read before it is taken as unexplained (an issue). */
+export const UNEXPLAINED_STOP_LIMIT = 3;
+
+const stopOf = (event: VmEvent): VmStopCause | undefined => (event.type === 'OBSERVED' ? event.stop : undefined);
 
 /** The VM's state while a request works on it; a `command` runs inside the guest and leaves it as it is. */
 const OPERATION_STATE: Readonly<Partial<Record<Action, string>>> = {
@@ -70,7 +105,7 @@ const vmSetup = setup({
     context: {} as VmContext,
     events: {} as VmEvent,
     input: {} as VmInput,
-    emitted: {} as VmIssue,
+    emitted: {} as VmIssue | VmStoppedNotice,
   },
   guards: {
     isLocked: ({ context }) => Boolean(context.info.lock),
@@ -78,6 +113,17 @@ const vmSetup = setup({
     isStopped: ({ context }) => context.info.status === 'stopped',
     isPaused: ({ context }) => context.info.status === 'paused',
     observedStopped: ({ event }) => event.type === 'OBSERVED' && event.info.status === 'stopped',
+    /** Someone else's decision: a task Overseer did not issue, or HA's requested state. */
+    stoppedByOthers: ({ event }) => {
+      const stop = stopOf(event);
+      return stop !== undefined && ((stop.by === 'task' && stop.requestId === undefined) || stop.by === 'ha');
+    },
+    stoppedByOwnTask: ({ event }) => {
+      const stop = stopOf(event);
+      return stop?.by === 'task' && stop.requestId !== undefined;
+    },
+    stopNotYetExplained: ({ context, event }) =>
+      stopOf(event)?.by === 'unknown' && (context.unexplainedStops ?? 0) + 1 < UNEXPLAINED_STOP_LIMIT,
     missingLimitReached: ({ context }) => context.missing + 1 >= MISSING_LIMIT,
     isOperation: ({ event }, params: { action: Action }) =>
       event.type === 'OPERATION_STARTED' && event.action === params.action,
@@ -88,8 +134,44 @@ const vmSetup = setup({
   },
   actions: {
     recordObservation: assign(({ context, event }) =>
-      event.type === 'OBSERVED' ? { info: event.info, lastSeen: event.at, missing: 0 } : context,
+      event.type === 'OBSERVED'
+        ? { info: event.info, lastSeen: event.at, missing: 0, unexplainedStops: undefined }
+        : context,
     ),
+    recordStop: assign(({ event }) =>
+      event.type === 'OBSERVED' ? { lastStop: { at: event.at, cause: event.stop ?? { by: 'none' as const } } } : {},
+    ),
+    countUnexplainedStop: assign(({ context }) => ({ unexplainedStops: (context.unexplainedStops ?? 0) + 1 })),
+    announceStop: emit(({ context, event }) => {
+      const stop = stopOf(event);
+      const { cluster, vmid, name } = context.info;
+      const at = event.type === 'OBSERVED' ? event.at : context.lastSeen;
+      const label = `VM ${cluster}/${vmid} (${name})`;
+      if (stop?.by === 'task') {
+        return {
+          type: 'stopped' as const,
+          by: 'operator' as const,
+          cluster,
+          vmid,
+          at,
+          user: stop.user,
+          upid: stop.upid,
+          task: stop.type,
+          taskAt: stop.at,
+          detail: `${label} was stopped by ${stop.user} (task ${stop.type}): left alone`,
+        };
+      }
+      const haState = stop?.by === 'ha' ? stop.haState : undefined;
+      return {
+        type: 'stopped' as const,
+        by: 'ha' as const,
+        cluster,
+        vmid,
+        at,
+        haState,
+        detail: `${label} is HA-managed and HA's requested state is '${haState}': left to HA`,
+      };
+    }),
     recordUnreachable: assign(({ context }) => ({ info: { ...context.info, status: 'unknown' as const } })),
     countMissing: assign(({ context }) => ({ missing: context.missing + 1 })),
     recordOperation: assign(({ event }) =>
@@ -110,7 +192,9 @@ const vmSetup = setup({
       cluster: context.info.cluster,
       vmid: context.info.vmid,
       at: event.type === 'OBSERVED' ? event.at : context.lastSeen,
-      detail: `VM ${context.info.cluster}/${context.info.vmid} (${context.info.name}) stopped with no request behind it`,
+      detail:
+        `VM ${context.info.cluster}/${context.info.vmid} (${context.info.name}) stopped with no request behind it` +
+        (stopOf(event)?.by === 'unknown' ? ' (its task log could not be read)' : ''),
     })),
     raiseVanished: emit(({ context, event }) => ({
       type: 'issue' as const,
@@ -173,7 +257,23 @@ export const vmMachine = vmSetup.createMachine({
     running: {
       on: {
         OBSERVED: [
-          { guard: 'observedStopped', target: 'discovered', actions: ['recordObservation', 'raiseUnexpectedStop'] },
+          {
+            guard: and(['observedStopped', 'stoppedByOthers']),
+            target: 'discovered',
+            actions: ['recordObservation', 'recordStop', 'announceStop'],
+          },
+          {
+            guard: and(['observedStopped', 'stoppedByOwnTask']),
+            target: 'discovered',
+            actions: ['recordObservation', 'recordStop'],
+          },
+          // The task log could not be read: stay running and look again at the next observation.
+          { guard: and(['observedStopped', 'stopNotYetExplained']), actions: 'countUnexplainedStop' },
+          {
+            guard: 'observedStopped',
+            target: 'discovered',
+            actions: ['recordObservation', 'recordStop', 'raiseUnexpectedStop'],
+          },
           { target: 'discovered', actions: 'recordObservation' },
         ],
       },

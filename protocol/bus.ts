@@ -20,6 +20,21 @@ export type ReplyHandler = (payload: unknown, subject: string) => Promise<unknow
 
 export type MessageHandler = (subject: string, payload: unknown) => void;
 
+/** An event as the events stream keeps it: its stream sequence (increasing, never reused), subject and payload. */
+export interface StoredEvent {
+  seq: number;
+  subject: string;
+  payload: unknown;
+}
+
+/**
+ * Events read back from the events stream, oldest first, then live as they are stored, until `close()`.
+ * Iterating ends after `close()`, or throws when the stream can no longer be read (the connection closed).
+ */
+export interface EventReplay extends AsyncIterable<StoredEvent> {
+  close(): Promise<void>;
+}
+
 export interface Bus {
   /** Fire-and-forget; the payload travels as JSON. */
   publish(subject: string, payload: unknown): void;
@@ -36,6 +51,12 @@ export interface Bus {
   readonly connected: boolean;
   onStatus(listener: (status: BusStatus) => void): Unsubscribe;
   close(): Promise<void>;
+  /**
+   * The events stream (JetStream OVERSEER_EVENTS) from the event after stream sequence `afterSeq` (`'new'`: only
+   * events stored from now on), matching `filter` (under `overseer.evt.>`). Absent on a bus without a stream.
+   * Rejects when the stream cannot be read (missing, not permitted).
+   */
+  replay?(filter: string, afterSeq: number | 'new'): Promise<EventReplay>;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;

@@ -49,13 +49,16 @@ export class BusTimeoutError extends BusError {
 /** The responder's handler failed; `remoteName` is the name of the error it threw. */
 export class BusRemoteError extends BusError {
   override name = 'BusRemoteError';
+  /** The input field the remote error is about, when it named one (InputRefusedError). */
+  readonly remoteField: string | undefined;
   constructor(
     message: string,
     readonly subject: string,
     readonly remoteName: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; field?: string | undefined },
   ) {
     super(message, options);
+    this.remoteField = options?.field;
   }
 }
 

@@ -8,14 +8,18 @@ export type {
   BusReplyOptions,
   BusRequestOptions,
   BusStatus,
+  EventReplay,
   MessageHandler,
   ReplyHandler,
+  StoredEvent,
   Unsubscribe,
 } from './bus';
 export { DEFAULT_REQUEST_TIMEOUT_MS } from './bus';
 export type { CoreCallOptions, CoreClient, CoreClientOptions, Envelope } from './client';
 export { createCoreClient } from './client';
 export * from './errors';
+export * from './incident-schemas';
+export * from './maintenance-schemas';
 export type { ParsedEventSubject, ParsedSubject } from './parse-subject';
 export { parseEventSubject, parseSubject } from './parse-subject';
 export type { QueryMap, QueryName, QueryReplyInput } from './queries';

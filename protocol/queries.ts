@@ -4,6 +4,26 @@ import { z } from 'zod';
 import type { Role } from '../machines/types';
 import { AuditQueryPayloadSchema, AuditQueryReplySchema } from './audit-schemas';
 import {
+  IncidentActPayloadSchema,
+  IncidentActReplySchema,
+  IncidentGetPayloadSchema,
+  IncidentGetReplySchema,
+  IncidentListPayloadSchema,
+  IncidentListReplySchema,
+} from './incident-schemas';
+import {
+  MaintenanceEndReplySchema,
+  MaintenanceIdPayloadSchema,
+  MaintenanceListPayloadSchema,
+  MaintenanceListReplySchema,
+  MaintenanceStartPayloadSchema,
+  MaintenanceViewSchema,
+  SilenceAddPayloadSchema,
+  SilenceListReplySchema,
+  SilenceRemoveReplySchema,
+  SilenceViewSchema,
+} from './maintenance-schemas';
+import {
   CreatedTokenSchema,
   EmptySchema,
   HealthReplySchema,
@@ -55,17 +75,21 @@ export const querySchemas = {
     role: 'observer',
   },
   hosts: {
-    payload: z.strictObject({ cluster: z.string().max(64).optional() }),
-    reply: z.object({ items: z.array(HostViewSchema) }),
+    payload: z.strictObject({ cluster: z.string().max(64).optional(), ...paging }),
+    reply: z.object({ items: z.array(HostViewSchema), total: z.number() }),
     role: 'observer',
   },
   requests: {
     payload: z.strictObject({
       status: RequestStatusSchema.optional(),
       requester: id().optional(),
-      limit: paging.limit,
+      /** Only requests whose id starts with this (a CLI resolving an abbreviated id). */
+      idPrefix: id()
+        .regex(/^[A-Za-z0-9_:-]+$/, "expected letters, digits, '_', ':' or '-'")
+        .optional(),
+      ...paging,
     }),
-    reply: z.object({ items: z.array(RequestViewSchema) }),
+    reply: z.object({ items: z.array(RequestViewSchema), total: z.number() }),
     role: 'observer',
   },
   request: { payload: z.strictObject({ id: id() }), reply: RequestViewSchema.nullable(), role: 'observer' },
@@ -82,10 +106,34 @@ export const querySchemas = {
     reply: CreatedTokenSchema,
     role: 'admin',
   },
-  tokenList: { payload: EmptySchema, reply: z.object({ items: z.array(TokenInfoSchema) }), role: 'admin' },
+  tokenList: {
+    payload: z.strictObject({ ...paging }),
+    reply: z.object({ items: z.array(TokenInfoSchema), total: z.number() }),
+    role: 'admin',
+  },
   tokenRevoke: { payload: z.strictObject({ id: id() }), reply: z.object({ ok: z.boolean() }), role: 'admin' },
   /** The audit log and the verification of its chain. */
   audit: { payload: AuditQueryPayloadSchema, reply: AuditQueryReplySchema, role: 'admin' },
+  /** Incidents, newest first, filtered by state, kind and guest; a page and the total. */
+  incidents: { payload: IncidentListPayloadSchema, reply: IncidentListReplySchema, role: 'observer' },
+  /** One incident with its timeline and the requests it caused; null when unknown. */
+  incident: { payload: IncidentGetPayloadSchema, reply: IncidentGetReplySchema, role: 'observer' },
+  /** A person acknowledges an incident (audited as the caller). */
+  incidentAck: { payload: IncidentActPayloadSchema, reply: IncidentActReplySchema, role: 'operator' },
+  /** A person resolves an incident (audited as the caller). */
+  incidentResolve: { payload: IncidentActPayloadSchema, reply: IncidentActReplySchema, role: 'operator' },
+  /** Maintenance windows not yet over (or all of them); a page and the total. */
+  maintenanceList: { payload: MaintenanceListPayloadSchema, reply: MaintenanceListReplySchema, role: 'observer' },
+  /** A person puts a guest, a node or a tag into maintenance for a time (audited as the caller). */
+  maintenanceStart: { payload: MaintenanceStartPayloadSchema, reply: MaintenanceViewSchema, role: 'operator' },
+  /** A person ends a maintenance window early (audited as the caller). */
+  maintenanceEnd: { payload: MaintenanceIdPayloadSchema, reply: MaintenanceEndReplySchema, role: 'operator' },
+  /** Silences not yet over (or all of them); a page and the total. */
+  silenceList: { payload: MaintenanceListPayloadSchema, reply: SilenceListReplySchema, role: 'observer' },
+  /** A person silences one incident kind on one guest for a time (audited as the caller). */
+  silenceAdd: { payload: SilenceAddPayloadSchema, reply: SilenceViewSchema, role: 'operator' },
+  /** A person removes a silence early (audited as the caller). */
+  silenceRemove: { payload: MaintenanceIdPayloadSchema, reply: SilenceRemoveReplySchema, role: 'operator' },
 } as const satisfies Record<string, QuerySpec>;
 
 export type QueryName = keyof typeof querySchemas;

@@ -12,7 +12,7 @@ export const MAX_ID_LENGTH = 128;
 export const RoleSchema = z.enum(ROLES);
 export const ActionSchema = z.enum(ACTIONS);
 export const RequestStatusSchema = z.enum(REQUEST_STATUSES);
-export const DecisionSchema = z.enum(['approved', 'denied', 'awaiting_approval']);
+export const DecisionSchema = z.enum(['approved', 'denied', 'awaiting_approval', 'nothing_to_do']);
 export const CheckOutcomeSchema = z.enum(['pass', 'deny', 'approval', 'skipped']);
 export const RequestCommandSchema = z.enum(REQUEST_COMMANDS);
 
@@ -76,12 +76,25 @@ export const StatusReplySchema = z.object({
   clusters: z.array(z.object({ cluster: z.string(), reachable: z.boolean(), quorate: z.boolean() })),
   startedAt: z.number(),
   now: z.number(),
+  /** Incidents not yet resolved: how many, and how many of each severity (absent from older cores). */
+  incidents: z.object({ open: z.number(), bySeverity: z.record(z.string(), z.number()) }).optional(),
 });
 
 export const SummaryReplySchema = z.object({
   vms: z.record(z.string(), z.number()),
   hosts: z.record(z.string(), z.number()),
   requests: z.record(z.string(), z.number()),
+  // What the core publishes at every health cycle adds these (optional: an older core's summary still validates).
+  /** When the core made it (its clock, epoch ms). */
+  at: z.number().optional(),
+  /** Each periodic loop's last heartbeat (epoch ms; null before its first cycle) and whether it is healthy. */
+  loops: z.array(z.object({ loop: z.string(), lastBeatAt: z.number().nullable(), ok: z.boolean() })).optional(),
+  /** Incidents not yet resolved, by kind and severity. */
+  incidents: z.array(z.object({ kind: z.string(), severity: z.string(), count: z.number() })).optional(),
+  /** Each cluster's reachability and quorum. */
+  clusters: z.array(z.object({ cluster: z.string(), reachable: z.boolean(), quorate: z.boolean() })).optional(),
+  /** Each node's state as its host actor has it (online, degraded, offline, unknown). */
+  nodes: z.array(z.object({ cluster: z.string(), node: z.string(), state: z.string() })).optional(),
 });
 
 export const HealthReplySchema = z.object({
@@ -125,6 +138,18 @@ export const HostViewSchema = z.object({
   state: z.string(),
 });
 
+/**
+ * Who took a request's final decision: the gate, or the person (a token id, and its name when known) who approved
+ * or denied it, with the reason they gave.
+ */
+export const DecidedBySchema = z.object({
+  kind: z.enum(['gate', 'person']),
+  id: z.string().optional(),
+  name: z.string().optional(),
+  at: z.number(),
+  reason: z.string().optional(),
+});
+
 export const RequestViewSchema = z.object({
   id: z.string(),
   action: ActionSchema,
@@ -135,13 +160,17 @@ export const RequestViewSchema = z.object({
   // Absent for requests made before origins were recorded: those were human.
   origin: z.enum(['human', 'overseer']).default('human'),
   status: RequestStatusSchema,
+  /** The final decision: the gate's, or the approval or denial of the person in `decidedBy`. */
   decision: DecisionSchema.optional(),
+  // Absent for requests not yet decided (and in answers of cores older than this field).
+  decidedBy: DecidedBySchema.optional(),
   reasons: z.array(z.string()),
   checks: z.array(CheckResultSchema),
   history: z.array(
     z.object({ status: RequestStatusSchema, at: z.number(), by: z.string().optional(), note: z.string().optional() }),
   ),
-  tasks: z.array(z.object({ upid: z.string(), node: z.string() })),
+  // vmid: the VM the task worked on (for a deploy's clone, the VMID it created); absent in older records.
+  tasks: z.array(z.object({ upid: z.string(), node: z.string(), vmid: z.number().optional() })),
   error: z.string().optional(),
   submittedAt: z.number(),
   updatedAt: z.number(),
@@ -185,6 +214,7 @@ export type HealthReply = z.infer<typeof HealthReplySchema>;
 export type VmView = z.infer<typeof VmViewSchema>;
 export type HostView = z.infer<typeof HostViewSchema>;
 export type RequestView = z.infer<typeof RequestViewSchema>;
+export type DecidedBy = z.infer<typeof DecidedBySchema>;
 export type Principal = z.infer<typeof PrincipalSchema>;
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 export type CreatedToken = z.infer<typeof CreatedTokenSchema>;

@@ -56,6 +56,15 @@ export interface IncidentFilter {
   kind?: string | undefined;
   /** Most rows returned (newest first). */
   limit?: number | undefined;
+  /** Rows skipped before the first returned (paging; with `limit`). */
+  offset?: number | undefined;
+}
+
+/** How many incidents not yet resolved there are of one kind and severity. */
+export interface OpenIncidentCount {
+  kind: string;
+  severity: Severity;
+  count: number;
 }
 
 export class IncidentNotFoundError extends StateError {
@@ -189,19 +198,41 @@ export class IncidentRepo {
     return row ? toRecord(row) : undefined;
   }
 
-  /** Incidents matching every given field, newest first. */
+  /** Incidents matching every given field, newest first (`offset` rows skipped, at most `limit`). */
   list(filter: IncidentFilter = {}): IncidentRecord[] {
+    const where = this.where(filter);
+    const limit = filter.limit !== undefined || filter.offset !== undefined ? ' LIMIT ? OFFSET ?' : '';
+    const params = limit ? [...where.params, filter.limit ?? -1, filter.offset ?? 0] : where.params;
+    return this.sql
+      .get<IncidentRow>(`SELECT ${COLUMNS} FROM ${T} ${where.sql} ORDER BY opened_at DESC, id${limit}`)
+      .all(...params)
+      .map(toRecord);
+  }
+
+  /** How many incidents match every given field (`limit` and `offset` are ignored). */
+  count(filter: IncidentFilter = {}): number {
+    const where = this.where(filter);
+    const row = this.sql.get<{ n: number }>(`SELECT count(*) AS n FROM ${T} ${where.sql}`).get(...where.params);
+    return row?.n ?? 0;
+  }
+
+  /** Incidents not yet resolved, counted by kind and severity. */
+  openCounts(): OpenIncidentCount[] {
+    return this.sql
+      .get<OpenIncidentCount>(
+        `SELECT kind, severity, count(*) AS count FROM ${T} WHERE status <> ? GROUP BY kind, severity
+         ORDER BY kind, severity`,
+      )
+      .all(RESOLVED);
+  }
+
+  private where(filter: IncidentFilter): Where {
     const where = new Where().eq(filter.subject, 'subject = ?').eq(filter.kind, 'kind = ?');
     if (filter.status !== undefined) {
       const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status;
       where.add('status IN (SELECT value FROM json_each(?))', JSON.stringify(statuses));
     }
-    const limit = filter.limit !== undefined ? ' LIMIT ?' : '';
-    const params = filter.limit !== undefined ? [...where.params, filter.limit] : where.params;
-    return this.sql
-      .get<IncidentRow>(`SELECT ${COLUMNS} FROM ${T} ${where.sql} ORDER BY opened_at DESC, id${limit}`)
-      .all(...params)
-      .map(toRecord);
+    return where;
   }
 
   /** Incidents not yet resolved (open, remediating, escalated), oldest first: the ones to restore actors for. */

@@ -35,6 +35,7 @@ export type {
   IncidentPatch,
   IncidentRecord,
   NewIncident,
+  OpenIncidentCount,
 } from './incident-repo';
 export { IncidentNotFoundError, IncidentRepo, IncidentResolvedError } from './incident-repo';
 export type {
@@ -50,6 +51,8 @@ export { InventoryRepo } from './inventory-repo';
 export { canonicalJson } from './json';
 export type { KnowledgeDocument, KnowledgeFilter, KnowledgeSource } from './knowledge-repo';
 export { blobToEmbedding, embeddingToBlob, KNOWLEDGE_SOURCES, KnowledgeRepo } from './knowledge-repo';
+export type { EntryFilter, EntryState, MaintenanceRecord, SilenceRecord } from './maintenance-repo';
+export { entryState, MaintenanceRepo, TimedTable } from './maintenance-repo';
 export { META_KEYS, MetaRepo } from './meta-repo';
 export type { AppliedMigration, MigrationReport } from './migrate';
 export { appliedMigrations, migrate, schemaVersion } from './migrate';

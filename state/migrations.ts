@@ -202,6 +202,48 @@ const v5TokenPersons: Migration = {
   },
 };
 
+const v6Maintenance: Migration = {
+  version: 6,
+  name: 'maintenance windows and silences',
+  up(db) {
+    // What an operator told Overseer to leave alone, and until when (`until_at` not included). A row is kept after
+    // it ends (`ended_at`, by whom) or runs out, for the record; queries take `now`.
+    db.exec(`
+      CREATE TABLE ${T.maintenanceWindows} (
+        id              TEXT    NOT NULL PRIMARY KEY,
+        scope           TEXT    NOT NULL CHECK (scope IN ('guest', 'node', 'tag')),
+        target          TEXT    NOT NULL,
+        starts_at       INTEGER NOT NULL,
+        until_at        INTEGER NOT NULL,
+        reason          TEXT    NOT NULL,
+        created_by      TEXT    NOT NULL,
+        created_by_name TEXT,
+        created_at      INTEGER NOT NULL,
+        ended_at        INTEGER,
+        ended_by        TEXT,
+        CHECK (until_at > starts_at)
+      ) STRICT;
+      CREATE INDEX ${indexName(T.maintenanceWindows, 'until_at')} ON ${T.maintenanceWindows} (until_at);
+
+      CREATE TABLE ${T.silences} (
+        id              TEXT    NOT NULL PRIMARY KEY,
+        kind            TEXT    NOT NULL,
+        guest           TEXT    NOT NULL,
+        starts_at       INTEGER NOT NULL,
+        until_at        INTEGER NOT NULL,
+        reason          TEXT    NOT NULL,
+        created_by      TEXT    NOT NULL,
+        created_by_name TEXT,
+        created_at      INTEGER NOT NULL,
+        ended_at        INTEGER,
+        ended_by        TEXT,
+        CHECK (until_at > starts_at)
+      ) STRICT;
+      CREATE INDEX ${indexName(T.silences, 'until_at')} ON ${T.silences} (until_at);
+    `);
+  },
+};
+
 /** Every migration this code knows, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   v1InitialSchema,
@@ -209,6 +251,7 @@ export const MIGRATIONS: readonly Migration[] = [
   v3Incidents,
   v4Knowledge,
   v5TokenPersons,
+  v6Maintenance,
 ];
 
 /** The schema version this code writes. */

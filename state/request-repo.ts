@@ -21,6 +21,8 @@ import { TABLES } from './tables';
 export interface TaskRef {
   upid: string;
   node: string;
+  /** The VM the task worked on (for a clone: the VMID it created). */
+  vmid?: number | undefined;
 }
 
 /** A stored request: its spec plus everything that happened to it. */
@@ -66,8 +68,12 @@ export interface RequestFilter {
   requester?: string | undefined;
   action?: Action | undefined;
   cluster?: string | undefined;
+  /** Only requests whose id starts with this. */
+  idPrefix?: string | undefined;
   /** Most rows returned (newest first). */
   limit?: number | undefined;
+  /** Rows skipped before the first one returned (with `limit`: a page). */
+  offset?: number | undefined;
 }
 
 interface RequestRow {
@@ -158,6 +164,26 @@ export class RequestRepo {
 
   /** Requests matching every given field, newest first. */
   list(filter: RequestFilter = {}): RequestRecord[] {
+    const where = this.whereOf(filter);
+    // LIMIT -1: no limit (SQLite), so an offset alone works too.
+    const page = filter.limit !== undefined || filter.offset !== undefined ? ' LIMIT ? OFFSET ?' : '';
+    const params = page ? [...where.params, filter.limit ?? -1, filter.offset ?? 0] : where.params;
+    const rows = this.stmts
+      .get<RequestRow>(`SELECT ${COLUMNS} FROM ${T.requests} ${where.sql} ORDER BY submitted_at DESC, id${page}`)
+      .all(...params);
+    return this.withHistory(rows);
+  }
+
+  /** How many requests match every given field (`limit` and `offset` are ignored). */
+  count(filter: RequestFilter = {}): number {
+    const where = this.whereOf(filter);
+    const row = this.stmts
+      .get<{ n: number }>(`SELECT count(*) AS n FROM ${T.requests} ${where.sql}`)
+      .get(...where.params);
+    return row?.n ?? 0;
+  }
+
+  private whereOf(filter: RequestFilter): Where {
     const where = new Where()
       .eq(filter.requester, 'requester_id = ?')
       .eq(filter.action, 'action = ?')
@@ -166,12 +192,13 @@ export class RequestRepo {
       const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status;
       where.add('status IN (SELECT value FROM json_each(?))', jsonList(statuses));
     }
-    const limit = filter.limit !== undefined ? ' LIMIT ?' : '';
-    const params = filter.limit !== undefined ? [...where.params, filter.limit] : where.params;
-    const rows = this.stmts
-      .get<RequestRow>(`SELECT ${COLUMNS} FROM ${T.requests} ${where.sql} ORDER BY submitted_at DESC, id${limit}`)
-      .all(...params);
-    return this.withHistory(rows);
+    if (filter.idPrefix) {
+      // A range on the primary key (index) rather than LIKE, whose '_' and '%' an id may contain.
+      const prefix = filter.idPrefix;
+      const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+      where.add('id >= ? AND id < ?', prefix, upper);
+    }
+    return where;
   }
 
   /** Requests not yet in a terminal status, oldest first (the order to resume them in). */

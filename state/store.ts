@@ -7,6 +7,7 @@ import { type OpenDatabaseOptions, openDatabase, transaction } from './database'
 import { IncidentRepo } from './incident-repo';
 import { InventoryRepo } from './inventory-repo';
 import { KnowledgeRepo } from './knowledge-repo';
+import { MaintenanceRepo } from './maintenance-repo';
 import { MetaRepo } from './meta-repo';
 import { RequestRepo } from './request-repo';
 import { SnapshotRepo } from './snapshot-repo';
@@ -31,6 +32,8 @@ export class StateStore {
   readonly tokens: TokenRepo;
   readonly incidents: IncidentRepo;
   readonly knowledge: KnowledgeRepo;
+  /** Maintenance windows and silences. */
+  readonly maintenance: MaintenanceRepo;
 
   /** Opens (and migrates) the database at `path`. */
   static open(path: string, opts: StateStoreOptions = {}): StateStore {
@@ -56,6 +59,7 @@ export class StateStore {
     this.tokens = new TokenRepo(db);
     this.incidents = new IncidentRepo(db);
     this.knowledge = new KnowledgeRepo(db);
+    this.maintenance = new MaintenanceRepo(db);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). `fn` must be synchronous. */

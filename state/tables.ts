@@ -14,6 +14,8 @@ export const TABLES = {
   apiTokens: 'api_tokens',
   incidents: 'incidents',
   knowledgeDocuments: 'knowledge_documents',
+  maintenanceWindows: 'maintenance_windows',
+  silences: 'silences',
 } as const;
 
 export type TableKey = keyof typeof TABLES;

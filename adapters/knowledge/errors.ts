@@ -24,3 +24,8 @@ export class RunbookError extends KnowledgeError {
 export class SummariserError extends KnowledgeError {
   override name = 'SummariserError';
 }
+
+/** The summariser is configured but its package is not installed: start-up stops, naming the install command. */
+export class SummariserUnavailableError extends KnowledgeError {
+  override name = 'SummariserUnavailableError';
+}

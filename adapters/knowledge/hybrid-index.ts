@@ -1,15 +1,16 @@
-// The in-memory search index of the knowledge base: a BM25 retriever over the documents' terms and a vector
-// store over their stored embeddings, fused with Reciprocal Rank Fusion. Updated document by document; the
-// vectors come from the documents (never recomputed here), only the query is embedded.
-import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
-import { BM25Retriever } from '@langchain/community/retrievers/bm25';
+// The in-memory search index of the knowledge base: BM25 over the documents' terms and a vector store (a
+// @langchain/core VectorStore) over their stored embeddings, fused with Reciprocal Rank Fusion. Updated document
+// by document; the vectors come from the documents (never recomputed here), only the query is embedded.
+import type { DocumentInterface } from '@langchain/core/documents';
 import { Document } from '@langchain/core/documents';
 import type { KnowledgeDocument, KnowledgeSource } from '../../state/knowledge-repo';
+import { Bm25Index } from './bm25';
 import { documentText } from './documents';
 import { KnowledgeError } from './errors';
 import type { HashingEmbeddings } from './hashing-embeddings';
+import { MemoryVectors } from './memory-vectors';
 import { reciprocalRankFusion } from './rrf';
-import { bm25Query, bm25Text } from './tokenize';
+import { terms } from './tokenize';
 
 export interface SearchOptions {
   /** Most results. Default 5. */
@@ -35,13 +36,11 @@ const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export class HybridIndex {
   private readonly docs = new Map<string, KnowledgeDocument>();
-  private readonly vectors: MemoryVectorStore;
-  private readonly bm25: BM25Retriever;
-  private bm25Stale = false;
+  private readonly vectors: MemoryVectors;
+  private readonly bm25 = new Bm25Index();
 
   constructor(private readonly embeddings: HashingEmbeddings) {
-    this.vectors = new MemoryVectorStore(embeddings);
-    this.bm25 = new BM25Retriever({ docs: [], k: MIN_DEPTH, includeScore: true });
+    this.vectors = new MemoryVectors(embeddings);
   }
 
   get size(): number {
@@ -64,19 +63,18 @@ export class HybridIndex {
         `document ${doc.id} has no embedding of ${this.embeddings.dimensions} dimensions (got ${doc.embedding?.length ?? 'none'})`,
       );
     }
-    this.dropVector(doc.id);
     this.docs.set(doc.id, doc);
     await this.vectors.addVectors(
       [doc.embedding],
       [new Document({ id: doc.id, pageContent: documentText(doc), metadata: { source: doc.source } })],
     );
-    this.bm25Stale = true;
+    this.bm25.set(doc.id, terms(documentText(doc)));
   }
 
   remove(id: string): boolean {
     if (!this.docs.delete(id)) return false;
-    this.dropVector(id);
-    this.bm25Stale = true;
+    this.vectors.remove(id);
+    this.bm25.remove(id);
     return true;
   }
 
@@ -90,7 +88,8 @@ export class HybridIndex {
     };
     if (k <= 0 || this.docs.size === 0) return [];
     const depth = Math.max(MIN_DEPTH, k * 5);
-    const [lexical, semantic] = await Promise.all([this.bm25Ranking(query), this.vectorRanking(query, sources)]);
+    const lexical = this.bm25.rank(terms(query)).map((h) => h.id);
+    const semantic = await this.vectorRanking(query, sources);
     const fused = reciprocalRankFusion([lexical.filter(keep).slice(0, depth), semantic.filter(keep).slice(0, depth)]);
     return fused.slice(0, k).map((item) => ({
       doc: this.docs.get(item.key)!,
@@ -100,40 +99,16 @@ export class HybridIndex {
     }));
   }
 
-  /** Ids of documents sharing at least one term with the query, best BM25 score first (ties by id). */
-  private async bm25Ranking(query: string): Promise<string[]> {
-    const q = bm25Query(query);
-    if (!q) return [];
-    if (this.bm25Stale) {
-      this.bm25.docs = this.documents().map(
-        (d) => new Document({ id: d.id, pageContent: bm25Text(documentText(d)), metadata: {} }),
-      );
-      this.bm25Stale = false;
-    }
-    this.bm25.k = this.bm25.docs.length;
-    const hits = await this.bm25.invoke(q);
-    return hits
-      .map((d) => ({ id: d.id ?? '', score: Number(d.metadata.bm25Score) }))
-      .filter((h) => h.id && Number.isFinite(h.score) && h.score > 0)
-      .sort((a, b) => b.score - a.score || byId(a.id, b.id))
-      .map((h) => h.id);
-  }
-
   /** Ids of documents with a positive cosine similarity to the query, most similar first (ties by id). */
   private async vectorRanking(query: string, sources: Set<string> | undefined): Promise<string[]> {
     const vector = await this.embeddings.embedQuery(query);
     if (!vector.some((v) => v !== 0)) return [];
-    const filter = sources ? (d: Document) => sources.has(String(d.metadata.source)) : undefined;
-    // Read every vector, then order here: the store's own sort is not a total order.
-    const hits = await this.vectors.similaritySearchVectorWithScore(vector, this.vectors.memoryVectors.length, filter);
+    const filter = sources ? (d: DocumentInterface) => sources.has(String(d.metadata.source)) : undefined;
+    const hits = await this.vectors.similaritySearchVectorWithScore(vector, this.vectors.size, filter);
     return hits
       .map(([d, score]) => ({ id: d.id ?? '', score }))
       .filter((h) => h.id && Number.isFinite(h.score) && h.score > 0)
       .sort((a, b) => b.score - a.score || byId(a.id, b.id))
       .map((h) => h.id);
-  }
-
-  private dropVector(id: string): void {
-    this.vectors.memoryVectors = this.vectors.memoryVectors.filter((v) => v.id !== id);
   }
 }

@@ -10,7 +10,7 @@ export {
   requestSubject,
   type StoredRunbook,
 } from './documents';
-export { KnowledgeError, RunbookError, SummariserError } from './errors';
+export { KnowledgeError, RunbookError, SummariserError, SummariserUnavailableError } from './errors';
 export { type FrontMatter, type FrontMatterValue, parseFrontMatter } from './front-matter';
 export {
   cosineSimilarity,
@@ -29,8 +29,16 @@ export {
   type LoadReport,
   type RunbookSyncReport,
 } from './knowledge-base';
-export { createLlmSummariser, type LlmConfig, type Summariser } from './llm-summariser';
-export { type OpenKnowledgeBaseDeps, openKnowledgeBase } from './open';
+export {
+  createLlmSummariser,
+  type LlmConfig,
+  loadLlmSummariser,
+  type ModuleImporter,
+  SUMMARISER_PACKAGE,
+  type Summariser,
+  summariserInstallCommand,
+} from './llm-summariser';
+export { type OpenKnowledgeBaseDeps, openKnowledgeBase, runbookDirs } from './open';
 export { type FusedItem, RRF_K, reciprocalRankFusion } from './rrf';
 export {
   describeRemediation,
@@ -46,7 +54,20 @@ export {
   type RunbookMatcher,
   type RunbookRule,
 } from './runbook';
-export { type LoadRunbooksOptions, type LoadRunbooksResult, loadRunbooks, SHIPPED_RUNBOOK_DIR } from './runbook-loader';
+export {
+  isRunbookFileName,
+  type LoadRunbooksOptions,
+  type LoadRunbooksResult,
+  loadRunbooks,
+  SHIPPED_RUNBOOK_DIR,
+} from './runbook-loader';
 export { matcherHolds, matchingRules, ruleApplies } from './runbook-rules';
+export {
+  DEFAULT_RUNBOOK_RESCAN_MS,
+  type RunbookWatch,
+  type RunbookWatchDeps,
+  runbookFingerprint,
+  watchRunbooks,
+} from './runbook-watch';
 export { findSimilarFailures, requestText, type SimilarFailure } from './similar-failures';
-export { bm25Query, bm25Text, STOPWORDS, stem, terms, trigrams, words } from './tokenize';
+export { STOPWORDS, stem, terms, trigrams, words } from './tokenize';

@@ -6,7 +6,7 @@ import type { Clock } from '../clock';
 import type { Log } from '../log';
 import type { KnowledgeConfig } from './config';
 import { KnowledgeBase } from './knowledge-base';
-import { createLlmSummariser } from './llm-summariser';
+import { loadLlmSummariser, type ModuleImporter } from './llm-summariser';
 import { loadRunbooks } from './runbook-loader';
 
 export interface OpenKnowledgeBaseDeps {
@@ -16,21 +16,32 @@ export interface OpenKnowledgeBaseDeps {
   log: Log;
   /** `$OVERSEER_DATA_DIR`: its `runbooks` folder, if present, is read after config.runbookDirs. */
   dataDir?: string | undefined;
+  /** How the summariser's package is imported (tests). */
+  importer?: ModuleImporter | undefined;
 }
 
-/** Loads the runbooks, syncs them into the repo and returns the ready knowledge base. */
+/** The runbook directories read after the shipped ones: config.runbookDirs, then `<dataDir>/runbooks`. */
+export function runbookDirs(config: KnowledgeConfig, dataDir: string | undefined): string[] {
+  const dirs = [...config.runbookDirs];
+  if (dataDir) dirs.push(path.join(dataDir, 'runbooks'));
+  return dirs;
+}
+
+/**
+ * Loads the runbooks, syncs them into the repo and returns the ready knowledge base. With `knowledge.llm`
+ * configured, rejects with SummariserUnavailableError (naming the install command) when its package is missing.
+ */
 export async function openKnowledgeBase(deps: OpenKnowledgeBaseDeps): Promise<KnowledgeBase> {
   const { config, repo, clock, log } = deps;
-  const dirs = [...config.runbookDirs];
-  if (deps.dataDir) dirs.push(path.join(deps.dataDir, 'runbooks'));
-  const { runbooks, problems, overridden } = loadRunbooks(dirs);
+  const llm = config.llm ? await loadLlmSummariser(config.llm, deps.importer) : undefined;
+  const { runbooks, problems, overridden } = loadRunbooks(runbookDirs(config, deps.dataDir));
   for (const problem of problems) log.warn(`knowledge: runbook skipped: ${problem.message}`);
   for (const o of overridden) log.info(`knowledge: runbook ${o.id} from ${o.by} replaces ${o.file}`);
   const knowledge = new KnowledgeBase({
     repo,
     clock,
     log,
-    llm: config.llm ? createLlmSummariser(config.llm) : undefined,
+    llm,
     similarFailureThreshold: config.similarFailureThreshold,
     maxWarnings: config.maxWarnings,
   });

@@ -24,6 +24,9 @@ export interface LoadRunbooksResult {
   overridden: { id: string; file: string; by: string }[];
 }
 
+/** A runbook file: `*.md`, but not README.md. */
+export const isRunbookFileName = (name: string): boolean => name.endsWith('.md') && name.toLowerCase() !== 'readme.md';
+
 const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 
 /** Reads every `*.md` (but README.md) in `dirs` (after the shipped ones, unless told not to). A missing directory is skipped. */
@@ -40,7 +43,7 @@ export function loadRunbooks(dirs: readonly string[], options: LoadRunbooksOptio
     let names: string[];
     try {
       names = readdirSync(resolved, { withFileTypes: true })
-        .filter((e) => e.isFile() && e.name.endsWith('.md') && e.name.toLowerCase() !== 'readme.md')
+        .filter((e) => e.isFile() && isRunbookFileName(e.name))
         .map((e) => e.name)
         .sort();
     } catch (cause) {

@@ -54,18 +54,3 @@ export function trigrams(word: string): string[] {
   for (let i = 0; i + 3 <= padded.length; i++) out.push(padded.slice(i, i + 3));
   return out;
 }
-
-/**
- * `text` rewritten for the BM25 retriever: each term wrapped as `_term_` and separated by spaces. The retriever
- * counts a term by substring search, so the wrapping makes `lock` match the word `lock` and never `block`.
- */
-export function bm25Text(text: string): string {
-  return terms(text)
-    .map((t) => `_${t}_`)
-    .join(' ');
-}
-
-/** A query for the BM25 retriever: the distinct terms of `query`, wrapped like bm25Text. */
-export function bm25Query(query: string): string {
-  return [...new Set(terms(query))].map((t) => `_${t}_`).join(' ');
-}

@@ -4,8 +4,10 @@ export type {
   BusReplyOptions,
   BusRequestOptions,
   BusStatus,
+  EventReplay,
   MessageHandler,
   ReplyHandler,
+  StoredEvent,
   Unsubscribe,
 } from '../../protocol/bus';
 export { DEFAULT_REQUEST_TIMEOUT_MS } from '../../protocol/bus';

@@ -8,7 +8,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export const ERROR_HEADER = 'Overseer-Error';
 
 export interface ErrorReply {
-  error: { name: string; message: string };
+  /** `field`: the input field the error is about (an InputRefusedError's), so the gateway can name it. */
+  error: { name: string; message: string; field?: string };
 }
 
 /** JSON bytes of a payload; `undefined` travels as an empty body. */
@@ -35,7 +36,12 @@ export function decodePayload(data: Uint8Array): unknown {
 }
 
 export function toErrorReply(err: unknown): ErrorReply {
-  if (err instanceof Error) return { error: { name: err.name || 'Error', message: err.message } };
+  if (err instanceof Error) {
+    const field = (err as { field?: unknown }).field;
+    return {
+      error: { name: err.name || 'Error', message: err.message, ...(typeof field === 'string' ? { field } : {}) },
+    };
+  }
   return { error: { name: 'Error', message: typeof err === 'string' ? err : 'responder failed' } };
 }
 

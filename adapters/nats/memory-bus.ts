@@ -2,7 +2,7 @@
 // timeouts, error envelopes), for unit tests of the other layers. Delivery is asynchronous (microtasks),
 // as on a real connection. Timeouts run on the injected clock.
 
-import { assertFilter, assertSubject, subjectMatches } from '../../protocol';
+import { assertFilter, assertSubject, subjectMatches, subjects } from '../../protocol';
 import { type Clock, SystemClock } from '../clock';
 import {
   type Bus,
@@ -10,11 +10,13 @@ import {
   type BusRequestOptions,
   type BusStatus,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  type EventReplay,
   type MessageHandler,
   type ReplyHandler,
+  type StoredEvent,
   type Unsubscribe,
 } from './bus';
-import { answerRequest, decodePayload, encodePayload } from './codec';
+import { answerRequest, decodePayload, type ErrorReply, encodePayload } from './codec';
 import { BusRemoteError, BusTimeoutError, BusUnavailableError } from './errors';
 
 type Responder = (data: Uint8Array, isError: boolean) => void;
@@ -28,6 +30,11 @@ interface MemorySub {
 export interface MemoryBusOptions {
   clock?: Clock;
   requestTimeoutMs?: number;
+  /**
+   * Keep `overseer.evt.>` as a JetStream events stream would (sequence numbers from 1, the oldest dropped beyond
+   * `maxMsgs`), so `replay` works. Default: no stream, and no `replay` (like a server without JetStream).
+   */
+  eventStream?: { maxMsgs?: number } | boolean;
 }
 
 export interface MemoryBus extends Bus {
@@ -47,6 +54,14 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
   const held: { subject: string; data: Uint8Array }[] = [];
   const queueTurn = new Map<string, number>();
   let state: BusStatus = 'connected';
+  const streamOpts = opts.eventStream === true ? {} : opts.eventStream || undefined;
+  const events = streamOpts ? createEventLog(streamOpts.maxMsgs ?? 100_000) : undefined;
+
+  /** Delivers a publish (at once, or when reconnected); the events stream stores it as the server would. */
+  const deliver = (subject: string, data: Uint8Array) => {
+    events?.store(subject, data);
+    dispatch(subject, data);
+  };
 
   const setState = (next: BusStatus) => {
     if (state === next || state === 'closed') return;
@@ -96,7 +111,7 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
       ensureOpen(subject);
       const data = encodePayload(payload);
       published.push({ subject, payload: decodePayload(data) });
-      if (state === 'connected') dispatch(subject, data);
+      if (state === 'connected') deliver(subject, data);
       else held.push({ subject, data });
     },
     request<T>(subject: string, payload: unknown, ropts?: BusRequestOptions): Promise<T> {
@@ -120,8 +135,8 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
             try {
               const answer = decodePayload(body);
               if (isError) {
-                const { name, message } = (answer as { error: { name: string; message: string } }).error;
-                reject(new BusRemoteError(`${subject}: ${message}`, subject, name));
+                const { name, message, field } = (answer as ErrorReply).error;
+                reject(new BusRemoteError(`${subject}: ${message}`, subject, name, { field }));
               } else {
                 resolve(answer as T);
               }
@@ -176,12 +191,80 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): MemoryBus {
     simulateReconnect() {
       if (state === 'closed') return;
       setState('connected');
-      for (const m of held.splice(0)) dispatch(m.subject, m.data);
+      for (const m of held.splice(0)) deliver(m.subject, m.data);
     },
     async close() {
       subs.clear();
       held.length = 0;
       setState('closed');
+      events?.closeAll();
+    },
+    ...(events
+      ? {
+          async replay(filter: string, afterSeq: number | 'new'): Promise<EventReplay> {
+            assertFilter(filter);
+            ensureOpen(filter);
+            if (state !== 'connected')
+              throw new BusUnavailableError(`bus is ${state}: cannot replay ${filter}`, filter);
+            return events.replay(filter, afterSeq);
+          },
+        }
+      : {}),
+  };
+}
+
+/** The memory bus's stand-in for the JetStream events stream: `overseer.evt.>`, bounded, with sequence numbers. */
+function createEventLog(maxMsgs: number) {
+  const kept: StoredEvent[] = [];
+  let lastSeq = 0;
+  const waiters = new Set<() => void>();
+  const wakeAll = () => {
+    for (const w of [...waiters]) w();
+  };
+  const closers = new Set<() => void>();
+  return {
+    store(subject: string, data: Uint8Array) {
+      if (!subjectMatches(subjects.allEvents, subject)) return;
+      lastSeq += 1;
+      kept.push({ seq: lastSeq, subject, payload: decodePayload(data) });
+      if (kept.length > maxMsgs) kept.splice(0, kept.length - maxMsgs);
+      wakeAll();
+    },
+    closeAll() {
+      for (const c of [...closers]) c();
+    },
+    replay(filter: string, afterSeq: number | 'new'): EventReplay {
+      let cursor = afterSeq === 'new' ? lastSeq : afterSeq;
+      let closed = false;
+      const close = () => {
+        closed = true;
+        closers.delete(close);
+        wakeAll();
+      };
+      closers.add(close);
+      async function* iterate(): AsyncGenerator<StoredEvent> {
+        while (!closed) {
+          const next = kept.find((e) => e.seq > cursor && subjectMatches(filter, e.subject));
+          if (next) {
+            cursor = next.seq;
+            yield structuredClone(next);
+            continue;
+          }
+          // Nothing matching yet: skip what was looked at, and wait for the next stored event (or close).
+          cursor = Math.max(cursor, lastSeq);
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              waiters.delete(done);
+              resolve();
+            };
+            waiters.add(done);
+          });
+        }
+      }
+      return {
+        [Symbol.asyncIterator]: () => iterate(),
+        close: async () => close(),
+      };
     },
   };
 }

@@ -3,7 +3,14 @@
 // With a namespace, every `overseer.…` subject goes on the wire as `overseer.<ns>.…` and comes back without it
 // (namespace.ts), so two installations sharing a server never see each other's requests; `nc` is the raw,
 // un-namespaced connection.
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  type Consumer,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import {
   AuthorizationError,
   ClosedConnectionError,
@@ -27,8 +34,10 @@ import {
   type BusRequestOptions,
   type BusStatus,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  type EventReplay,
   type MessageHandler,
   type ReplyHandler,
+  type StoredEvent,
   type Unsubscribe,
 } from './bus';
 import { answerRequest, decodePayload, ERROR_HEADER, encodePayload, isErrorReply } from './codec';
@@ -39,8 +48,10 @@ import {
   BusRemoteError,
   BusTimeoutError,
   BusUnavailableError,
+  StreamError,
 } from './errors';
 import { assertNamespace, fromNamespace, toNamespace } from './namespace';
+import { eventStreamName } from './streams';
 
 export interface ConnectBusOptions {
   /** nats://host:port, one or several. */
@@ -211,7 +222,9 @@ export class NatsBus implements Bus {
     }
     const answer = decodePayload(msg.data);
     if (msg.headers?.get(ERROR_HEADER) && isErrorReply(answer)) {
-      throw new BusRemoteError(`${subject}: ${answer.error.message}`, subject, answer.error.name);
+      throw new BusRemoteError(`${subject}: ${answer.error.message}`, subject, answer.error.name, {
+        field: answer.error.field,
+      });
     }
     return answer as T;
   }
@@ -269,6 +282,58 @@ export class NatsBus implements Bus {
     });
     return () => {
       if (!this.nc.isClosed()) sub.unsubscribe();
+    };
+  }
+
+  /**
+   * The events stream from after `afterSeq` (or only new events), then live: an ordered consumer (ephemeral, in
+   * memory on the server, deleted on close) on this installation's stream, OVERSEER_EVENTS[_<ns>].
+   */
+  async replay(filter: string, afterSeq: number | 'new'): Promise<EventReplay> {
+    assertFilter(filter);
+    if (afterSeq !== 'new' && (!Number.isSafeInteger(afterSeq) || afterSeq < 0)) {
+      throw new RangeError(`afterSeq must be a whole number >= 0 (got ${afterSeq})`);
+    }
+    const stream = eventStreamName(this.namespace);
+    let consumer: Consumer;
+    let messages: Awaited<ReturnType<Consumer['consume']>>;
+    try {
+      consumer = await this.jetstream().consumers.get(stream, {
+        filter_subjects: this.wire(filter),
+        ...(afterSeq === 'new' ? { deliver_policy: DeliverPolicy.New } : { opt_start_seq: afterSeq + 1 }),
+      });
+      messages = await consumer.consume({ max_messages: 100 });
+    } catch (err) {
+      throw new StreamError(`cannot read the events stream ${stream}: ${(err as Error).message}`, stream, {
+        cause: err,
+      });
+    }
+    const log = this.log;
+    const local = (subject: string) => this.local(subject);
+    async function* events(): AsyncGenerator<StoredEvent> {
+      for await (const m of messages) {
+        const subject = local(m.subject);
+        let payload: unknown;
+        try {
+          payload = decodePayload(m.data);
+        } catch (e) {
+          log?.warn(`replay ${filter}: skipped stream message ${m.seq} on ${subject}: ${(e as Error).message}`);
+          continue;
+        }
+        yield { seq: m.seq, subject, payload };
+      }
+    }
+    let closed = false;
+    return {
+      [Symbol.asyncIterator]: () => events(),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        // stop(), not close(): close() waits until the iterator is read to its end, which a reader that stopped
+        // reading never does. The ephemeral consumer is deleted rather than left to expire.
+        messages.stop();
+        if (!this.nc.isClosed()) await consumer.delete().catch(() => false);
+      },
     };
   }
 

@@ -3,7 +3,8 @@
 // passwords (kept in the data dir and reused across restarts), each allowed only what its role needs:
 //   core    — serves the request, query and actor subjects, publishes events (and notifications), answers requests,
 //             manages its events stream through the JetStream API;
-//   gateway — sends requests and queries, reads their replies and the events; nothing else;
+//   gateway — sends requests and queries, reads their replies and the events, and replays the events stream (an
+//             ordered consumer, for SSE clients resuming with Last-Event-ID); nothing else;
 //   events  — read-only: subscribes to the events and replays the events stream; publishes nothing of Overseer's.
 // Only nats-server 2.9 options are used. The permission subjects come from protocol/subjects.ts.
 import { randomBytes } from 'node:crypto';
@@ -64,7 +65,15 @@ export function natsPermissions(namespace?: string): Record<NatsUserName, NatsUs
       allowResponses: true,
     },
     gateway: {
-      publish: served,
+      // Requests and queries; and an ordered consumer on the events stream (its deliveries come to _INBOX.>), so an
+      // SSE client that reconnects with Last-Event-ID misses nothing. No stream management, no other stream.
+      publish: [
+        ...served,
+        `${JS_API}.STREAM.INFO.${stream}`,
+        `${JS_API}.CONSUMER.CREATE.${stream}.>`,
+        `${JS_API}.CONSUMER.DELETE.${stream}.>`,
+        `${JS_API}.CONSUMER.MSG.NEXT.${stream}.>`,
+      ],
       subscribe: [INBOX, ns(subjects.allEvents)],
       allowResponses: false,
     },

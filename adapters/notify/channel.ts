@@ -1,10 +1,13 @@
 // One notification channel: severity filter, rate limit, a bounded queue (drop-oldest) and a worker that
 // delivers one notification at a time with retries. Nothing here throws into notify().
 import { raceAbort } from '../abort';
-import type { Clock } from '../clock';
+import type { Clock, TimerHandle } from '../clock';
 import type { Log } from '../log';
 import { NotifyDeliveryError, NotifyTimeoutError } from './errors';
 import type { PreparedNotification } from './payloads';
+import { prepareNotification } from './payloads';
+import type { QuietWindow } from './quiet-hours';
+import { quietSpellAt } from './quiet-hours';
 import { TokenBucket } from './rate-limit';
 import { backoffMs, isRetryable } from './retry';
 import type { Transport } from './transports';
@@ -13,6 +16,8 @@ import { type ChannelStats, SEVERITY_RANK, type Severity } from './types';
 export interface ChannelOptions {
   name: string;
   minSeverity: Severity;
+  /** Quiet hours: below their `pass` severity notifications are held back and summed up when they end. */
+  quietHours?: readonly QuietWindow[] | undefined;
   rateLimitPerMinute: number;
   queueSize: number;
   maxAttempts: number;
@@ -26,6 +31,14 @@ export interface ChannelOptions {
   closed: AbortSignal;
 }
 
+/** What quiet hours hold back: since when, until when, how many of each severity, and the timer of the summary. */
+interface HeldBack {
+  since: number;
+  until: number;
+  bySeverity: Partial<Record<Severity, number>>;
+  timer: TimerHandle;
+}
+
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class Channel {
@@ -36,6 +49,8 @@ export class Channel {
   private idleWaiters: (() => void)[] = [];
   private rateDrops = 0;
   private overflowDrops = 0;
+  /** What quiet hours are holding back now, until the summary at their end. */
+  private held: HeldBack | undefined;
 
   constructor(private readonly opts: ChannelOptions) {
     this.bucket = new TokenBucket(opts.clock, opts.rateLimitPerMinute);
@@ -50,6 +65,7 @@ export class Channel {
       queued: 0,
       inFlight: 0,
       abandoned: 0,
+      quieted: 0,
     };
   }
 
@@ -65,6 +81,13 @@ export class Channel {
       this.stats.filtered++;
       return;
     }
+    if (this.holdsBack(p)) return;
+    this.admit(p);
+  }
+
+  /** Rate limit, then the queue (drop-oldest); starts the worker on the next microtask. */
+  private admit(p: PreparedNotification): void {
+    const { opts } = this;
     if (!this.bucket.take()) {
       this.stats.rateLimited++;
       if (this.rateDrops++ === 0) {
@@ -90,6 +113,50 @@ export class Channel {
     }
   }
 
+  /** During quiet hours a notification below their `pass` severity is held back (counted, summed up at the end). */
+  private holdsBack(p: PreparedNotification): boolean {
+    const { opts } = this;
+    if (!opts.quietHours?.length) return false;
+    const now = opts.clock.now();
+    const spell = quietSpellAt(opts.quietHours, now);
+    if (!spell || SEVERITY_RANK[p.n.severity] >= SEVERITY_RANK[spell.pass]) return false;
+    this.stats.quieted++;
+    if (!this.held) {
+      const until = spell.endsAt;
+      opts.log.warn(
+        `notify ${opts.name}: quiet hours until ${new Date(until).toISOString()}: holding back notifications below ${spell.pass}`,
+      );
+      const timer = opts.clock.setTimeout(() => this.quietHoursEnded(), Math.max(0, until - now));
+      this.held = { since: now, until, bySeverity: {}, timer };
+    }
+    const counts = this.held.bySeverity;
+    counts[p.n.severity] = (counts[p.n.severity] ?? 0) + 1;
+    return true;
+  }
+
+  /** Quiet hours are over: one summary of what was held back, sent past the severity filter and quiet hours. */
+  private quietHoursEnded(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (!held || this.opts.closed.aborted) return;
+    const at = this.opts.clock.now();
+    const severities = (['critical', 'warning', 'info'] as const).filter((s) => held.bySeverity[s]);
+    const total = severities.reduce((sum, s) => sum + (held.bySeverity[s] ?? 0), 0);
+    const detail = severities.map((s) => `${held.bySeverity[s]} ${s}`).join(', ');
+    const from = new Date(held.since).toISOString();
+    this.opts.log.warn(`notify ${this.opts.name}: quiet hours ended; ${total} notification(s) were held back`);
+    this.admit(
+      prepareNotification({
+        key: `quiet-hours:${this.opts.name}:${held.since}`,
+        severity: severities[0] ?? 'info',
+        title: `quiet hours ended: ${total} notification${total === 1 ? '' : 's'} held back`,
+        text: `${total} notification${total === 1 ? ' was' : 's were'} held back by quiet hours since ${from} (${detail}); they are not sent late: see 'overseer incidents' for what is still open`,
+        at,
+        data: { heldBack: held.bySeverity, since: held.since, until: held.until },
+      }),
+    );
+  }
+
   /** Logs one summary line per burst of dropped notifications. */
   reportDrops(): void {
     const { name, rateLimitPerMinute } = this.opts;
@@ -113,6 +180,8 @@ export class Channel {
 
   /** Drops everything queued (counted as abandoned); used by close(). */
   abandonQueued(): void {
+    if (this.held) this.opts.clock.clearTimeout(this.held.timer);
+    this.held = undefined;
     this.stats.abandoned += this.queue.length;
     this.queue.length = 0;
     this.stats.queued = 0;

@@ -2,6 +2,7 @@
 // rate limit, retries. Strict keys; every key has a default. Mounted by actors/config.ts.
 import { z } from 'zod';
 import { assertSubject, SUBJECT_ROOT } from '../../protocol';
+import { quietWindowSchema } from './quiet-hours';
 import { SEVERITIES } from './types';
 
 const positive = z.number().int().positive();
@@ -29,6 +30,8 @@ const common = {
   minSeverity: z.enum(SEVERITIES).default('info'),
   /** Overrides the section's rateLimitPerMinute for this channel. */
   rateLimitPerMinute: positive.optional(),
+  /** Quiet hours: notifications below each window's `pass` are held back, then summed up in one (quiet-hours.ts). */
+  quietHours: z.array(quietWindowSchema).default([]),
 };
 
 export const webhookChannelSchema = z.strictObject({

@@ -20,6 +20,8 @@ export { NotifyConfigError, NotifyDeliveryError, NotifyHttpError, NotifyTimeoutE
 export { createNotifier, MAX_KEY_LENGTH } from './notifier';
 export type { PreparedNotification, SlackMessage } from './payloads';
 export { prepareNotification, slackEscape, slackPayload } from './payloads';
+export type { QuietSpell, QuietWindow, Weekday } from './quiet-hours';
+export { quietSpellAt, quietWindowSchema, WEEKDAYS } from './quiet-hours';
 export { backoffMs, isRetryable, parseRetryAfter } from './retry';
 export type { VerifyOptions, VerifyResult } from './signature';
 export {

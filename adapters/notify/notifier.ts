@@ -72,6 +72,7 @@ export function createNotifier(deps: NotifierDeps, config: NotifyConfigInput = {
     return new Channel({
       name,
       minSeverity: ch.minSeverity,
+      quietHours: ch.quietHours,
       rateLimitPerMinute: ch.rateLimitPerMinute ?? cfg.rateLimitPerMinute,
       queueSize: cfg.queueSize,
       maxAttempts: cfg.maxAttempts,

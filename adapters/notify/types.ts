@@ -45,6 +45,8 @@ export interface ChannelStats {
   inFlight: number;
   /** Dropped unsent at close(). */
   abandoned: number;
+  /** Held back by quiet hours (never sent late: one summary is sent when the window ends). */
+  quieted: number;
 }
 
 export interface NotifierStats {

@@ -1,6 +1,6 @@
 // The platform interface: everything Overseer asks of a virtualization platform.
 // Implemented by the Proxmox adapter (adapters/proxmox), which also talks to the PVE simulator.
-import type { HostInfo, VmInfo } from '../../machines/types';
+import type { HostInfo, VmInfo, VmPowerStatus } from '../../machines/types';
 
 /** A complete or partial read of one cluster. */
 export interface Inventory {
@@ -42,12 +42,23 @@ export interface TaskStatus {
   type: string;
   /** VMID (or other object id) the task works on. */
   id?: string | undefined;
+  /** Who issued it: user@realm, or user@realm!token for an API token (as in the UPID). */
+  user?: string | undefined;
   status: 'running' | 'stopped';
   /** 'OK' on success; an error text otherwise. Present once stopped. */
   exitstatus?: string | undefined;
   /** epoch seconds, as PVE reports */
   starttime: number;
   endtime?: number | undefined;
+}
+
+/** One snapshot of a VM, as GET /nodes/{node}/qemu/{vmid}/snapshot lists it (PVE's `current` entry left out). */
+export interface SnapshotInfo {
+  name: string;
+  description?: string | undefined;
+  /** epoch seconds */
+  snaptime?: number | undefined;
+  parent?: string | undefined;
 }
 
 export interface WaitOptions {
@@ -63,6 +74,10 @@ export interface Platform {
   clone(node: string, template: number, newid: number, options: CloneOptions): Promise<TaskRef>;
   power(node: string, vmid: number, action: PowerAction): Promise<TaskRef>;
   snapshot(node: string, vmid: number, snapname: string, description?: string): Promise<TaskRef>;
+  /** The VM's snapshots (without the `current` pseudo-snapshot). Throws when they cannot be read. */
+  listSnapshots(node: string, vmid: number): Promise<SnapshotInfo[]>;
+  /** The VM's power state now (GET /nodes/{node}/qemu/{vmid}/status/current). Throws when it cannot be read. */
+  vmStatus(node: string, vmid: number): Promise<VmPowerStatus>;
   /** Deletes the VM and its disks (purge). */
   destroy(node: string, vmid: number): Promise<TaskRef>;
   taskStatus(task: TaskRef): Promise<TaskStatus>;

@@ -72,6 +72,7 @@ function readVm(cluster: string, e: Wire, where: string): { vm?: VmInfo; problem
       tags: splitTags(tags),
       template,
       haManaged: hastate !== undefined && hastate !== '',
+      ...(hastate ? { haState: hastate } : {}),
       ...vm,
     },
   };

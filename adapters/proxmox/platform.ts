@@ -1,4 +1,5 @@
 // createProxmoxPlatform: the Platform interface on one Proxmox VE cluster, through proxmox-api.
+import type { VmPowerStatus } from '../../machines/types';
 import type { Clock } from '../clock';
 import type { Log } from '../log';
 import { MalformedAnswerError, PlatformUnavailableError } from '../platform/errors';
@@ -7,6 +8,7 @@ import type {
   Inventory,
   Platform,
   PowerAction,
+  SnapshotInfo,
   TaskRef,
   TaskStatus,
   WaitOptions,
@@ -53,6 +55,32 @@ function checkTask(task: TaskRef): TaskRef {
   if (!parts) throw new RangeError(`invalid UPID ${JSON.stringify(task?.upid)}`);
   checkNode(task.node);
   return task;
+}
+
+/** status/current's `status` and `qmpstatus` as a power state: a running QEMU may be paused or suspended. */
+function readPowerStatus(status: string, qmpstatus: unknown): VmPowerStatus {
+  if (status === 'stopped') return 'stopped';
+  if (status !== 'running') return 'unknown';
+  if (qmpstatus === undefined || qmpstatus === 'running') return 'running';
+  return qmpstatus === 'paused' || qmpstatus === 'suspended' ? 'paused' : 'unknown';
+}
+
+/** PVE's snapshot list without its `current` pseudo-entry ("You are here!"); an entry without a name is malformed. */
+function readSnapshotList(cluster: string, path: string, data: unknown[]): SnapshotInfo[] {
+  const snapshots: SnapshotInfo[] = [];
+  for (const entry of data) {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    if (typeof e.name !== 'string' || e.name === '') {
+      throw new MalformedAnswerError(`${cluster}: GET ${path} listed a snapshot without a name`, cluster, path);
+    }
+    if (e.name === 'current') continue;
+    const info: SnapshotInfo = { name: e.name };
+    if (typeof e.description === 'string') info.description = e.description;
+    if (typeof e.snaptime === 'number') info.snaptime = e.snaptime;
+    if (typeof e.parent === 'string') info.parent = e.parent;
+    snapshots.push(info);
+  }
+  return snapshots;
 }
 
 export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: ProxmoxDeps): ProxmoxPlatform {
@@ -160,6 +188,33 @@ export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: Proxmo
       return startTask(`POST ${path} snapname=${snapname}`, path, (api) =>
         api.nodes.$(node).qemu.$(vmid).snapshot.$post({ snapname, description }),
       );
+    },
+
+    async listSnapshots(node: string, vmid: number): Promise<SnapshotInfo[]> {
+      checkNode(node);
+      checkVmid(vmid);
+      const path = `/nodes/${node}/qemu/${vmid}/snapshot`;
+      const data = await client.call(`GET ${path}`, (api) => api.nodes.$(node).qemu.$(vmid).snapshot.$get(), {
+        retryLocks: false,
+      });
+      if (!Array.isArray(data)) {
+        throw new MalformedAnswerError(`${cluster}: GET ${path} answered something other than a list`, cluster, path);
+      }
+      return readSnapshotList(cluster, path, data);
+    },
+
+    async vmStatus(node: string, vmid: number): Promise<VmPowerStatus> {
+      checkNode(node);
+      checkVmid(vmid);
+      const path = `/nodes/${node}/qemu/${vmid}/status/current`;
+      const data = await client.call(`GET ${path}`, (api) => api.nodes.$(node).qemu.$(vmid).status.current.$get(), {
+        retryLocks: false,
+      });
+      const { status, qmpstatus } = (data ?? {}) as { status?: unknown; qmpstatus?: unknown };
+      if (typeof status !== 'string') {
+        throw new MalformedAnswerError(`${cluster}: GET ${path} answered without a status`, cluster, path);
+      }
+      return readPowerStatus(status, qmpstatus);
     },
 
     async destroy(node: string, vmid: number): Promise<TaskRef> {

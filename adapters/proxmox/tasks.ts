@@ -25,6 +25,17 @@ export function readTaskRef(cluster: string, path: string, data: unknown): TaskR
   return { upid: parts.upid, node: parts.node };
 }
 
+/**
+ * Who issued a task, as `user@realm` or `user@realm!token`. PVE lists a finished API-token task with `user` and
+ * `tokenid` apart (a running one keeps them together); the UPID always names the full id.
+ */
+function userOf(entry: Record<string, unknown>, fromUpid: string): string {
+  if (typeof entry.user !== 'string' || entry.user === '') return fromUpid;
+  return typeof entry.tokenid === 'string' && entry.tokenid !== '' && !entry.user.includes('!')
+    ? `${entry.user}!${entry.tokenid}`
+    : entry.user;
+}
+
 /** GET /nodes/{node}/tasks/{upid}/status → TaskStatus (missing decoded fields are taken from the UPID). */
 export function readTaskStatus(cluster: string, task: TaskRef, path: string, data: unknown): TaskStatus {
   const parts = parseUpid(task.upid)!;
@@ -49,6 +60,7 @@ export function readTaskStatus(cluster: string, task: TaskRef, path: string, dat
     node: task.node,
     type,
     id: id === '' ? undefined : id,
+    user: userOf(data, parts.user),
     status,
     exitstatus: status === 'stopped' ? exitstatus : undefined,
     starttime,
@@ -75,6 +87,7 @@ export function readTaskListEntry(entry: unknown): TaskStatus | undefined {
     node: parts.node,
     type: typeof entry.type === 'string' && entry.type ? entry.type : parts.type,
     id: parts.id === '' ? undefined : parts.id,
+    user: userOf(entry, parts.user),
     status: running ? 'running' : 'stopped',
     exitstatus: running ? undefined : (text ?? 'unknown'),
     starttime,

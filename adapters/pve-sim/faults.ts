@@ -59,6 +59,8 @@ export class SimFaults {
     private readonly state: SimState,
     private readonly clock: Clock,
     private readonly oplog: OpLogEntry[],
+    /** Told when a fault changed the platform's state (a crash, a lock), not a transient condition. */
+    private readonly onChange?: (() => void) | undefined,
   ) {}
 
   /** Takes a node off the network (its API answers 596, it shows offline) or brings it back. */
@@ -78,6 +80,7 @@ export class SimFaults {
     vm.startedAt = undefined;
     vm.pid = undefined;
     this.oplog.push({ at: this.clock.now(), op: 'crash', node: vm.node, vmid, result: 'crashed' });
+    this.onChange?.();
   }
 
   /** Multiplies task durations: all types, or one type (qmclone or clone). */
@@ -134,6 +137,7 @@ export class SimFaults {
     const vm = this.state.vms.get(vmid);
     if (!vm) throw new SimConfigError(`no such VM ${vmid}`);
     vm.lock = lock ?? undefined;
+    this.onChange?.();
   }
 
   /** Clears every injected fault: nodes online, quorum back, no slow/failing tasks, no latency. */

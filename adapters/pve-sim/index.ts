@@ -16,6 +16,16 @@ export {
 export type { FaultsView, HttpErrorFault, HttpErrorOptions } from './faults';
 export { SimFaults } from './faults';
 export { JSON_CONTENT_TYPE } from './http-server';
+export {
+  readSavedState,
+  restoreState,
+  SAVED_TASKS_PER_NODE,
+  type SavedSimState,
+  StatePersister,
+  saveState,
+  UNEXPECTED_TASK_END,
+  writeSavedState,
+} from './persistence';
 export { demoSeed, type LargeSeedOptions, largeSeed } from './seeds';
 export { DEFAULT_LOCK_WAIT_MS, type Simulator, startSimulator } from './simulator';
 export { DEFAULT_TASK_DURATIONS } from './tasks';

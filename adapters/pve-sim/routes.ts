@@ -121,6 +121,10 @@ export const ROUTES: Route[] = [
     perm: () => ({ acl: '/', priv: 'Sys.Audit' }),
     handle: (c) => ({ data: views.clusterStatus(c.ctx.state) }),
   }),
+  route('GET', 'cluster/tasks', {
+    schema: {},
+    handle: (c) => ({ data: views.clusterTasks(c.ctx.state.tasksByNode) }),
+  }),
   route('GET', 'cluster/nextid', {
     schema: { vmid: P.optVmid },
     handle: (c) => {

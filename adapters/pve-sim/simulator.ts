@@ -51,9 +51,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const users = opts.users ?? [{ userid: 'root@pam', password: randomBytes(12).toString('base64url') }];
 
   const clock = opts.clock;
-  const state = createState(opts.seed ?? demoSeed(), clock);
+  const state = opts.state ?? createState(opts.seed ?? demoSeed(), clock);
   const oplog: OpLogEntry[] = [];
-  const faults = new SimFaults(state, clock, oplog);
+  const faults = new SimFaults(state, clock, oplog, opts.onChange);
   const flocks = new FlockTable(clock, faults);
   const stopping = new AbortController();
   const tasks = new TaskEngine({
@@ -65,6 +65,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     durations: opts.taskDurations ?? {},
     lockWaitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
     signal: stopping.signal,
+    onChange: opts.onChange,
   });
   const auth = new Auth(clock, state.cluster, tokens, users);
   const handler = createRequestHandler({ state, clock, faults, flocks, tasks, oplog, auth });

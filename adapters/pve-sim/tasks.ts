@@ -62,13 +62,23 @@ export interface TaskEngineOptions {
   durations: Partial<Record<string, number>>;
   lockWaitMs: number;
   signal: AbortSignal;
+  /** Called when a task starts and when it ends (the state may have changed). */
+  onChange?: (() => void) | undefined;
 }
 
+/** The first worker pid of a simulator with no tasks yet. */
+const FIRST_PID = 0x2a000;
+
 export class TaskEngine {
-  private nextPid = 0x2a000;
+  private nextPid: number;
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly o: TaskEngineOptions) {}
+  constructor(private readonly o: TaskEngineOptions) {
+    // A state restored with tasks in it: new workers get pids after theirs (UPIDs stay unique).
+    let last = FIRST_PID - 1;
+    for (const task of o.state.tasks.values()) last = Math.max(last, task.pid);
+    this.nextPid = last + 1;
+  }
 
   durationOf(type: string): number {
     const base = this.o.durations[type] ?? DEFAULT_TASK_DURATIONS[type as TaskType] ?? 1_000;
@@ -112,6 +122,7 @@ export class TaskEngine {
       return e;
     };
     oplog.push(entry(now, 'started'));
+    this.o.onChange?.();
 
     const failure = faults.takeTaskFailure(opts.type);
     const held: Release[] = [...(opts.holds ?? [])];
@@ -151,6 +162,7 @@ export class TaskEngine {
       task.endtime = Math.floor(clock.now() / 1000);
       task.log.push(exitstatus === 'OK' ? 'TASK OK' : `TASK ERROR: ${exitstatus}`);
       oplog.push(entry(clock.now(), exitstatus));
+      this.o.onChange?.();
     })();
     this.running.add(done);
     void done.finally(() => this.running.delete(done));

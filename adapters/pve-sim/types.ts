@@ -197,6 +197,10 @@ export interface SimulatorOptions {
   tls?: { cert: string; key: string } | false | undefined;
   clock: Clock;
   seed?: SimSeed | undefined;
+  /** A state to continue from (e.g. restored from disk with restoreState); the seed is then not used. */
+  state?: SimState | undefined;
+  /** Called after every change of the platform's state (a task started or ended, a crash, a lock set). */
+  onChange?: (() => void) | undefined;
   tokens?: SimToken[] | undefined;
   users?: SimUser[] | undefined;
   /** Milliseconds of clock time per task type (qmstart, qmclone, ...). */

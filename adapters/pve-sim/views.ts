@@ -365,6 +365,7 @@ export function snapshotList(vm: SimVm): SnapshotWire[] {
   return out;
 }
 
+/** GET /nodes/{node}/tasks/{upid}/status: an API token's task names `user` and `tokenid` apart, as PVE does. */
 export function taskStatus(t: SimTask): TaskStatusWire {
   const e: TaskStatusWire = {
     upid: t.upid,
@@ -374,13 +375,23 @@ export function taskStatus(t: SimTask): TaskStatusWire {
     starttime: t.starttime,
     type: t.type,
     id: t.id,
-    user: t.user,
+    ...splitTokenUser(t.user),
     status: t.status,
   };
   if (t.status === 'stopped') e.exitstatus = t.exitstatus;
   return e;
 }
 
+/** `root@pam!ops` → `{ user: 'root@pam', tokenid: 'ops' }` (PVE::AccessControl::split_tokenid); a user stays whole. */
+function splitTokenUser(user: string): { user: string; tokenid?: string } {
+  const bang = user.indexOf('!');
+  return bang < 0 ? { user } : { user: user.slice(0, bang), tokenid: user.slice(bang + 1) };
+}
+
+/**
+ * One entry of a node's task list. As in PVE, a finished task read from the task index names an API token's task
+ * by `user` and `tokenid` apart, while a running task (from the active list) keeps `user@realm!token` whole.
+ */
 function taskListEntry(t: SimTask): TaskListWire {
   const e: TaskListWire = {
     upid: t.upid,
@@ -393,10 +404,27 @@ function taskListEntry(t: SimTask): TaskListWire {
     user: t.user,
   };
   if (t.status === 'stopped') {
+    Object.assign(e, splitTokenUser(t.user));
     e.endtime = t.endtime;
     e.status = t.exitstatus;
+  } else {
+    e.status = 'RUNNING';
   }
   return e;
+}
+
+/** Tasks per node that GET /cluster/tasks lists (the node's recent tasks it shares with the cluster). */
+export const CLUSTER_TASKS_PER_NODE = 50;
+
+/**
+ * GET /cluster/tasks: the recent tasks of every node, newest first; an API token's task names `user` and `tokenid`
+ * apart (as PVE's Cluster.pm does for every entry).
+ */
+export function clusterTasks(tasksByNode: ReadonlyMap<string, readonly SimTask[]>): TaskListWire[] {
+  const recent: SimTask[] = [];
+  for (const tasks of tasksByNode.values()) recent.push(...tasks.slice(-CLUSTER_TASKS_PER_NODE));
+  recent.sort((a, b) => b.starttime - a.starttime || b.pid - a.pid);
+  return recent.map((t) => ({ ...taskListEntry(t), ...splitTokenUser(t.user) }));
 }
 
 export interface TaskFilter {

@@ -1,7 +1,8 @@
 // approve, deny, cancel: commands on a request. Exit 0 when accepted; 3 when refused (own request, wrong state).
 import { EXIT } from '../exit-codes';
 import { json } from '../format';
-import { id, str } from './args';
+import { str } from './args';
+import { resolveRequestId } from './request-id';
 import { waitForEnd } from './request-output';
 import type { Command } from './types';
 
@@ -17,7 +18,7 @@ const decide = (command: 'approve' | 'deny' | 'cancel', summary: string): Comman
       : {}),
   },
   async run(ctx) {
-    const requestId = id(ctx.positionals[0], 'request');
+    const requestId = await resolveRequestId(ctx, ctx.positionals[0]);
     const reason = str(ctx.values, 'reason');
     const answer = await ctx.client.post<{ id: string; status: string }>(
       `/v1/requests/${requestId}/${command}`,

@@ -1,5 +1,5 @@
 // events [--filter f]: follows the gateway's Server-Sent Events like `tail -f`, reconnecting when the stream
-// drops, until interrupted.
+// drops (resuming after the last event it showed, so none is missed), until interrupted.
 import { CliError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { str } from './args';
@@ -8,6 +8,8 @@ import type { Command, CommandContext } from './types';
 interface SseMessage {
   event: string;
   data: string;
+  /** The event's id (its sequence in the events stream), if it had one. */
+  id?: string;
 }
 
 /** Splits an SSE byte stream into messages. */
@@ -16,6 +18,7 @@ async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<Ss
   let buffer = '';
   let event = 'message';
   let data: string[] = [];
+  let id: string | undefined;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
     let nl = buffer.search(/\r?\n/);
@@ -24,9 +27,10 @@ async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<Ss
       buffer = buffer.slice(buffer[nl] === '\r' ? nl + 2 : nl + 1);
       nl = buffer.search(/\r?\n/);
       if (line === '') {
-        if (data.length > 0 || event !== 'message') yield { event, data: data.join('\n') };
+        if (data.length > 0 || event !== 'message') yield { event, data: data.join('\n'), ...(id ? { id } : {}) };
         event = 'message';
         data = [];
+        id = undefined;
       } else if (line.startsWith(':')) {
         // comment (keep-alive)
       } else {
@@ -35,6 +39,7 @@ async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<Ss
         const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
         if (field === 'event') event = value;
         else if (field === 'data') data.push(value);
+        else if (field === 'id') id = value;
       }
     }
   }
@@ -50,8 +55,8 @@ function show(ctx: CommandContext, msg: SseMessage): void {
 
 function showParsed(ctx: CommandContext, msg: SseMessage): void {
   if (msg.event === 'ready') {
-    const { filter } = JSON.parse(msg.data) as { filter: string };
-    ctx.err(`following ${filter}\n`);
+    const { filter, after } = JSON.parse(msg.data) as { filter: string; after?: number };
+    ctx.err(`following ${filter}${after !== undefined ? ` (from after event ${after})` : ''}\n`);
   } else if (msg.event === 'dropped') {
     ctx.err(`warning: ${(JSON.parse(msg.data) as { dropped: number }).dropped} events dropped (too slow)\n`);
   } else if (msg.event === 'message') {
@@ -75,14 +80,22 @@ export const eventsCommand: Command = {
   async run(ctx) {
     const filter = str(ctx.values, 'filter');
     let backoff = 500;
+    // The id of the last event shown: a reconnection resumes after it (Last-Event-ID), so nothing is missed.
+    let lastId: string | undefined;
     for (;;) {
       try {
         const res = await ctx.client.send('GET', '/v1/events', {
           query: { filter },
           accept: 'text/event-stream',
+          ...(lastId ? { headers: { 'Last-Event-ID': lastId } } : {}),
         });
         backoff = 500;
-        if (res.body) for await (const msg of sseMessages(res.body)) show(ctx, msg);
+        if (res.body) {
+          for await (const msg of sseMessages(res.body)) {
+            show(ctx, msg);
+            if (msg.id) lastId = msg.id;
+          }
+        }
         if (ctx.signal?.aborted) return EXIT.ok;
         ctx.err('event stream ended; reconnecting\n');
       } catch (err) {

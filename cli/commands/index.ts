@@ -2,10 +2,14 @@
 import { auditCommand, auditVerifyCommand } from './audit';
 import { decideCommands } from './decide';
 import { eventsCommand } from './events';
+import { incidentActCommands, incidentCommand, incidentsCommand } from './incidents';
+import { maintenanceCommands } from './maintenance';
 import { natsCredentialsCommand } from './nats-credentials';
 import { hostsCommand, requestCommand, requestsCommand, statusCommand, vmCommand, vmsCommand } from './reads';
+import { serveCommand } from './serve';
 import { deployCommand, snapshotCommand, vmActionCommands } from './submit';
 import { syncCommand } from './sync';
+import { tokenRecoverCommand } from './token-recover';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './tokens';
 import type { Command } from './types';
 
@@ -22,14 +26,20 @@ export const COMMANDS: readonly Command[] = [
   ...vmActionCommands,
   snapshotCommand,
   ...decideCommands,
+  incidentsCommand,
+  incidentCommand,
+  ...incidentActCommands,
+  ...maintenanceCommands,
   syncCommand,
   eventsCommand,
   natsCredentialsCommand,
   tokenCreateCommand,
   tokenListCommand,
   tokenRevokeCommand,
+  tokenRecoverCommand,
   auditCommand,
   auditVerifyCommand,
+  serveCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

@@ -3,14 +3,27 @@ import type { HealthReply, HostView, RequestView, StatusReply, SummaryReply, VmV
 import { REQUEST_STATUSES } from '../../protocol';
 import { EXIT } from '../exit-codes';
 import { bytes, json, keyValues, percent, table, time } from '../format';
-import { id, int, oneOf, str, vmTarget } from './args';
+import { int, oneOf, str, vmTarget } from './args';
+import { resolveRequestId } from './request-id';
 import { renderRequest, targetText, waitForEnd } from './request-output';
-import type { Command } from './types';
+import type { Command, CommandContext } from './types';
 
 const counts = (c: Record<string, number>): string =>
   Object.entries(c)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || 'none';
+
+/** `2 open: critical 1, warning 1`, or `none open`. */
+const openIncidents = ({ open, bySeverity }: NonNullable<StatusReply['incidents']>): string =>
+  open === 0 ? 'none open' : `${open} open: ${counts(bySeverity)} (overseer incidents --state unresolved)`;
+
+/** On stderr, when the page is not the whole list: `(20 of 57 requests shown; --offset 20 for more)`. */
+function pageNote(ctx: CommandContext, page: { items: unknown[]; total: number }, offset = 0, what = 'items'): void {
+  if (page.items.length === page.total) return;
+  const next = offset + page.items.length;
+  const more = next < page.total ? `; --offset ${next} for more` : '';
+  ctx.err(`(${page.items.length} of ${page.total} ${what} shown${more})\n`);
+}
 
 export const statusCommand: Command = {
   name: 'status',
@@ -34,6 +47,7 @@ export const statusCommand: Command = {
         ['vms', counts(summary.vms)],
         ['hosts', counts(summary.hosts)],
         ['requests', counts(summary.requests)],
+        ['incidents', status.incidents ? openIncidents(status.incidents) : undefined],
       ]),
     );
     ctx.out(
@@ -61,7 +75,7 @@ export const statusCommand: Command = {
 
 export const vmsCommand: Command = {
   name: 'vms',
-  usage: '[--cluster c] [--node n] [--state s] [--tag t] [--limit n]',
+  usage: '[--cluster c] [--node n] [--state s] [--tag t] [--limit n] [--offset n]',
   summary: 'List VMs',
   args: 0,
   options: {
@@ -70,6 +84,7 @@ export const vmsCommand: Command = {
     state: { type: 'string' },
     tag: { type: 'string' },
     limit: { type: 'string' },
+    offset: { type: 'string' },
   },
   async run(ctx) {
     const page = await ctx.client.get<{ items: VmView[]; total: number }>('/v1/vms', {
@@ -78,6 +93,7 @@ export const vmsCommand: Command = {
       state: str(ctx.values, 'state'),
       tag: str(ctx.values, 'tag'),
       limit: int(ctx.values, 'limit', 1),
+      offset: int(ctx.values, 'offset', 0),
     });
     if (ctx.json) {
       ctx.out(json(page));
@@ -99,7 +115,7 @@ export const vmsCommand: Command = {
         ]),
       ),
     );
-    if (page.items.length < page.total) ctx.err(`(${page.items.length} of ${page.total} VMs shown)\n`);
+    pageNote(ctx, page, int(ctx.values, 'offset', 0), 'VMs');
     return EXIT.ok;
   },
 };
@@ -142,14 +158,19 @@ export const vmCommand: Command = {
 
 export const hostsCommand: Command = {
   name: 'hosts',
-  usage: '[--cluster c]',
+  usage: '[--cluster c] [--limit n] [--offset n]',
   summary: 'List hosts (Proxmox nodes)',
   args: 0,
-  options: { cluster: { type: 'string' } },
+  options: { cluster: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } },
   async run(ctx) {
-    const { items } = await ctx.client.get<{ items: HostView[] }>('/v1/hosts', { cluster: str(ctx.values, 'cluster') });
+    const page = await ctx.client.get<{ items: HostView[]; total: number }>('/v1/hosts', {
+      cluster: str(ctx.values, 'cluster'),
+      limit: int(ctx.values, 'limit', 1),
+      offset: int(ctx.values, 'offset', 0),
+    });
+    const { items } = page;
     if (ctx.json) {
-      ctx.out(json({ items }));
+      ctx.out(json(page));
       return EXIT.ok;
     }
     ctx.out(
@@ -165,24 +186,32 @@ export const hostsCommand: Command = {
         ]),
       ),
     );
+    pageNote(ctx, page, int(ctx.values, 'offset', 0), 'hosts');
     return EXIT.ok;
   },
 };
 
 export const requestsCommand: Command = {
   name: 'requests',
-  usage: '[--status s] [--requester who] [--limit n]',
+  usage: '[--status s] [--requester who] [--limit n] [--offset n]',
   summary: 'List requests, newest first',
   args: 0,
-  options: { status: { type: 'string' }, requester: { type: 'string' }, limit: { type: 'string' } },
+  options: {
+    status: { type: 'string' },
+    requester: { type: 'string' },
+    limit: { type: 'string' },
+    offset: { type: 'string' },
+  },
   async run(ctx) {
-    const { items } = await ctx.client.get<{ items: RequestView[] }>('/v1/requests', {
+    const page = await ctx.client.get<{ items: RequestView[]; total: number }>('/v1/requests', {
       status: oneOf(ctx.values, 'status', REQUEST_STATUSES),
       requester: str(ctx.values, 'requester'),
       limit: int(ctx.values, 'limit', 1),
+      offset: int(ctx.values, 'offset', 0),
     });
+    const { items } = page;
     if (ctx.json) {
-      ctx.out(json({ items }));
+      ctx.out(json(page));
       return EXIT.ok;
     }
     ctx.out(
@@ -199,6 +228,7 @@ export const requestsCommand: Command = {
         ]),
       ),
     );
+    pageNote(ctx, page, int(ctx.values, 'offset', 0), 'requests');
     return EXIT.ok;
   },
 };
@@ -210,7 +240,7 @@ export const requestCommand: Command = {
   args: 1,
   options: { wait: { type: 'boolean' }, interval: { type: 'string' }, timeout: { type: 'string' } },
   async run(ctx) {
-    const requestId = id(ctx.positionals[0], 'request');
+    const requestId = await resolveRequestId(ctx, ctx.positionals[0]);
     if (ctx.values.wait) return waitForEnd(ctx, requestId);
     const r = await ctx.client.get<RequestView>(`/v1/requests/${requestId}`);
     ctx.out(ctx.json ? json(r) : renderRequest(r));

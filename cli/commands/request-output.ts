@@ -1,5 +1,6 @@
 // How requests are shown, and --wait: poll GET /v1/requests/:id until the request ends.
-import type { RequestView } from '../../protocol';
+import type { DecidedBy, Decision, RequestView } from '../../protocol';
+import { TERMINAL_REQUEST_STATUSES } from '../../protocol';
 import { CliError } from '../errors';
 import type { ExitCode } from '../exit-codes';
 import { EXIT } from '../exit-codes';
@@ -8,13 +9,16 @@ import type { CommandContext } from './types';
 
 export interface SubmitAnswer {
   id: string;
-  decision: 'approved' | 'denied' | 'awaiting_approval';
+  decision: Decision;
   reasons: string[];
   checks: { check: string; outcome: string; reason: string }[];
   status: string;
 }
 
-const ENDED = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired']);
+const ENDED: ReadonlySet<string> = TERMINAL_REQUEST_STATUSES;
+
+/** `awaiting_approval` → `awaiting approval`. */
+const words = (status: string): string => status.replaceAll('_', ' ');
 
 /** The exit code of a request in `status`. */
 export function exitCodeOfStatus(status: string): ExitCode {
@@ -43,6 +47,14 @@ export function checksTable(checks: SubmitAnswer['checks']): string {
   );
 }
 
+/** Who took a decision: `the gate`, or `bob (token 3f2a…) at 2026-01-01T10:00:00Z`. */
+export function decidedByText(d: DecidedBy | undefined): string | undefined {
+  if (!d) return undefined;
+  if (d.kind === 'gate') return 'the gate';
+  const who = d.name ? `${d.name} (token ${d.id})` : (d.id ?? 'someone');
+  return `${who} at ${time(d.at)}`;
+}
+
 export function renderRequest(r: RequestView): string {
   const params = Object.keys(r.params).length > 0 ? JSON.stringify(r.params) : undefined;
   return [
@@ -61,6 +73,8 @@ export function renderRequest(r: RequestView): string {
       ['origin', r.origin],
       ['status', r.status],
       ['decision', r.decision],
+      ['decided by', decidedByText(r.decidedBy)],
+      ['decision note', r.decidedBy?.reason],
       ['reasons', r.reasons.join('; ')],
       ['error', r.error],
       ['tasks', r.tasks.map((t) => `${t.upid} (${t.node})`).join(', ')],
@@ -75,6 +89,24 @@ export function renderRequest(r: RequestView): string {
         )}`
       : '',
   ].join('');
+}
+
+/** Who ended a request that a person denied or cancelled, and why: `by bob: not during the sale`. */
+function closedByText(r: RequestView): string | undefined {
+  const last = r.history.at(-1);
+  if (!last || last.status !== r.status || last.by === undefined) return undefined;
+  const who =
+    r.decidedBy?.kind === 'person' && r.decidedBy.id === last.by && r.decidedBy.name ? r.decidedBy.name : last.by;
+  return `by ${who}${last.note ? `: ${last.note}` : ''}`;
+}
+
+/** Reason line for stderr when a request did not (yet) succeed, from the request's view. */
+function explainRequest(r: RequestView): string | undefined {
+  if (r.status === 'denied' || r.status === 'cancelled') {
+    const closed = closedByText(r);
+    if (closed) return `${r.status} ${closed}`;
+  }
+  return explain(r.status, r.reasons, r.error);
 }
 
 /** Reason line for stderr when a request did not (yet) succeed. */
@@ -98,12 +130,17 @@ function explain(status: string, reasons: string[], error?: string): string | un
 /** Prints a submission's answer; with --wait follows it to its end. Returns the exit code. */
 export async function reportSubmission(ctx: CommandContext, answer: SubmitAnswer): Promise<ExitCode> {
   if (ctx.values.wait && !ENDED.has(answer.status)) {
-    if (!ctx.json) ctx.err(`request ${answer.id}: ${answer.decision.replace('_', ' ')}\n`);
+    if (!ctx.json) ctx.err(`request ${answer.id}: ${words(answer.decision)}\n`);
     return waitForEnd(ctx, answer.id, answer.status);
   }
   if (ctx.json) ctx.out(json(answer));
   else {
-    ctx.out(`request ${answer.id}: ${answer.decision.replace('_', ' ')} (${answer.status})\n`);
+    // The status only when it says more than the decision: `approved (queued)`, but `denied`, not `denied (denied)`.
+    const status = answer.status === answer.decision ? '' : ` (${words(answer.status)})`;
+    // Nothing to do is a success: why is part of the answer (`nothing to do: VM lab/103 is already stopped`).
+    const why =
+      answer.decision === 'nothing_to_do' && answer.reasons.length > 0 ? `: ${answer.reasons.join('; ')}` : '';
+    ctx.out(`request ${answer.id}: ${words(answer.decision)}${status}${why}\n`);
     if (answer.checks.length > 0) ctx.out(checksTable(answer.checks));
   }
   const decisionStatus = answer.decision === 'approved' ? answer.status : answer.decision;
@@ -134,19 +171,19 @@ export async function waitForEnd(ctx: CommandContext, id: string, lastStatus?: s
     const r = await poll(ctx, id);
     if (r) {
       if (r.status !== last) {
-        ctx.err(`request ${id}: ${r.status.replace('_', ' ')}\n`);
+        ctx.err(`request ${id}: ${words(r.status)}\n`);
         last = r.status;
       }
       for (const task of r.tasks.slice(lastTasks)) ctx.err(`request ${id}: task ${task.upid} on ${task.node}\n`);
       lastTasks = r.tasks.length;
       if (ENDED.has(r.status)) {
         ctx.out(ctx.json ? json(r) : renderRequest(r));
-        const why = explain(r.status, r.reasons, r.error);
+        const why = explainRequest(r);
         if (why) ctx.err(`${why}\n`);
         return exitCodeOfStatus(r.status);
       }
     }
-    const still = last ? ` (still ${last.replace('_', ' ')})` : '';
+    const still = last ? ` (still ${words(last)})` : '';
     if (ctx.signal?.aborted) throw new CliError(`stopped waiting for request ${id}${still}`, EXIT.error);
     if (timeoutMs > 0 && Date.now() - started >= timeoutMs) {
       throw new CliError(`timed out waiting for request ${id}${still}`, EXIT.error);

@@ -1,6 +1,10 @@
 // deploy, destroy, start, stop, shutdown, reboot, suspend, resume, snapshot: submit a request and report the
-// gate's decision (exit 0 approved, 3 denied, 5 awaiting approval); --wait follows it to its end.
+// gate's decision (exit 0 approved, 3 denied, 5 awaiting approval); --wait follows it to its end (a deploy then
+// prints the VMIDs it created).
 import { randomUUID } from 'node:crypto';
+import type { RequestView } from '../../protocol';
+import type { ExitCode } from '../exit-codes';
+import { EXIT } from '../exit-codes';
 import { cluster, int, required, seconds, str, vmTarget } from './args';
 import type { SubmitAnswer } from './request-output';
 import { reportSubmission } from './request-output';
@@ -12,14 +16,36 @@ const waitOptions = {
   timeout: { type: 'string' },
 } as const;
 
-async function submit(ctx: CommandContext, body: Record<string, unknown>) {
+/** `lab/114` → {cluster: 'lab', vmid: 114}: a request's target as the API has it, in and out. */
+function vmTargetOf(value: string | undefined): { cluster: string; vmid: number } {
+  const [cluster, vmid] = vmTarget(value).split('/');
+  return { cluster: cluster!, vmid: Number(vmid) };
+}
+
+async function send(ctx: CommandContext, body: Record<string, unknown>): Promise<SubmitAnswer> {
   seconds(ctx.values, 'interval', 1);
   seconds(ctx.values, 'timeout', 0);
   // One key per invocation: if the connection drops after the gateway answered, a retry cannot double-submit.
-  const answer = await ctx.client.post<SubmitAnswer>('/v1/requests', body, {
+  return ctx.client.post<SubmitAnswer>('/v1/requests', body, {
     'Idempotency-Key': `cli-${randomUUID()}`,
   });
-  return reportSubmission(ctx, answer);
+}
+
+async function submit(ctx: CommandContext, body: Record<string, unknown>) {
+  return reportSubmission(ctx, await send(ctx, body));
+}
+
+/** After a deploy: the VMIDs it created (known once its clones ran), or how to learn them. */
+async function reportCreated(ctx: CommandContext, answer: SubmitAnswer, code: ExitCode): Promise<void> {
+  if (code !== EXIT.ok || ctx.json) return;
+  if (!ctx.values.wait) {
+    ctx.err(`the new VM's id is known once the request has run: overseer request ${answer.id} --wait\n`);
+    return;
+  }
+  const done = await ctx.client.get<RequestView>(`/v1/requests/${encodeURIComponent(answer.id)}`);
+  for (const task of done.tasks) {
+    if (task.vmid !== undefined) ctx.out(`created ${done.target.cluster}/${task.vmid}\n`);
+  }
 }
 
 export const deployCommand: Command = {
@@ -36,7 +62,7 @@ export const deployCommand: Command = {
     force: { type: 'boolean' },
     ...waitOptions,
   },
-  run(ctx) {
+  async run(ctx) {
     required(ctx.values, 'template');
     const count = int(ctx.values, 'count', 1);
     const params = {
@@ -46,7 +72,16 @@ export const deployCommand: Command = {
       ...(count !== undefined ? { count } : {}),
       ...(ctx.values.full ? { full: true } : {}),
     };
-    return submit(ctx, { action: 'deploy', target: cluster(ctx.positionals[0]), params, force: !!ctx.values.force });
+    const body = {
+      action: 'deploy',
+      target: { cluster: cluster(ctx.positionals[0]) },
+      params,
+      force: !!ctx.values.force,
+    };
+    const answer = await send(ctx, body);
+    const code = await reportSubmission(ctx, answer);
+    await reportCreated(ctx, answer, code);
+    return code;
   },
 };
 
@@ -56,7 +91,7 @@ const vmAction = (name: string, summary: string): Command => ({
   summary,
   args: 1,
   options: { force: { type: 'boolean' }, ...waitOptions },
-  run: (ctx) => submit(ctx, { action: name, target: vmTarget(ctx.positionals[0]), force: !!ctx.values.force }),
+  run: (ctx) => submit(ctx, { action: name, target: vmTargetOf(ctx.positionals[0]), force: !!ctx.values.force }),
 });
 
 export const vmActionCommands: Command[] = [
@@ -79,7 +114,7 @@ export const snapshotCommand: Command = {
     const description = str(ctx.values, 'description');
     return submit(ctx, {
       action: 'snapshot',
-      target: vmTarget(ctx.positionals[0]),
+      target: vmTargetOf(ctx.positionals[0]),
       params: { snapname: required(ctx.values, 'name'), ...(description !== undefined ? { description } : {}) },
       force: !!ctx.values.force,
     });

@@ -2,7 +2,7 @@
 import type { TokenInfo } from '../../protocol';
 import { EXIT } from '../exit-codes';
 import { json, table, time } from '../format';
-import { id, oneOf, required } from './args';
+import { id, int, oneOf, required } from './args';
 import type { Command } from './types';
 
 const ROLES = ['observer', 'operator', 'admin'] as const;
@@ -36,12 +36,17 @@ export const tokenCreateCommand: Command = {
 
 export const tokenListCommand: Command = {
   name: 'token list',
-  usage: '',
+  usage: '[--limit n] [--offset n]',
   summary: 'List API tokens (never their secrets)',
   args: 0,
+  options: { limit: { type: 'string' }, offset: { type: 'string' } },
   async run(ctx) {
-    const { items } = await ctx.client.get<{ items: TokenInfo[] }>('/v1/tokens');
-    if (ctx.json) ctx.out(json({ items }));
+    const page = await ctx.client.get<{ items: TokenInfo[]; total: number }>('/v1/tokens', {
+      limit: int(ctx.values, 'limit', 1),
+      offset: int(ctx.values, 'offset', 0),
+    });
+    const { items } = page;
+    if (ctx.json) ctx.out(json(page));
     else {
       ctx.out(
         table(

@@ -14,6 +14,8 @@ export interface CommandContext {
   io: CliIO;
   values: OptionValues;
   positionals: string[];
+  /** The arguments after the command's name, as given (serve passes them on). */
+  args: string[];
   json: boolean;
   out(text: string): void;
   err(text: string): void;
@@ -30,7 +32,13 @@ export interface Command {
   options?: NonNullable<ParseArgsConfig['options']>;
   /** How many positionals the command takes. */
   args: number;
+  /** At most this many positionals, when the command takes a varying number (default: exactly `args`). */
+  maxArgs?: number;
   /** Runs on this host's files alone: no gateway, no token. */
   local?: boolean;
+  /** `false`: the command has no --json output (serve). */
+  json?: false;
+  /** More help, after the options (`overseer <command> --help`). */
+  details?: string;
   run(ctx: CommandContext): Promise<ExitCode>;
 }

@@ -1,7 +1,7 @@
 // What route modules are given when they register their routes. Core calls go through the handler's `core`
 // input (bound to the caller's credential), never through a client held here: the core refuses calls without one.
 import type { Bus } from '../../protocol';
-import type { GatewayClock } from '../deps';
+import type { GatewayClock, GatewayLog } from '../deps';
 import type { GatewayMetrics } from '../metrics';
 import type { SummaryFeed } from '../summary-feed';
 
@@ -16,8 +16,10 @@ export interface SseContext {
 }
 
 export interface RouteContext {
-  bus: Pick<Bus, 'subscribe' | 'connected'>;
+  /** `replay` (optional): the JetStream events stream, for SSE clients that resume with Last-Event-ID. */
+  bus: Pick<Bus, 'subscribe' | 'connected' | 'replay'>;
   clock: GatewayClock;
+  log: GatewayLog;
   metrics: GatewayMetrics;
   sse: SseContext;
   /** The last summary the core published (/metrics reads it; it never queries the core). */

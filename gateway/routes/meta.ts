@@ -1,10 +1,38 @@
-// GET /openapi.json and GET /metrics: public (no token), answered even while NATS is away, and neither asks
-// the core anything (a scrape reads the summary the core last published).
+// GET /healthz, /openapi.json and /metrics: public (no token), and none asks the core anything (a scrape reads
+// the summary the core last published). /healthz is liveness for load balancers and nothing more: the details
+// (database, clusters, loops) stay behind a token at /v1/health.
+import { z } from 'zod';
+import { ServiceUnavailableError } from '../errors';
 import { METRICS_CONTENT_TYPE } from '../metrics';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
+export const LivenessSchema = z.object({ status: z.literal('ok') });
+
 export function registerMetaRoutes(table: RouteTable, ctx: RouteContext): void {
+  table.add(
+    {
+      operationId: 'getLiveness',
+      method: 'get',
+      path: '/healthz',
+      role: 'public',
+      tag: 'meta',
+      summary: 'Liveness for load balancers: no token, no details',
+      description:
+        '200 `{"status": "ok"}` while this gateway runs and is connected to NATS; 503 (with Retry-After) while ' +
+        'NATS is away, so a load balancer sends clients to another gateway. It never asks the core and says ' +
+        'nothing else; the health checks are at /v1/health, with a token.',
+      success: { status: 200, description: 'This gateway is up', schema: LivenessSchema },
+      errors: [503],
+    },
+    ({ c }) => {
+      if (!ctx.bus.connected) {
+        throw new ServiceUnavailableError('this gateway is not connected to NATS', ctx.retryAfterSeconds);
+      }
+      c.header('Cache-Control', 'no-store');
+      return c.json({ status: 'ok' as const });
+    },
+  );
   table.add(
     {
       operationId: 'getOpenApi',

@@ -10,13 +10,44 @@ import {
   MAX_REASON_LENGTH,
   RequestStatusSchema,
 } from '../../protocol';
-import { CLUSTER_PATTERN, IdSchema, LimitSchema } from '../http-schemas';
+import { CLUSTER_PATTERN, IdSchema, LimitSchema, OffsetSchema } from '../http-schemas';
 
 const CLUSTER_SOURCE = CLUSTER_PATTERN.source.slice(1, -1);
 const VM_TARGET = new RegExp(`^${CLUSTER_SOURCE}/[0-9]{1,9}$`);
 
-const VmTargetSchema = z.string().regex(VM_TARGET, "expected '<cluster>/<vmid>'");
-const ClusterTargetSchema = z.string().regex(CLUSTER_PATTERN, "expected '<cluster>' (deploy targets a cluster)");
+// A request's target has one shape, in (POST /v1/requests) and out (every request view): an object,
+// {"cluster": "lab", "vmid": 101}, or {"cluster": "lab"} for a deploy. The string 'lab/101' ('lab') of earlier
+// clients is still accepted on input, and read as that object.
+const ClusterNameSchema = z.string().regex(CLUSTER_PATTERN, 'expected a cluster name');
+const VmidSchema = z.number().int().min(0).max(999_999_999);
+
+export const VmTargetSchema = z
+  .union(
+    [
+      z.strictObject({ cluster: ClusterNameSchema, vmid: VmidSchema }),
+      z
+        .string()
+        .regex(VM_TARGET)
+        .transform((t) => parseTarget(t) as { cluster: string; vmid: number })
+        .meta({ deprecated: true, description: "Deprecated: '<cluster>/<vmid>', read as the object" }),
+    ],
+    { error: 'expected {"cluster": "<cluster>", "vmid": <vmid>}' },
+  )
+  .describe('The VM: {"cluster": "lab", "vmid": 101}');
+
+export const ClusterTargetSchema = z
+  .union(
+    [
+      z.strictObject({ cluster: ClusterNameSchema }),
+      z
+        .string()
+        .regex(CLUSTER_PATTERN)
+        .transform((cluster) => ({ cluster }))
+        .meta({ deprecated: true, description: "Deprecated: '<cluster>', read as the object" }),
+    ],
+    { error: 'expected {"cluster": "<cluster>"} (deploy targets a cluster)' },
+  )
+  .describe('The cluster to deploy into: {"cluster": "lab"}');
 const force = z.boolean().optional().describe('Needed for disruptive actions on production VMs');
 
 export const DeployParamsSchema = z.strictObject({
@@ -78,10 +109,18 @@ export const IdempotencyHeaderSchema = z.object({
 export const RequestListQuerySchema = z.strictObject({
   status: RequestStatusSchema.optional(),
   requester: z.string().min(1).max(MAX_ID_LENGTH).optional(),
-  limit: LimitSchema.optional(),
+  idPrefix: IdSchema.optional().describe('Only requests whose id starts with this (resolving an abbreviated id)'),
+  limit: LimitSchema.optional().describe('Requests in the page (default 100)'),
+  offset: OffsetSchema.optional(),
 });
 
-export const CommandBodySchema = z.strictObject({ reason: z.string().max(MAX_REASON_LENGTH).optional() });
+export const CommandBodySchema = z.strictObject({
+  reason: z
+    .string()
+    .max(MAX_REASON_LENGTH)
+    .optional()
+    .describe('Why: kept as the note of the request’s status history entry (and, for approve or deny, its decision)'),
+});
 
 export const CommandAnswerSchema = z.object({ id: IdSchema, status: RequestStatusSchema });
 

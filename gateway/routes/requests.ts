@@ -11,7 +11,6 @@ import {
   CommandBodySchema,
   IDEMPOTENCY_HEADER,
   IdempotencyHeaderSchema,
-  parseTarget,
   RequestListQuerySchema,
   SubmitAnswerSchema,
   SubmitBodySchema,
@@ -27,7 +26,9 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
       tag: 'requests',
       summary: 'Submit a request; answered at once with the gate’s decision',
       description:
-        'The decision is approved, denied (with the reasons) or awaiting_approval. The per-action role ' +
+        'The decision is approved, denied (with the reasons), awaiting_approval, or nothing_to_do (the VM is ' +
+        'already in the state the action leads to, e.g. a stop of a stopped VM: the request ends at once with ' +
+        'status nothing_to_do and no platform call; the reason says why). The per-action role ' +
         '(destroy needs admin) is the gate’s: a too-low role is a denial, not a 403. With an ' +
         'Idempotency-Key, a retried submission returns the first answer.',
       body: SubmitBodySchema,
@@ -42,7 +43,7 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
           : parseInput(IdempotencyHeaderSchema, { [IDEMPOTENCY_HEADER]: rawKey }, 'header')[IDEMPOTENCY_HEADER];
       const reply = await core.submit({
         action: body.action,
-        target: parseTarget(body.target),
+        target: body.target,
         params: body.params ?? {},
         force: body.force ?? false,
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
@@ -69,7 +70,8 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
       path: '/v1/requests',
       role: 'observer',
       tag: 'requests',
-      summary: 'Requests, newest first, filtered by status and requester',
+      summary: 'Requests, newest first, filtered by status, requester and id prefix',
+      description: 'A page of requests (limit, offset) and the total matching.',
       query: RequestListQuerySchema,
       success: { status: 200, description: 'The requests', schema: querySchemas.requests.reply },
     },
@@ -84,6 +86,10 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
       role: 'observer',
       tag: 'requests',
       summary: 'One request: decision, checks, status history, platform task ids',
+      description:
+        'decision is the final one: the gate’s, or that of the person who approved or denied the request ' +
+        '(decidedBy, with the reason they gave). Every reason given with approve, deny or cancel is the note of ' +
+        'its status history entry.',
       params: IdParamsSchema,
       success: { status: 200, description: 'The request', schema: RequestViewSchema },
       errors: [404],
@@ -105,9 +111,10 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
         tag: 'requests',
         summary: `${command[0]!.toUpperCase()}${command.slice(1)} a request`,
         description:
-          command === 'approve'
-            ? 'The requester can never approve their own request (403); the core may ask for a higher role.'
-            : undefined,
+          (command === 'approve'
+            ? 'The requester can never approve their own request (403); the core may ask for a higher role. '
+            : '') +
+          'The reason, if given, is kept as the note of the request’s status history entry and in the audit log.',
         params: IdParamsSchema,
         body: CommandBodySchema,
         bodyOptional: true,

@@ -3,11 +3,16 @@
 import { z } from 'zod';
 import { CreatedTokenSchema, querySchemas } from '../../protocol';
 import { NotFoundError } from '../errors';
-import { IdParamsSchema, IdSchema } from '../http-schemas';
+import { IdParamsSchema, IdSchema, LimitSchema, OffsetSchema } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
 export const TokenCreateBodySchema = querySchemas.tokenCreate.payload;
+
+export const TokenListQuerySchema = z.strictObject({
+  limit: LimitSchema.optional().describe('Tokens in the page (default 1000)'),
+  offset: OffsetSchema.optional(),
+});
 
 export function registerTokenRoutes(table: RouteTable, _ctx: RouteContext): void {
   table.add(
@@ -34,9 +39,14 @@ export function registerTokenRoutes(table: RouteTable, _ctx: RouteContext): void
       role: 'admin',
       tag: 'tokens',
       summary: 'API tokens (never their secrets)',
-      success: { status: 200, description: 'The tokens', schema: querySchemas.tokenList.reply },
+      query: TokenListQuerySchema,
+      success: {
+        status: 200,
+        description: 'A page of tokens and the total',
+        schema: querySchemas.tokenList.reply,
+      },
     },
-    async ({ c, core }) => c.json(await core.query('tokenList', {})),
+    async ({ c, query, core }) => c.json(await core.query('tokenList', query)),
   );
   table.add(
     {

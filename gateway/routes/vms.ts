@@ -26,6 +26,9 @@ export function registerVmRoutes(table: RouteTable, _ctx: RouteContext): void {
       role: 'observer',
       tag: 'vms',
       summary: 'VMs, filtered by cluster, node, state and tag',
+      description:
+        'A page of VMs (limit, offset) and the total matching. A cluster, node or state the core does not know ' +
+        'is a 400 naming the field, not an empty page.',
       query: VmListQuerySchema,
       success: { status: 200, description: 'A page of VMs and the total matching', schema: querySchemas.vms.reply },
     },

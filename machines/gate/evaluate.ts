@@ -8,10 +8,12 @@ import { authorizationCheck } from './checks/authorization';
 import { capacityCheck } from './checks/capacity';
 import { conflictsCheck } from './checks/conflicts';
 import { haCheck } from './checks/ha';
+import { maintenanceCheck } from './checks/maintenance';
 import { massOperationCheck } from './checks/mass-operation';
 import { platformHealthCheck } from './checks/platform-health';
 import { productionCheck } from './checks/production';
 import { schemaCheck } from './checks/schema';
+import { snapshotNameCheck } from './checks/snapshot-name';
 import { targetCheck } from './checks/target';
 import type { CheckVerdict, GateCheck, GateInput } from './types';
 
@@ -20,12 +22,14 @@ export const gateChecks: readonly GateCheck[] = [
   schemaCheck,
   authorizationCheck,
   targetCheck,
+  maintenanceCheck,
   productionCheck,
   massOperationCheck,
   capacityCheck,
   conflictsCheck,
   platformHealthCheck,
   haCheck,
+  snapshotNameCheck,
 ];
 
 export const SKIPPED_REASON = 'not evaluated: an earlier check denied';

@@ -4,15 +4,20 @@ import type { CheckResult } from '../types';
 import { capacityCheck } from './checks/capacity';
 import { conflictsCheck } from './checks/conflicts';
 import { haCheck } from './checks/ha';
+import { maintenanceCheck } from './checks/maintenance';
 import { platformHealthCheck } from './checks/platform-health';
 import { productionCheck } from './checks/production';
 import { targetCheck } from './checks/target';
 import { runChecks } from './evaluate';
 import type { GateCheck, GateInput } from './types';
 
-/** The checks about facts that change while a request waits: target, production, capacity, locks, health, HA. */
+/**
+ * The checks about facts that change while a request waits: target, maintenance, production, capacity, locks, health,
+ * HA.
+ */
 export const recheckedChecks: readonly GateCheck[] = [
   targetCheck,
+  maintenanceCheck,
   productionCheck,
   capacityCheck,
   conflictsCheck,

@@ -28,8 +28,9 @@ export interface CliHarness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<CliHarness> {
-  const bus = createMemoryBus();
+export async function startHarness(opts: { eventStream?: boolean } = {}): Promise<CliHarness> {
+  // eventStream: the bus keeps events as the JetStream events stream would (SSE ids, Last-Event-ID).
+  const bus = createMemoryBus({ eventStream: opts.eventStream ?? false });
   const core = startFakeCore(bus);
   const gateway = await startGateway(
     { core: createCoreClient(bus), bus, rateLimit: false, log: { warn: () => {}, error: () => {} } },

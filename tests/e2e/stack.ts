@@ -137,7 +137,7 @@ export interface RequestView {
   history: { status: string }[];
 }
 
-export const TERMINAL = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired']);
+export const TERMINAL = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired', 'nothing_to_do']);
 
 /** Polls GET /v1/requests/:id until `done(status)` or the deadline; returns the last view. */
 export async function waitForRequest(

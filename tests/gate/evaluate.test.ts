@@ -18,7 +18,7 @@ const fixed = (name: string, outcome: 'pass' | 'deny' | 'approval'): GateCheck =
 });
 
 describe('evaluateGate', () => {
-  it('order - runs the nine checks in the documented order', () => {
+  it('order - runs the checks in the documented order', () => {
     expect(gateChecks.map((c) => c.name)).toEqual([...CHECK_NAMES]);
     const result = evaluateGate(gateInput(vmRequest('start', 101)));
     expect(result.checks.map((c) => c.check)).toEqual([...CHECK_NAMES]);
@@ -58,12 +58,14 @@ describe('evaluateGate', () => {
       ['schema', 'pass'],
       ['authorization', 'deny'],
       ['target', 'skipped'],
+      ['maintenance', 'skipped'],
       ['production', 'skipped'],
       ['massOperation', 'skipped'],
       ['capacity', 'skipped'],
       ['conflicts', 'skipped'],
       ['platformHealth', 'skipped'],
       ['ha', 'skipped'],
+      ['snapshotName', 'skipped'],
     ]);
     expect(result.checks[2]?.reason).toBe('not evaluated: an earlier check denied');
     expect(result.reasons).toEqual(['role operator may not destroy (needs admin)']);

@@ -15,7 +15,11 @@ import type {
   TokenInfo,
   VmView,
 } from '../../protocol';
-import { serveCoreProtocol } from '../../protocol';
+import { InputRefusedError, serveCoreProtocol } from '../../protocol';
+import type { FakeIncidents } from './fake-incidents';
+import { createFakeIncidents } from './fake-incidents';
+import type { FakeMaintenance } from './fake-maintenance';
+import { createFakeMaintenance } from './fake-maintenance';
 
 type Check = SubmitReply['checks'][number];
 
@@ -48,6 +52,10 @@ export interface FakeCore {
   submissions: Submitted[];
   requests: Map<string, RequestView>;
   syncs: number;
+  /** i1 (critical, being remediated) and i2 (resolved). */
+  incidents: FakeIncidents;
+  /** Maintenance windows and silences: the real handlers on an in-memory store and the fake's inventory. */
+  maintenance: FakeMaintenance;
   stop(): void;
 }
 
@@ -85,7 +93,9 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
   const requests = new Map<string, RequestView>();
   const idempotent = new Map<string, SubmitReply>();
   const submissions: Submitted[] = [];
-  const fake: FakeCore = { tokens, submissions, requests, syncs: 0, stop: () => {} };
+  const incidents = createFakeIncidents(now);
+  const maintenance = createFakeMaintenance(now);
+  const fake: FakeCore = { tokens, submissions, requests, syncs: 0, incidents, maintenance, stop: () => {} };
 
   const gate = (p: Submitted): { checks: Check[]; decision: SubmitReply['decision'] } => {
     const checks: Check[] = [];
@@ -121,7 +131,9 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
   const progress = (r: RequestView) => {
     if (r.status === 'queued') {
       setStatus(r, 'executing');
-      r.tasks.push({ upid: `UPID:pve1:0000${r.id}:start`, node: 'pve1' });
+      // A deploy's clone creates a VM: the task records its new VMID.
+      const created = r.action === 'deploy' ? { vmid: 200 + requests.size } : {};
+      r.tasks.push({ upid: `UPID:pve1:0000${r.id}:start`, node: 'pve1', ...created });
     } else if (r.status === 'executing') {
       if (r.target.vmid === 102) {
         r.error = 'task failed: VM 102 is locked (backup)';
@@ -199,6 +211,13 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
     return undefined;
   };
 
+  /** Like the core: a filter naming an unknown cluster is refused, naming the field. */
+  const knownCluster = (cluster: string | undefined) => {
+    if (cluster !== undefined && cluster !== 'lab') {
+      throw new InputRefusedError(`no cluster '${cluster}' (clusters: lab)`, 'cluster');
+    }
+  };
+
   const count = (values: string[]) => {
     const out: Record<string, number> = {};
     for (const v of values) out[v] = (out[v] ?? 0) + 1;
@@ -215,6 +234,7 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       clusters: [{ cluster: 'lab', reachable: true, quorate: true }],
       startedAt: now() - 60_000,
       now: now(),
+      incidents: incidents.openBySeverity(),
     }),
     summary: () => ({
       vms: count(vms.map((v) => v.state)),
@@ -223,6 +243,7 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
     }),
     health: () => ({ ok: true, checks: [{ name: 'platform:lab', ok: true, detail: 'reachable, quorate' }] }),
     vms: (p) => {
+      knownCluster(p.cluster);
       const items = vms.filter(
         (v) =>
           (p.cluster === undefined || v.cluster === p.cluster) &&
@@ -234,17 +255,24 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       return { items: items.slice(offset, offset + (p.limit ?? 100)), total: items.length };
     },
     vm: (p) => vms.find((v) => v.cluster === p.cluster && v.vmid === p.vmid) ?? null,
-    hosts: (p) => ({ items: hosts.filter((h) => p.cluster === undefined || h.cluster === p.cluster) }),
-    requests: (p) => ({
-      items: [...requests.values()]
+    hosts: (p) => {
+      knownCluster(p.cluster);
+      const items = hosts.filter((h) => p.cluster === undefined || h.cluster === p.cluster);
+      const offset = p.offset ?? 0;
+      return { items: items.slice(offset, offset + (p.limit ?? 1000)), total: items.length };
+    },
+    requests: (p) => {
+      const items = [...requests.values()]
         .filter(
           (r) =>
             (p.status === undefined || r.status === p.status) &&
-            (p.requester === undefined || r.requester.id === p.requester),
+            (p.requester === undefined || r.requester.id === p.requester) &&
+            (p.idPrefix === undefined || r.id.startsWith(p.idPrefix)),
         )
-        .reverse()
-        .slice(0, p.limit ?? 100),
-    }),
+        .reverse();
+      const offset = p.offset ?? 0;
+      return { items: items.slice(offset, offset + (p.limit ?? 100)), total: items.length };
+    },
     request: (p) => {
       const r = requests.get(p.id);
       if (!r) return null;
@@ -258,7 +286,11 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
     },
     auth: (_, principal) => ({ principal }),
     tokenCreate: (p, by) => addToken(p.name, p.role, by.id),
-    tokenList: () => ({ items: [...tokenInfo.values()].map(({ secret: _s, ...info }) => info) }),
+    tokenList: (p) => {
+      const items = [...tokenInfo.values()].map(({ secret: _s, ...info }) => info);
+      const offset = p.offset ?? 0;
+      return { items: items.slice(offset, offset + (p.limit ?? 1000)), total: items.length };
+    },
     audit: () => ({
       items: [],
       next: null,
@@ -270,12 +302,18 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       t.revokedAt = now();
       return { ok: true };
     },
+    ...incidents.handlers,
+    ...maintenance.handlers,
   };
 
-  fake.stop = serveCoreProtocol(
+  const stopServing = serveCoreProtocol(
     bus,
     { submit, command: (id, cmd, p, by) => command(id, cmd, by, p.reason), queries },
     { authenticate: principalOf },
   );
+  fake.stop = () => {
+    stopServing();
+    maintenance.close();
+  };
   return fake;
 }

@@ -113,6 +113,58 @@ describe('gateway metrics', () => {
     expect(text).toContain('overseer_vms{state="running"} 2');
   });
 
+  it('metrics - loop heartbeats, open incidents by kind and severity, cluster quorum and node states', async () => {
+    const clock = new SimulatedClock(1_700_000_010_000);
+    const gw = setupGateway({ clock });
+    gw.bus.publish(SUMMARY_SUBJECT, {
+      ...SUMMARY,
+      at: 1_700_000_010_000,
+      loops: [
+        { loop: 'sync', lastBeatAt: 1_700_000_005_000, ok: true },
+        { loop: 'monitor', lastBeatAt: 1_699_999_000_000, ok: false },
+        { loop: 'health', lastBeatAt: null, ok: true },
+      ],
+      incidents: [
+        { kind: 'vm-unexpected-stop', severity: 'critical', count: 2 },
+        { kind: 'host-overload', severity: 'warning', count: 1 },
+      ],
+      clusters: [{ cluster: 'lab', reachable: true, quorate: false }],
+      nodes: [
+        { cluster: 'lab', node: 'pve1', state: 'online' },
+        { cluster: 'lab', node: 'pve2', state: 'offline' },
+      ],
+    });
+    await tick();
+    clock.advance(2_000);
+    const text = await (await gw.call('GET', '/metrics')).text();
+    for (const line of text.trimEnd().split('\n')) if (!line.startsWith('#')) expect(line).toMatch(SAMPLE_LINE);
+    expect(text).toContain('# TYPE overseer_loop_heartbeat_timestamp_seconds gauge');
+    expect(text).toContain('overseer_loop_heartbeat_timestamp_seconds{loop="sync"} 1700000005');
+    // Its age when the core published it (5 s) plus the summary's own age (2 s).
+    expect(text).toContain('overseer_loop_heartbeat_age_seconds{loop="sync"} 7');
+    expect(text).toContain('overseer_loop_heartbeat_age_seconds{loop="monitor"} 1012');
+    expect(text).not.toContain('overseer_loop_heartbeat_age_seconds{loop="health"}');
+    expect(text).toContain('overseer_loop_healthy{loop="sync"} 1');
+    expect(text).toContain('overseer_loop_healthy{loop="monitor"} 0');
+    expect(text).toContain('overseer_incidents_open{kind="vm-unexpected-stop",severity="critical"} 2');
+    expect(text).toContain('overseer_incidents_open{kind="host-overload",severity="warning"} 1');
+    expect(text).toContain('overseer_cluster_reachable{cluster="lab"} 1');
+    expect(text).toContain('overseer_cluster_quorate{cluster="lab"} 0');
+    expect(text).toContain('overseer_node_state{cluster="lab",node="pve1",state="online"} 1');
+    expect(text).toContain('overseer_node_state{cluster="lab",node="pve2",state="offline"} 1');
+  });
+
+  it('metrics - a summary without the health fields (an older core) still gives the fleet counts', async () => {
+    const gw = setupGateway();
+    gw.bus.publish(SUMMARY_SUBJECT, SUMMARY);
+    await tick();
+    const text = await (await gw.call('GET', '/metrics')).text();
+    expect(text).toContain('overseer_vms{state="running"} 2');
+    for (const name of ['overseer_loop_', 'overseer_incidents_open', 'overseer_cluster_', 'overseer_node_state']) {
+      expect(text).not.toContain(name);
+    }
+  });
+
   it('metrics - close() stops listening for summaries', async () => {
     const gw = setupGateway();
     gw.close();

@@ -47,6 +47,7 @@ describe('nats protocol', () => {
     const bus = createMemoryBus();
     bus.reply(subjects.query('tokenList'), () => ({
       items: [{ id: 't', name: 'n', role: 'admin', createdAt: 1, createdBy: 'x', person: 't', hash: 'secret' }],
+      total: 1,
     }));
     bus.reply(subjects.query('vm'), () => ({ cluster: 'lab' }));
     const core = createCoreClient(bus);
@@ -150,6 +151,16 @@ describe('nats protocol', () => {
       'tokenList',
       'tokenRevoke',
       'audit',
+      'incidents',
+      'incident',
+      'incidentAck',
+      'incidentResolve',
+      'maintenanceList',
+      'maintenanceStart',
+      'maintenanceEnd',
+      'silenceList',
+      'silenceAdd',
+      'silenceRemove',
     ];
     expect([...QUERY_NAMES].sort()).toEqual([...expected].sort());
   });

@@ -26,6 +26,22 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   listTokens: { path: '/v1/tokens' },
   revokeToken: { path: '/v1/tokens/tok1' },
   listAudit: { path: '/v1/audit' },
+  listIncidents: { path: '/v1/incidents?state=unresolved' },
+  getIncident: { path: '/v1/incidents/i1' },
+  ackIncident: { path: '/v1/incidents/i1/ack', body: { note: 'looking' } },
+  resolveIncident: { path: '/v1/incidents/i1/resolve' },
+  listMaintenance: { path: '/v1/maintenance?all=true' },
+  startMaintenance: {
+    path: '/v1/maintenance',
+    body: { scope: 'guest', target: 'lab/101', durationSeconds: 3600, reason: 'disk swap' },
+  },
+  endMaintenance: { path: '/v1/maintenance/m-seeded' },
+  listSilences: { path: '/v1/silences' },
+  addSilence: {
+    path: '/v1/silences',
+    body: { kind: 'vm-unexpected-stop', guest: 'lab/101', durationSeconds: 600, reason: 'flaky agent' },
+  },
+  removeSilence: { path: '/v1/silences/s-seeded' },
 };
 
 const probe = setupGateway();
@@ -70,7 +86,7 @@ describe('gateway roles', () => {
   it('roles - public routes answer without a token', async () => {
     gw = setupGateway();
     const publics = gw.routes.specs.filter((s) => s.role === 'public').map((s) => s.path);
-    expect(publics.sort()).toEqual(['/metrics', '/openapi.json']);
+    expect(publics.sort()).toEqual(['/healthz', '/metrics', '/openapi.json']);
     for (const path of publics) expect((await gw.call('GET', path)).status).toBe(200);
   });
 

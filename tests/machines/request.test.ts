@@ -172,4 +172,52 @@ describe('request machine', () => {
     expect(actor.getSnapshot().value).toBe('failed');
     expect(actor.getSnapshot().context.error).toBe(reason);
   });
+
+  it('request - a person’s approval is the final decision, kept with who approved and their reason', async () => {
+    const { actor } = startRequest(needsApproval);
+    await flushMicrotasks();
+    expect(actor.getSnapshot().context.decision).toBe('awaiting_approval');
+    actor.send({ type: 'APPROVE', by: bob, at: 3, reason: 'backup checked', recheck: passed('approval') });
+    expect(actor.getSnapshot().value).toBe('approved');
+    expect(actor.getSnapshot().context.decision).toBe('approved');
+    expect(actor.getSnapshot().context.approvedBy).toEqual({ id: 'bob', at: 3, reason: 'backup checked' });
+  });
+
+  it('request - a denial and a cancellation keep who closed the request and the reason they gave', async () => {
+    const denied = startRequest(needsApproval).actor;
+    const cancelled = startRequest(needsApproval).actor;
+    await flushMicrotasks();
+    denied.send({ type: 'DENY', by: bob, at: 4, reason: 'not during the sale' });
+    expect(denied.getSnapshot().value).toBe('denied');
+    expect(denied.getSnapshot().context).toMatchObject({
+      decision: 'denied',
+      closedBy: { id: 'bob', at: 4, reason: 'not during the sale' },
+    });
+    cancelled.send({ type: 'CANCEL', by: bob, at: 5, reason: 'wrong VM' });
+    expect(cancelled.getSnapshot().value).toBe('cancelled');
+    expect(cancelled.getSnapshot().context.closedBy).toEqual({ id: 'bob', at: 5, reason: 'wrong VM' });
+  });
+
+  it('request - nothing to do ends the request at once: no queue, no execution', async () => {
+    let executed = false;
+    const nothing: GateResult = {
+      decision: 'nothing_to_do',
+      checks: [pass],
+      reasons: ['VM lab/101 is already stopped'],
+    };
+    const { actor } = startRequest(nothing, {
+      onExecute: () => {
+        executed = true;
+      },
+    });
+    await flushMicrotasks();
+    expect(actor.getSnapshot().value).toBe('nothing_to_do');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().context).toMatchObject({
+      decision: 'nothing_to_do',
+      reasons: ['VM lab/101 is already stopped'],
+    });
+    actor.send({ type: 'QUEUED' });
+    expect(executed).toBe(false);
+  });
 });

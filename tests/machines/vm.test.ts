@@ -1,16 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import type { VmIssue } from '../../machines';
-import { vmMachine } from '../../machines';
+import type { VmIssue, VmStoppedNotice } from '../../machines';
+import { UNEXPLAINED_STOP_LIMIT, vmMachine } from '../../machines';
+import type { VmStopCause } from '../../machines/vm-stop';
 import { vmInfo } from './fixtures';
 
 function startVm(info = vmInfo()) {
   const actor = createActor(vmMachine, { input: { info, at: 0 } });
   const issues: VmIssue[] = [];
+  const stops: VmStoppedNotice[] = [];
   actor.on('issue', (e) => issues.push(e));
+  actor.on('stopped', (e) => stops.push(e));
   actor.start();
-  return { actor, issues };
+  return { actor, issues, stops };
 }
+
+const operatorStop: VmStopCause = {
+  by: 'task',
+  upid: 'UPID:pve1:0002A000:00000001:00000005:qmstop:101:root@pam:',
+  type: 'qmstop',
+  user: 'root@pam',
+  at: 5_000,
+};
 
 describe('vm machine', () => {
   it('vm - routes a discovered VM to the state the platform reports', () => {
@@ -32,6 +43,68 @@ describe('vm machine', () => {
         at: 5,
         detail: expect.stringContaining('lab/101'),
       }),
+    ]);
+  });
+
+  it("vm - a stop by a task Overseer did not issue is announced as an operator's, not raised as an issue", () => {
+    const { actor, issues, stops } = startVm();
+    actor.send({ type: 'OBSERVED', info: vmInfo({ status: 'stopped' }), at: 9_000, stop: operatorStop });
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(issues).toEqual([]);
+    expect(stops).toEqual([
+      expect.objectContaining({
+        by: 'operator',
+        vmid: 101,
+        at: 9_000,
+        user: 'root@pam',
+        upid: operatorStop.by === 'task' ? operatorStop.upid : '',
+        task: 'qmstop',
+        taskAt: 5_000,
+      }),
+    ]);
+    expect(actor.getSnapshot().context.lastStop).toEqual({ at: 9_000, cause: operatorStop });
+  });
+
+  it("vm - a stop by a task of Overseer's own request is neither an issue nor an operator's stop", () => {
+    const { actor, issues, stops } = startVm();
+    const own = { ...operatorStop, requestId: 'r7' };
+    actor.send({ type: 'OBSERVED', info: vmInfo({ status: 'stopped' }), at: 9_000, stop: own });
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(issues).toEqual([]);
+    expect(stops).toEqual([]);
+  });
+
+  it('vm - an HA-managed VM stopped as HA requests is left to HA', () => {
+    const { actor, issues, stops } = startVm(vmInfo({ haManaged: true, haState: 'started' }));
+    const info = vmInfo({ status: 'stopped', haManaged: true, haState: 'stopped' });
+    actor.send({ type: 'OBSERVED', info, at: 9_000, stop: { by: 'ha', haState: 'stopped' } });
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(issues).toEqual([]);
+    expect(stops).toEqual([expect.objectContaining({ by: 'ha', haState: 'stopped' })]);
+  });
+
+  it('vm - a stop with no task behind it (the guest died) is an issue', () => {
+    const { actor, issues, stops } = startVm();
+    actor.send({ type: 'OBSERVED', info: vmInfo({ status: 'stopped' }), at: 9_000, stop: { by: 'none' } });
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(stops).toEqual([]);
+    expect(issues.map((i) => i.kind)).toEqual(['unexpected-stop']);
+  });
+
+  it('vm - while its task log cannot be read the VM stays running; after the limit the stop is an issue', () => {
+    const { actor, issues } = startVm();
+    const stopped = vmInfo({ status: 'stopped' });
+    const unknown: VmStopCause = { by: 'unknown', error: 'HTTP 500' };
+    for (let i = 1; i < UNEXPLAINED_STOP_LIMIT; i++) {
+      actor.send({ type: 'OBSERVED', info: stopped, at: i, stop: unknown });
+      expect(actor.getSnapshot().value).toBe('running');
+      expect(actor.getSnapshot().context.unexplainedStops).toBe(i);
+    }
+    expect(issues).toEqual([]);
+    actor.send({ type: 'OBSERVED', info: stopped, at: 10, stop: unknown });
+    expect(actor.getSnapshot().value).toBe('stopped');
+    expect(issues).toEqual([
+      expect.objectContaining({ kind: 'unexpected-stop', detail: expect.stringContaining('task log') }),
     ]);
   });
 

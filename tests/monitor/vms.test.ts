@@ -80,6 +80,22 @@ describe('monitor vms', () => {
     expect(later.cleared).toEqual([LOOP]);
   });
 
+  it("monitor - a destroyed VM's crashes are not held against the new VM given its VMID", () => {
+    const m = monitor();
+    const stopAt = (now: number) =>
+      world({
+        now,
+        vmList: [vm({ status: 'stopped' })],
+        vmIssues: [{ kind: 'unexpected-stop', cluster: 'lab', vmid: 101, at: now }],
+      });
+    m.cycle(stopAt(0));
+    m.cycle(stopAt(60_000));
+    // The VM is destroyed; a new one takes VMID 101 and crashes once: one stop, no loop.
+    m.cycle(world({ now: 90_000, vmList: [vm({ status: 'stopped' }, 'destroyed')] }));
+    expect(m.memory.stops).toEqual({});
+    expect(keys(m.cycle(stopAt(120_000)))).toEqual([STOP]);
+  });
+
   it('monitor - crash loop: stops spread wider than the window are no loop', () => {
     const m = monitor();
     for (const now of [0, 400_000, 800_000]) {

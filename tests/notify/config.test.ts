@@ -27,7 +27,12 @@ describe('notify config', () => {
       queueSize: 100,
     });
     const parsed = notifyConfigSchema.parse({ channels: [{ type: 'slack', url: 'https://hooks.example/x' }] });
-    expect(parsed.channels[0]).toEqual({ type: 'slack', url: 'https://hooks.example/x', minSeverity: 'info' });
+    expect(parsed.channels[0]).toEqual({
+      type: 'slack',
+      url: 'https://hooks.example/x',
+      minSeverity: 'info',
+      quietHours: [],
+    });
   });
 
   test('notify config - unknown keys, bad URLs, short secrets and foreign subjects are refused', () => {

@@ -55,7 +55,8 @@ describe('against the simulator', () => {
     expect(inv.hosts.map((h) => h.node).sort()).toEqual(['pve1', 'pve2', 'pve3']);
     expect(inv.vms).toHaveLength(17);
     expect(vmOf(inv, 9000)).toMatchObject({ template: true, node: 'pve1', status: 'stopped' });
-    expect(vmOf(inv, 105)).toMatchObject({ haManaged: true, tags: ['infra'] });
+    expect(vmOf(inv, 105)).toMatchObject({ haManaged: true, haState: 'started', tags: ['infra'] });
+    expect(vmOf(inv, 100)?.haState).toBeUndefined();
     expect(vmOf(inv, 114)).toMatchObject({ name: 'minecraft', status: 'running', tags: ['production', 'games'] });
   });
 
@@ -70,6 +71,8 @@ describe('against the simulator', () => {
     const since = done.starttime - 5;
     const recent = await platform.recentTasks('pve1', 9000, since);
     expect(recent.map((t) => t.upid)).toContain(task.upid);
+    // The simulator lists a finished token task as PVE does (user and tokenid apart); the adapter joins them.
+    expect(recent.find((t) => t.upid === task.upid)?.user).toBe(TOKEN_ID);
   });
 
   it('simulator - power actions start and stop VMs', async () => {

@@ -214,4 +214,38 @@ describe('operations', () => {
     ]);
     expect(tasks[1]).toMatchObject({ upid: finished, node: 'pve1', id: '101', endtime: 1727111875 });
   });
+
+  it('operations - recentTasks says who issued each task; a token task listed as user and tokenid is user!token', async () => {
+    const byToken = 'UPID:pve1:0001E245:0ADB2769:66F1A2E0:qmshutdown:101:overseer@pve!ops:';
+    const byUser = 'UPID:pve1:0001E246:0ADB2769:66F1A2F0:qmstop:101:root@pam:';
+    const running = 'UPID:pve1:0001E247:0ADB2769:66F1A300:qmstart:101:overseer@pve!ops:';
+    const entry = (upid: string, starttime: number, extra: Record<string, unknown>) => ({
+      upid,
+      node: 'pve1',
+      pid: 1,
+      pstart: 182200169,
+      starttime,
+      type: upid.split(':')[5],
+      id: '101',
+      ...extra,
+    });
+    fake.route('GET /nodes/{node}/tasks', {
+      data: [
+        // PVE's active list keeps a running token task's user whole and marks it RUNNING.
+        entry(running, 1727111936, { user: 'overseer@pve!ops', status: 'RUNNING' }),
+        // Its task index names a finished token task by user and tokenid apart.
+        entry(byToken, 1727111904, { user: 'overseer@pve', tokenid: 'ops', endtime: 1727111906, status: 'OK' }),
+        entry(byUser, 1727111920, { user: 'root@pam', endtime: 1727111921, status: 'OK' }),
+        // A list without the user field: the UPID names who issued it.
+        { upid: byUser.replace('0001E246', '0001E248'), starttime: 1727111920, endtime: 1727111921, status: 'OK' },
+      ],
+    });
+    const tasks = await platform.recentTasks('pve1', 101, 1727111800);
+    expect(tasks.map((t) => [t.type, t.status, t.user])).toEqual([
+      ['qmstart', 'running', 'overseer@pve!ops'],
+      ['qmshutdown', 'stopped', 'overseer@pve!ops'],
+      ['qmstop', 'stopped', 'root@pam'],
+      ['qmstop', 'stopped', 'root@pam'],
+    ]);
+  });
 });

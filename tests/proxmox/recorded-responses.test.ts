@@ -109,6 +109,7 @@ describe('recorded PVE answers', () => {
       node: 'node1',
       type: 'vzdump',
       id: '110',
+      user: 'root@pam',
       status: 'running',
       exitstatus: undefined,
       starttime: 1661825068,

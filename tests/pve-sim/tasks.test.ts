@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeUpid, encodeUpid } from '../../adapters/pve-sim';
-import { START, startTestSim, type TestSim } from './helpers';
+import { START, startTestSim, type TestSim, USER } from './helpers';
 
 describe('pve-sim upid', () => {
   it('upid - encodes in PVE format and decodes back', () => {
@@ -45,7 +45,9 @@ describe('pve-sim tasks', () => {
       starttime: parts.starttime,
       type: 'qmstart',
       id: '102',
-      user: 'root@pam!overseer',
+      // PVE names an API token's task by user and tokenid apart (PVE::API2::Tasks, convert_token_task).
+      user: 'root@pam',
+      tokenid: 'overseer',
       status: 'stopped',
       exitstatus: 'OK',
     });
@@ -61,13 +63,46 @@ describe('pve-sim tasks', () => {
     expect(archive.body?.total).toBe(1);
     const all = await t.get<Array<{ upid: string; status?: string }>>('/nodes/pve3/tasks?source=all');
     expect(all.map((x) => x.upid)).toEqual([b, a]);
-    expect(all[0]?.status).toBeUndefined();
+    // PVE's node_tasks marks an active task that has no status yet as RUNNING.
+    expect(all[0]?.status).toBe('RUNNING');
     const byVm = await t.get<Array<{ upid: string }>>('/nodes/pve3/tasks?source=all&vmid=107&typefilter=qmstart');
     expect(byVm.map((x) => x.upid)).toEqual([b]);
     const since = await t.get<unknown[]>(`/nodes/pve3/tasks?source=all&since=${Math.floor(START / 1000) + 1}`);
     expect(since).toHaveLength(1);
     expect(await t.get('/nodes/pve3/tasks?source=active')).toHaveLength(1);
     expect(await t.get('/nodes/pve3/tasks?errors=1')).toEqual([]);
+  });
+
+  it('tasks - each task names who issued it: a web UI user, or an API token (user and tokenid apart once finished)', async () => {
+    const login = await t.api<{ ticket: string; CSRFPreventionToken: string }>('POST', '/access/ticket', {
+      auth: false,
+      form: { username: USER.userid, password: USER.password },
+    });
+    const { ticket, CSRFPreventionToken } = login.body!.data;
+    const byUser = await t.api<string>('POST', '/nodes/pve1/qemu/100/status/stop', {
+      auth: false,
+      headers: { Cookie: `PVEAuthCookie=${encodeURIComponent(ticket)}`, CSRFPreventionToken },
+    });
+    expect(decodeUpid(byUser.body!.data)?.user).toBe('root@pam');
+    const byToken = await t.op('POST', '/nodes/pve1/qemu/103/status/shutdown');
+    expect(decodeUpid(byToken)?.user).toBe('root@pam!overseer');
+
+    // Running: the active list keeps the token's user whole.
+    const active = await t.get<Array<Record<string, unknown>>>('/nodes/pve1/tasks?source=active');
+    expect(active.map((x) => [x.type, x.user, x.tokenid])).toEqual([
+      ['qmshutdown', 'root@pam!overseer', undefined],
+      ['qmstop', 'root@pam', undefined],
+    ]);
+    await t.clock.advanceAsync(10_000);
+    // Finished: the task index names user and tokenid apart, in the node list, the status and the cluster list.
+    const finished = await t.get<Array<Record<string, unknown>>>('/nodes/pve1/tasks?vmid=103');
+    expect(finished[0]).toMatchObject({ upid: byToken, user: 'root@pam', tokenid: 'overseer', status: 'OK' });
+    expect(await t.taskStatus(byToken)).toMatchObject({ user: 'root@pam', tokenid: 'overseer' });
+    const cluster = await t.get<Array<Record<string, unknown>>>('/cluster/tasks');
+    expect(cluster.map((x) => [x.upid, x.user, x.tokenid])).toEqual([
+      [byToken, 'root@pam', 'overseer'],
+      [byUser.body!.data, 'root@pam', undefined],
+    ]);
   });
 
   it('tasks - an unknown UPID answers 400 "no such task", a malformed one "unable to parse worker upid"', async () => {

@@ -27,7 +27,7 @@ const KILLS = 3;
 const CLIENTS = 8;
 /** One request every PACE_MS: the stream lasts about 16 s, plus the cores' downtime. */
 const PACE_MS = 32;
-const TERMINAL = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired']);
+const TERMINAL = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired', 'nothing_to_do']);
 /** Non-production, not HA-managed VMs of the demo seed (power actions); snapshots go to all of 100–115. */
 const POWER_VMS = [100, 101, 102, 103, 104, 106, 107, 108, 109, 110, 111, 112, 113];
 /** The operation (simulator oplog `op`) each task of an action runs, in step order. */

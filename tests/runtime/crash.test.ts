@@ -8,7 +8,7 @@ import type { SimCluster } from '../helpers/sim-cluster';
 import { startSimCluster } from '../helpers/sim-cluster';
 
 const CHILD = join(import.meta.dirname, 'crash-child.ts');
-const TERMINAL = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired']);
+const TERMINAL = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired', 'nothing_to_do']);
 
 interface Ready {
   ids: Record<string, string>;

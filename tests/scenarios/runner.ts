@@ -6,6 +6,8 @@
 //   delay <seconds>                      let time pass (every timer fires in order, the stack settles between)
 //   vm <vmid> crash                      the VM stops with no task (simulator fault)
 //   vm <vmid> lock <lock|none>           set or clear a PVE lock
+//   vm <vmid> stop|shutdown|start by <who>  a person acting through the PVE API behind Overseer's back: <who> is a
+//                                        PVE user (root@pam: a ticket, as the web UI) or an API token id
 //   node <node> offline|online           the node drops out of / returns to the cluster
 //   quorum lost|ok
 //   tasks fail <type> <count> <message>  the next <count> tasks of <type> fail with <message>
@@ -16,7 +18,8 @@
 //   request <request>                    print the request's status and its reasons or error
 //   audit <kind>                         print the audit rows of that kind (their data)
 //   file <name>                          print whether {{tmp}}/<name> exists (what a command on the sshd did)
-// Request ids are r1, r2, ... in submission order. Users: alice, bob (admins), olga (operator).
+//   maintenance start|end|list ..., silence add|remove ...   see tests/scenarios/maintenance-commands.ts
+// Request ids are r1, r2, ... in submission order. Users: alice, bob (admins), olga (operator), overseer (its own).
 //
 // SSH: the VMs a seed lists under `sshd` (`<cluster>/<vmid>`) get an SSH target (ssh.targets) on a real OpenSSH
 // sshd on 127.0.0.1 started for the scenario (tests/helpers/sshd.ts), its host key pinned. `{{tmp}}` in the config
@@ -27,15 +30,20 @@ import { join } from 'node:path';
 import type { Overseer } from '../../actors/overseer';
 import type { Simulator } from '../../adapters/pve-sim';
 import type { Action, Requester } from '../../machines/types';
+import { OVERSEER_IDENTITY } from '../../machines/types';
 import type { StateStore } from '../../state';
+import { powerAs } from '../helpers/pve-operator';
 import { createSimStack } from '../helpers/sim-stack';
 import type { TestSshd } from '../helpers/sshd';
 import { startSshd } from '../helpers/sshd';
+import { scenarioMaintenance } from './maintenance-commands';
 
 const USERS: Record<string, Requester> = {
   alice: { id: 'alice', role: 'admin' },
   bob: { id: 'bob', role: 'admin' },
   olga: { id: 'olga', role: 'operator' },
+  // The Overseer's own identity, as its remediation requests carry it.
+  overseer: OVERSEER_IDENTITY,
 };
 
 export interface ScenarioSetup {
@@ -104,6 +112,7 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
     throw error;
   }
   const { overseer, sim, store, lines, stamp, settle, advance } = stack;
+  const maintenance = scenarioMaintenance({ store, clock: stack.clock, view: overseer.view });
 
   overseer.start();
   await settle();
@@ -125,6 +134,11 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
       case 'vm':
         if (b === 'crash') return sim.faults.crashVm(Number(a));
         if (b === 'lock') return sim.faults.lockVm(Number(a), rest[0] === 'none' ? null : (rest[0] ?? null));
+        if ((b === 'stop' || b === 'shutdown' || b === 'start') && rest[0] === 'by' && rest[1]) {
+          const upid = await powerAs(sim, rest[1], Number(a), b);
+          lines.push(`${stamp()} = vm ${a} ${b} by ${rest[1]}: task ${upid.split(':')[5]}`);
+          return;
+        }
         break;
       case 'node':
         return sim.faults.nodeOffline(a as string, b === 'offline');
@@ -174,6 +188,10 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
         for (const row of store.audit.list({ kind: a as string })) {
           lines.push(`${stamp()} = audit ${row.kind} ${untmp(JSON.stringify(row.data))}`);
         }
+        return;
+      case 'maintenance':
+      case 'silence':
+        lines.push(`${stamp()} = ${await maintenance(words, as(words))}`);
         return;
       case 'file':
         lines.push(`${stamp()} = file ${TMP}/${a}: ${existsSync(join(work, a as string)) ? 'present' : 'absent'}`);

@@ -42,7 +42,7 @@ import {
 } from '../../adapters/nats';
 import { natsCredentialsCommand } from '../../cli/commands/nats-credentials';
 import type { CommandContext } from '../../cli/commands/types';
-import { subjects } from '../../protocol';
+import { eventFilter, subjects } from '../../protocol';
 import { natsServerAvailable, startNatsServer } from '../helpers/nats-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -368,6 +368,56 @@ describe.runIf(natsServerAvailable)('security - the embedded nats-server', () =>
     expect(err).toBeInstanceOf(NatsNamespaceTakenError);
     expect((err as Error).message).toMatch(/another Overseer core already answers overseer\.query\.status/);
   });
+
+  test('security - the gateway replays the events stream for resuming SSE clients, and manages nothing', async () => {
+    const core = await bus('core');
+    const jsm = await core.jetstreamManager();
+    await ensureEventStream(jsm, { maxMsgs: 1_000 });
+    const first = (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
+    core.publish(subjects.evtReq('r7', 'approved'), { n: 1 });
+    core.publish(subjects.evtReq('r7', 'completed'), { n: 2 });
+    await core.flush();
+    for (;;) {
+      if ((await jsm.streams.info(EVENT_STREAM)).state.last_seq >= first + 2) break;
+      await sleep(20);
+    }
+    const consumers = async () => {
+      const names: string[] = [];
+      for await (const c of jsm.consumers.list(EVENT_STREAM)) names.push(c.name);
+      return names.sort();
+    };
+    const before = await consumers();
+    // What the gateway's SSE route does for Last-Event-ID: an ordered consumer from after that sequence.
+    const gateway = await bus('gateway');
+    const replay = await gateway.replay(eventFilter({ kind: 'req', id: 'r7' }), first);
+    const got: { seq: number; subject: string }[] = [];
+    for await (const e of replay) {
+      got.push({ seq: e.seq, subject: e.subject });
+      if (got.length === 2) break;
+    }
+    await replay.close();
+    expect(got).toEqual([
+      { seq: first + 1, subject: 'overseer.evt.req.r7.approved' },
+      { seq: first + 2, subject: 'overseer.evt.req.r7.completed' },
+    ]);
+    // Its consumer is gone once closed.
+    expect(await consumers()).toEqual(before);
+
+    const gw = await as('gateway');
+    for (const subject of [
+      '$JS.API.INFO',
+      `$JS.API.STREAM.DELETE.${EVENT_STREAM}`,
+      `$JS.API.STREAM.PURGE.${EVENT_STREAM}`,
+      `$JS.API.STREAM.UPDATE.${EVENT_STREAM}`,
+      `$JS.API.STREAM.MSG.DELETE.${EVENT_STREAM}`,
+      '$JS.API.STREAM.CREATE.MINE',
+      `$JS.API.STREAM.INFO.OVERSEER_AUDIT`,
+      `$JS.API.CONSUMER.CREATE.OVERSEER_AUDIT.x.overseer.audit.>`,
+      `$JS.API.CONSUMER.DURABLE.CREATE.${EVENT_STREAM}.mine`,
+    ]) {
+      expect(await tryPublish(gw, subject), subject).toBe('refused');
+    }
+  });
 });
 
 describe.runIf(natsServerAvailable)('security - deploy/nats-server.conf on a shared server', () => {
@@ -462,6 +512,26 @@ describe.runIf(natsServerAvailable)('security - deploy/nats-server.conf on a sha
     );
     const coreC = await bus('core', 'site-c');
     await expect(assertNoOtherCore(coreC, { namespace: 'site-c', url: server.url })).resolves.toBeUndefined();
+  });
+
+  test('security - the shipped gateway user replays its namespace’s events stream (SSE Last-Event-ID)', async () => {
+    const core = await bus('core', 'site-g');
+    const jsm = await core.jetstreamManager();
+    await ensureEventStream(jsm, { namespace: 'site-g', maxMsgs: 100 });
+    core.publish(subjects.evtLoop('sync', 'synced'), { n: 1 });
+    core.publish(subjects.evtLoop('sync', 'synced'), { n: 2 });
+    await core.flush();
+    const stream = eventStreamName('site-g');
+    for (;;) {
+      if ((await jsm.streams.info(stream)).state.messages >= 2) break;
+      await sleep(20);
+    }
+    const gateway = await bus('gateway', 'site-g');
+    const replay = await gateway.replay(subjects.allEvents, 1);
+    const first = await replay[Symbol.asyncIterator]().next();
+    await replay.close();
+    // Subjects come back without the namespace, as on the bus.
+    expect(first.value).toEqual({ seq: 2, subject: 'overseer.evt.loop.sync.synced', payload: { n: 2 } });
   });
 
   test('security - the shipped events user replays its namespace’s stream and publishes nothing of Overseer’s', async () => {

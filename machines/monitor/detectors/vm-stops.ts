@@ -17,7 +17,9 @@ export const detectVmStops: Detector = ({ input, before }) => {
 
   for (const [key, times] of Object.entries(before.stops)) {
     const kept = times.filter((t) => now - t < window);
-    if (kept.length > 0 && vms.has(key)) stops[key] = kept;
+    const vm = vms.get(key);
+    // A destroyed VM's crashes are not held against a new VM given its VMID.
+    if (kept.length > 0 && vm && !GONE_STATES.has(vm.state)) stops[key] = kept;
   }
   for (const [key, stop] of Object.entries(before.stopped)) if (vms.has(key)) stopped[key] = stop;
 
