@@ -84,9 +84,27 @@ const gateSchema = z
     ha: z.enum(['deny', 'approval']).default('deny'),
     /** The only commands a `command` request (a person's or a remediation's) may run over SSH, exact strings. */
     commands: z.strictObject({ allowed: z.array(shellCommand).default([]) }).prefault({}),
+    /** Destroy and rollback need a backup newer than maxAgeHours (of guests with `tag`, or of all guests). */
+    backup: z
+      .array(z.strictObject({ tag: z.string().min(1).optional(), maxAgeHours: z.number().positive() }))
+      .default([]),
     approvalTimeoutSeconds: positive.default(3600),
   })
   .prefault({});
+
+/** A snapshot retention rule: of the snapshots named `<prefix>...` of the guests it covers, keep the newest `keep`. */
+const retentionRule = z
+  .strictObject({
+    tag: z.string().min(1).optional(),
+    vm: z
+      .string()
+      .regex(/^[^/\s]+\/\d+$/, 'must be <cluster>/<vmid>')
+      .optional(),
+    keep: positive,
+    /** Only snapshots whose name starts with this are the rule's (a person's own snapshots are never touched). */
+    prefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must start a snapshot name'),
+  })
+  .refine((r) => (r.tag === undefined) !== (r.vm === undefined), 'must name exactly one of tag or vm');
 
 export const configSchema = z
   .strictObject({
@@ -100,7 +118,17 @@ export const configSchema = z
       })
       .prefault({}),
     execution: z
-      .strictObject({ perNodeConcurrency: positive.default(2), taskTimeoutSeconds: positive.default(900) })
+      .strictObject({
+        perNodeConcurrency: positive.default(2),
+        taskTimeoutSeconds: positive.default(900),
+        /** Members of one bulk request (a selector's, a drain's) running at once. */
+        bulkConcurrency: positive.default(4),
+        /** How long an approved request waits for a running backup to release its guest before it fails. */
+        backupWaitSeconds: positive.default(4 * 3600),
+      })
+      .prefault({}),
+    snapshots: z
+      .strictObject({ retention: z.array(retentionRule).default([]), retentionIntervalSeconds: positive.default(3600) })
       .prefault({}),
     supervision: z.strictObject({ maxRestarts: count.default(3), withinSeconds: positive.default(60) }).prefault({}),
     hosts: z
@@ -120,6 +148,8 @@ export const configSchema = z
         crashLoopStops: positive.default(3),
         crashLoopWindowSeconds: positive.default(600),
         lockMaxSeconds: positive.default(1800),
+        /** A backup holds its guest's lock for as long as it runs: only this long is worth a warning. */
+        backupLockMaxSeconds: positive.default(12 * 3600),
         taskMaxSeconds: positive.default(3600),
         requestExecutingMaxSeconds: positive.default(1800),
         unreachableAfter: positive.default(2),
@@ -194,6 +224,7 @@ export function monitorThresholdsOf(config: OverseerConfig): MonitorThresholds {
     crashLoopStops: m.crashLoopStops,
     crashLoopWindowMs: m.crashLoopWindowSeconds * 1000,
     lockMaxMs: m.lockMaxSeconds * 1000,
+    backupLockMaxMs: m.backupLockMaxSeconds * 1000,
     taskMaxMs: m.taskMaxSeconds * 1000,
     requestExecutingMaxMs: m.requestExecutingMaxSeconds * 1000,
     unreachableAfter: m.unreachableAfter,

@@ -21,6 +21,7 @@ import { summarize } from '../state';
 import type { AuditCheckpointSink } from './audit-checkpoint';
 import { answerAuditQuery } from './audit-queries';
 import type { OverseerConfig } from './config';
+import { guestQueries } from './guest-queries';
 import { incidentQueries, openIncidentsBySeverity } from './incident-queries';
 import { createListQueries } from './list-queries';
 import { maintenanceQueries } from './maintenance-service';
@@ -45,10 +46,30 @@ export interface CoreServiceDeps {
 
 const requesterOf = (p: Principal): Requester => ({ id: p.id, role: p.role, name: p.name, person: p.person });
 
+/** How far a bulk request got: its children by status. */
+export function bulkProgress(store: StateStore, r: RequestRecord): RequestView['progress'] {
+  if (!r.members) return undefined;
+  const counts = store.requests.countByStatus({ parent: r.id });
+  const sum = (statuses: readonly string[]) => statuses.reduce((n, s) => n + (counts[s] ?? 0), 0);
+  return {
+    total: r.members.length,
+    completed: sum(['completed', 'nothing_to_do']),
+    failed: sum(['failed', 'denied', 'cancelled', 'expired']),
+    active: sum(['received', 'validating', 'gating', 'awaiting_approval', 'approved', 'queued', 'executing']),
+  };
+}
+
 /** A stored request as the protocol shows it; `nameOf` names the token of the person who decided it. */
-export function requestView(r: RequestRecord, nameOf?: (id: string) => string | undefined): RequestView {
+export function requestView(
+  r: RequestRecord,
+  nameOf?: (id: string) => string | undefined,
+  progress?: RequestView['progress'],
+): RequestView {
   const { decision, decidedBy } = finalDecision(r, nameOf);
   return {
+    ...(r.parent ? { parent: r.parent } : {}),
+    ...(r.members ? { members: r.members } : {}),
+    ...(progress ? { progress } : {}),
     id: r.id,
     action: r.action,
     target: r.target,
@@ -77,6 +98,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
     const actor = overseer.vms.get(vmKey(info.cluster, info.vmid));
     return {
       ...info,
+      type: info.type ?? 'qemu',
       state: actor ? stateName(actor.getSnapshot().value) : 'unknown',
       production: isProductionVm(info, config.gate),
       activeRequest: overseer.view.activeRequests.get(vmKey(info.cluster, info.vmid)),
@@ -126,7 +148,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
     ...createListQueries({ overseer, store, config, vmView, hostView, requestView: (r) => requestView(r, tokenName) }),
     request: ({ id }) => {
       const record = store.requests.get(id);
-      return record ? requestView(record, tokenName) : null;
+      return record ? requestView(record, tokenName, bulkProgress(store, record)) : null;
     },
     sync: () => {
       overseer.syncSoon();
@@ -165,6 +187,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
     ...incidentQueries({ store, clock, incidents: overseer.monitor.incidents }),
     tokenRevoke: (payload, by) => revokeToken({ store, clock, principals }, payload, by),
     ...maintenanceQueries({ store, clock, view: overseer.view, publish: (s, p) => deps.bus.publish(s, p) }),
+    ...guestQueries({ overseer, platforms: overseer.platforms }),
   };
 
   return {
@@ -176,6 +199,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
         force: p.force,
         requester: requesterOf(principal),
         idempotencyKey: p.idempotencyKey,
+        dryRun: p.dryRun,
       }),
     command: (id, command, p, principal) => {
       const by = requesterOf(principal);

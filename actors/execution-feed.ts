@@ -20,9 +20,15 @@ export interface ExecutionFeedDeps {
 export class ExecutionFeed {
   constructor(private readonly deps: ExecutionFeedDeps) {}
 
-  /** `cluster/node` a request runs on (the per-node limit's key). */
+  /**
+   * `cluster/node` a request runs on (the per-node limit's key). A bulk request makes no platform call itself (its
+   * children do, each counted on its own node) and an undrain none at all: each has a key of its own.
+   */
   private nodeOf(spec: RequestSpec): string {
     const { view } = this.deps;
+    if (spec.target.selector !== undefined || spec.action === 'drain' || spec.action === 'undrain') {
+      return `${spec.target.cluster}/@${spec.id}`;
+    }
     if (spec.action === 'deploy') {
       const template = view.vms.get(vmKey(spec.target.cluster, Number(spec.params.template)));
       return `${spec.target.cluster}/${template?.node ?? String(spec.params.node)}`;

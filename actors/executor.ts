@@ -7,7 +7,8 @@ import { fromCallback } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import { TaskFailedError } from '../adapters/platform/errors';
-import type { Platform, PowerAction, TaskRef, TaskStatus } from '../adapters/platform/types';
+import { classifyPveFailure } from '../adapters/platform/pve-failures';
+import type { Platform, TaskStatus } from '../adapters/platform/types';
 import type {
   ExecutorEvent,
   ExecutorInput,
@@ -15,50 +16,15 @@ import type {
   RequestEvent,
   RequestTask,
 } from '../machines/request.machine';
-import type { DeployParams, SnapshotParams, VmInfo } from '../machines/types';
+import type { VmInfo } from '../machines/types';
 import { vmKey } from '../machines/types';
+import type { BulkRunner } from './bulk-executor';
 import type { CommandRecord, CommandRunner } from './command-executor';
 import { executeCommand } from './command-executor';
+import type { ExecutionStep, Plan } from './execution-plan';
+import { ExecutionError, planRequest } from './execution-plan';
 
-/** One platform task of a request. */
-export interface ExecutionStep {
-  index: number;
-  /** PVE task type (qmstart, qmclone, ...) used to recognise a task issued before a crash. */
-  taskType: string;
-  node: string;
-  /** The VM the task is listed under on the platform (for a clone: the template). */
-  taskVmid: number;
-  /** The VM the step creates or changes (for a clone: the new VMID, known only once reserved). */
-  vmid?: number | undefined;
-  describe: string;
-}
-
-export interface ExecutorDeps {
-  clock: Clock;
-  log: Log;
-  platforms: ReadonlyMap<string, Platform>;
-  /** Current VM view (node, status) by `<cluster>/<vmid>`. */
-  vms: ReadonlyMap<string, VmInfo>;
-  /** The live context of a request (read at start, so a restored executor sees the recorded tasks). */
-  requestContext: (requestId: string) => RequestContext | undefined;
-  taskTimeoutMs: number;
-  /** Makes what the request recorded so far durable (called before every platform call and after its task id). */
-  durable?: () => void;
-  /** Called once a request changed the platform, so the inventory is read again soon. */
-  onPlatformChanged?: (cluster: string) => void;
-  /** Re-issuing a task that failed on a lock timeout (default LOCK_TIMEOUT_RETRY). */
-  lockRetry?: { attempts: number; baseMs: number; capMs: number } | undefined;
-  /**
-   * The request that recorded a platform task (by UPID), if any. A restarted executor never adopts a task another
-   * request recorded: the window it searches (seconds, with clock skew allowed) also holds the tasks of earlier
-   * requests on the same VM, and their task is not this request's.
-   */
-  taskOwner?: ((upid: string) => string | undefined) | undefined;
-  /** Where a `command` request's command runs (over SSH on the VM's guest); without it such a request fails. */
-  ssh?: CommandRunner | undefined;
-  /** The exit and output tail of a `command` request, for the audit log. */
-  onCommandResult?: ((record: CommandRecord) => void) | undefined;
-}
+export { ExecutionError };
 
 /**
  * A task whose worker could not take the VM's config lock in time ("can't lock file ... got timeout") did
@@ -81,124 +47,48 @@ function adoptable(tasks: TaskStatus[], type: string, exclude: readonly string[]
   );
 }
 
-export class ExecutionError extends Error {
-  override name = 'ExecutionError';
-}
-
-const POWER_TASK: Record<PowerAction, string> = {
-  start: 'qmstart',
-  stop: 'qmstop',
-  shutdown: 'qmshutdown',
-  reboot: 'qmreboot',
-  suspend: 'qmsuspend',
-  resume: 'qmresume',
-};
-
-const POWER_RESULT: Partial<Record<PowerAction, VmInfo['status']>> = {
-  start: 'running',
-  stop: 'stopped',
-  shutdown: 'stopped',
-  suspend: 'paused',
-  resume: 'running',
-};
-
-/** What `execute` needs from a request, resolved against the current view. */
-interface Plan {
-  platform: Platform;
-  cluster: string;
-  steps: ExecutionStep[];
-  run(step: ExecutionStep, vmid: number | undefined): Promise<TaskRef>;
-  /** Is this step's effect already visible on the platform (then it is not issued)? */
-  effectVisible(step: ExecutionStep, vmid: number | undefined): boolean;
-}
-
-function planRequest(context: RequestContext, deps: ExecutorDeps): Plan {
-  const { spec } = context;
-  const cluster = spec.target.cluster;
-  const platform = deps.platforms.get(cluster);
-  if (!platform) throw new ExecutionError(`no platform is configured for cluster ${cluster}`);
-  const vmOf = (vmid: number) => deps.vms.get(vmKey(cluster, vmid));
-
-  if (spec.action === 'deploy') {
-    const params = spec.params as unknown as DeployParams;
-    const template = vmOf(params.template);
-    if (!template) throw new ExecutionError(`template ${cluster}/${params.template} is not in the inventory`);
-    const count = params.count ?? 1;
-    const steps = Array.from({ length: count }, (_, index) => ({
-      index,
-      taskType: 'qmclone',
-      node: template.node,
-      taskVmid: params.template,
-      describe: `clone ${cluster}/${params.template} as ${count > 1 ? `${params.name}-${index + 1}` : params.name}`,
-    }));
-    return {
-      platform,
-      cluster,
-      steps,
-      run: (step, newid) => {
-        if (newid === undefined) throw new ExecutionError('a clone needs a reserved VMID');
-        return platform.clone(template.node, params.template, newid, {
-          name: count > 1 ? `${params.name}-${step.index + 1}` : params.name,
-          full: params.full ?? true,
-          target: params.node,
-        });
-      },
-      effectVisible: (_, newid) => newid !== undefined && vmOf(newid) !== undefined,
-    };
-  }
-
-  const vmid = spec.target.vmid;
-  if (vmid === undefined) throw new ExecutionError(`${spec.action} needs a target VM`);
-  const vm = vmOf(vmid);
-  if (!vm) throw new ExecutionError(`VM ${cluster}/${vmid} is not in the inventory`);
-  const node = vm.node;
-  const step = (index: number, taskType: string, describe: string): ExecutionStep => ({
-    index,
-    taskType,
-    node,
-    taskVmid: vmid,
-    vmid,
-    describe,
-  });
-
-  switch (spec.action) {
-    case 'snapshot': {
-      const params = spec.params as unknown as SnapshotParams;
-      return {
-        platform,
-        cluster,
-        steps: [step(0, 'qmsnapshot', `snapshot ${cluster}/${vmid} as ${params.snapname}`)],
-        run: () => platform.snapshot(node, vmid, params.snapname, params.description),
-        effectVisible: () => false,
-      };
-    }
-    case 'destroy': {
-      // Proxmox refuses to delete a running VM: stop it first, then delete it with its disks.
-      // The stop step is skipped when the VM is already stopped (its effect is visible).
-      const steps = [step(0, 'qmstop', `stop ${cluster}/${vmid}`), step(1, 'qmdestroy', `destroy ${cluster}/${vmid}`)];
-      return {
-        platform,
-        cluster,
-        steps,
-        run: (s) => (s.taskType === 'qmstop' ? platform.power(node, vmid, 'stop') : platform.destroy(node, vmid)),
-        effectVisible: (s) => (s.taskType === 'qmstop' ? vmOf(vmid)?.status === 'stopped' : vmOf(vmid) === undefined),
-      };
-    }
-    default: {
-      const action = spec.action as PowerAction;
-      return {
-        platform,
-        cluster,
-        steps: [step(0, POWER_TASK[action], `${action} ${cluster}/${vmid}`)],
-        run: () => platform.power(node, vmid, action),
-        effectVisible: () => POWER_RESULT[action] !== undefined && vmOf(vmid)?.status === POWER_RESULT[action],
-      };
-    }
-  }
-}
-
 /** Seconds-resolution PVE start times: allow this much clock skew when matching a task to an intent. */
 const TASK_MATCH_SKEW_S = 30;
+
+/** A clone that lost the race for a VMID (`/cluster/nextid` reserves nothing) is issued again with a new one. */
+export const VMID_RACE_ATTEMPTS = 5;
+/** How often a request waiting for a backup to end, or for the HA manager's task to appear, looks again. */
+export const WAIT_POLL_MS = 2_000;
+
+export interface ExecutorDeps {
+  clock: Clock;
+  log: Log;
+  platforms: ReadonlyMap<string, Platform>;
+  /** Current guest view (node, status, lock) by `<cluster>/<vmid>`. */
+  vms: ReadonlyMap<string, VmInfo>;
+  /** The live context of a request (read at start, so a restored executor sees the recorded tasks). */
+  requestContext: (requestId: string) => RequestContext | undefined;
+  taskTimeoutMs: number;
+  /** How long a request waits for a running backup to release its guest (default taskTimeoutMs). */
+  backupWaitMs?: number | undefined;
+  /** Makes what the request recorded so far durable (called before every platform call and after its task id). */
+  durable?: () => void;
+  /** Called once a request changed the platform, so the inventory is read again soon. */
+  onPlatformChanged?: (cluster: string) => void;
+  /** Re-issuing a task that failed on a lock timeout (default LOCK_TIMEOUT_RETRY). */
+  lockRetry?: { attempts: number; baseMs: number; capMs: number } | undefined;
+  /**
+   * The request that recorded a platform task (by UPID), if any. A restarted executor never adopts a task another
+   * request recorded: the window it searches (seconds, with clock skew allowed) also holds the tasks of earlier
+   * requests on the same VM, and their task is not this request's.
+   */
+  taskOwner?: ((upid: string) => string | undefined) | undefined;
+  /** Where a `command` request's command runs (over SSH on the VM's guest); without it such a request fails. */
+  ssh?: CommandRunner | undefined;
+  /** The exit and output tail of a `command` request, for the audit log. */
+  onCommandResult?: ((record: CommandRecord) => void) | undefined;
+  /** Runs a bulk request (a selector's or a drain's) as one child request per member; undrain ends maintenance. */
+  bulk?: BulkRunner | undefined;
+}
+
+/** A request whose members run as child requests, or that acts on Overseer's own records only. */
+const runsWithoutPlan = (context: RequestContext): boolean =>
+  context.spec.target.selector !== undefined || context.spec.action === 'drain' || context.spec.action === 'undrain';
 
 /**
  * The `execute` actor of the request machine: a callback actor that reports TASK_ISSUING, TASK_STARTED and
@@ -221,9 +111,13 @@ export function createExecutor(deps: ExecutorDeps) {
       const context = deps.requestContext(input.requestId);
       if (!context) throw new ExecutionError(`request ${input.requestId} is not known to the runtime`);
       cancelRequested ||= context.cancelRequested;
-      if (context.spec.action === 'command') {
+      if (context.spec.action === 'command' && context.spec.target.selector === undefined) {
         const commandDeps = { ...deps, now: () => deps.clock.now() };
         return executeCommand(context, commandDeps, send, () => cancelRequested);
+      }
+      if (runsWithoutPlan(context)) {
+        if (!deps.bulk) throw new ExecutionError(`${context.spec.action} of many guests cannot run here`);
+        return deps.bulk.run(context, send, { cancelled: () => cancelRequested, signal: abort.signal });
       }
       const plan = planRequest(context, deps);
       let changed = false;
@@ -248,6 +142,13 @@ export function createExecutor(deps: ExecutorDeps) {
             await plan.platform.waitTask(task, { timeoutMs: deps.taskTimeoutMs, signal: abort.signal });
             break;
           } catch (error) {
+            // A clone task that found its VMID taken (another clone won the race for it) created nothing.
+            const raced = step.taskType.endsWith('clone') && classifyPveFailure(error)?.kind === 'vmid_taken';
+            if (raced && attempt < VMID_RACE_ATTEMPTS && !abort.signal.aborted) {
+              deps.log.warn(`req:${input.requestId}: ${step.describe}: VMID ${task.vmid} was taken; cloning again`);
+              task = await issue(plan, step, undefined, send);
+              continue;
+            }
             if (!isTaskLockTimeout(error) || attempt >= retry.attempts || abort.signal.aborted) throw error;
             const delay = Math.min(retry.capMs, retry.baseMs * 2 ** (attempt - 1));
             deps.log.warn(
@@ -277,14 +178,16 @@ export function createExecutor(deps: ExecutorDeps) {
       /** Tasks of this step known to have failed (not to be adopted). */
       failed: readonly string[],
     ): Promise<RequestTask | undefined> {
+      if (step.discovered) return discover(plan, step, sendEvent);
       const intent = context.issuing?.step === step.index ? context.issuing : undefined;
       const vmid = intent?.vmid ?? step.vmid;
+      if (!intent) await waitForBackup(plan);
       if (!intent && plan.effectVisible(step, vmid)) {
         deps.log.info(`req:${input.requestId}: ${step.describe} not needed: already in effect`);
         return undefined;
       }
       if (intent) {
-        const since = Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S;
+        const since = Math.max(0, Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S);
         const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
         const othersTasks = tasks
           .filter((t) => t.type === step.taskType)
@@ -306,22 +209,100 @@ export function createExecutor(deps: ExecutorDeps) {
       return issue(plan, step, vmid, sendEvent);
     }
 
-    /** Records the intent, makes the platform call, records its task id. */
+    /**
+     * Records the intent, makes the platform call, records its task id. A clone whose VMID another clone took
+     * between `/cluster/nextid` and the call created nothing: it is issued again with a fresh id.
+     */
     async function issue(
       plan: Plan,
       step: ExecutionStep,
       reserved: number | undefined,
       sendEvent: (e: RequestEvent) => void,
     ): Promise<RequestTask> {
+      const clone = step.taskType.endsWith('clone');
       let vmid = reserved;
-      if (step.taskType === 'qmclone' && vmid === undefined) vmid = await plan.platform.nextId();
-      sendEvent({ type: 'TASK_ISSUING', step: step.index, at: deps.clock.now(), vmid });
-      deps.durable?.();
-      const ref = await plan.run(step, vmid);
-      const task = { upid: ref.upid, node: ref.node, step: step.index, vmid };
-      sendEvent({ type: 'TASK_STARTED', task });
-      deps.durable?.();
-      return task;
+      for (let attempt = 1; ; attempt++) {
+        if (clone && vmid === undefined) vmid = await plan.platform.nextId();
+        sendEvent({ type: 'TASK_ISSUING', step: step.index, at: deps.clock.now(), vmid });
+        deps.durable?.();
+        try {
+          const ref = await plan.run(step, vmid);
+          const task = { upid: ref.upid, node: ref.node, step: step.index, vmid };
+          sendEvent({ type: 'TASK_STARTED', task });
+          deps.durable?.();
+          return task;
+        } catch (error) {
+          const failure = classifyPveFailure(error);
+          if (clone && failure?.kind === 'vmid_taken' && attempt < VMID_RACE_ATTEMPTS) {
+            deps.log.warn(`req:${input.requestId}: VMID ${vmid} was taken by another clone; asking for a new one`);
+            vmid = undefined;
+            continue;
+          }
+          if (failure?.kind === 'locked' && failure.lock === 'backup' && plan.guest) {
+            await waitForBackup(plan, true);
+            continue;
+          }
+          throw error;
+        }
+      }
+    }
+
+    /** When waiting for backups must end (one limit for the whole request). */
+    let backupDeadline: number | undefined;
+
+    /**
+     * A guest locked by a running backup is not an error: the request waits for the backup to end (up to
+     * backupWaitMs in all), then goes on. `known`: the platform just said so (the view may not show the lock yet).
+     */
+    async function waitForBackup(plan: Plan, known = false): Promise<void> {
+      const guest = plan.guest;
+      if (!guest) return;
+      const locked = () => deps.vms.get(vmKey(plan.cluster, guest.vmid))?.lock === 'backup';
+      if (!known && !locked()) return;
+      const limit = deps.backupWaitMs ?? deps.taskTimeoutMs;
+      backupDeadline ??= deps.clock.now() + limit;
+      deps.log.info(`req:${input.requestId}: ${plan.cluster}/${guest.vmid} is being backed up; waiting for the backup`);
+      do {
+        if (deps.clock.now() > backupDeadline) {
+          throw new ExecutionError(
+            `${plan.cluster}/${guest.vmid} was still locked by a backup after ${Math.round(limit / 1000)} s`,
+          );
+        }
+        await deps.clock.sleep(WAIT_POLL_MS, abort.signal);
+      } while (locked());
+    }
+
+    /**
+     * A task the platform starts by itself (the HA manager's migration after `hamigrate`): found in the source
+     * node's task list, never issued. Its effect already visible (the guest is on its new node) also ends the step.
+     */
+    async function discover(
+      plan: Plan,
+      step: ExecutionStep,
+      sendEvent: (e: RequestEvent) => void,
+    ): Promise<RequestTask | undefined> {
+      const context = deps.requestContext(input.requestId);
+      const started = context?.recheck?.at ?? context?.spec.submittedAt ?? deps.clock.now();
+      const since = Math.max(0, Math.floor(started / 1000) - TASK_MATCH_SKEW_S);
+      const until = deps.clock.now() + deps.taskTimeoutMs;
+      for (;;) {
+        const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
+        const others = tasks
+          .filter((t) => (deps.taskOwner?.(t.upid) ?? input.requestId) !== input.requestId)
+          .map((t) => t.upid);
+        const found = adoptable(tasks, step.taskType, others);
+        if (found) {
+          const task = { upid: found.upid, node: found.node, step: step.index, vmid: step.vmid };
+          sendEvent({ type: 'TASK_STARTED', task });
+          deps.durable?.();
+          return task;
+        }
+        if (plan.effectVisible(step, step.vmid)) return undefined;
+        if (deps.clock.now() > until) {
+          throw new ExecutionError(`no ${step.taskType} task appeared for ${step.describe}`);
+        }
+        await deps.clock.sleep(WAIT_POLL_MS, abort.signal);
+      }
     }
 
     run().catch((error: unknown) => {

@@ -78,7 +78,7 @@ export function createListQueries(
   };
 
   return {
-    vms: ({ cluster, node, state, tag, limit, offset }) => {
+    vms: ({ cluster, node, state, tag, type, limit, offset }) => {
       checkCluster(cluster);
       checkNode(node, cluster);
       checkVmState(state);
@@ -87,6 +87,7 @@ export function createListQueries(
         if (cluster && info.cluster !== cluster) continue;
         if (node && info.node !== node) continue;
         if (tag && !info.tags.includes(tag)) continue;
+        if (type && (info.type ?? 'qemu') !== type) continue;
         const view = deps.vmView(info);
         if (state && view.state !== state) continue;
         items.push(view);

@@ -24,7 +24,7 @@ export interface OverseerDeps {
   events?: EventSink | undefined;
   inspect?: Observer<InspectionEvent> | undefined;
   /** Request and incident ids (random UUIDs by default; scenario tests number them). */
-  newId?: ((kind: 'request' | 'incident') => string) | undefined;
+  newId?: ((kind: 'request' | 'incident' | 'maintenance') => string) | undefined;
   notifier?: Notifier | undefined;
   ssh?: SshTargetSource | undefined;
   knowledge?: (KnowledgeSink & FailureSink & KnowledgeAdvisor) | undefined;

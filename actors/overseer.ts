@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyActorRef } from 'xstate';
 import type { Inventory } from '../adapters/platform/types';
-import { gateChecks } from '../machines/gate';
 import type { HostMachine } from '../machines/host.machine';
 import type { RequestMachine } from '../machines/request.machine';
 import type { Requester } from '../machines/types';
@@ -34,6 +33,7 @@ import { RequestService } from './request-service';
 import type { RestoreReport } from './restore';
 import { restoreActors } from './restore';
 import { RootSupervisor } from './root-supervisor';
+import { SnapshotRetention } from './snapshot-retention';
 import type { CommandResult, Submission, SubmitResult } from './submission';
 import type { ClusterSyncReport } from './sync';
 import { SystemView } from './system-view';
@@ -57,20 +57,18 @@ export class Overseer {
   private readonly requestService: RequestService;
   private readonly execution: ExecutionFeed;
   private readonly supervisor: RootSupervisor;
+  private readonly retention: SnapshotRetention;
 
   constructor(private readonly deps: OverseerDeps) {
     const { clock, log, config, store } = deps;
     const { view, summary } = this;
     this.events = new EventPublisher(deps);
-    this.gate = new GateService(
-      view,
-      config.gate,
-      clock,
-      deps.knowledge,
-      gateChecks,
-      () => sshTargetKeys(deps.ssh),
-      platformFacts(deps.platforms),
-    );
+    this.gate = new GateService(view, config.gate, clock, {
+      knowledge: deps.knowledge,
+      sshTargets: () => sshTargetKeys(deps.ssh),
+      facts: platformFacts(deps.platforms),
+      parentMembers: (id) => this.requestService.parentMembers(id),
+    });
     this.entities = new EntityActors({
       clock,
       log,
@@ -115,9 +113,14 @@ export class Overseer {
       events: this.events,
       addresses: this.addresses,
       flushEntities: () => this.entities.flush(),
-      monitorCycle: () => this.monitor.cycle(),
+      monitorCycle: async () => {
+        await this.monitor.cycle();
+        this.retention.tick();
+      },
       feedExecutionLoop: () => this.execution.feed(),
-      startExecution: (id) => this.requestService.execute(id),
+      startExecution: (id) => {
+        this.requestService.execute(id).catch((error: unknown) => log.error(`req:${id}: could not start`, error));
+      },
       summary: () => summarize(this.summary),
     });
     this.monitor = new Monitor({
@@ -134,6 +137,17 @@ export class Overseer {
       publish: (subject, payload) => this.events.publish(subject, payload),
       newId: () => (deps.newId ? deps.newId('incident') : randomUUID()),
     });
+    this.retention = new SnapshotRetention({
+      clock,
+      log,
+      rules: config.snapshots.retention,
+      intervalMs: config.snapshots.retentionIntervalSeconds * 1000,
+      platforms: deps.platforms,
+      vms: () => view.vms.values(),
+      busy: (key) => view.activeRequests.has(key),
+      submit: (submission) => this.submit(submission),
+      settled: (id) => this.requestService.settled(id),
+    });
   }
 
   /** Restores every actor from its snapshot, then starts the root and its loops. */
@@ -142,11 +156,14 @@ export class Overseer {
     this.startRoot();
   }
 
-  /** Brings back every VM, host and unfinished request actor from its snapshot. */
+  /**
+   * Brings back every VM, host and unfinished request actor from its snapshot. The platform facts of requests
+   * awaiting approval are read again for their approval's re-check (they were only in memory).
+   */
   restore(): RestoreReport {
     const { store, log, config } = this.deps;
     loadMaintenance(this.view, store, this.deps.clock.now());
-    return restoreActors({
+    const report = restoreActors({
       store,
       log,
       approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000,
@@ -158,6 +175,16 @@ export class Overseer {
       requests: this.requests,
       flushRequests: () => this.flushRequests(),
     });
+    for (const [, actor] of this.requests.entries()) {
+      const { value, context } = actor.getSnapshot();
+      if (value !== 'awaiting_approval') continue;
+      this.gate
+        .refreshFacts(context.spec)
+        .catch((error: unknown) =>
+          log.warn(`req:${context.spec.id}: facts not read again: ${(error as Error).message}`),
+        );
+    }
+    return report;
   }
 
   /** Starts the root actor, which spawns and supervises the loops, and hands it the restored requests. */
@@ -186,6 +213,11 @@ export class Overseer {
   /** When a live request entered its current status. */
   statusSince(id: string): number | undefined {
     return this.requestService.statusSince(id);
+  }
+
+  /** The clusters' platforms (reads the core makes on a person's behalf: snapshots, backups). */
+  get platforms() {
+    return this.deps.platforms;
   }
 
   get rootSnapshot() {

@@ -7,14 +7,17 @@ import { fromPromise, waitFor } from 'xstate';
 import type { RecheckResult } from '../machines/gate';
 import type { RequestContext, RequestEvent, RequestMachine } from '../machines/request.machine';
 import { approvalRefusal, closeRefusal, requestMachine } from '../machines/request.machine';
-import type { Requester, RequestSpec, RequestStatus } from '../machines/types';
+import type { BulkMember, Requester, RequestSpec, RequestStatus } from '../machines/types';
 import { actorId, OVERSEER_ID, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
 import { subjects } from '../protocol';
 import type { SummaryStore } from '../state';
 import { ActorSet } from './actor-set';
+import type { BulkHost } from './bulk-executor';
+import { createBulkRunner } from './bulk-executor';
 import { AUDIT_COMMAND_KIND, sshCommandRunner } from './command-executor';
 import { deadline } from './deadline';
+import { endDrains, markDrained } from './drain-maintenance';
 import { countChange } from './entity-actors';
 import type { EventPublisher } from './event-publisher';
 import type { ExecutionFeed } from './execution-feed';
@@ -91,6 +94,8 @@ export class RequestService {
             // The decision is in the request's record; what the command did is in the audit log.
             onCommandResult: (record) =>
               store.audit.append({ at: clock.now(), actor: OVERSEER_ID, kind: AUDIT_COMMAND_KIND, data: record }),
+            backupWaitMs: config.execution.backupWaitSeconds * 1000,
+            bulk: createBulkRunner(this.bulkHost()),
           }),
         },
       }),
@@ -109,7 +114,8 @@ export class RequestService {
   }
 
   async submit(submission: Submission): Promise<SubmitResult> {
-    const { store, clock, config } = this.deps;
+    const { store, config } = this.deps;
+    if (submission.dryRun) return this.dryRun(submission);
     if (submission.idempotencyKey) {
       const earlier = store.requests.findByIdempotencyKey(submission.requester.id, submission.idempotencyKey);
       if (earlier) {
@@ -130,16 +136,7 @@ export class RequestService {
         };
       }
     }
-    const spec: RequestSpec = {
-      id: this.deps.newId ? this.deps.newId('request') : randomUUID(),
-      action: submission.action,
-      target: submission.target,
-      params: submission.params ?? {},
-      force: submission.force ?? false,
-      requester: submission.requester,
-      submittedAt: clock.now(),
-      origin: submission.origin ?? 'human',
-    };
+    const spec = this.specOf(submission, this.deps.newId ? this.deps.newId('request') : randomUUID());
     store.transaction(() => {
       store.requests.insert(spec, 'received', submission.idempotencyKey);
       store.audit.append({ at: spec.submittedAt, actor: spec.requester.id, kind: 'request.received', data: spec });
@@ -149,6 +146,43 @@ export class RequestService {
     // The decision is on disk before the answer leaves.
     this.flush();
     return { ...this.answerOf(spec.id, snapshot), replayed: false };
+  }
+
+  /**
+   * The gate's answer to a submission without acting on it: nothing is stored, held or run, and no request id is
+   * given. The same checks run on the same facts as for a real submission.
+   */
+  private async dryRun(submission: Submission): Promise<SubmitResult> {
+    const spec = this.specOf(submission, 'dry-run');
+    const { gate } = this.wiring;
+    const schema = gate.validate(spec);
+    const result =
+      schema.outcome === 'pass'
+        ? await gate.decide(spec, { hold: false })
+        : { decision: 'denied' as const, checks: [schema], reasons: [schema.reason] };
+    return {
+      requestId: '',
+      decision: result.decision,
+      reasons: result.reasons,
+      checks: result.checks,
+      status: result.decision,
+      replayed: false,
+      ...('members' in result && result.members ? { members: result.members } : {}),
+      dryRun: true,
+    };
+  }
+
+  private specOf(submission: Submission, id: string): RequestSpec {
+    return {
+      id,
+      action: submission.action,
+      target: submission.target,
+      params: submission.params ?? {},
+      force: submission.force ?? false,
+      requester: submission.requester,
+      submittedAt: this.deps.clock.now(),
+      origin: submission.origin ?? 'human',
+    };
   }
 
   private answerOf(
@@ -162,6 +196,7 @@ export class RequestService {
       reasons: context.reasons,
       checks: context.checks,
       status: String(snapshot.value) as RequestStatus,
+      ...(context.members ? { members: context.members } : {}),
     };
   }
 
@@ -215,15 +250,22 @@ export class RequestService {
   }
 
   /**
-   * The execution loop starts a queued request: the facts are re-checked right before its first platform call,
-   * and a request that no longer passes fails there with the reason.
+   * The execution loop starts a queued request: the platform facts its checks need are read again and the facts
+   * re-checked right before its first platform call; a request that no longer passes fails there with the reason.
    */
-  execute(id: string): void {
+  async execute(id: string): Promise<void> {
     const actor = this.requests.get(id);
     if (!actor) return;
+    try {
+      await this.wiring.gate.refreshFacts(actor.getSnapshot().context.spec);
+    } catch (error) {
+      // The re-check then runs without them and fails closed where they are needed.
+      this.deps.log.warn(`req:${id}: the platform facts could not be read again: ${(error as Error).message}`);
+    }
     const { context } = actor.getSnapshot();
     const at = this.deps.clock.now();
-    const recheck = this.wiring.gate.recheck(context.spec, 'execution', context.approvedBy !== undefined);
+    const approvedByPerson = context.approvedBy !== undefined || this.parentOf(context.spec)?.approvedBy !== undefined;
+    const recheck = this.wiring.gate.recheck(context.spec, 'execution', approvedByPerson);
     this.auditRecheck(id, recheck, at);
     actor.send({ type: 'EXECUTE', at, recheck });
   }
@@ -237,6 +279,85 @@ export class RequestService {
       kind: 'request.recheck_failed',
       data: { id, stage: recheck.stage, reason: recheck.reason, checks: recheck.checks },
     });
+  }
+
+  /** Resolves with a request's status once it is terminal. */
+  async settled(id: string, signal?: AbortSignal): Promise<RequestStatus> {
+    const live = this.requests.get(id);
+    if (live) {
+      const done = await waitFor(live, (s) => s.status === 'done', {
+        timeout: Number.POSITIVE_INFINITY,
+        ...(signal ? { signal } : {}),
+      });
+      return String(done.value) as RequestStatus;
+    }
+    this.flush();
+    return this.deps.store.requests.get(id)?.status ?? 'failed';
+  }
+
+  /** The live context of a bulk member's parent while it executes (its decision covers the member). */
+  parentOf(spec: RequestSpec): RequestContext | undefined {
+    if (spec.parent === undefined) return undefined;
+    const snapshot = this.requests.get(spec.parent)?.getSnapshot();
+    return snapshot?.value === 'executing' ? snapshot.context : undefined;
+  }
+
+  /** A running bulk request's recorded members (what the gate checks a member request against). */
+  parentMembers(parentId: string): readonly BulkMember[] | undefined {
+    const snapshot = this.requests.get(parentId)?.getSnapshot();
+    return snapshot?.value === 'executing' ? snapshot.context.members : undefined;
+  }
+
+  /** What a bulk request's runner needs: its children, made, watched and cancelled here. */
+  private bulkHost(): BulkHost {
+    const { store, clock, config, log } = this.deps;
+    const drains = {
+      store,
+      clock,
+      view: this.wiring.view,
+      publish: (subject: string, payload: unknown) => this.wiring.events.publish(() => subject, payload),
+      newId: this.deps.newId && (() => (this.deps.newId as NonNullable<OverseerDeps['newId']>)('maintenance')),
+    };
+    return {
+      concurrency: config.execution.bulkConcurrency,
+      statusOf: (id) => {
+        const live = this.requests.get(id);
+        if (live) return String(live.getSnapshot().value) as RequestStatus;
+        this.flush();
+        return store.requests.get(id)?.status;
+      },
+      errorOf: (id) => {
+        this.flush();
+        return store.requests.get(id)?.error;
+      },
+      createChild: (parent, member, id) => {
+        const spec: RequestSpec = {
+          id,
+          action: member.action,
+          target: { cluster: parent.spec.target.cluster, vmid: member.vmid },
+          params: member.params,
+          force: parent.spec.force,
+          requester: parent.spec.requester,
+          submittedAt: clock.now(),
+          origin: parent.spec.origin ?? 'human',
+          parent: parent.spec.id,
+        };
+        store.transaction(() => {
+          store.requests.insert(spec, 'received');
+          store.audit.append({ at: spec.submittedAt, actor: OVERSEER_ID, kind: 'request.received', data: spec });
+        });
+        log.info(`req:${parent.spec.id}: member ${member.vmid} runs as request ${id}`);
+        this.requests.create(id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
+      },
+      cancelChild: (parent, id) => {
+        const actor = this.requests.get(id);
+        if (!actor || actor.getSnapshot().context.cancelRequested) return;
+        this.cancel(id, parent.spec.requester, `its bulk request ${parent.spec.id} was cancelled`);
+      },
+      whenTerminal: (id, signal) => this.settled(id, signal),
+      markDrained: (parent) => markDrained(drains, parent),
+      endDrains: (parent) => endDrains(drains, parent),
+    };
   }
 
   /** When a live request entered its current status. */

@@ -74,6 +74,7 @@ export class RequestWriter {
               ...(t.vmid !== undefined ? { vmid: t.vmid } : {}),
             })),
             error: context.error,
+            members: context.members,
           },
           w.at,
         );

@@ -14,10 +14,16 @@ ${lines.join('\n')}
 
 Options:
   --json              machine-readable output on stdout (errors too: {"error": {...}})
+  --dry-run           (requests) ask the gate only: the decision, each check and every member of a selector
+                      or a drain; nothing is recorded or run (exit code as for the decision)
   --wait              (requests) follow the request until it ends; progress on stderr
   --interval <s>      seconds between --wait polls (default 1)
   --timeout <s>       give up waiting after this many seconds (default: never)
   -h, --help          help; 'overseer <command> --help' for one command
+
+Guests are <cluster>/<vmid>: VMs and containers alike. Where a request names a guest, a selector may stand
+instead: <cluster>/@tag:<tag>, @pool:<pool>, @node:<node> or @all, with exclusions -<vmid>, comma-separated
+(overseer stop lab/@tag:web,-105). The gate sees every member; each runs as its own request.
 
 Request ids may be abbreviated to any prefix that names one request, as in git.
 

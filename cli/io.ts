@@ -11,6 +11,8 @@ export interface CliIO {
   readFile?: (path: string) => Promise<string>;
   /** Directory the data dir is relative to. Default process.cwd(). */
   cwd?: string;
+  /** The clock ages are measured against (epoch ms). Default Date.now. */
+  now?: () => number;
 }
 
 export type CliEnv = Readonly<Record<string, string | undefined>>;

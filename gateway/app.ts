@@ -26,6 +26,7 @@ import { FailureLimiter, TokenBucketLimiter } from './rate-limit';
 import type { RouteEntry } from './route-table';
 import { RouteTable } from './route-table';
 import { registerAuditRoutes } from './routes/audit';
+import { registerBackupRoutes } from './routes/backups';
 import type { RouteContext } from './routes/context';
 import { registerEventRoutes } from './routes/events';
 import { registerHostRoutes } from './routes/hosts';
@@ -61,6 +62,7 @@ function buildRouteTable(ctx: RouteContext): RouteTable {
   registerRequestRoutes(table, ctx);
   registerIncidentRoutes(table, ctx);
   registerMaintenanceRoutes(table, ctx);
+  registerBackupRoutes(table, ctx);
   registerSyncRoutes(table, ctx);
   registerEventRoutes(table, ctx);
   registerTokenRoutes(table, ctx);

@@ -49,15 +49,14 @@ function errorStatuses(spec: RouteSpec): number[] {
 
 function operation(spec: RouteSpec): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
-  const okContent = spec.success.schema
-    ? { [spec.success.contentType ?? 'application/json']: { schema: jsonSchema(spec.success.schema, 'output') } }
-    : spec.success.contentType
-      ? { [spec.success.contentType]: { schema: { type: 'string' } } }
-      : undefined;
-  responses[String(spec.success.status)] = {
-    description: spec.success.description,
-    ...(okContent ? { content: okContent } : {}),
-  };
+  for (const answer of [spec.success, ...(spec.otherSuccess ?? [])]) {
+    const content = answer.schema
+      ? { [answer.contentType ?? 'application/json']: { schema: jsonSchema(answer.schema, 'output') } }
+      : answer.contentType
+        ? { [answer.contentType]: { schema: { type: 'string' } } }
+        : undefined;
+    responses[String(answer.status)] = { description: answer.description, ...(content ? { content } : {}) };
+  }
   for (const status of errorStatuses(spec)) {
     responses[String(status)] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error',
@@ -93,7 +92,8 @@ function operation(spec: RouteSpec): JsonSchema {
 
 const TAG_DESCRIPTIONS: Record<string, string> = {
   overview: 'The core’s state, fleet counts and health checks',
-  vms: 'Virtual machines as the core knows them',
+  vms: 'Guests (QEMU VMs and LXC containers) as the core knows them, and their snapshots',
+  backups: 'Backup jobs and each guest’s newest backup, read from the platform',
   hosts: 'Proxmox nodes',
   requests: 'Requests: submitted, gated, approved, executed',
   sync: 'Reconciliation with the platform',

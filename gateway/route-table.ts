@@ -7,6 +7,14 @@ import type { AppEnv } from './deps';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
+/** A 2xx answer: its status, what it means, its body. */
+export interface SuccessAnswer {
+  status: number;
+  description: string;
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
 export interface RouteSpec<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
@@ -29,7 +37,9 @@ export interface RouteSpec<
   bodyOptional?: boolean;
   /** Request headers the route reads (documentation). */
   headers?: { name: string; description: string }[];
-  success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+  success: SuccessAnswer;
+  /** Other 2xx answers the route may give (a dry run's 200 beside a submission's 201). */
+  otherSuccess?: SuccessAnswer[];
   /** Route-specific error statuses (404, 409, ...); auth, input and availability errors are added for all. */
   errors?: number[];
 }

@@ -21,6 +21,8 @@ export interface MaintenanceWindow {
   /** The principal who set it (a token id) and their name. */
   by: string;
   byName?: string | undefined;
+  /** The drain request that set this node window (its own migrations away from the node pass the check). */
+  request?: string | undefined;
 }
 
 /** A silence: incidents of `kind` on `guest` (`<cluster>/<vmid>`) neither remediate nor page. */

@@ -5,7 +5,7 @@
 // are named actors the runtime supplies with `.provide()`.
 import { and, assign, sendTo, setup } from 'xstate';
 import type { RecheckResult } from './gate/recheck';
-import type { CheckResult, GateResult, Requester, RequestSpec, RequestStatus } from './types';
+import type { BulkMember, CheckResult, GateResult, Requester, RequestSpec, RequestStatus } from './types';
 import { ACTION_ROLE, personOf, ROLE_RANK } from './types';
 import { unprovidedCallback, unprovidedPromise } from './unprovided';
 
@@ -36,6 +36,8 @@ export interface RequestContext {
   error?: string | undefined;
   /** The last re-check of the facts (at approval, before execution); a failed one ended the request. */
   recheck?: (RecheckResult & { at: number }) | undefined;
+  /** A bulk request's members as the gate expanded them (each runs as a child request). */
+  members?: BulkMember[] | undefined;
 }
 
 export interface RequestInput {
@@ -126,6 +128,7 @@ export const requestMachine = setup({
       decision: result.decision,
       checks: result.checks,
       reasons: result.reasons,
+      ...(result.members ? { members: result.members } : {}),
     })),
     recordGateError: assign((_, error: unknown) => {
       const reason = `the gate could not decide: ${error instanceof Error ? error.message : String(error)}`;

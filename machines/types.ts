@@ -17,6 +17,16 @@ export const ACTIONS = [
   'resume',
   'snapshot',
   'command',
+  // Moves one guest to another node (online when it runs; HA-managed guests through HA).
+  'migrate',
+  // Rolls a guest back to one of its snapshots (the state since is lost).
+  'rollback',
+  // Deletes one snapshot of a guest.
+  'delsnapshot',
+  // Empties a node for maintenance: every guest on it migrated elsewhere (one gated unit, one child per guest).
+  'drain',
+  // Ends a node's maintenance set by a drain.
+  'undrain',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -24,10 +34,39 @@ export type Action = (typeof ACTIONS)[number];
 export const MUTATING_ACTIONS: ReadonlySet<Action> = new Set(ACTIONS);
 
 /** Actions that take a running VM away from its users (production protection applies). */
-export const DISRUPTIVE_ACTIONS: ReadonlySet<Action> = new Set(['destroy', 'stop', 'shutdown', 'reboot', 'suspend']);
+export const DISRUPTIVE_ACTIONS: ReadonlySet<Action> = new Set([
+  'destroy',
+  'stop',
+  'shutdown',
+  'reboot',
+  'suspend',
+  'rollback',
+]);
+
+/** Actions that move a running guest (production protection asks a second person, no force needed). */
+export const MOVING_ACTIONS: ReadonlySet<Action> = new Set(['migrate', 'drain']);
 
 /** Actions counted by the destructive sliding window of the mass-operation brake. */
-export const DESTRUCTIVE_ACTIONS: ReadonlySet<Action> = new Set(['destroy']);
+export const DESTRUCTIVE_ACTIONS: ReadonlySet<Action> = new Set(['destroy', 'rollback']);
+
+/** Actions that target a node (`target.node`) rather than a guest. */
+export const NODE_ACTIONS: ReadonlySet<Action> = new Set(['drain', 'undrain']);
+
+/** Actions a selector (`target.selector`) may name: each member runs as its own request. */
+export const BULK_ACTIONS: ReadonlySet<Action> = new Set([
+  'start',
+  'stop',
+  'shutdown',
+  'reboot',
+  'suspend',
+  'resume',
+  'snapshot',
+  'rollback',
+  'delsnapshot',
+  'destroy',
+  'migrate',
+  'command',
+]);
 
 /** Minimum role per action. */
 export const ACTION_ROLE: Readonly<Record<Action, Role>> = {
@@ -42,7 +81,19 @@ export const ACTION_ROLE: Readonly<Record<Action, Role>> = {
   snapshot: 'operator',
   // A command from the allow-list (gate.commands.allowed), run over SSH on the VM's guest.
   command: 'operator',
+  migrate: 'operator',
+  rollback: 'operator',
+  delsnapshot: 'operator',
+  drain: 'operator',
+  undrain: 'operator',
 };
+
+/** QEMU virtual machine or LXC container: the same guest to Overseer, two API paths on Proxmox. */
+export const GUEST_TYPES = ['qemu', 'lxc'] as const;
+export type GuestType = (typeof GUEST_TYPES)[number];
+
+/** A guest's type (records made before containers were tracked are VMs). */
+export const guestTypeOf = (guest: { type?: GuestType | undefined }): GuestType => guest.type ?? 'qemu';
 
 /** VM power state as the platform reports it. */
 export type VmPowerStatus = 'running' | 'stopped' | 'paused' | 'unknown';
@@ -51,9 +102,13 @@ export type VmPowerStatus = 'running' | 'stopped' | 'paused' | 'unknown';
 export interface VmInfo {
   cluster: string;
   vmid: number;
+  /** qemu (a VM) or lxc (a container); absent means qemu. */
+  type?: GuestType | undefined;
   name: string;
   node: string;
   status: VmPowerStatus;
+  /** The resource pool it belongs to, if any. */
+  pool?: string | undefined;
   /** PVE config lock (backup, clone, migrate, snapshot, ...), if any. */
   lock?: string | undefined;
   tags: string[];
@@ -104,6 +159,20 @@ export interface ClusterInfo {
 export interface RequestTarget {
   cluster: string;
   vmid?: number | undefined;
+  /**
+   * Instead of one vmid: a selector expanded against the inventory at decision time (`@tag:web`, `@pool:lab1`,
+   * `@node:pve2`, `@all`, with exclusions `@tag:web,-105`). See machines/gate/selector.ts.
+   */
+  selector?: string | undefined;
+  /** The node a node action (drain, undrain) is about. */
+  node?: string | undefined;
+}
+
+/** One member of a bulk request (a selector's or a drain's): what its own child request runs. */
+export interface BulkMember {
+  vmid: number;
+  action: Action;
+  params: RequestParams;
 }
 
 /**
@@ -150,6 +219,25 @@ export interface CommandParams {
   command: string;
 }
 
+export interface MigrateParams {
+  /** The node the guest moves to. */
+  target: string;
+  /** Live migration of a running guest (default: true when it runs). A container is restarted instead. */
+  online?: boolean | undefined;
+  /** Also move local disks (QEMU `with-local-disks`). */
+  withLocalDisks?: boolean | undefined;
+}
+
+/** rollback and delsnapshot name an existing snapshot. */
+export interface SnapshotRefParams {
+  snapname: string;
+}
+
+export interface DrainParams {
+  /** How many guests move at once (default config.execution.bulkConcurrency). */
+  concurrency?: number | undefined;
+}
+
 export type RequestParams = Record<string, unknown>;
 
 /** A request as submitted (after the requester is known from the token, never from the body). */
@@ -164,6 +252,11 @@ export interface RequestSpec {
   submittedAt: number;
   /** Set for requests the Overseer makes itself (remediation). */
   origin?: 'human' | 'overseer' | undefined;
+  /**
+   * A member of a bulk request: the id of the bulk request whose decision covers it. Never taken from a payload:
+   * only the runtime creates such requests, and the gate verifies the parent lists this member.
+   */
+  parent?: string | undefined;
 }
 
 export type CheckOutcome = 'pass' | 'deny' | 'approval' | 'skipped';
@@ -180,6 +273,7 @@ export const CHECK_NAMES = [
   'platformHealth',
   'ha',
   'snapshotName',
+  'backup',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number] | (string & {});
 
@@ -198,6 +292,8 @@ export interface GateResult {
   checks: CheckResult[];
   /** The reasons of every check that did not pass (deny or approval). */
   reasons: string[];
+  /** A bulk request's expansion (selector members, or a drain's moves), as decided. */
+  members?: BulkMember[] | undefined;
 }
 
 export const REQUEST_STATUSES = [
@@ -286,6 +382,11 @@ export interface GateConfig {
     /** The only shell commands a `command` request may run on a guest (exact strings). */
     allowed: string[];
   };
+  /**
+   * Backup freshness: destroy and rollback of a guest carrying `tag` (or any guest when `tag` is absent) need a
+   * backup newer than `maxAgeHours`. Empty: no backup check.
+   */
+  backup?: Array<{ tag?: string | undefined; maxAgeHours: number }> | undefined;
   /** How long a request may wait for approval before it expires. */
   approvalTimeoutSeconds: number;
 }

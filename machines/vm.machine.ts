@@ -88,6 +88,9 @@ const OPERATION_STATE: Readonly<Partial<Record<Action, string>>> = {
   deploy: 'cloning',
   snapshot: 'snapshotting',
   destroy: 'destroying',
+  migrate: 'migrating',
+  rollback: 'rollingBack',
+  delsnapshot: 'deletingSnapshot',
 };
 
 /** Power status a VM has after an operation succeeded (undefined: unchanged). */
@@ -291,6 +294,9 @@ export const vmMachine = vmSetup.createMachine({
     cloning: operationState,
     snapshotting: operationState,
     destroying: operationState,
+    migrating: operationState,
+    rollingBack: operationState,
+    deletingSnapshot: operationState,
     destroyed: { type: 'final' },
   },
 });

@@ -60,6 +60,8 @@ export const MaintenanceViewSchema = z.object({
   scope: MaintenanceScopeSchema,
   /** guest `<cluster>/<vmid>`, node `<cluster>/<node>`, tag `<tag>` */
   target: z.string(),
+  /** The drain request that set this node window (an undrain ends it). */
+  request: z.string().optional(),
 });
 
 export const SilenceViewSchema = z.object({

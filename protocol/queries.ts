@@ -24,6 +24,7 @@ import {
   SilenceViewSchema,
 } from './maintenance-schemas';
 import {
+  BackupsReplySchema,
   CreatedTokenSchema,
   EmptySchema,
   HealthReplySchema,
@@ -34,6 +35,7 @@ import {
   RequestStatusSchema,
   RequestViewSchema,
   RoleSchema,
+  SnapshotViewSchema,
   StatusReplySchema,
   SummaryReplySchema,
   TokenInfoSchema,
@@ -62,6 +64,8 @@ export const querySchemas = {
     payload: z.strictObject({
       cluster: z.string().max(64).optional(),
       node: z.string().max(64).optional(),
+      /** qemu (VMs) or lxc (containers). */
+      type: z.enum(['qemu', 'lxc']).optional(),
       state: z.string().max(64).optional(),
       tag: z.string().max(64).optional(),
       ...paging,
@@ -128,6 +132,21 @@ export const querySchemas = {
   maintenanceStart: { payload: MaintenanceStartPayloadSchema, reply: MaintenanceViewSchema, role: 'operator' },
   /** A person ends a maintenance window early (audited as the caller). */
   maintenanceEnd: { payload: MaintenanceIdPayloadSchema, reply: MaintenanceEndReplySchema, role: 'operator' },
+  /** A guest's snapshots, read from the platform now. */
+  snapshots: {
+    payload: z.strictObject({ cluster: z.string().min(1).max(64), vmid: z.number().int().nonnegative() }),
+    reply: z.object({ items: z.array(SnapshotViewSchema) }),
+    role: 'observer',
+  },
+  /** Backup jobs and each guest's newest backup, read from the platform now (one cluster, or all). */
+  backups: {
+    payload: z.strictObject({
+      cluster: z.string().max(64).optional(),
+      vmid: z.number().int().nonnegative().optional(),
+    }),
+    reply: BackupsReplySchema,
+    role: 'observer',
+  },
   /** Silences not yet over (or all of them); a page and the total. */
   silenceList: { payload: MaintenanceListPayloadSchema, reply: SilenceListReplySchema, role: 'observer' },
   /** A person silences one incident kind on one guest for a time (audited as the caller). */

@@ -1,7 +1,7 @@
 // The message schemas of the wire contract (DESIGN §6): one zod schema per payload and reply, so both sides
 // validate. No payload names who acts: the core resolves the principal from the call's credential.
 import { z } from 'zod';
-import { ACTIONS, REQUEST_STATUSES, ROLES } from '../machines/types';
+import { ACTIONS, GUEST_TYPES, REQUEST_STATUSES, ROLES } from '../machines/types';
 import { REQUEST_COMMANDS } from './subject-tokens';
 
 /** Longest free text (reasons, notes) accepted in a payload. */
@@ -18,9 +18,25 @@ export const RequestCommandSchema = z.enum(REQUEST_COMMANDS);
 
 export const id = () => z.string().min(1).max(MAX_ID_LENGTH);
 
+/** The longest selector accepted (`@tag:web,-105,...`). */
+export const MAX_SELECTOR_LENGTH = 512;
+
 export const TargetSchema = z.strictObject({
   cluster: z.string().min(1).max(64),
   vmid: z.number().int().nonnegative().optional(),
+  /** Instead of vmid: `@tag:<t>`, `@pool:<p>`, `@node:<n>`, `@all`, with exclusions `-<vmid>` (comma-separated). */
+  selector: z.string().min(1).max(MAX_SELECTOR_LENGTH).optional(),
+  /** The node of a node action (drain, undrain). */
+  node: z.string().min(1).max(64).optional(),
+});
+
+export const GuestTypeSchema = z.enum(GUEST_TYPES);
+
+/** One member of a bulk request: what its child request runs. */
+export const BulkMemberSchema = z.object({
+  vmid: z.number(),
+  action: ActionSchema,
+  params: z.record(z.string(), z.unknown()),
 });
 
 export const CheckResultSchema = z.object({ check: z.string(), outcome: CheckOutcomeSchema, reason: z.string() });
@@ -39,6 +55,8 @@ export const SubmitPayloadSchema = z.strictObject({
   params: z.record(z.string(), z.unknown()),
   force: z.boolean(),
   idempotencyKey: id().optional(),
+  /** Decide only: the gate's answer and the expansion, nothing recorded, nothing run. */
+  dryRun: z.boolean().optional(),
 });
 
 export const SubmitReplySchema = z.object({
@@ -49,6 +67,10 @@ export const SubmitReplySchema = z.object({
   status: RequestStatusSchema,
   /** True when an idempotency key matched an earlier submission and this is its answer. */
   replayed: z.boolean(),
+  /** A bulk request's expansion as decided: one child request per member. */
+  members: z.array(BulkMemberSchema).optional(),
+  /** A dry run: nothing was recorded or run (requestId is empty). */
+  dryRun: z.boolean().optional(),
 });
 
 export const CommandPayloadSchema = z.strictObject({
@@ -106,6 +128,9 @@ export const HealthReplySchema = z.object({
 export const VmViewSchema = z.object({
   cluster: z.string(),
   vmid: z.number(),
+  /** qemu (a VM) or lxc (a container). */
+  type: GuestTypeSchema.default('qemu'),
+  pool: z.string().optional(),
   name: z.string(),
   node: z.string(),
   status: z.enum(['running', 'stopped', 'paused', 'unknown']),
@@ -153,10 +178,21 @@ export const DecidedBySchema = z.object({
 export const RequestViewSchema = z.object({
   id: z.string(),
   action: ActionSchema,
-  target: z.object({ cluster: z.string(), vmid: z.number().optional() }),
+  target: z.object({
+    cluster: z.string(),
+    vmid: z.number().optional(),
+    selector: z.string().optional(),
+    node: z.string().optional(),
+  }),
   params: z.record(z.string(), z.unknown()),
   force: z.boolean(),
   requester: z.object({ id: z.string(), role: RoleSchema, name: z.string().optional() }),
+  /** A bulk member: the bulk request whose decision covers it. */
+  parent: z.string().optional(),
+  /** A bulk request's members as decided (each runs as its own child request). */
+  members: z.array(BulkMemberSchema).optional(),
+  /** A bulk request's children by status (how far it got). */
+  progress: z.object({ total: z.number(), completed: z.number(), failed: z.number(), active: z.number() }).optional(),
   // Absent for requests made before origins were recorded: those were human.
   origin: z.enum(['human', 'overseer']).default('human'),
   status: RequestStatusSchema,
@@ -201,6 +237,45 @@ export const CreatedTokenSchema = z.object({
   token: z.string(),
 });
 
+/** One snapshot of a guest (the `current` pseudo-snapshot left out). */
+export const SnapshotViewSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  /** epoch seconds */
+  snaptime: z.number().optional(),
+  parent: z.string().optional(),
+});
+
+/** Backups as the core read them from the platform. */
+export const BackupsReplySchema = z.object({
+  jobs: z.array(
+    z.object({
+      cluster: z.string(),
+      id: z.string(),
+      enabled: z.boolean(),
+      schedule: z.string().optional(),
+      storage: z.string().optional(),
+      all: z.boolean(),
+      vmids: z.array(z.number()),
+      pool: z.string().optional(),
+    }),
+  ),
+  /** The newest backup of each guest (guests with none are listed with `newest` absent). */
+  guests: z.array(
+    z.object({
+      cluster: z.string(),
+      vmid: z.number(),
+      name: z.string().optional(),
+      newest: z
+        .object({ volid: z.string(), storage: z.string(), ctime: z.number(), format: z.string().optional() })
+        .optional(),
+      count: z.number(),
+    }),
+  ),
+  /** Storages that could not be read (their backups are unknown, not absent). */
+  failedStorages: z.array(z.object({ cluster: z.string(), storage: z.string() })),
+});
+
 // --- types ---------------------------------------------------------------------------------------
 
 export type SubmitPayload = z.infer<typeof SubmitPayloadSchema>;
@@ -218,3 +293,6 @@ export type DecidedBy = z.infer<typeof DecidedBySchema>;
 export type Principal = z.infer<typeof PrincipalSchema>;
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 export type CreatedToken = z.infer<typeof CreatedTokenSchema>;
+export type SnapshotView = z.infer<typeof SnapshotViewSchema>;
+export type BackupsReply = z.infer<typeof BackupsReplySchema>;
+export type BulkMemberView = z.infer<typeof BulkMemberSchema>;

@@ -48,6 +48,8 @@ interface CommonRow {
 interface WindowRow extends CommonRow {
   scope: MaintenanceScope;
   target: string;
+  /** The drain request that set a node window (migration v7). */
+  request_id: string | null;
 }
 interface SilenceRow extends CommonRow {
   kind: string;
@@ -152,9 +154,9 @@ export class MaintenanceRepo {
     this.windows = new TimedTable<WindowRow, MaintenanceRecord>(
       sql,
       TABLES.maintenanceWindows,
-      ['scope', 'target'],
-      (w) => [w.scope, w.target],
-      (r) => ({ ...common(r), scope: r.scope, target: r.target }),
+      ['scope', 'target', 'request_id'],
+      (w) => [w.scope, w.target, w.request ?? null],
+      (r) => ({ ...common(r), scope: r.scope, target: r.target, ...(r.request_id ? { request: r.request_id } : {}) }),
     );
     this.silences = new TimedTable<SilenceRow, SilenceRecord>(
       sql,

@@ -244,6 +244,23 @@ const v6Maintenance: Migration = {
   },
 };
 
+const v7BulkRequests: Migration = {
+  version: 7,
+  name: 'selectors, node targets, bulk members and drains',
+  up(db) {
+    // A request may name a selector or a node instead of a VMID; a bulk request records its members as decided and
+    // each child its parent; a node window set by a drain names that drain.
+    db.exec(`
+      ALTER TABLE ${T.requests} ADD COLUMN selector TEXT;
+      ALTER TABLE ${T.requests} ADD COLUMN node TEXT;
+      ALTER TABLE ${T.requests} ADD COLUMN parent_id TEXT;
+      ALTER TABLE ${T.requests} ADD COLUMN members TEXT;
+      CREATE INDEX ${indexName(T.requests, 'parent_id')} ON ${T.requests} (parent_id) WHERE parent_id IS NOT NULL;
+      ALTER TABLE ${T.maintenanceWindows} ADD COLUMN request_id TEXT;
+    `);
+  },
+};
+
 /** Every migration this code knows, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   v1InitialSchema,
@@ -252,6 +269,7 @@ export const MIGRATIONS: readonly Migration[] = [
   v4Knowledge,
   v5TokenPersons,
   v6Maintenance,
+  v7BulkRequests,
 ];
 
 /** The schema version this code writes. */

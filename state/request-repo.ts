@@ -3,6 +3,7 @@
 import type { Database } from 'better-sqlite3';
 import {
   type Action,
+  type BulkMember,
   type CheckResult,
   type Decision,
   REQUEST_STATUSES,
@@ -38,6 +39,8 @@ export interface RequestRecord extends RequestSpec {
   error: string | undefined;
   /** Every status it went through, oldest first; the first entry is the status it was inserted with. */
   history: StatusChange[];
+  /** A bulk request's members as decided. */
+  members: BulkMember[] | undefined;
 }
 
 /**
@@ -51,6 +54,8 @@ export interface RequestPatch {
   checks?: CheckResult[] | undefined;
   taskIds?: TaskRef[] | undefined;
   error?: string | null | undefined;
+  /** A bulk request's members as the gate expanded them. */
+  members?: BulkMember[] | undefined;
   /** Who caused the status change (a requester id, or 'overseer'). */
   by?: string | undefined;
   note?: string | undefined;
@@ -70,6 +75,8 @@ export interface RequestFilter {
   cluster?: string | undefined;
   /** Only requests whose id starts with this. */
   idPrefix?: string | undefined;
+  /** Only the children of this bulk request. */
+  parent?: string | undefined;
   /** Most rows returned (newest first). */
   limit?: number | undefined;
   /** Rows skipped before the first one returned (with `limit`: a page). */
@@ -97,6 +104,10 @@ interface RequestRow {
   submitted_at: number;
   updated_at: number;
   error: string | null;
+  selector: string | null;
+  node: string | null;
+  parent_id: string | null;
+  members: string | null;
 }
 
 interface HistoryRow {
@@ -109,7 +120,8 @@ interface HistoryRow {
 
 const T = TABLES;
 const COLUMNS = `id, action, cluster, vmid, params, force, requester_id, requester_role, origin, status, decision,
-  reasons, checks, task_ids, idempotency_key, submitted_at, updated_at, error, requester_name, requester_person`;
+  reasons, checks, task_ids, idempotency_key, submitted_at, updated_at, error, requester_name, requester_person,
+  selector, node, parent_id, members`;
 const ACTIVE_STATUSES = REQUEST_STATUSES.filter((s) => !TERMINAL_REQUEST_STATUSES.has(s));
 
 const isSqliteCode = (err: unknown, code: string): boolean =>
@@ -187,7 +199,8 @@ export class RequestRepo {
     const where = new Where()
       .eq(filter.requester, 'requester_id = ?')
       .eq(filter.action, 'action = ?')
-      .eq(filter.cluster, 'cluster = ?');
+      .eq(filter.cluster, 'cluster = ?')
+      .eq(filter.parent, 'parent_id = ?');
     if (filter.status !== undefined) {
       const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status;
       where.add('status IN (SELECT value FROM json_each(?))', jsonList(statuses));
@@ -229,12 +242,15 @@ export class RequestRepo {
     return row?.id;
   }
 
-  /** Number of requests per status. */
-  countByStatus(): Record<string, number> {
+  /** Number of requests per status (of the children of `parent`, when given). */
+  countByStatus(filter: { parent?: string | undefined } = {}): Record<string, number> {
     const counts: Record<string, number> = {};
+    const where = new Where().eq(filter.parent, 'parent_id = ?');
     const rows = this.stmts
-      .get<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM ${T.requests} GROUP BY status`)
-      .all();
+      .get<{ status: string; n: number }>(
+        `SELECT status, count(*) AS n FROM ${T.requests} ${where.sql} GROUP BY status`,
+      )
+      .all(...where.params);
     for (const { status, n } of rows) counts[status] = n;
     return counts;
   }
@@ -245,7 +261,8 @@ export class RequestRepo {
     const origin = spec.origin ?? 'human';
     this.stmts
       .get(
-        `INSERT INTO ${T.requests} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '[]', '[]', '[]', ?, ?, ?, NULL, ?, ?)`,
+        `INSERT INTO ${T.requests} (${COLUMNS})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '[]', '[]', '[]', ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL)`,
       )
       .run(
         spec.id,
@@ -263,6 +280,9 @@ export class RequestRepo {
         spec.submittedAt,
         spec.requester.name ?? null,
         spec.requester.person ?? null,
+        spec.target.selector ?? null,
+        spec.target.node ?? null,
+        spec.parent ?? null,
       );
     this.appendHistory(spec.id, { status, at: spec.submittedAt, by: spec.requester.id });
     return {
@@ -278,13 +298,14 @@ export class RequestRepo {
       updatedAt: spec.submittedAt,
       error: undefined,
       history: [{ status, at: spec.submittedAt, by: spec.requester.id }],
+      members: undefined,
     };
   }
 
   private updateRows(id: string, patch: RequestPatch, at: number): RequestUpdateResult {
     const current = this.stmts
-      .get<Pick<RequestRow, 'status' | 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error'>>(
-        `SELECT status, decision, reasons, checks, task_ids, error FROM ${T.requests} WHERE id = ?`,
+      .get<Pick<RequestRow, 'status' | 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error' | 'members'>>(
+        `SELECT status, decision, reasons, checks, task_ids, error, members FROM ${T.requests} WHERE id = ?`,
       )
       .get(id);
     if (!current) throw new RequestNotFoundError(id);
@@ -293,7 +314,7 @@ export class RequestRepo {
     this.stmts
       .get(
         `UPDATE ${T.requests} SET status = ?, decision = ?, reasons = ?, checks = ?, task_ids = ?, error = ?,
-           updated_at = ? WHERE id = ?`,
+           members = ?, updated_at = ? WHERE id = ?`,
       )
       .run(
         status,
@@ -302,6 +323,7 @@ export class RequestRepo {
         patch.checks === undefined ? current.checks : toJson(patch.checks, 'request checks'),
         patch.taskIds === undefined ? current.task_ids : toJson(patch.taskIds, 'request task ids'),
         patch.error === undefined ? current.error : patch.error,
+        patch.members === undefined ? current.members : toJson(patch.members, 'request members'),
         at,
         id,
       );
@@ -346,6 +368,8 @@ export class RequestRepo {
     const table = T.requests;
     const target: RequestSpec['target'] = { cluster: row.cluster };
     if (row.vmid !== null) target.vmid = row.vmid;
+    if (row.selector !== null) target.selector = row.selector;
+    if (row.node !== null) target.node = row.node;
     return {
       id: row.id,
       action: row.action as Action,
@@ -369,6 +393,8 @@ export class RequestRepo {
       updatedAt: row.updated_at,
       error: row.error ?? undefined,
       history,
+      members: row.members === null ? undefined : fromJson(row.members, table, row.id),
+      ...(row.parent_id !== null ? { parent: row.parent_id } : {}),
     };
   }
 }

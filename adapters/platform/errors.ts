@@ -19,14 +19,23 @@ export class PlatformUnavailableError extends PlatformError {
 /** An API call answered with an error status. */
 export class PveApiError extends PlatformError {
   override name = 'PveApiError';
+  /**
+   * PVE's per-parameter reasons of a refusal (HTTP 400 "Parameter verification failed."): parameter name →
+   * message, as the answer's `errors` object carries them. Undefined when the answer had none.
+   */
+  readonly errors: Readonly<Record<string, string>> | undefined;
+  /** The answer's own `message` (PVE's die text, trailing newline removed), when it had one. */
+  readonly pveMessage: string | undefined;
   constructor(
     message: string,
     cluster: string,
     readonly status: number,
     readonly path: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; errors?: Record<string, string>; pveMessage?: string },
   ) {
     super(message, cluster, options);
+    this.errors = options?.errors ? Object.freeze({ ...options.errors }) : undefined;
+    this.pveMessage = options?.pveMessage;
   }
   /** 595/596 or "node is offline": the node's problem, not the cluster's. */
   get nodeUnreachable(): boolean {
@@ -79,3 +88,15 @@ export class MalformedAnswerError extends PlatformError {
     super(message, cluster, options);
   }
 }
+
+// PVE's failures by name (locked, lock_timeout, no_quorum, vmid_taken, ...), classified from the errors above.
+export {
+  classifyPveFailure,
+  isPveFailure,
+  PVE_FAILURE_KINDS,
+  PVE_LOCK_KINDS,
+  type PveFailure,
+  type PveFailureKind,
+  type PveFailureSource,
+  type PveLockKind,
+} from './pve-failures';

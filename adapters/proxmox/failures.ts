@@ -20,30 +20,49 @@ export interface FailureContext {
   external?: AbortSignal | undefined;
 }
 
-/** The message of a PVE error answer: status text, then the body's `message` and per-parameter `errors`. */
-export function pveErrorMessage(answer: ErrorAnswer): string {
-  const parts: string[] = [];
-  const text = answer.statusText.trim();
-  if (text) parts.push(text);
+/** What a PVE error answer's body says: its `message` and its per-parameter `errors` (HTTP 400). */
+export interface ErrorBody {
+  message?: string | undefined;
+  errors?: Record<string, string> | undefined;
+  /** A body that is not JSON: its first line. */
+  raw?: string | undefined;
+}
+
+/** Reads an error answer's body (`{data: null, message, errors}`; anything else kept as its first line). */
+export function readErrorBody(answer: ErrorAnswer): ErrorBody {
   let parsed: unknown;
   try {
     parsed = answer.body ? JSON.parse(answer.body) : undefined;
   } catch {
     const raw = answer.body.trim().split('\n')[0]?.slice(0, 300);
-    if (raw && raw !== text) parts.push(raw);
+    return raw ? { raw } : {};
   }
-  if (parsed && typeof parsed === 'object') {
-    const { message, errors } = parsed as { message?: unknown; errors?: unknown };
-    if (typeof message === 'string') {
-      const m = message.trim();
-      if (m && m !== text) parts.push(m);
-    }
-    if (errors && typeof errors === 'object') {
-      const list = Object.entries(errors as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v).trim()}`);
-      if (list.length > 0) parts.push(`(${list.join('; ')})`);
-    } else if (typeof errors === 'string' && errors.trim()) {
-      parts.push(errors.trim());
-    }
+  if (!parsed || typeof parsed !== 'object') return {};
+  const { message, errors } = parsed as { message?: unknown; errors?: unknown };
+  const body: ErrorBody = {};
+  if (typeof message === 'string' && message.trim()) body.message = message.trim();
+  if (errors && typeof errors === 'object' && !Array.isArray(errors)) {
+    const entries = Object.entries(errors as Record<string, unknown>).map(([k, v]) => [k, String(v).trim()] as const);
+    if (entries.length > 0) body.errors = Object.fromEntries(entries);
+  } else if (typeof errors === 'string' && errors.trim()) {
+    body.raw = errors.trim();
+  }
+  return body;
+}
+
+/** The message of a PVE error answer: status text, then the body's `message` and per-parameter `errors`. */
+export function pveErrorMessage(answer: ErrorAnswer, body: ErrorBody = readErrorBody(answer)): string {
+  const parts: string[] = [];
+  const text = answer.statusText.trim();
+  if (text) parts.push(text);
+  if (body.raw && body.raw !== text) parts.push(body.raw);
+  if (body.message && body.message !== text) parts.push(body.message);
+  if (body.errors) {
+    parts.push(
+      `(${Object.entries(body.errors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; ')})`,
+    );
   }
   return parts.length > 0 ? parts.join(' ') : `HTTP ${answer.status}`;
 }
@@ -92,14 +111,15 @@ export function toPlatformError(err: unknown, state: CallState, ctx: FailureCont
   }
   if (state.errorAnswer) {
     const answer = state.errorAnswer;
+    const body = readErrorBody(answer);
+    // pveproxy puts the die text in the status line; the body's `message` has it whole (several lines).
+    const pveMessage = body.message ?? (answer.statusText.trim() || undefined);
     return new PveApiError(
-      `${cluster}: ${what} failed: ${answer.status} ${pveErrorMessage(answer)}`,
+      `${cluster}: ${what} failed: ${answer.status} ${pveErrorMessage(answer, body)}`,
       cluster,
       answer.status,
       state.path ?? ctx.label,
-      {
-        cause: err,
-      },
+      { cause: err, errors: body.errors, pveMessage },
     );
   }
   if (state.networkError !== undefined) {

@@ -1,6 +1,7 @@
-// /cluster/resources + /cluster/status → Inventory. Every field is checked; a bad entry is skipped and makes
-// the inventory incomplete, and an offline node's VMs stay listed as `unknown` — never dropped.
-import type { HostInfo, HostStatus, VmInfo, VmPowerStatus } from '../../machines/types';
+// /cluster/resources + /cluster/status → Inventory of guests (QEMU VMs and LXC containers) and nodes. Every field
+// is checked; a bad entry is skipped and makes the inventory incomplete, and an offline node's guests stay listed as
+// `unknown` — never dropped.
+import type { GuestType, HostInfo, HostStatus, VmInfo, VmPowerStatus } from '../../machines/types';
 import type { Inventory } from '../platform/types';
 import { FieldReader, isRecord, MAX_VMID, NODE_NAME_RE, type Wire } from './wire';
 
@@ -37,7 +38,8 @@ const VM_STATUS: Record<string, VmPowerStatus> = {
 
 const HOST_STATUS: Record<string, HostStatus> = { online: 'online', offline: 'offline', unknown: 'unknown' };
 
-function readVm(cluster: string, e: Wire, where: string): { vm?: VmInfo; problems: string[] } {
+/** A guest entry (`type: qemu` or `type: lxc`; VMs and containers share one VMID space). */
+function readVm(cluster: string, type: GuestType, e: Wire, where: string): { vm?: VmInfo; problems: string[] } {
   const r = new FieldReader(e, where);
   const vmid = r.int('vmid', 1, MAX_VMID);
   const node = r.string('node', NODE_NAME_RE);
@@ -46,6 +48,7 @@ function readVm(cluster: string, e: Wire, where: string): { vm?: VmInfo; problem
   const tags = r.optString('tags');
   const lock = r.optString('lock');
   const hastate = r.optString('hastate');
+  const pool = r.optString('pool');
   const template = r.flag('template');
   const vm = {
     cpus: r.amount('maxcpu'),
@@ -55,7 +58,7 @@ function readVm(cluster: string, e: Wire, where: string): { vm?: VmInfo; problem
     cpu: r.amount('cpu'),
     uptime: r.amount('uptime'),
   };
-  if (vmid !== undefined && e.id !== undefined && e.id !== `qemu/${vmid}`) {
+  if (vmid !== undefined && e.id !== undefined && e.id !== `${type}/${vmid}`) {
     r.problems.push(`${where}: id ${JSON.stringify(e.id)} does not match vmid ${vmid}`);
   }
   if (!r.ok || vmid === undefined || node === undefined || status === undefined) return { problems: r.problems };
@@ -64,11 +67,13 @@ function readVm(cluster: string, e: Wire, where: string): { vm?: VmInfo; problem
     vm: {
       cluster,
       vmid,
+      type,
       // VMs on an offline node may come without a name (PVE's own default for a nameless VM is "VM <id>").
       name: name || `VM ${vmid}`,
       node,
       status: VM_STATUS[status] ?? 'unknown',
       lock: lock || undefined,
+      ...(pool ? { pool } : {}),
       tags: splitTags(tags),
       template,
       haManaged: hastate !== undefined && hastate !== '',
@@ -167,12 +172,12 @@ export function buildInventory({ cluster, fetchedAt, resources, status }: Invent
       problems.push(`${where}: type is not a string`);
       return;
     }
-    if (e.type === 'qemu') {
-      const { vm, problems: p } = readVm(cluster, e, where);
+    if (e.type === 'qemu' || e.type === 'lxc') {
+      const { vm, problems: p } = readVm(cluster, e.type, e, where);
       problems.push(...p);
       if (!vm) return;
       if (vmIds.has(vm.vmid)) {
-        problems.push(`${where}: VM ${vm.vmid} listed twice`);
+        problems.push(`${where}: guest ${vm.vmid} listed twice`);
         return;
       }
       vmIds.add(vm.vmid);
@@ -188,7 +193,7 @@ export function buildInventory({ cluster, fetchedAt, resources, status }: Invent
       hostNames.add(host.node);
       hosts.push(host);
     }
-    // lxc, storage, pool, sdn, openvz, ...: not Overseer's business
+    // storage, pool, sdn, openvz, ...: not Overseer's business
   });
 
   const cs = readClusterStatus(status);

@@ -1,24 +1,16 @@
 // createProxmoxPlatform: the Platform interface on one Proxmox VE cluster, through proxmox-api.
-import type { VmPowerStatus } from '../../machines/types';
 import type { Clock } from '../clock';
 import type { Log } from '../log';
 import { MalformedAnswerError, PlatformUnavailableError } from '../platform/errors';
-import type {
-  CloneOptions,
-  Inventory,
-  Platform,
-  PowerAction,
-  SnapshotInfo,
-  TaskRef,
-  TaskStatus,
-  WaitOptions,
-} from '../platform/types';
+import type { BackupListing, Inventory, Platform, TaskRef, TaskStatus, WaitOptions } from '../platform/types';
+import { readBackups } from './backups';
 import { PveClient } from './client';
 import { type ProxmoxClusterConfig, resolveConfig } from './config';
+import { createGuestOps } from './guest-ops';
+import { checkNode, checkTask, checkVmid } from './guest-paths';
 import { buildInventory, type SectionResult } from './inventory';
-import { readTaskListEntry, readTaskRef, readTaskStatus, waitForTask } from './tasks';
-import { parseUpid } from './upid';
-import { MAX_VMID, NODE_NAME_RE } from './wire';
+import { readTaskListEntry, readTaskStatus, waitForTask } from './tasks';
+import { MAX_VMID } from './wire';
 
 export interface ProxmoxDeps {
   clock: Clock;
@@ -31,57 +23,8 @@ export interface ProxmoxPlatform extends Platform {
   close(): Promise<void>;
 }
 
-const POWER_ACTIONS: ReadonlySet<PowerAction> = new Set(['start', 'stop', 'shutdown', 'reboot', 'suspend', 'resume']);
-/** pve-configid, as PVE checks snapshot names. */
-const SNAPNAME_RE = /^[a-zA-Z][a-zA-Z0-9_-]{1,39}$/;
-/** dns-name, as PVE checks VM names. */
-const VM_NAME_RE = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
 /** How far back recentTasks looks in one page. */
 const RECENT_TASKS_LIMIT = 500;
-
-function checkNode(node: string): string {
-  if (typeof node !== 'string' || !NODE_NAME_RE.test(node))
-    throw new RangeError(`invalid node name ${JSON.stringify(node)}`);
-  return node;
-}
-
-function checkVmid(vmid: number, what = 'vmid'): number {
-  if (!Number.isInteger(vmid) || vmid < 1 || vmid > MAX_VMID) throw new RangeError(`invalid ${what} ${vmid}`);
-  return vmid;
-}
-
-function checkTask(task: TaskRef): TaskRef {
-  const parts = parseUpid(task?.upid);
-  if (!parts) throw new RangeError(`invalid UPID ${JSON.stringify(task?.upid)}`);
-  checkNode(task.node);
-  return task;
-}
-
-/** status/current's `status` and `qmpstatus` as a power state: a running QEMU may be paused or suspended. */
-function readPowerStatus(status: string, qmpstatus: unknown): VmPowerStatus {
-  if (status === 'stopped') return 'stopped';
-  if (status !== 'running') return 'unknown';
-  if (qmpstatus === undefined || qmpstatus === 'running') return 'running';
-  return qmpstatus === 'paused' || qmpstatus === 'suspended' ? 'paused' : 'unknown';
-}
-
-/** PVE's snapshot list without its `current` pseudo-entry ("You are here!"); an entry without a name is malformed. */
-function readSnapshotList(cluster: string, path: string, data: unknown[]): SnapshotInfo[] {
-  const snapshots: SnapshotInfo[] = [];
-  for (const entry of data) {
-    const e = (entry ?? {}) as Record<string, unknown>;
-    if (typeof e.name !== 'string' || e.name === '') {
-      throw new MalformedAnswerError(`${cluster}: GET ${path} listed a snapshot without a name`, cluster, path);
-    }
-    if (e.name === 'current') continue;
-    const info: SnapshotInfo = { name: e.name };
-    if (typeof e.description === 'string') info.description = e.description;
-    if (typeof e.snaptime === 'number') info.snaptime = e.snaptime;
-    if (typeof e.parent === 'string') info.parent = e.parent;
-    snapshots.push(info);
-  }
-  return snapshots;
-}
 
 export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: ProxmoxDeps): ProxmoxPlatform {
   const resolved = resolveConfig(config);
@@ -89,10 +32,14 @@ export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: Proxmo
   const { clock, log } = deps;
   const client = new PveClient(resolved, deps);
 
-  const startTask = async (label: string, path: string, fn: Parameters<PveClient['call']>[1]): Promise<TaskRef> => {
-    const ref = readTaskRef(cluster, path, await client.call(label, fn));
-    log.info(`${cluster}: ${label} → ${ref.upid}`);
-    return ref;
+  /** The last lines of a task's log (GET /nodes/{node}/tasks/{upid}/log). */
+  const taskLogTail = async (task: TaskRef): Promise<string[]> => {
+    const path = `/nodes/${task.node}/tasks/${task.upid}/log`;
+    const data = await client.call(`GET ${path}`, (api) =>
+      api.nodes.$(task.node).tasks.$(task.upid).log.$get({ start: 0, limit: 500 }),
+    );
+    if (!Array.isArray(data)) return [];
+    return data.slice(-20).map((entry) => String((entry as { t?: unknown })?.t ?? ''));
   };
 
   const taskStatus = async (task: TaskRef, signal?: AbortSignal): Promise<TaskStatus> => {
@@ -141,96 +88,24 @@ export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: Proxmo
       return inventory;
     },
 
-    async clone(node: string, template: number, newid: number, options: CloneOptions): Promise<TaskRef> {
-      checkNode(node);
-      checkVmid(template, 'template');
-      checkVmid(newid, 'newid');
-      if (!VM_NAME_RE.test(options.name)) throw new RangeError(`invalid VM name ${JSON.stringify(options.name)}`);
-      if (options.target !== undefined) checkNode(options.target);
-      const path = `/nodes/${node}/qemu/${template}/clone`;
-      return startTask(`POST ${path} newid=${newid}`, path, (api) =>
-        api.nodes
-          .$(node)
-          .qemu.$(template)
-          .clone.$post({ newid, name: options.name, full: options.full, target: options.target }),
-      );
-    },
+    ...createGuestOps({ cluster, client, log }),
 
-    async power(node: string, vmid: number, action: PowerAction): Promise<TaskRef> {
-      checkNode(node);
-      checkVmid(vmid);
-      if (!POWER_ACTIONS.has(action)) throw new RangeError(`invalid power action ${JSON.stringify(action)}`);
-      const path = `/nodes/${node}/qemu/${vmid}/status/${action}`;
-      return startTask(`POST ${path}`, path, (api) => {
-        const status = api.nodes.$(node).qemu.$(vmid).status;
-        switch (action) {
-          case 'start':
-            return status.start.$post();
-          case 'stop':
-            return status.stop.$post();
-          case 'shutdown':
-            return status.shutdown.$post();
-          case 'reboot':
-            return status.reboot.$post();
-          case 'suspend':
-            return status.suspend.$post();
-          case 'resume':
-            return status.resume.$post();
-        }
-      });
-    },
-
-    async snapshot(node: string, vmid: number, snapname: string, description?: string): Promise<TaskRef> {
-      checkNode(node);
-      checkVmid(vmid);
-      if (!SNAPNAME_RE.test(snapname)) throw new RangeError(`invalid snapshot name ${JSON.stringify(snapname)}`);
-      const path = `/nodes/${node}/qemu/${vmid}/snapshot`;
-      return startTask(`POST ${path} snapname=${snapname}`, path, (api) =>
-        api.nodes.$(node).qemu.$(vmid).snapshot.$post({ snapname, description }),
-      );
-    },
-
-    async listSnapshots(node: string, vmid: number): Promise<SnapshotInfo[]> {
-      checkNode(node);
-      checkVmid(vmid);
-      const path = `/nodes/${node}/qemu/${vmid}/snapshot`;
-      const data = await client.call(`GET ${path}`, (api) => api.nodes.$(node).qemu.$(vmid).snapshot.$get(), {
-        retryLocks: false,
-      });
-      if (!Array.isArray(data)) {
-        throw new MalformedAnswerError(`${cluster}: GET ${path} answered something other than a list`, cluster, path);
-      }
-      return readSnapshotList(cluster, path, data);
-    },
-
-    async vmStatus(node: string, vmid: number): Promise<VmPowerStatus> {
-      checkNode(node);
-      checkVmid(vmid);
-      const path = `/nodes/${node}/qemu/${vmid}/status/current`;
-      const data = await client.call(`GET ${path}`, (api) => api.nodes.$(node).qemu.$(vmid).status.current.$get(), {
-        retryLocks: false,
-      });
-      const { status, qmpstatus } = (data ?? {}) as { status?: unknown; qmpstatus?: unknown };
-      if (typeof status !== 'string') {
-        throw new MalformedAnswerError(`${cluster}: GET ${path} answered without a status`, cluster, path);
-      }
-      return readPowerStatus(status, qmpstatus);
-    },
-
-    async destroy(node: string, vmid: number): Promise<TaskRef> {
-      checkNode(node);
-      checkVmid(vmid);
-      const path = `/nodes/${node}/qemu/${vmid}`;
-      return startTask(`DELETE ${path}`, path, (api) =>
-        api.nodes.$(node).qemu.$(vmid).$delete({ purge: true, 'destroy-unreferenced-disks': true }),
-      );
+    async listBackups(): Promise<BackupListing> {
+      return readBackups({ cluster, client, log });
     },
 
     taskStatus: (task) => taskStatus(task),
 
     async waitTask(task: TaskRef, options: WaitOptions): Promise<TaskStatus> {
       checkTask(task);
-      return waitForTask(task, options, { cluster, clock, log, pollMs: resolved.taskPollMs, status: taskStatus });
+      return waitForTask(task, options, {
+        cluster,
+        clock,
+        log,
+        pollMs: resolved.taskPollMs,
+        status: taskStatus,
+        logTail: (t) => taskLogTail(t),
+      });
     },
 
     async recentTasks(node: string, vmid: number, since: number): Promise<TaskStatus[]> {

@@ -112,6 +112,25 @@ export interface WaitDeps {
   log: Log;
   pollMs: number;
   status: (task: TaskRef, signal?: AbortSignal) => Promise<TaskStatus>;
+  /** The last lines of a task's log (to explain an exitstatus that says only "migration aborted"). */
+  logTail?: ((task: TaskRef) => Promise<string[]>) | undefined;
+}
+
+/**
+ * Exit statuses that do not say why: PVE put the reason in the task log (QemuMigrate/LXC migrate: "ERROR: migration
+ * aborted (duration ...): <reason>"; "check log").
+ */
+const LOG_EXPLAINS = /^migration aborted$|check log/;
+
+/** The task log's last ERROR line, when the exit status needs one; nothing when the log cannot be read. */
+async function reasonFromLog(task: TaskRef, exit: string, deps: WaitDeps): Promise<string | undefined> {
+  if (!deps.logTail || !LOG_EXPLAINS.test(exit)) return undefined;
+  try {
+    const lines = await deps.logTail(task);
+    return [...lines].reverse().find((l) => /\bERROR\b|can't|unable/i.test(l) && l.trim() !== exit);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Polls until the task stops; resolves only on exitstatus OK. */
@@ -140,7 +159,9 @@ export async function waitForTask(task: TaskRef, options: WaitOptions, deps: Wai
       if (current.status === 'stopped') {
         if (current.exitstatus === 'OK') return current;
         const exit = current.exitstatus ?? 'unknown';
-        throw new TaskFailedError(`${cluster}: task ${task.upid} failed: ${exit}`, cluster, task.upid, exit);
+        const reason = await reasonFromLog(task, exit, deps);
+        const detail = reason ? ` (${reason.trim()})` : '';
+        throw new TaskFailedError(`${cluster}: task ${task.upid} failed: ${exit}${detail}`, cluster, task.upid, exit);
       }
     }
     const remaining = deadline - clock.now();

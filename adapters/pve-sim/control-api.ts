@@ -1,8 +1,12 @@
 // The simulator's own control API (not PVE's): JSON under /_sim, no authentication (127.0.0.1 only).
 //   GET  /_sim/oplog | /_sim/faults | /_sim/state
 //   POST /_sim/faults/<name> with a JSON body, one per SimFaults method (see CONTROL_ROUTES).
+//   POST /_sim/actions/<name> with a JSON body: platform actions (run a backup job, ...; see SIM_ACTIONS).
+import type { Clock } from '../clock';
 import { SimConfigError } from './errors';
 import type { SimFaults } from './faults';
+import type { FlockTable } from './flocks';
+import { SIM_ACTIONS } from './sim-actions';
 import type { TaskEngine } from './tasks';
 import type { OpLogEntry, SimState } from './types';
 
@@ -11,6 +15,8 @@ export interface ControlDeps {
   faults: SimFaults;
   oplog: OpLogEntry[];
   tasks: TaskEngine;
+  clock: Clock;
+  flocks: FlockTable;
 }
 
 export interface ControlReply {
@@ -82,6 +88,9 @@ export function handleControl(deps: ControlDeps, method: string, path: string, b
         },
       };
     }
+    const a = /^\/_sim\/actions\/([a-z-]+)$/.exec(path);
+    const simAction = a && Object.hasOwn(SIM_ACTIONS, a[1]!) ? SIM_ACTIONS[a[1]!] : undefined;
+    if (method === 'POST' && simAction) return { status: 200, body: simAction(deps, body) };
     const m = /^\/_sim\/faults\/([a-z-]+)$/.exec(path);
     const action = m ? CONTROL_ROUTES[m[1]!] : undefined;
     if (method === 'POST' && action) {

@@ -31,14 +31,23 @@ export class TaskError extends Error {
   override name = 'TaskError';
 }
 
+/**
+ * The flock file of a guest's config: qemu-server's QemuConfig::config_file_lock and pve-container's
+ * LXC::Config::config_file_lock ($lockdir = /run/lock/lxc).
+ */
+export function configLockFile(vmid: number, type: 'qemu' | 'lxc' = 'qemu'): string {
+  return type === 'lxc' ? `/run/lock/lxc/pve-config-${vmid}.lock` : `/var/lock/qemu-server/lock-${vmid}.conf`;
+}
+
 /** A config-file lock could not be taken in time. */
 export class LockTimeoutError extends TaskError {
   override name = 'LockTimeoutError';
   constructor(
     readonly vmid: number,
     options?: { cause?: unknown },
+    readonly type: 'qemu' | 'lxc' = 'qemu',
   ) {
-    super(`can't lock file '/var/lock/qemu-server/lock-${vmid}.conf' - got timeout`, options);
+    super(`can't lock file '${configLockFile(vmid, type)}' - got timeout`, options);
   }
 }
 

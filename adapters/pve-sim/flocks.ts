@@ -28,11 +28,14 @@ export class FlockTable {
     private readonly faults: SimFaults,
   ) {}
 
-  /** Resolves with a release function, or rejects with LockTimeoutError after `timeoutMs` of clock time. */
-  async acquire(vmid: number, mode: FlockMode, timeoutMs: number): Promise<Release> {
+  /**
+   * Resolves with a release function, or rejects with LockTimeoutError after `timeoutMs` of clock time.
+   * One table for VMs and containers: VMIDs are unique in a cluster; `type` only names the lock file.
+   */
+  async acquire(vmid: number, mode: FlockMode, timeoutMs: number, type: 'qemu' | 'lxc' = 'qemu'): Promise<Release> {
     if (this.faults.takeLockTimeout(vmid)) {
       await this.clock.sleep(timeoutMs);
-      throw new LockTimeoutError(vmid);
+      throw new LockTimeoutError(vmid, undefined, type);
     }
     const e = this.entry(vmid);
     if (e.waiters.length === 0 && this.compatible(e, mode)) return this.take(vmid, e, mode);
@@ -43,7 +46,7 @@ export class FlockTable {
         timer: this.clock.setTimeout(() => {
           e.waiters = e.waiters.filter((w) => w !== waiter);
           this.cleanup(vmid, e);
-          reject(new LockTimeoutError(vmid));
+          reject(new LockTimeoutError(vmid, undefined, type));
         }, timeoutMs),
       };
       e.waiters.push(waiter);

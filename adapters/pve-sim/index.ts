@@ -2,6 +2,15 @@
 // take clock time, locks, quorum, auth, and fault injection (handle.faults or /_sim/faults/*).
 export type { Principal } from './auth';
 export { TICKET_LIFETIME_S } from './auth';
+export type {
+  SimBackup,
+  SimBackupJob,
+  SimBackupJobSeed,
+  SimBackupSeed,
+  SimStorage,
+  SimStorageSeed,
+  SimStorageType,
+} from './backup-types';
 export { generateTestCertificates, type TestCertificates } from './certificates';
 export { CONTROL_ROUTES } from './control-api';
 export {
@@ -15,6 +24,7 @@ export {
 } from './errors';
 export type { FaultsView, HttpErrorFault, HttpErrorOptions } from './faults';
 export { SimFaults } from './faults';
+export { HA_DISPATCH_MS, HA_USER } from './ha';
 export { JSON_CONTENT_TYPE } from './http-server';
 export {
   readSavedState,
@@ -27,6 +37,7 @@ export {
   writeSavedState,
 } from './persistence';
 export { demoSeed, type LargeSeedOptions, largeSeed } from './seeds';
+export { SIM_ACTIONS } from './sim-actions';
 export { DEFAULT_LOCK_WAIT_MS, type Simulator, startSimulator } from './simulator';
 export { DEFAULT_TASK_DURATIONS } from './tasks';
 export type {

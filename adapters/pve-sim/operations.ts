@@ -2,8 +2,10 @@
 // HTTP 500; what its worker checks fails the task. Effects apply when the task ends.
 import type { Clock } from '../clock';
 import type { Principal } from './auth';
+import { removeFromBackupJobs } from './backups';
 import { PveHttpError, PveParamError, TaskError } from './errors';
 import type { FlockTable, Release } from './flocks';
+import { lockedText } from './guest-config';
 import { bool, type Params, str } from './params';
 import { makeVm } from './state';
 import type { TaskContext, TaskEngine } from './tasks';
@@ -11,7 +13,7 @@ import type { SimState, SimVm } from './types';
 import { diskVolume, noConfig } from './views';
 
 /** Pre-fork lock wait of API handlers (PVE: lock_config_full(..., 1, ...)). */
-const API_LOCK_WAIT_MS = 1_000;
+export const API_LOCK_WAIT_MS = 1_000;
 
 export interface OpsContext {
   state: SimState;
@@ -22,46 +24,49 @@ export interface OpsContext {
 
 export type PowerAction = 'start' | 'stop' | 'shutdown' | 'reboot' | 'suspend' | 'resume';
 
-const fail = (message: string) => new TaskError(message);
+export const fail = (message: string) => new TaskError(message);
 
 export function requireQuorum(state: SimState): void {
   if (!state.quorate) throw new PveHttpError(500, 'cluster not ready - no quorum?');
 }
 
-/** The VM's config on this node, or PVE's "does not exist" 500. */
-export function requireVm(state: SimState, node: string, vmid: number): SimVm {
+/** Whether a guest is served under `type`'s paths (a restored state without `type` holds VMs). */
+export const isType = (vm: SimVm, type: SimVm['type']): boolean => (vm.type ?? 'qemu') === type;
+
+/** The guest's config on this node (a VM's, or a container's with type lxc), or PVE's "does not exist" 500. */
+export function requireVm(state: SimState, node: string, vmid: number, type: SimVm['type'] = 'qemu'): SimVm {
   const vm = state.vms.get(vmid);
-  if (!vm || vm.node !== node) throw noConfig(node, vmid);
+  if (!vm || vm.node !== node || !isType(vm, type)) throw noConfig(node, vmid, type);
   return vm;
 }
 
 /** In a worker: the config again (it may have changed while waiting for the lock). */
-function reloadVm(state: SimState, node: string, vmid: number): SimVm {
+export function reloadVm(state: SimState, node: string, vmid: number, type: SimVm['type'] = 'qemu'): SimVm {
   const vm = state.vms.get(vmid);
-  if (!vm || vm.node !== node) throw fail(`Configuration file 'nodes/${node}/qemu-server/${vmid}.conf' does not exist`);
+  if (!vm || vm.node !== node || !isType(vm, type)) throw fail(noConfig(node, vmid, type).message);
   return vm;
 }
 
 function checkLock(vm: SimVm, skiplock = false): void {
-  if (vm.lock && !skiplock) throw fail(`VM ${vm.vmid} is locked (${vm.lock})`);
+  if (vm.lock && !skiplock) throw fail(lockedText(vm));
 }
 
-function checkSkiplock(p: Params, who: Principal): boolean {
+export function checkSkiplock(p: Params, who: Principal): boolean {
   const skiplock = bool(p, 'skiplock') ?? false;
   if (skiplock && !who.root) throw new PveParamError({ skiplock: 'Only root may use this option.' });
   return skiplock;
 }
 
-const isRunning = (vm: SimVm) => vm.status === 'running';
+export const isRunning = (vm: SimVm) => vm.status === 'running';
 
-function markStarted(vm: SimVm, now: number, pid: number): void {
+export function markStarted(vm: SimVm, now: number, pid: number): void {
   vm.status = 'running';
   vm.paused = false;
   vm.startedAt = now;
   vm.pid = pid;
 }
 
-function markStopped(vm: SimVm): void {
+export function markStopped(vm: SimVm): void {
   vm.status = 'stopped';
   vm.paused = false;
   vm.startedAt = undefined;
@@ -132,10 +137,18 @@ export function power(ctx: OpsContext, who: Principal, node: string, vmid: numbe
         markStarted(cur, clock.now(), t.task.pid + 1);
         return;
       case 'suspend': {
-        checkLock(cur, skiplock);
-        if (!isRunning(cur)) throw fail(`VM ${vmid} not running`);
+        // RunState::vm_suspend: pausing is allowed during a backup, suspending to disk is not.
         const todisk = bool(p, 'todisk') ?? false;
+        const backingUp = cur.lock === 'backup';
+        checkLock(cur, skiplock || backingUp);
+        if (backingUp && todisk) throw fail('cannot suspend to disk during backup');
+        if (!isRunning(cur)) throw fail(`VM ${vmid} not running`);
         t.log(todisk ? 'suspending to disk' : `suspend VM ${vmid}`);
+        // Saving the state runs outside the config flock, under lock 'suspending' (left in place if it fails).
+        if (todisk) {
+          cur.lock = 'suspending';
+          t.unlockAll();
+        }
         await t.work();
         if (todisk) {
           markStopped(cur);
@@ -156,89 +169,101 @@ export function power(ctx: OpsContext, who: Principal, node: string, vmid: numbe
   return tasks.start({ node, type: `qm${action}`, vmid, user, op: action, run: worker }).upid;
 }
 
-/** POST /nodes/{node}/qemu/{vmid}/clone. The new VMID is reserved (lock 'clone') before the UPID is returned. */
-export async function clone(ctx: OpsContext, who: Principal, node: string, vmid: number, p: Params): Promise<string> {
+/**
+ * POST /nodes/{node}/qemu/{vmid}/clone, as qemu-server does since "api: clone: fork before locking": the early
+ * checks answer HTTP 500; the worker takes the source's flock (shared when stopped, so parallel clones of a
+ * template work; exclusive when running) and the new VMID's, each waiting 1 s, checks again and reserves the new
+ * VMID (lock 'clone'). A lock not had in time, or a VMID taken meanwhile, fails the task.
+ */
+export function clone(ctx: OpsContext, who: Principal, node: string, vmid: number, p: Params): string {
   const { state, flocks, tasks } = ctx;
   const newid = p.newid as number;
   const target = str(p, 'target');
   const snapname = str(p, 'snapname');
-  if (target && !state.nodes.has(target)) throw new PveHttpError(500, `no such cluster node '${target}'`);
-  requireQuorum(state);
-  const src = requireVm(state, node, vmid);
-  const running = isRunning(src);
-
-  // PVE: shared lock on a stopped source (parallel clones of a template work), exclusive on a running one;
-  // then an exclusive lock on the new VMID. Both with a 1 s wait, before forking.
-  const holds: Release[] = [];
-  try {
-    holds.push(await flocks.acquire(vmid, running ? 'exclusive' : 'shared', API_LOCK_WAIT_MS));
-    holds.push(await flocks.acquire(newid, 'exclusive', API_LOCK_WAIT_MS));
-  } catch (err) {
-    for (const r of holds) r();
-    throw new PveHttpError(500, (err as Error).message, undefined, false, { cause: err });
+  const first = state.vms.get(vmid);
+  // check_running → assert_config_exists_on_node
+  if (!first || first.node !== node || !isType(first, 'qemu')) {
+    throw new PveHttpError(500, `unable to find configuration file for VM ${vmid} on node '${node}'`);
   }
-  try {
-    const cur = requireVm(state, node, vmid);
-    if (cur.lock) throw new PveHttpError(500, `VM ${vmid} is locked (${cur.lock})`);
-    if (snapname && !cur.snapshots.some((s) => s.name === snapname)) {
-      throw new PveHttpError(500, `snapshot '${snapname}' does not exist`);
-    }
+  const running = isRunning(first);
+  // load_and_check: before forking (HTTP 500) and again in the worker under both locks (task failure).
+  const loadAndCheck = (err: (m: string) => Error) => {
+    if (target && !state.nodes.has(target)) throw err(`no such cluster node '${target}'`);
+    if (!state.quorate) throw err('cluster not ready - no quorum?');
+    const cur = state.vms.get(vmid);
+    if (!cur || cur.node !== node || !isType(cur, 'qemu')) throw err(noConfig(node, vmid).message);
+    if (cur.lock) throw err(lockedText(cur));
+    if (isRunning(cur) !== running) throw err('unexpected state change');
+    if (snapname && !cur.snapshots.some((s) => s.name === snapname)) throw err(`snapshot '${snapname}' does not exist`);
     const full = bool(p, 'full') ?? !cur.template;
-    if (!full && str(p, 'storage') !== undefined) {
-      throw new PveHttpError(500, "parameter 'storage' not allowed for linked clones");
+    if (!full && str(p, 'storage') !== undefined) throw err("parameter 'storage' not allowed for linked clones");
+    if (!full && str(p, 'format') !== undefined) throw err("parameter 'format' not allowed for linked clones");
+    if (!full && !cur.template) throw err(`Linked clone feature is not supported for '${diskVolume(cur)}' (scsi0)`);
+    // `-f $conffile`: only a VM config of that VMID on this node
+    const taken = state.vms.get(newid);
+    if (taken && taken.node === node && isType(taken, 'qemu')) {
+      throw err(`unable to create VM ${newid}: config file already exists`);
     }
-    if (!full && str(p, 'format') !== undefined) {
-      throw new PveHttpError(500, "parameter 'format' not allowed for linked clones");
-    }
-    if (!full && !cur.template) throw new PveHttpError(500, "Linked clone feature is not supported for drive 'scsi0'");
-    if (state.vms.has(newid)) throw new PveHttpError(500, `unable to create VM ${newid}: config file already exists`);
-
-    const reserved = makeVm(
-      {
-        vmid: newid,
-        name: str(p, 'name') ?? `Copy-of-VM-${cur.name}`,
-        node,
-        status: 'stopped',
-        tags: cur.tags,
-        cores: cur.cores,
-        maxmem: cur.maxmem,
-        maxdisk: cur.maxdisk,
-        description: str(p, 'description') ?? cur.description,
-        linkedFrom: full ? undefined : vmid,
-        lock: 'clone',
-      },
-      ctx.clock.now(),
-    );
-    state.vms.set(newid, reserved);
-    const source = diskVolume(cur);
-    return tasks.start({
-      node,
-      type: 'qmclone',
-      vmid,
-      user: who.authid,
-      op: 'clone',
-      detail: { newid, name: reserved.name, full, target: target ?? node },
-      holds,
-      run: async (t) => {
-        t.log(`create ${full ? 'full' : 'linked'} clone of drive scsi0 (${source})`);
-        await t.work();
-        if (full)
-          t.log(
-            `transferred ${(cur.maxdisk / 1024 ** 3).toFixed(1)} GiB of ${(cur.maxdisk / 1024 ** 3).toFixed(1)} GiB (100.00%)`,
+    return { cur, full };
+  };
+  const early = loadAndCheck((m) => new PveHttpError(500, m));
+  const name = str(p, 'name') ?? `Copy-of-VM-${early.cur.name}`;
+  return tasks.start({
+    node,
+    type: 'qmclone',
+    vmid,
+    user: who.authid,
+    op: 'clone',
+    detail: { newid, name, full: early.full, target: target ?? node },
+    run: async (t) => {
+      const holds: Release[] = [];
+      try {
+        holds.push(await flocks.acquire(vmid, running ? 'exclusive' : 'shared', API_LOCK_WAIT_MS));
+        holds.push(await flocks.acquire(newid, 'exclusive', API_LOCK_WAIT_MS));
+        const { cur, full } = loadAndCheck(fail);
+        // file_set_contents of the new config: pmxcfs refuses a VMID that exists on another node (or as a CT).
+        if (state.vms.has(newid)) {
+          throw fail(
+            `close (rename) atomic file '/etc/pve/nodes/${node}/qemu-server/${newid}.conf' failed: File exists`,
           );
+        }
+        const reserved = makeVm(
+          {
+            vmid: newid,
+            name,
+            node,
+            status: 'stopped',
+            tags: cur.tags,
+            cores: cur.cores,
+            maxmem: cur.maxmem,
+            maxdisk: cur.maxdisk,
+            description: str(p, 'description') ?? cur.description,
+            linkedFrom: full ? undefined : vmid,
+            lock: 'clone',
+          },
+          ctx.clock.now(),
+        );
+        state.vms.set(newid, reserved);
+        t.log(`create ${full ? 'full' : 'linked'} clone of drive scsi0 (${diskVolume(cur)})`);
+        try {
+          await t.work();
+        } catch (err) {
+          if (state.vms.get(newid) === reserved) state.vms.delete(newid);
+          throw err;
+        }
+        if (full) {
+          const gib = (cur.maxdisk / 1024 ** 3).toFixed(1);
+          t.log(`transferred ${gib} GiB of ${gib} GiB (100.00%)`);
+        }
         const vm = state.vms.get(newid);
         if (!vm) throw fail(`unable to find configuration file for VM ${newid}`);
         vm.lock = undefined;
         if (target && target !== node) vm.node = target;
-      },
-      onError: () => {
-        if (state.vms.get(newid)?.lock === 'clone') state.vms.delete(newid);
-      },
-    }).upid;
-  } catch (err) {
-    for (const r of holds) r();
-    throw err;
-  }
+      } finally {
+        for (const r of holds) r();
+      }
+    },
+  }).upid;
 }
 
 const RESERVED_SNAPNAMES = new Set(['current', 'pending', 'vzdump']);
@@ -324,7 +349,11 @@ export function destroy(ctx: OpsContext, who: Principal, node: string, vmid: num
         throw err;
       }
       t.log(`Removing image: ${diskVolume(vm)}`);
-      if (purge) t.log(`purging VM ${vmid} from related configurations..`);
+      if (purge) {
+        t.log(`purging VM ${vmid} from related configurations..`);
+        removeFromBackupJobs(state, vmid);
+        if (vm.hastate !== undefined) t.log(`NOTE: removed VM ${vmid} from HA resource configuration.`);
+      }
       state.vms.delete(vmid);
     },
   }).upid;

@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock, TimerHandle } from '../clock';
+import type { SimBackup, SimBackupJob, SimStorage } from './backup-types';
+import { defaultStorages } from './backups';
 import { SimConfigError } from './errors';
 import type { SimNode, SimState, SimTask, SimVm } from './types';
 
@@ -29,6 +31,10 @@ export interface SavedSimState {
   vms: SimVm[];
   /** Each node's most recent tasks, oldest first (their log lines included). */
   tasks: SimTask[];
+  /** Storages, backup archives and backup jobs (absent in files written before they existed). */
+  storages?: SimStorage[] | undefined;
+  backups?: SimBackup[] | undefined;
+  backupJobs?: SimBackupJob[] | undefined;
 }
 
 /** What is saved of a state now. */
@@ -45,6 +51,9 @@ export function saveState(state: SimState, at: number): SavedSimState {
     nodes: [...state.nodes.values()].map(({ online: _online, ...node }) => node),
     vms: [...state.vms.values()],
     tasks,
+    storages: state.storages,
+    backups: state.backups,
+    backupJobs: state.backupJobs,
   };
 }
 
@@ -112,6 +121,9 @@ export function restoreState(saved: unknown): SimState {
     vms,
     tasks,
     tasksByNode,
+    storages: (s.storages ?? defaultStorages()).map((x) => ({ ...x, online: true })),
+    backups: (s.backups ?? []).map((b) => ({ ...b })),
+    backupJobs: (s.backupJobs ?? []).map((j) => ({ ...j, vmids: [...j.vmids], exclude: [...j.exclude] })),
   };
 }
 

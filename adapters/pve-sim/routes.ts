@@ -2,8 +2,11 @@
 import type { Auth, Principal } from './auth';
 import { PveHttpError, PveParamError } from './errors';
 import type { SimFaults } from './faults';
+import { GUEST_OPS_ROUTES } from './guest-ops-routes';
+import { LXC_ROUTES } from './lxc-routes';
 import * as ops from './operations';
 import { bool, formats, int, P, type ParamSchema, type Params, str } from './params';
+import { POOL_ROUTES } from './pool-routes';
 import { lowestFreeVmid } from './state';
 import type { SimNode } from './types';
 import { decodeUpid } from './upid';
@@ -56,25 +59,32 @@ const POWER_SCHEMAS: Record<ops.PowerAction, ParamSchema> = {
     ...VM_PATH,
     'force-cpu': P.optStr,
     machine: P.optStr,
-    migratedfrom: P.optStr,
-    migration_network: P.optStr,
+    migratedfrom: P.optNode,
+    migration_network: { type: 'string', optional: true, format: formats.cidr },
     migration_type: { type: 'string', optional: true, enum: ['secure', 'insecure'] },
+    'nets-host-mtu': { type: 'string', optional: true, pattern: 'net\\d+=\\d+(,net\\d+=\\d+)*' },
     skiplock: P.optBool,
-    stateuri: P.optStr,
-    targetstorage: P.optStr,
+    stateuri: { type: 'string', optional: true, maxLength: 128 },
+    targetstorage: { type: 'string', optional: true, format: formats.storagePairList },
     timeout: P.optInt0,
+    'with-conntrack-state': P.optBool,
   },
   stop: {
     ...VM_PATH,
     keepActive: P.optBool,
-    migratedfrom: P.optStr,
+    migratedfrom: P.optNode,
     'overrule-shutdown': P.optBool,
     skiplock: P.optBool,
     timeout: P.optInt0,
   },
   shutdown: { ...VM_PATH, forceStop: P.optBool, keepActive: P.optBool, skiplock: P.optBool, timeout: P.optInt0 },
   reboot: { ...VM_PATH, timeout: P.optInt0 },
-  suspend: { ...VM_PATH, skiplock: P.optBool, statestorage: P.optStr, todisk: P.optBool },
+  suspend: {
+    ...VM_PATH,
+    skiplock: P.optBool,
+    statestorage: { ...P.optStorage, requires: 'todisk' },
+    todisk: P.optBool,
+  },
   resume: { ...VM_PATH, nocheck: P.optBool, skiplock: P.optBool },
 };
 
@@ -94,12 +104,12 @@ export const ROUTES: Route[] = [
   route('GET', 'access/ticket', { schema: {}, open: true, handle: () => ({ data: null }) }),
   route('POST', 'access/ticket', {
     schema: {
-      username: { type: 'string' },
+      username: { type: 'string', maxLength: 64 },
       password: { type: 'string' },
-      realm: P.optStr,
+      realm: { type: 'string', optional: true, format: formats.realm, maxLength: 32 },
       otp: P.optStr,
-      path: P.optStr,
-      privs: P.optStr,
+      path: { type: 'string', optional: true, maxLength: 64, requires: 'privs' },
+      privs: { type: 'string', optional: true, maxLength: 64, requires: 'path' },
       'new-format': P.optBool,
       'tfa-challenge': P.optStr,
     },
@@ -164,10 +174,12 @@ export const ROUTES: Route[] = [
   route('GET', 'nodes/{node}/qemu/{vmid}/status/current', {
     schema: VM_PATH,
     proxied: true,
-    handle: (c) => ({ data: views.qemuStatus(ops.requireVm(c.ctx.state, c.node.name, vmOf(c)), c.ctx.clock.now()) }),
+    handle: (c) => ({
+      data: views.qemuStatus(ops.requireVm(c.ctx.state, c.node.name, vmOf(c)), c.ctx.clock.now(), c.ctx.state.version),
+    }),
   }),
   route('GET', 'nodes/{node}/qemu/{vmid}/config', {
-    schema: { ...VM_PATH, current: P.optBool, snapshot: { type: 'string', optional: true, format: formats.configId } },
+    schema: { ...VM_PATH, current: P.optBool, snapshot: P.optSnapname },
     proxied: true,
     handle: (c) => {
       const vm = ops.requireVm(c.ctx.state, c.node.name, vmOf(c));
@@ -190,9 +202,9 @@ export const ROUTES: Route[] = [
       description: P.optStr,
       full: P.optBool,
       target: { type: 'string', optional: true, format: formats.node },
-      pool: P.optStr,
-      snapname: { type: 'string', optional: true, format: formats.configId },
-      storage: { type: 'string', optional: true, format: formats.storageId },
+      pool: P.optPool,
+      snapname: P.optSnapname,
+      storage: P.optStorage,
       format: { type: 'string', optional: true, enum: ['raw', 'qcow2', 'vmdk'] },
       bwlimit: P.optInt0,
     },
@@ -208,7 +220,7 @@ export const ROUTES: Route[] = [
   route('POST', 'nodes/{node}/qemu/{vmid}/snapshot', {
     schema: {
       ...VM_PATH,
-      snapname: { type: 'string', format: formats.configId },
+      snapname: P.snapname,
       description: P.optStr,
       vmstate: P.optBool,
     },
@@ -228,7 +240,7 @@ export const ROUTES: Route[] = [
       vmid: P.optVmid,
       typefilter: P.optStr,
       userfilter: P.optStr,
-      statusfilter: P.optStr,
+      statusfilter: { type: 'string', optional: true, format: formats.taskStatusTypeList },
       since: P.optInt,
       until: P.optInt,
       errors: P.optBool,
@@ -253,13 +265,10 @@ export const ROUTES: Route[] = [
       });
     },
   }),
+  // pve-manager Tasks.pm upid_index: no proxyto, and the code only lists the two children.
   route('GET', 'nodes/{node}/tasks/{upid}', {
     schema: { node: P.node, upid: { type: 'string' } },
-    proxied: true,
-    handle: (c) => {
-      findTask(c);
-      return { data: [{ name: 'log' }, { name: 'status' }] };
-    },
+    handle: () => ({ data: [{ name: 'log' }, { name: 'status' }] }),
   }),
   route('GET', 'nodes/{node}/tasks/{upid}/status', {
     schema: { node: P.node, upid: { type: 'string' } },
@@ -271,6 +280,9 @@ export const ROUTES: Route[] = [
     proxied: true,
     handle: (c) => views.taskLog(findTask(c), int(c.params, 'start'), int(c.params, 'limit')),
   }),
+  ...LXC_ROUTES,
+  ...GUEST_OPS_ROUTES,
+  ...POOL_ROUTES,
 ];
 
 function findTask(c: Call) {

@@ -1,5 +1,6 @@
 // Builds the live simulator state from a seed.
 import type { Clock } from '../clock';
+import { backupStateFromSeed } from './backups';
 import { SimConfigError } from './errors';
 import type { SimNode, SimSeed, SimState, SimVm, SimVmSeed } from './types';
 
@@ -42,6 +43,8 @@ export function makeVm(seed: SimVmSeed, nowMs: number): SimVm {
   }));
   return {
     vmid: seed.vmid,
+    type: seed.type ?? 'qemu',
+    pool: seed.pool,
     name: seed.name,
     node: seed.node,
     status: running ? 'running' : 'stopped',
@@ -110,6 +113,7 @@ export function createState(seed: SimSeed, clock: Clock): SimState {
     vms,
     tasks: new Map(),
     tasksByNode: new Map([...nodes.keys()].map((n) => [n, []])),
+    ...backupStateFromSeed(seed, nodes, now),
   };
 }
 

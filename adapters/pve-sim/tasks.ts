@@ -20,14 +20,29 @@ export const DEFAULT_TASK_DURATIONS: Readonly<Record<TaskType, number>> = {
   qmdestroy: 2_000,
   hastart: 1_000,
   hastop: 1_000,
+  vzstart: 2_000,
+  vzstop: 1_000,
+  vzshutdown: 4_000,
+  vzreboot: 5_000,
+  vzclone: 8_000,
+  vzsnapshot: 2_000,
+  vzdestroy: 2_000,
+  qmigrate: 8_000,
+  vzmigrate: 6_000,
+  hamigrate: 1_000,
+  qmrollback: 3_000,
+  vzrollback: 3_000,
+  qmdelsnapshot: 2_000,
+  vzdelsnapshot: 2_000,
+  vzdump: 5_000,
 };
 
 /** What a worker can do while it runs. */
 export interface TaskContext {
   readonly task: SimTask;
   log(line: string): void;
-  /** Takes a VM's config file lock; released automatically when the task ends. */
-  flock(vmid: number, mode: FlockMode): Promise<void>;
+  /** Takes a guest's config file lock (a container's with type lxc); released automatically when the task ends. */
+  flock(vmid: number, mode: FlockMode, type?: 'qemu' | 'lxc'): Promise<void>;
   /** Releases the flocks taken so far (PVE workers that only lock while preparing). */
   unlockAll(): void;
   /**
@@ -42,6 +57,8 @@ export interface StartTaskOptions {
   type: TaskType;
   /** The task's object id (the VMID). */
   vmid: number;
+  /** A task id other than the VMID (vzdump of several guests: empty). */
+  id?: string | undefined;
   user: string;
   /** Operation name for the oplog (clone, start, ...). */
   op: string;
@@ -80,6 +97,11 @@ export class TaskEngine {
     this.nextPid = last + 1;
   }
 
+  /** How long a worker (or PVE's lock_config in an API handler) waits for a config file lock. */
+  get lockWaitMs(): number {
+    return this.o.lockWaitMs;
+  }
+
   durationOf(type: string): number {
     const base = this.o.durations[type] ?? DEFAULT_TASK_DURATIONS[type as TaskType] ?? 1_000;
     return base * this.o.faults.multiplierFor(type);
@@ -99,7 +121,7 @@ export class TaskEngine {
       pstart,
       starttime,
       type: opts.type,
-      id: String(opts.vmid),
+      id: opts.id ?? String(opts.vmid),
       user: opts.user,
     });
     const task: SimTask = {
@@ -109,7 +131,7 @@ export class TaskEngine {
       pstart,
       starttime,
       type: opts.type,
-      id: String(opts.vmid),
+      id: opts.id ?? String(opts.vmid),
       user: opts.user,
       status: 'running',
       log: [],
@@ -132,8 +154,8 @@ export class TaskEngine {
     const ctx: TaskContext = {
       task,
       log: (line) => task.log.push(line),
-      flock: async (vmid, mode) => {
-        held.push(await this.o.flocks.acquire(vmid, mode, this.o.lockWaitMs));
+      flock: async (vmid, mode, type) => {
+        held.push(await this.o.flocks.acquire(vmid, mode, this.o.lockWaitMs, type));
       },
       unlockAll,
       work: async () => {
@@ -167,6 +189,21 @@ export class TaskEngine {
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
     return task;
+  }
+
+  /** Work that follows a task without being one (the HA manager acting on a request): idle() waits for it. */
+  track(work: Promise<unknown>): void {
+    const p = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  /** Aborted when the simulator stops. */
+  get signal(): AbortSignal {
+    return this.o.signal;
   }
 
   /** Workers still running. */

@@ -1,5 +1,13 @@
 // The simulator's model: seed (input), state (live, for tests), tasks, oplog and options.
 import type { Clock } from '../clock';
+import type {
+  SimBackup,
+  SimBackupJob,
+  SimBackupJobSeed,
+  SimBackupSeed,
+  SimStorage,
+  SimStorageSeed,
+} from './backup-types';
 
 /** A node as seeded. Sizes in bytes. */
 export interface SimNodeSeed {
@@ -23,6 +31,10 @@ export interface SimSnapshotSeed {
 /** A VM as seeded. Sizes in bytes. */
 export interface SimVmSeed {
   vmid: number;
+  /** qemu (default) or lxc: a container, served under /nodes/{node}/lxc/... */
+  type?: 'qemu' | 'lxc' | undefined;
+  /** The resource pool it belongs to. */
+  pool?: string | undefined;
   name: string;
   node: string;
   status: 'running' | 'stopped' | 'paused';
@@ -46,6 +58,8 @@ export interface SimVmSeed {
   linkedFrom?: number | undefined;
   /** How long it has been running at seed time (seconds). */
   uptime?: number | undefined;
+  /** Backup archives it already has. */
+  backups?: SimBackupSeed[] | undefined;
 }
 
 export interface SimSeed {
@@ -56,6 +70,10 @@ export interface SimSeed {
   localNode?: string | undefined;
   nodes: SimNodeSeed[];
   vms: SimVmSeed[];
+  /** Storages besides `local` and `local-zfs` (e.g. a Proxmox Backup Server). */
+  storages?: SimStorageSeed[] | undefined;
+  /** Scheduled backup jobs (GET /cluster/backup). */
+  backupJobs?: SimBackupJobSeed[] | undefined;
 }
 
 export interface SimNode {
@@ -84,6 +102,9 @@ export interface SimSnapshot {
 
 export interface SimVm {
   vmid: number;
+  /** qemu: a VM (/nodes/{node}/qemu/...); lxc: a container (/nodes/{node}/lxc/...). */
+  type: 'qemu' | 'lxc';
+  pool?: string | undefined;
   name: string;
   node: string;
   /** Power state of the QEMU process. A paused VM is `running` with `paused: true` (qmpstatus paused). */
@@ -122,7 +143,22 @@ export type TaskType =
   | 'qmsnapshot'
   | 'qmdestroy'
   | 'hastart'
-  | 'hastop';
+  | 'hastop'
+  | 'vzstart'
+  | 'vzstop'
+  | 'vzshutdown'
+  | 'vzreboot'
+  | 'vzclone'
+  | 'vzsnapshot'
+  | 'vzdestroy'
+  | 'qmigrate'
+  | 'vzmigrate'
+  | 'hamigrate'
+  | 'qmrollback'
+  | 'vzrollback'
+  | 'qmdelsnapshot'
+  | 'vzdelsnapshot'
+  | 'vzdump';
 
 export interface SimTask {
   upid: string;
@@ -154,6 +190,12 @@ export interface SimState {
   tasks: Map<string, SimTask>;
   /** Tasks per node, oldest first. */
   tasksByNode: Map<string, SimTask[]>;
+  /** Storage configuration (/etc/pve/storage.cfg), `local` and `local-zfs` first. */
+  storages: SimStorage[];
+  /** Backup archives on every storage. */
+  backups: SimBackup[];
+  /** Scheduled backup jobs (/etc/pve/jobs.cfg). */
+  backupJobs: SimBackupJob[];
 }
 
 /** One thing that happened to the platform: an accepted operation, its task result, a crash. */

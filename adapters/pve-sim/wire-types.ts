@@ -55,7 +55,8 @@ export interface NodeStatusWire {
   kversion: string;
   pveversion: string;
   cpuinfo: { cpus: number; sockets: number; cores: number; model: string; mhz: string; hvm: string; flags: string };
-  memory: { total: number; used: number; free: number };
+  /** `available`: PVE 9 only. */
+  memory: { total: number; used: number; free: number; available?: number };
   swap: { total: number; used: number; free: number };
   rootfs: { total: number; used: number; free: number; avail: number };
   ksm: { shared: number };

@@ -12,6 +12,40 @@ export function vmTarget(value: string | undefined): string {
   return value;
 }
 
+/** A guest target: one guest (`lab/114`) or a selector (`lab/@tag:web,-105`), as the API takes it. */
+export type GuestTarget = { cluster: string; vmid: number } | { cluster: string; selector: string };
+
+/** `lab/114` → {cluster, vmid}; `lab/@tag:web,-105` → {cluster, selector} (the core reads the selector). */
+export function guestTarget(value: string | undefined): GuestTarget {
+  const match = /^([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/(?:([0-9]{1,9})|(@[\x21-\x7e]{1,511}))$/.exec(value ?? '');
+  if (!match) {
+    throw new UsageError(
+      `expected <cluster>/<vmid> or <cluster>/@<selector>, e.g. lab/114 or lab/@tag:web,-105 (got '${value ?? ''}')`,
+    );
+  }
+  const [, name, vmid, selector] = match;
+  return selector !== undefined ? { cluster: name!, selector } : { cluster: name!, vmid: Number(vmid) };
+}
+
+const NODE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/;
+
+/** A node name (drain, migrate's destination). */
+export function node(value: string | undefined): string {
+  if (!value || !NODE.test(value)) throw new UsageError(`expected a node name, e.g. pve2 (got '${value ?? ''}')`);
+  return value;
+}
+
+/** `lab/pve2` → {cluster: 'lab', node: 'pve2'}. */
+export function nodeTarget(value: string | undefined): { cluster: string; node: string } {
+  const slash = (value ?? '').indexOf('/');
+  const name = slash < 0 ? '' : value!.slice(0, slash);
+  const rest = slash < 0 ? '' : value!.slice(slash + 1);
+  if (!CLUSTER.test(name) || !NODE.test(rest)) {
+    throw new UsageError(`expected <cluster>/<node>, e.g. lab/pve2 (got '${value ?? ''}')`);
+  }
+  return { cluster: name, node: rest };
+}
+
 export function cluster(value: string | undefined): string {
   if (!value || !CLUSTER.test(value)) throw new UsageError(`expected a cluster name (got '${value ?? ''}')`);
   return value;

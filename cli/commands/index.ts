@@ -1,13 +1,16 @@
 // Every command, in the order help lists them.
 import { auditCommand, auditVerifyCommand } from './audit';
+import { backupsCommand } from './backups';
 import { decideCommands } from './decide';
 import { eventsCommand } from './events';
+import { drainCommand, migrateCommand, undrainCommand } from './guests';
 import { incidentActCommands, incidentCommand, incidentsCommand } from './incidents';
 import { maintenanceCommands } from './maintenance';
 import { natsCredentialsCommand } from './nats-credentials';
 import { hostsCommand, requestCommand, requestsCommand, statusCommand, vmCommand, vmsCommand } from './reads';
 import { serveCommand } from './serve';
-import { deployCommand, snapshotCommand, vmActionCommands } from './submit';
+import { delsnapshotCommand, rollbackCommand, snapshotCommand, snapshotsCommand } from './snapshots';
+import { deployCommand, vmActionCommands } from './submit';
 import { syncCommand } from './sync';
 import { tokenRecoverCommand } from './token-recover';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './tokens';
@@ -24,7 +27,14 @@ export const COMMANDS: readonly Command[] = [
   requestCommand,
   deployCommand,
   ...vmActionCommands,
+  migrateCommand,
+  drainCommand,
+  undrainCommand,
   snapshotCommand,
+  snapshotsCommand,
+  rollbackCommand,
+  delsnapshotCommand,
+  backupsCommand,
   ...decideCommands,
   incidentsCommand,
   incidentCommand,

@@ -1,12 +1,15 @@
 // status, vms, vm, hosts, requests, request: reads, shown as tables (or --json).
 import type { HealthReply, HostView, RequestView, StatusReply, SummaryReply, VmView } from '../../protocol';
-import { REQUEST_STATUSES } from '../../protocol';
+import { GuestTypeSchema, REQUEST_STATUSES } from '../../protocol';
 import { EXIT } from '../exit-codes';
 import { bytes, json, keyValues, percent, table, time } from '../format';
 import { int, oneOf, str, vmTarget } from './args';
 import { resolveRequestId } from './request-id';
 import { renderRequest, targetText, waitForEnd } from './request-output';
 import type { Command, CommandContext } from './types';
+
+/** `vm` or `ct`, as Proxmox's own lists say. */
+const typeWord = (type: VmView['type'] | undefined): string => (type === 'lxc' ? 'ct' : 'vm');
 
 const counts = (c: Record<string, number>): string =>
   Object.entries(c)
@@ -75,12 +78,13 @@ export const statusCommand: Command = {
 
 export const vmsCommand: Command = {
   name: 'vms',
-  usage: '[--cluster c] [--node n] [--state s] [--tag t] [--limit n] [--offset n]',
-  summary: 'List VMs',
+  usage: '[--cluster c] [--node n] [--type qemu|lxc] [--state s] [--tag t] [--limit n] [--offset n]',
+  summary: 'List guests: VMs and containers (TYPE vm or ct)',
   args: 0,
   options: {
     cluster: { type: 'string' },
     node: { type: 'string' },
+    type: { type: 'string' },
     state: { type: 'string' },
     tag: { type: 'string' },
     limit: { type: 'string' },
@@ -90,6 +94,7 @@ export const vmsCommand: Command = {
     const page = await ctx.client.get<{ items: VmView[]; total: number }>('/v1/vms', {
       cluster: str(ctx.values, 'cluster'),
       node: str(ctx.values, 'node'),
+      type: oneOf(ctx.values, 'type', GuestTypeSchema.options),
       state: str(ctx.values, 'state'),
       tag: str(ctx.values, 'tag'),
       limit: int(ctx.values, 'limit', 1),
@@ -101,9 +106,10 @@ export const vmsCommand: Command = {
     }
     ctx.out(
       table(
-        ['vm', 'name', 'node', 'status', 'state', 'prod', 'tags', 'lock', 'request'],
+        ['vm', 'type', 'name', 'node', 'status', 'state', 'prod', 'tags', 'lock', 'request'],
         page.items.map((v) => [
           `${v.cluster}/${v.vmid}`,
+          typeWord(v.type),
           v.name,
           v.node,
           v.status,
@@ -115,7 +121,7 @@ export const vmsCommand: Command = {
         ]),
       ),
     );
-    pageNote(ctx, page, int(ctx.values, 'offset', 0), 'VMs');
+    pageNote(ctx, page, int(ctx.values, 'offset', 0), 'guests');
     return EXIT.ok;
   },
 };
@@ -123,7 +129,7 @@ export const vmsCommand: Command = {
 export const vmCommand: Command = {
   name: 'vm',
   usage: '<cluster>/<vmid>',
-  summary: 'Show one VM',
+  summary: 'Show one guest (VM or container)',
   args: 1,
   async run(ctx) {
     const [cluster, vmid] = vmTarget(ctx.positionals[0]).split('/');
@@ -135,7 +141,9 @@ export const vmCommand: Command = {
     ctx.out(
       keyValues([
         ['vm', `${v.cluster}/${v.vmid}`],
+        ['type', v.type === 'lxc' ? 'container (lxc)' : 'VM (qemu)'],
         ['name', v.name],
+        ['pool', v.pool],
         ['node', v.node],
         ['status', v.status],
         ['state', v.state],

@@ -1,17 +1,16 @@
 // How requests are shown, and --wait: poll GET /v1/requests/:id until the request ends.
-import type { DecidedBy, Decision, RequestView } from '../../protocol';
+import type { DecidedBy, RequestView } from '../../protocol';
 import { TERMINAL_REQUEST_STATUSES } from '../../protocol';
 import { CliError } from '../errors';
 import type { ExitCode } from '../exit-codes';
 import { EXIT } from '../exit-codes';
 import { json, keyValues, table, time } from '../format';
+import type { DecisionAnswer, DryRunAnswer, RequestAbout } from './bulk-output';
+import { dryRunLine, membersText, targetText } from './bulk-output';
 import type { CommandContext } from './types';
 
-export interface SubmitAnswer {
+export interface SubmitAnswer extends DecisionAnswer {
   id: string;
-  decision: Decision;
-  reasons: string[];
-  checks: { check: string; outcome: string; reason: string }[];
   status: string;
 }
 
@@ -37,10 +36,9 @@ export function exitCodeOfStatus(status: string): ExitCode {
   }
 }
 
-export const targetText = (t: { cluster: string; vmid?: number | undefined }): string =>
-  t.vmid === undefined ? t.cluster : `${t.cluster}/${t.vmid}`;
+export { targetText };
 
-export function checksTable(checks: SubmitAnswer['checks']): string {
+export function checksTable(checks: DecisionAnswer['checks']): string {
   return table(
     ['check', 'outcome', 'reason'],
     checks.map((c) => [c.check, c.outcome, c.reason]),
@@ -64,6 +62,7 @@ export function renderRequest(r: RequestView): string {
       ['target', targetText(r.target)],
       ['params', params],
       ['force', r.force],
+      ['parent', r.parent],
       [
         'requester',
         r.requester.name
@@ -82,6 +81,7 @@ export function renderRequest(r: RequestView): string {
       ['updated', time(r.updatedAt)],
     ]),
     r.checks.length > 0 ? `\n${checksTable(r.checks)}` : '',
+    r.members ? `\n${membersText(r.target.cluster, r.members)}` : '',
     r.history.length > 0
       ? `\n${table(
           ['at', 'status', 'by', 'note'],
@@ -127,8 +127,27 @@ function explain(status: string, reasons: string[], error?: string): string | un
   }
 }
 
-/** Prints a submission's answer; with --wait follows it to its end. Returns the exit code. */
-export async function reportSubmission(ctx: CommandContext, answer: SubmitAnswer): Promise<ExitCode> {
+/**
+ * Prints a submission's answer (a bulk request's members too); with --wait follows it to its end. A dry run prints
+ * the decision, its checks and the expansion, and says nothing was done. Returns the exit code of the decision.
+ */
+export async function reportSubmission(
+  ctx: CommandContext,
+  answer: SubmitAnswer | DryRunAnswer,
+  about: RequestAbout,
+): Promise<ExitCode> {
+  if ('dryRun' in answer && answer.dryRun) {
+    if (ctx.json) ctx.out(json(answer));
+    else {
+      ctx.out(dryRunLine(answer, about));
+      if (answer.checks.length > 0) ctx.out(checksTable(answer.checks));
+      if (answer.members) ctx.out(membersText(about.target.cluster, answer.members));
+      ctx.out('nothing was done (dry run)\n');
+    }
+    return exitCodeOfStatus(answer.decision);
+  }
+  if (!('id' in answer)) throw new CliError('the gateway answered a submission without a request id', EXIT.error);
+  if (ctx.values['dry-run']) ctx.err('this gateway or core does not do dry runs: the request was submitted\n');
   if (ctx.values.wait && !ENDED.has(answer.status)) {
     if (!ctx.json) ctx.err(`request ${answer.id}: ${words(answer.decision)}\n`);
     return waitForEnd(ctx, answer.id, answer.status);
@@ -142,6 +161,7 @@ export async function reportSubmission(ctx: CommandContext, answer: SubmitAnswer
       answer.decision === 'nothing_to_do' && answer.reasons.length > 0 ? `: ${answer.reasons.join('; ')}` : '';
     ctx.out(`request ${answer.id}: ${words(answer.decision)}${status}${why}\n`);
     if (answer.checks.length > 0) ctx.out(checksTable(answer.checks));
+    if (answer.members) ctx.out(membersText(about.target.cluster, answer.members));
   }
   const decisionStatus = answer.decision === 'approved' ? answer.status : answer.decision;
   const why = explain(decisionStatus, answer.reasons);

@@ -1,39 +1,16 @@
-// deploy, destroy, start, stop, shutdown, reboot, suspend, resume, snapshot: submit a request and report the
-// gate's decision (exit 0 approved, 3 denied, 5 awaiting approval); --wait follows it to its end (a deploy then
-// prints the VMIDs it created).
-import { randomUUID } from 'node:crypto';
+// deploy, destroy, start, stop, shutdown, reboot, suspend, resume: submit a request and report the gate's decision
+// (exit 0 approved, 3 denied, 5 awaiting approval); --wait follows it to its end (a deploy then prints the VMIDs it
+// created); --dry-run asks for the decision only. A guest action takes a selector where a guest is named.
 import type { RequestView } from '../../protocol';
 import type { ExitCode } from '../exit-codes';
 import { EXIT } from '../exit-codes';
-import { cluster, int, required, seconds, str, vmTarget } from './args';
+import { cluster, guestTarget, int, required } from './args';
+import type { DryRunAnswer } from './bulk-output';
 import type { SubmitAnswer } from './request-output';
 import { reportSubmission } from './request-output';
+import type { RequestBody } from './request-send';
+import { REQUEST_DETAILS, requestOptions, SELECTOR_DETAILS, sendRequest, submitRequest } from './request-send';
 import type { Command, CommandContext } from './types';
-
-const waitOptions = {
-  wait: { type: 'boolean' },
-  interval: { type: 'string' },
-  timeout: { type: 'string' },
-} as const;
-
-/** `lab/114` → {cluster: 'lab', vmid: 114}: a request's target as the API has it, in and out. */
-function vmTargetOf(value: string | undefined): { cluster: string; vmid: number } {
-  const [cluster, vmid] = vmTarget(value).split('/');
-  return { cluster: cluster!, vmid: Number(vmid) };
-}
-
-async function send(ctx: CommandContext, body: Record<string, unknown>): Promise<SubmitAnswer> {
-  seconds(ctx.values, 'interval', 1);
-  seconds(ctx.values, 'timeout', 0);
-  // One key per invocation: if the connection drops after the gateway answered, a retry cannot double-submit.
-  return ctx.client.post<SubmitAnswer>('/v1/requests', body, {
-    'Idempotency-Key': `cli-${randomUUID()}`,
-  });
-}
-
-async function submit(ctx: CommandContext, body: Record<string, unknown>) {
-  return reportSubmission(ctx, await send(ctx, body));
-}
 
 /** After a deploy: the VMIDs it created (known once its clones ran), or how to learn them. */
 async function reportCreated(ctx: CommandContext, answer: SubmitAnswer, code: ExitCode): Promise<void> {
@@ -48,9 +25,12 @@ async function reportCreated(ctx: CommandContext, answer: SubmitAnswer, code: Ex
   }
 }
 
+const isDryRun = (answer: SubmitAnswer | DryRunAnswer): answer is DryRunAnswer =>
+  'dryRun' in answer && answer.dryRun === true;
+
 export const deployCommand: Command = {
   name: 'deploy',
-  usage: '<cluster> --template <vmid> --node <node> --name <name> [--count n] [--full] [--wait]',
+  usage: '<cluster> --template <vmid> --node <node> --name <name> [--count n] [--full] [--dry-run] [--wait]',
   summary: 'Clone VMs from a template',
   args: 1,
   options: {
@@ -60,8 +40,9 @@ export const deployCommand: Command = {
     count: { type: 'string' },
     full: { type: 'boolean' },
     force: { type: 'boolean' },
-    ...waitOptions,
+    ...requestOptions,
   },
+  details: REQUEST_DETAILS,
   async run(ctx) {
     required(ctx.values, 'template');
     const count = int(ctx.values, 'count', 1);
@@ -72,51 +53,36 @@ export const deployCommand: Command = {
       ...(count !== undefined ? { count } : {}),
       ...(ctx.values.full ? { full: true } : {}),
     };
-    const body = {
+    const body: RequestBody = {
       action: 'deploy',
       target: { cluster: cluster(ctx.positionals[0]) },
       params,
       force: !!ctx.values.force,
     };
-    const answer = await send(ctx, body);
-    const code = await reportSubmission(ctx, answer);
-    await reportCreated(ctx, answer, code);
+    const answer = await sendRequest(ctx, body);
+    const code = await reportSubmission(ctx, answer, body);
+    if (!isDryRun(answer)) await reportCreated(ctx, answer, code);
     return code;
   },
 };
 
-const vmAction = (name: string, summary: string): Command => ({
+const vmAction = (name: RequestBody['action'], summary: string): Command => ({
   name,
-  usage: '<cluster>/<vmid> [--force] [--wait]',
+  usage: '<cluster>/<vmid|@selector> [--force] [--dry-run] [--wait]',
   summary,
   args: 1,
-  options: { force: { type: 'boolean' }, ...waitOptions },
-  run: (ctx) => submit(ctx, { action: name, target: vmTargetOf(ctx.positionals[0]), force: !!ctx.values.force }),
+  options: { force: { type: 'boolean' }, ...requestOptions },
+  details: `${SELECTOR_DETAILS}\n\n${REQUEST_DETAILS}`,
+  run: (ctx) =>
+    submitRequest(ctx, { action: name, target: guestTarget(ctx.positionals[0]), force: !!ctx.values.force }),
 });
 
 export const vmActionCommands: Command[] = [
-  vmAction('destroy', 'Destroy a VM (admin; production VMs need --force and a second approval)'),
-  vmAction('start', 'Start a VM'),
-  vmAction('stop', 'Stop a VM (hard)'),
-  vmAction('shutdown', 'Shut a VM down (ACPI)'),
-  vmAction('reboot', 'Reboot a VM'),
-  vmAction('suspend', 'Suspend a VM'),
-  vmAction('resume', 'Resume a suspended VM'),
+  vmAction('destroy', 'Destroy a guest (admin; production guests need --force and a second approval)'),
+  vmAction('start', 'Start a guest'),
+  vmAction('stop', 'Stop a guest (hard)'),
+  vmAction('shutdown', 'Shut a guest down (ACPI; a container: its init)'),
+  vmAction('reboot', 'Reboot a guest'),
+  vmAction('suspend', 'Suspend a guest'),
+  vmAction('resume', 'Resume a suspended guest'),
 ];
-
-export const snapshotCommand: Command = {
-  name: 'snapshot',
-  usage: '<cluster>/<vmid> --name <snapname> [--description text] [--wait]',
-  summary: 'Snapshot a VM',
-  args: 1,
-  options: { name: { type: 'string' }, description: { type: 'string' }, force: { type: 'boolean' }, ...waitOptions },
-  run(ctx) {
-    const description = str(ctx.values, 'description');
-    return submit(ctx, {
-      action: 'snapshot',
-      target: vmTargetOf(ctx.positionals[0]),
-      params: { snapname: required(ctx.values, 'name'), ...(description !== undefined ? { description } : {}) },
-      force: !!ctx.values.force,
-    });
-  },
-};

@@ -4,51 +4,20 @@
 import { z } from 'zod';
 import type { Action } from '../../protocol';
 import {
+  BulkMemberSchema,
   CheckResultSchema,
   DecisionSchema,
   MAX_ID_LENGTH,
   MAX_REASON_LENGTH,
   RequestStatusSchema,
 } from '../../protocol';
-import { CLUSTER_PATTERN, IdSchema, LimitSchema, OffsetSchema } from '../http-schemas';
+import { IdSchema, LimitSchema, OffsetSchema } from '../http-schemas';
+import { ClusterTargetSchema, GuestTargetSchema, NodeTargetSchema } from './request-targets';
 
-const CLUSTER_SOURCE = CLUSTER_PATTERN.source.slice(1, -1);
-const VM_TARGET = new RegExp(`^${CLUSTER_SOURCE}/[0-9]{1,9}$`);
-
-// A request's target has one shape, in (POST /v1/requests) and out (every request view): an object,
-// {"cluster": "lab", "vmid": 101}, or {"cluster": "lab"} for a deploy. The string 'lab/101' ('lab') of earlier
-// clients is still accepted on input, and read as that object.
-const ClusterNameSchema = z.string().regex(CLUSTER_PATTERN, 'expected a cluster name');
-const VmidSchema = z.number().int().min(0).max(999_999_999);
-
-export const VmTargetSchema = z
-  .union(
-    [
-      z.strictObject({ cluster: ClusterNameSchema, vmid: VmidSchema }),
-      z
-        .string()
-        .regex(VM_TARGET)
-        .transform((t) => parseTarget(t) as { cluster: string; vmid: number })
-        .meta({ deprecated: true, description: "Deprecated: '<cluster>/<vmid>', read as the object" }),
-    ],
-    { error: 'expected {"cluster": "<cluster>", "vmid": <vmid>}' },
-  )
-  .describe('The VM: {"cluster": "lab", "vmid": 101}');
-
-export const ClusterTargetSchema = z
-  .union(
-    [
-      z.strictObject({ cluster: ClusterNameSchema }),
-      z
-        .string()
-        .regex(CLUSTER_PATTERN)
-        .transform((cluster) => ({ cluster }))
-        .meta({ deprecated: true, description: "Deprecated: '<cluster>', read as the object" }),
-    ],
-    { error: 'expected {"cluster": "<cluster>"} (deploy targets a cluster)' },
-  )
-  .describe('The cluster to deploy into: {"cluster": "lab"}');
-const force = z.boolean().optional().describe('Needed for disruptive actions on production VMs');
+const force = z
+  .boolean()
+  .optional()
+  .describe('Needed for disruptive actions (stop, destroy, rollback, ...) on production guests');
 
 export const DeployParamsSchema = z.strictObject({
   template: z.number().int().describe('VMID of the template to clone'),
@@ -68,32 +37,98 @@ export const CommandParamsSchema = z.strictObject({
   command: z.string().min(1).max(1000).describe('Exactly as listed in gate.commands.allowed'),
 });
 
-/** Actions on one VM that take no parameters. */
+/** rollback and delsnapshot: the snapshot they are about. */
+export const SnapshotRefParamsSchema = z.strictObject({
+  snapname: z.string({ error: 'expected the snapshot name' }).min(1).max(64).describe('An existing snapshot'),
+});
+
+export const MigrateParamsSchema = z.strictObject({
+  target: z
+    .string({ error: 'expected the node to move to' })
+    .min(1)
+    .max(64)
+    .describe('The node the guest moves to (not the one it is on)'),
+  online: z
+    .boolean()
+    .optional()
+    .describe('Live migration (default: true when the guest runs); a container is restarted on the target instead'),
+  withLocalDisks: z.boolean().optional().describe('Also move local disks (QEMU with-local-disks)'),
+});
+
+export const DrainParamsSchema = z.strictObject({
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('How many guests move at once (default: the core’s execution.bulkConcurrency)'),
+});
+
+const NoParamsSchema = z.strictObject({}).optional();
+
+/** Actions on a guest that take no parameters. */
 export const VM_ACTIONS = ['destroy', 'start', 'stop', 'shutdown', 'reboot', 'suspend', 'resume'] as const;
-// Compile-time check that deploy, snapshot, command and VM_ACTIONS together cover every action.
-type Uncovered = Exclude<Action, 'deploy' | 'snapshot' | 'command' | (typeof VM_ACTIONS)[number]>;
-const everyActionCovered: Uncovered extends never ? true : never = true;
+/** The actions of each body variant; together they cover every action (checked at compile time below). */
+const SNAPSHOT_REF_ACTIONS = ['rollback', 'delsnapshot'] as const;
+type Covered =
+  | 'deploy'
+  | 'snapshot'
+  | 'command'
+  | 'migrate'
+  | 'drain'
+  | 'undrain'
+  | (typeof VM_ACTIONS)[number]
+  | (typeof SNAPSHOT_REF_ACTIONS)[number];
+const everyActionCovered: Exclude<Action, Covered> extends never ? true : never = true;
 void everyActionCovered;
 
+const dryRun = z
+  .boolean()
+  .optional()
+  .describe('Decide only: the gate’s answer and the expansion, nothing recorded or run (as ?dryRun=true)');
+
+/** One variant of the body: its action(s), target, parameters; force and dryRun for all. */
+const variant = <A extends z.ZodType, T extends z.ZodType, P extends z.ZodType>(action: A, target: T, params: P) =>
+  z.strictObject({ action, target, params, force, dryRun });
+
 export const SubmitBodySchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('deploy'), target: ClusterTargetSchema, params: DeployParamsSchema, force }),
-  z.strictObject({ action: z.literal('snapshot'), target: VmTargetSchema, params: SnapshotParamsSchema, force }),
-  z.strictObject({ action: z.literal('command'), target: VmTargetSchema, params: CommandParamsSchema, force }),
-  z.strictObject({
-    action: z.enum(VM_ACTIONS),
-    target: VmTargetSchema,
-    params: z.strictObject({}).optional(),
-    force,
-  }),
+  variant(z.literal('deploy'), ClusterTargetSchema, DeployParamsSchema),
+  variant(z.literal('snapshot'), GuestTargetSchema, SnapshotParamsSchema),
+  variant(z.literal('command'), GuestTargetSchema, CommandParamsSchema),
+  variant(z.enum(SNAPSHOT_REF_ACTIONS), GuestTargetSchema, SnapshotRefParamsSchema),
+  variant(z.literal('migrate'), GuestTargetSchema, MigrateParamsSchema),
+  variant(z.enum(VM_ACTIONS), GuestTargetSchema, NoParamsSchema),
+  variant(z.literal('drain'), NodeTargetSchema, DrainParamsSchema.optional()),
+  variant(z.literal('undrain'), NodeTargetSchema, NoParamsSchema),
 ]);
 export type SubmitBody = z.infer<typeof SubmitBodySchema>;
 
-export const SubmitAnswerSchema = z.object({
-  id: z.string(),
+/** ?dryRun=true on POST /v1/requests. */
+export const SubmitQuerySchema = z.strictObject({
+  dryRun: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('`true`: decide only (the gate’s answer and the expansion), nothing recorded or run'),
+});
+
+const answerFields = {
   decision: DecisionSchema,
   reasons: z.array(z.string()),
   checks: z.array(CheckResultSchema),
-  status: RequestStatusSchema,
+  members: z
+    .array(BulkMemberSchema)
+    .optional()
+    .describe('A selector’s or a drain’s expansion as decided: each member runs as its own request'),
+};
+
+export const SubmitAnswerSchema = z.object({ id: z.string(), ...answerFields, status: RequestStatusSchema });
+
+/** The answer to a dry run (200): what the gate would decide, and for a bulk request its members. */
+export const DryRunAnswerSchema = z.object({
+  dryRun: z.literal(true).describe('Nothing was recorded or run'),
+  ...answerFields,
 });
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -123,10 +158,3 @@ export const CommandBodySchema = z.strictObject({
 });
 
 export const CommandAnswerSchema = z.object({ id: IdSchema, status: RequestStatusSchema });
-
-/** `lab/114` → {cluster: 'lab', vmid: 114}; `lab` → {cluster: 'lab'} (already checked by the schemas). */
-export function parseTarget(target: string): { cluster: string; vmid?: number } {
-  const slash = target.indexOf('/');
-  if (slash < 0) return { cluster: target };
-  return { cluster: target.slice(0, slash), vmid: Number(target.slice(slash + 1)) };
-}

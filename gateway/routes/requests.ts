@@ -1,7 +1,7 @@
-// POST /v1/requests (submit), GET /v1/requests (list), GET /v1/requests/:id, and the approve, deny and
+// POST /v1/requests (submit, or decide only with ?dryRun=true), GET /v1/requests (list), GET /v1/requests/:id, and the approve, deny and
 // cancel commands. The requester is always the token's owner.
 import { querySchemas, REQUEST_COMMANDS, RequestViewSchema } from '../../protocol';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { IdParamsSchema } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import { parseInput } from '../validation';
@@ -9,11 +9,13 @@ import type { RouteContext } from './context';
 import {
   CommandAnswerSchema,
   CommandBodySchema,
+  DryRunAnswerSchema,
   IDEMPOTENCY_HEADER,
   IdempotencyHeaderSchema,
   RequestListQuerySchema,
   SubmitAnswerSchema,
   SubmitBodySchema,
+  SubmitQuerySchema,
 } from './request-schemas';
 
 export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): void {
@@ -26,40 +28,49 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
       tag: 'requests',
       summary: 'Submit a request; answered at once with the gate’s decision',
       description:
-        'The decision is approved, denied (with the reasons), awaiting_approval, or nothing_to_do (the VM is ' +
+        'The decision is approved, denied (with the reasons), awaiting_approval, or nothing_to_do (the guest is ' +
         'already in the state the action leads to, e.g. a stop of a stopped VM: the request ends at once with ' +
         'status nothing_to_do and no platform call; the reason says why). The per-action role ' +
         '(destroy needs admin) is the gate’s: a too-low role is a denial, not a 403. With an ' +
-        'Idempotency-Key, a retried submission returns the first answer.',
+        'Idempotency-Key, a retried submission returns the first answer.\n\n' +
+        'Guest actions name one guest (`vmid`) or a selector (`selector`: `@tag:web`, `@pool:lab1`, `@node:pve2`, ' +
+        '`@all`, exclusions `-105`, comma-separated): the core expands it when it decides, the mass-operation brake ' +
+        'and the production rule see every member, the answer lists them (`members`) and each runs as its own ' +
+        'request. `drain` and `undrain` name a node (`target.node`): a drain moves every guest off it (one gated ' +
+        'unit, one migrate per guest) and keeps it in maintenance until `undrain`.\n\n' +
+        'A dry run (`?dryRun=true`, or `"dryRun": true` in the body) answers 200 with the decision, its checks and ' +
+        'the expansion; nothing is recorded or run.',
+      query: SubmitQuerySchema,
       body: SubmitBodySchema,
       headers: [{ name: IDEMPOTENCY_HEADER, description: 'Makes a retried submission return the first answer' }],
-      success: { status: 201, description: 'The decision', schema: SubmitAnswerSchema },
+      success: { status: 201, description: 'The decision (a request was recorded)', schema: SubmitAnswerSchema },
+      otherSuccess: [{ status: 200, description: 'A dry run: the decision, nothing done', schema: DryRunAnswerSchema }],
     },
-    async ({ c, body, core }) => {
+    async ({ c, query, body, core }) => {
       const rawKey = c.req.header(IDEMPOTENCY_HEADER);
       const idempotencyKey =
         rawKey === undefined
           ? undefined
           : parseInput(IdempotencyHeaderSchema, { [IDEMPOTENCY_HEADER]: rawKey }, 'header')[IDEMPOTENCY_HEADER];
+      if (query.dryRun !== undefined && body.dryRun !== undefined && query.dryRun !== body.dryRun) {
+        throw new BadRequestError('dryRun: the query string and the body disagree', 'dryRun', 'query');
+      }
+      const dryRun = query.dryRun ?? body.dryRun ?? false;
       const reply = await core.submit({
         action: body.action,
         target: body.target,
         params: body.params ?? {},
         force: body.force ?? false,
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        ...(dryRun ? { dryRun: true } : {}),
       });
+      const members = reply.members !== undefined ? { members: reply.members } : {};
+      const decided = { decision: reply.decision, reasons: reply.reasons, checks: reply.checks };
+      // Only what the core did counts: a dry run is answered as one when the core says nothing was recorded.
+      if (reply.dryRun) return c.json({ dryRun: true, ...decided, ...members }, 200);
       c.header('Location', `/v1/requests/${encodeURIComponent(reply.requestId)}`);
       if (reply.replayed) c.header('Idempotent-Replayed', 'true');
-      return c.json(
-        {
-          id: reply.requestId,
-          decision: reply.decision,
-          reasons: reply.reasons,
-          checks: reply.checks,
-          status: reply.status,
-        },
-        201,
-      );
+      return c.json({ id: reply.requestId, ...decided, status: reply.status, ...members }, 201);
     },
   );
 

@@ -1,6 +1,7 @@
 // Approval is not a blank cheque (DESIGN §11): when a request is approved, and again right before its first
 // platform call, the checks whose facts can change while it waited run again against the current view.
 import type { CheckResult } from '../types';
+import { backupCheck } from './checks/backup';
 import { capacityCheck } from './checks/capacity';
 import { conflictsCheck } from './checks/conflicts';
 import { haCheck } from './checks/ha';
@@ -13,7 +14,7 @@ import type { GateCheck, GateInput } from './types';
 
 /**
  * The checks about facts that change while a request waits: target, maintenance, production, capacity, locks, health,
- * HA.
+ * HA, backups.
  */
 export const recheckedChecks: readonly GateCheck[] = [
   targetCheck,
@@ -23,6 +24,7 @@ export const recheckedChecks: readonly GateCheck[] = [
   conflictsCheck,
   platformHealthCheck,
   haCheck,
+  backupCheck,
 ];
 
 export type RecheckStage = 'approval' | 'execution';

@@ -14,6 +14,7 @@ export function createDefaultMonitorThresholds(): MonitorThresholds {
     crashLoopStops: 3,
     crashLoopWindowMs: 10 * 60_000,
     lockMaxMs: 30 * 60_000,
+    backupLockMaxMs: 12 * 3600_000,
     taskMaxMs: 60 * 60_000,
     requestExecutingMaxMs: 30 * 60_000,
     unreachableAfter: 2,

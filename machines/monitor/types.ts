@@ -124,6 +124,8 @@ export interface MonitorThresholds {
   crashLoopWindowMs: number;
   /** A PVE lock held longer than this is stuck. */
   lockMaxMs: number;
+  /** A backup's lock ('backup') is expected to last as long as the backup: warned about only after this. */
+  backupLockMaxMs: number;
   /** A platform task running longer than this is stuck. */
   taskMaxMs: number;
   /** A request executing longer than this is stuck. */

@@ -19,9 +19,9 @@ describe('cli reads', () => {
     const table = await h.cli(['vms']);
     expect(table.code).toBe(EXIT.ok);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^VM\s+NAME\s+NODE\s+STATUS\s+STATE\s+PROD\s+TAGS\s+LOCK\s+REQUEST$/);
+    expect(lines[0]).toMatch(/^VM\s+TYPE\s+NAME\s+NODE\s+STATUS\s+STATE\s+PROD\s+TAGS\s+LOCK\s+REQUEST$/);
     expect(lines).toHaveLength(4);
-    expect(lines[3]).toMatch(/^lab\/114\s+db\s+pve1\s+running\s+running\s+yes\s+prod/);
+    expect(lines[3]).toMatch(/^lab\/114\s+vm\s+db\s+pve1\s+running\s+running\s+yes\s+prod/);
     const json = await h.cli(['vms', '--tag', 'web', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ total: 1, items: [{ cluster: 'lab', vmid: 102 }] });
   });

@@ -64,7 +64,7 @@ describe('cli usage words', () => {
     expect(res.code).toBe(EXIT.usage);
     expect(res.stderr).toBe(
       "overseer: unknown option '--forse' for 'destroy' (did you mean --force?)\n" +
-        'Usage: overseer destroy <cluster>/<vmid> [--force] [--wait] [--json]\n' +
+        'Usage: overseer destroy <cluster>/<vmid|@selector> [--force] [--dry-run] [--wait] [--json]\n' +
         "('overseer destroy --help' for its options)\n",
     );
     const missing = await h.cli(['deploy', 'lab', '--name'], { token: 'unused' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { capacityCheck } from '../../machines/gate';
-import { deployRequest, GiB, gateInput, makeWorld, patchHost, vmRequest } from './fixtures';
+import { deployRequest, GiB, gateInput, makeWorld, patchHost, patchVm, vmRequest } from './fixtures';
 
 describe('capacity check', () => {
   it('capacity - a VM action passes as not a deploy', () => {
@@ -84,6 +84,50 @@ describe('capacity check', () => {
 
   it('capacity - a node missing from the inventory is denied', () => {
     expect(capacityCheck.run(gateInput(deployRequest({ node: 'pve9' })))).toEqual({
+      outcome: 'deny',
+      reason: 'cannot measure capacity: node pve9 is not in the inventory',
+    });
+  });
+});
+
+describe('capacity check: migrate', () => {
+  const migrate = (params: Record<string, unknown>) => vmRequest('migrate', 101, { params });
+
+  it('gate - a migrate passes when the destination has the guest memory free after the reserve', () => {
+    expect(capacityCheck.run(gateInput(migrate({ target: 'pve2' })))).toEqual({
+      outcome: 'pass',
+      reason: 'node pve2 has 83.2 GiB memory free after reserve for the 4.0 GiB of VM lab/101 (web)',
+    });
+  });
+
+  it('gate - a migrate to a node without the memory free is denied with the numbers', () => {
+    const world = makeWorld();
+    patchHost(world, 'pve2', { mem: 112 * GiB });
+    expect(capacityCheck.run(gateInput(migrate({ target: 'pve2' }), world))).toEqual({
+      outcome: 'deny',
+      reason: 'node pve2 has 3.2 GiB memory free after its 10% reserve, but VM lab/101 (web) needs 4.0 GiB',
+    });
+  });
+
+  it('gate - with local disks the destination also needs the storage; without, storage is not asked', () => {
+    const world = makeWorld();
+    patchHost(world, 'pve2', { disk: 1780 * GiB });
+    patchVm(world, 101, { maxdisk: 32 * GiB });
+    expect(capacityCheck.run(gateInput(migrate({ target: 'pve2' }), world)).outcome).toBe('pass');
+    expect(capacityCheck.run(gateInput(migrate({ target: 'pve2', withLocalDisks: true }), world))).toEqual({
+      outcome: 'deny',
+      reason:
+        'node pve2 has 20.0 GiB storage free after its 10% reserve, but the local disks of VM lab/101 (web) need 32.0 GiB',
+    });
+    expect(capacityCheck.run(gateInput(migrate({ target: 'pve3', withLocalDisks: true }), world))).toEqual({
+      outcome: 'pass',
+      reason:
+        'node pve3 has 83.2 GiB memory free after reserve for the 4.0 GiB of VM lab/101 (web) and 1300.0 GiB storage for its 32.0 GiB of disks',
+    });
+  });
+
+  it('gate - a migrate to a node not in the inventory cannot be measured', () => {
+    expect(capacityCheck.run(gateInput(migrate({ target: 'pve9' })))).toEqual({
       outcome: 'deny',
       reason: 'cannot measure capacity: node pve9 is not in the inventory',
     });

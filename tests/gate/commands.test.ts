@@ -135,10 +135,10 @@ describe('command requests at the gate', () => {
 
   it('command - a locked VM, a VM with another active request, or an offline node is not touched', () => {
     const locked = commandWorld();
-    patchVm(locked, 101, { lock: 'backup' });
+    patchVm(locked, 101, { lock: 'migrate' });
     expect(conflictsCheck.run(input(command(101), locked))).toEqual({
       outcome: 'deny',
-      reason: 'VM lab/101 (web) is locked by PVE (backup)',
+      reason: 'VM lab/101 (web) is locked by PVE (migrate)',
     });
     const busy = commandWorld();
     busy.activeRequests.set('lab/101', { id: 'other', action: 'reboot' });

@@ -66,6 +66,7 @@ describe('evaluateGate', () => {
       ['platformHealth', 'skipped'],
       ['ha', 'skipped'],
       ['snapshotName', 'skipped'],
+      ['backup', 'skipped'],
     ]);
     expect(result.checks[2]?.reason).toBe('not evaluated: an earlier check denied');
     expect(result.reasons).toEqual(['role operator may not destroy (needs admin)']);
@@ -73,12 +74,12 @@ describe('evaluateGate', () => {
 
   it('skip - a deny after an approval keeps the approval reason and denies', () => {
     const world = makeWorld();
-    patchVm(world, 114, { lock: 'backup' });
+    patchVm(world, 114, { lock: 'snapshot' });
     const result = evaluateGate(gateInput(vmRequest('destroy', 114, { force: true }), world));
     expect(result.decision).toBe('denied');
     expect(result.reasons).toEqual([
       "VM lab/114 (minecraft) is production: forced destroy needs a second person's approval",
-      'VM lab/114 (minecraft) is locked by PVE (backup)',
+      'VM lab/114 (minecraft) is locked by PVE (snapshot)',
     ]);
     expect(result.checks.find((c) => c.check === 'platformHealth')?.outcome).toBe('skipped');
   });

@@ -121,3 +121,46 @@ export function deployRequest(params: Record<string, unknown> = {}, patch: Parti
 export function gateInput(request: RequestSpec, world: World = makeWorld(), now = NOW): GateInput {
   return { request, now, ...world };
 }
+
+/** A bulk request naming guests by `selector` (admin alice). */
+export function selectorRequest(
+  action: Action,
+  selector: string,
+  params: Record<string, unknown> = {},
+  patch: Partial<RequestSpec> = {},
+): RequestSpec {
+  return {
+    id: 'req-bulk',
+    action,
+    target: { cluster: CLUSTER, selector },
+    params,
+    force: false,
+    requester: { id: 'alice', role: 'admin' },
+    submittedAt: NOW,
+    ...patch,
+  };
+}
+
+/** A node action (drain, undrain) on `node` by operator bob. */
+export function nodeRequest(
+  action: Action,
+  node: string,
+  params: Record<string, unknown> = {},
+  patch: Partial<RequestSpec> = {},
+): RequestSpec {
+  return {
+    id: 'req-drain',
+    action,
+    target: { cluster: CLUSTER, node },
+    params,
+    force: false,
+    requester: { id: 'bob', role: 'operator' },
+    submittedAt: NOW,
+    ...patch,
+  };
+}
+
+/** Adds guests to the world (replacing any with the same VMID). */
+export function addVms(world: World, ...vms: VmInfo[]): void {
+  for (const vm of vms) world.vms.set(vmKey(vm.cluster, vm.vmid), vm);
+}

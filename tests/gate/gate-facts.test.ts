@@ -7,7 +7,9 @@ import type { VmPowerStatus } from '../../machines/types';
 import { gateInput, makeWorld, patchCluster, patchHost, vmRequest } from './fixtures';
 
 /** Platform facts from a table, recording every question. */
-function facts(answers: { snapshots?: string[] | Error; status?: VmPowerStatus | Error } = {}) {
+function facts(
+  answers: { snapshots?: string[] | Error; status?: VmPowerStatus | Error; backups?: Map<number, number> | Error } = {},
+) {
   const asked: string[] = [];
   const source: PlatformFacts = {
     async snapshotNames(cluster, node, vmid) {
@@ -19,6 +21,11 @@ function facts(answers: { snapshots?: string[] | Error; status?: VmPowerStatus |
       asked.push(`status ${cluster}/${vmid} on ${node}`);
       if (answers.status instanceof Error) throw answers.status;
       return answers.status ?? 'unknown';
+    },
+    async backups(cluster) {
+      asked.push(`backups ${cluster}`);
+      if (answers.backups instanceof Error) throw answers.backups;
+      return { newest: answers.backups ?? new Map(), failedStorages: [] };
     },
   };
   return { source, asked };

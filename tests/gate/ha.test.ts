@@ -49,3 +49,20 @@ describe('ha check', () => {
     });
   });
 });
+
+describe('ha check: moves', () => {
+  it('gate - migrating an HA-managed guest passes: it moves through the HA manager', () => {
+    expect(haCheck.run(gateInput(vmRequest('migrate', 105, { params: { target: 'pve1' } })))).toEqual({
+      outcome: 'pass',
+      reason: 'VM lab/105 (db) is managed by Proxmox HA: migrate moves it through the HA manager',
+    });
+  });
+
+  it('gate - the power actions of an HA-managed guest are unchanged, and a rollback leaves its HA state alone', () => {
+    expect(haCheck.run(gateInput(vmRequest('stop', 105))).outcome).toBe('deny');
+    expect(haCheck.run(gateInput(vmRequest('rollback', 105, { params: { snapname: 'before' } })))).toEqual({
+      outcome: 'pass',
+      reason: 'VM lab/105 (db) is managed by Proxmox HA, but rollback leaves its HA state alone',
+    });
+  });
+});

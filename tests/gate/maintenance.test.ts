@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateGate, maintenanceCheck, recheckedChecks, recheckRequest } from '../../machines/gate';
 import type { MaintenanceWindow } from '../../machines/maintenance';
 import { OVERSEER_IDENTITY } from '../../machines/types';
-import { deployRequest, gateInput, makeWorld, NOW, patchVm, vmRequest } from './fixtures';
+import { deployRequest, gateInput, makeWorld, NOW, nodeRequest, patchVm, vmRequest } from './fixtures';
 
 const HOUR = 3_600_000;
 
@@ -118,5 +118,59 @@ describe('maintenance check', () => {
     // Approved by a person (at the approval stage, or later): it may run.
     expect(recheckRequest(withWindows(vmRequest('stop', 101), windows), 'approval', false).reason).toBeUndefined();
     expect(recheckRequest(withWindows(vmRequest('stop', 101), windows), 'execution', true).reason).toBeUndefined();
+  });
+});
+
+describe('maintenance check: migrate, drain and undrain', () => {
+  const migrate = (vmid: number, target: string, patch = {}) =>
+    vmRequest('migrate', vmid, { params: { target }, ...patch });
+
+  it('gate - a migrate onto a node in maintenance is treated like a deploy onto it', () => {
+    const node = [window('node', 'lab/pve3', { reason: 'firmware' })];
+    expect(maintenanceCheck.run(withWindows(migrate(101, 'pve3'), node))).toMatchObject({
+      outcome: 'approval',
+      reason: expect.stringMatching(
+        /^node lab\/pve3 is in maintenance \(node lab\/pve3 until .*firmware.*second person's approval$/,
+      ),
+    });
+    const overseer = migrate(101, 'pve3', { requester: OVERSEER_IDENTITY, origin: 'overseer' });
+    expect(maintenanceCheck.run(withWindows(overseer, node)).reason).toMatch(/Overseer leaves it alone$/);
+    expect(maintenanceCheck.run(withWindows(migrate(101, 'pve2'), node))).toEqual({
+      outcome: 'pass',
+      reason: 'VM lab/101 (web) is not in maintenance; node lab/pve2 is not in maintenance',
+    });
+  });
+
+  it("gate - a drain's own migrate away from the node its window covers passes", () => {
+    const drained = [window('node', 'lab/pve2', { request: 'req-drain', reason: 'drain' })];
+    expect(maintenanceCheck.run(withWindows(migrate(102, 'pve1', { parent: 'req-drain' }), drained))).toEqual({
+      outcome: 'pass',
+      reason:
+        'VM lab/102 (build) leaves node lab/pve2 for drain request req-drain, which set its maintenance; ' +
+        'node lab/pve1 is not in maintenance',
+    });
+  });
+
+  it("gate - another request's migrate, or a window a person set, still holds the guest", () => {
+    const drained = [window('node', 'lab/pve2', { request: 'req-drain' })];
+    expect(maintenanceCheck.run(withWindows(migrate(102, 'pve1'), drained)).outcome).toBe('approval');
+    expect(maintenanceCheck.run(withWindows(migrate(102, 'pve1', { parent: 'req-other' }), drained)).outcome).toBe(
+      'approval',
+    );
+    const byPerson = [window('node', 'lab/pve2')];
+    expect(maintenanceCheck.run(withWindows(migrate(102, 'pve1', { parent: 'req-drain' }), byPerson)).outcome).toBe(
+      'approval',
+    );
+    // The drain's window does not exempt a stop of the same guest.
+    expect(maintenanceCheck.run(withWindows(vmRequest('stop', 102, { parent: 'req-drain' }), drained)).outcome).toBe(
+      'approval',
+    );
+  });
+
+  it('gate - an undrain ends the maintenance and passes', () => {
+    expect(maintenanceCheck.run(withWindows(nodeRequest('undrain', 'pve2'), [window('node', 'lab/pve2')]))).toEqual({
+      outcome: 'pass',
+      reason: 'undrain ends the maintenance of node lab/pve2',
+    });
   });
 });

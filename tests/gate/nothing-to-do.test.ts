@@ -2,7 +2,7 @@
 // `nothing_to_do`, unless a check denies it.
 import { describe, expect, it } from 'vitest';
 import { evaluateGate, nothingToDo, settleNothingToDo } from '../../machines/gate';
-import { gateInput, makeWorld, patchCluster, patchVm, vmRequest } from './fixtures';
+import { addVms, gateInput, makeVm, makeWorld, patchCluster, patchVm, vmRequest } from './fixtures';
 
 /** The gate as the GateService applies it: the checks, then "nothing to do". */
 const decide = (input: ReturnType<typeof gateInput>) => settleNothingToDo(evaluateGate(input), input);
@@ -59,5 +59,13 @@ describe('nothing to do', () => {
     expect(result.reasons).toEqual(['cluster lab has lost quorum: no mutating operation']);
     const observer = decide(gateInput(vmRequest('stop', 102, { requester: { id: 'olga', role: 'observer' } })));
     expect(observer.decision).toBe('denied');
+  });
+});
+
+describe('nothing to do: containers', () => {
+  it('gate - a container already stopped is named as a container', () => {
+    const world = makeWorld();
+    addVms(world, makeVm(200, { name: 'dns', type: 'lxc', status: 'stopped' }));
+    expect(nothingToDo(gateInput(vmRequest('stop', 200), world))).toBe('container lab/200 is already stopped');
   });
 });

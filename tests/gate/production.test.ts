@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDefaultGateConfig, isProductionVm, productionCheck } from '../../machines/gate';
-import { deployRequest, gateInput, makeVm, makeWorld, vmRequest } from './fixtures';
+import { deployRequest, gateInput, makeVm, makeWorld, nodeRequest, vmRequest } from './fixtures';
 
 describe('production check', () => {
   it('production - isProductionVm is true for a production tag', () => {
@@ -77,5 +77,47 @@ describe('production check', () => {
       outcome: 'pass',
       reason: 'deploy touches no existing VM',
     });
+  });
+});
+
+describe('production check: moves and rollback', () => {
+  const migrate = (patch = {}) => vmRequest('migrate', 114, { params: { target: 'pve1' }, ...patch });
+
+  it('gate - moving a production guest needs a second person, not force', () => {
+    const expected = {
+      outcome: 'approval',
+      reason: "VM lab/114 (minecraft) is production: migrate needs a second person's approval",
+    };
+    expect(productionCheck.run(gateInput(migrate()))).toEqual(expected);
+    expect(productionCheck.run(gateInput(migrate({ force: true })))).toEqual(expected);
+  });
+
+  it('gate - without requireApproval a production move passes', () => {
+    const world = makeWorld();
+    world.config.production.requireApproval = false;
+    expect(productionCheck.run(gateInput(migrate(), world))).toEqual({
+      outcome: 'pass',
+      reason: 'VM lab/114 (minecraft) is production: migrate allowed (no second approval configured)',
+    });
+  });
+
+  it('gate - a rollback is disruptive: production needs force, then approval', () => {
+    const rollback = (force: boolean) => vmRequest('rollback', 114, { params: { snapname: 'before' }, force });
+    expect(productionCheck.run(gateInput(rollback(false)))).toEqual({
+      outcome: 'deny',
+      reason: 'VM lab/114 (minecraft) is production: rollback needs force',
+    });
+    expect(productionCheck.run(gateInput(rollback(true)))).toEqual({
+      outcome: 'approval',
+      reason: "VM lab/114 (minecraft) is production: forced rollback needs a second person's approval",
+    });
+  });
+
+  it('gate - a delsnapshot does not disrupt a production guest; a node action touches none', () => {
+    expect(productionCheck.run(gateInput(vmRequest('delsnapshot', 114, { params: { snapname: 'old' } })))).toEqual({
+      outcome: 'pass',
+      reason: 'VM lab/114 (minecraft) is production, but delsnapshot does not disrupt it',
+    });
+    expect(productionCheck.run(gateInput(nodeRequest('undrain', 'pve3'))).outcome).toBe('pass');
   });
 });

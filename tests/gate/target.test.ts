@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { targetCheck } from '../../machines/gate';
-import { deployRequest, gateInput, makeWorld, patchCluster, vmRequest } from './fixtures';
+import {
+  addVms,
+  deployRequest,
+  gateInput,
+  makeVm,
+  makeWorld,
+  nodeRequest,
+  patchCluster,
+  patchHost,
+  vmRequest,
+} from './fixtures';
 
 describe('target check', () => {
   it('target - an existing VM passes naming its node', () => {
@@ -91,5 +101,67 @@ describe('target - power state', () => {
       'VM lab/102 (build) is stopped: resume needs a paused VM',
     );
     expect(targetCheck.run(gateInput(vmRequest('start', 102))).outcome).toBe('pass');
+  });
+});
+
+describe('target check: migrate, node actions, containers', () => {
+  const migrate = (vmid: number, target: string) => vmRequest('migrate', vmid, { params: { target } });
+
+  it('gate - a migrate to another online node passes naming both nodes', () => {
+    expect(targetCheck.run(gateInput(migrate(101, 'pve2')))).toEqual({
+      outcome: 'pass',
+      reason: 'VM lab/101 (web) exists on node pve1; node pve2 is online',
+    });
+  });
+
+  it('gate - a migrate to the node the guest is on is denied', () => {
+    expect(targetCheck.run(gateInput(migrate(102, 'pve2')))).toEqual({
+      outcome: 'deny',
+      reason: 'VM lab/102 (build) is already on node pve2',
+    });
+  });
+
+  it('gate - a migrate to an unknown, offline or unknown-state node is denied', () => {
+    expect(targetCheck.run(gateInput(migrate(101, 'pve9'))).reason).toBe('node pve9 does not exist in cluster lab');
+    const world = makeWorld();
+    patchHost(world, 'pve2', { status: 'offline' });
+    patchHost(world, 'pve3', { status: 'unknown' });
+    expect(targetCheck.run(gateInput(migrate(101, 'pve2'), world)).reason).toBe(
+      'node pve2 is offline: VM lab/101 (web) cannot migrate to it',
+    );
+    expect(targetCheck.run(gateInput(migrate(101, 'pve3'), world)).reason).toBe(
+      'node pve3 is in an unknown state: VM lab/101 (web) cannot migrate to it',
+    );
+  });
+
+  it('gate - drain and undrain need the node to exist', () => {
+    expect(targetCheck.run(gateInput(nodeRequest('undrain', 'pve2')))).toEqual({
+      outcome: 'pass',
+      reason: 'node pve2 exists in cluster lab',
+    });
+    expect(targetCheck.run(gateInput(nodeRequest('drain', 'pve9')))).toEqual({
+      outcome: 'deny',
+      reason: 'node pve9 does not exist in cluster lab',
+    });
+  });
+
+  it('gate - a container is named as one; suspend and resume are for VMs only', () => {
+    const world = makeWorld();
+    addVms(world, makeVm(200, { name: 'dns', type: 'lxc', node: 'pve3' }));
+    expect(targetCheck.run(gateInput(vmRequest('reboot', 200), world))).toEqual({
+      outcome: 'pass',
+      reason: 'container lab/200 (dns) exists on node pve3',
+    });
+    expect(targetCheck.run(gateInput(vmRequest('suspend', 200), world))).toEqual({
+      outcome: 'deny',
+      reason: 'container lab/200 (dns) is a container: suspend is for VMs only',
+    });
+    expect(targetCheck.run(gateInput(vmRequest('resume', 200), world)).reason).toBe(
+      'container lab/200 (dns) is a container: resume is for VMs only',
+    );
+    addVms(world, makeVm(201, { name: 'ntp', type: 'lxc', status: 'stopped' }));
+    expect(targetCheck.run(gateInput(vmRequest('reboot', 201), world)).reason).toBe(
+      'container lab/201 (ntp) is stopped: reboot needs a running container',
+    );
   });
 });

@@ -16,6 +16,7 @@ import type {
   VmView,
 } from '../../protocol';
 import { InputRefusedError, serveCoreProtocol } from '../../protocol';
+import { expand, fakeBackups, fakeSnapshots } from './fake-fleet';
 import type { FakeIncidents } from './fake-incidents';
 import { createFakeIncidents } from './fake-incidents';
 import type { FakeMaintenance } from './fake-maintenance';
@@ -26,6 +27,7 @@ type Check = SubmitReply['checks'][number];
 const vm = (vmid: number, over: Partial<VmView> = {}): VmView => ({
   cluster: 'lab',
   vmid,
+  type: 'qemu',
   name: `vm${vmid}`,
   node: 'pve1',
   status: 'running',
@@ -51,6 +53,8 @@ export interface FakeCore {
   /** Every submission received, as the gateway sent it, with the requester the core resolved from its credential. */
   submissions: Submitted[];
   requests: Map<string, RequestView>;
+  /** The fleet; tests may add guests (a container: `type: 'lxc'`). */
+  vms: VmView[];
   syncs: number;
   /** i1 (critical, being remediated) and i2 (resolved). */
   incidents: FakeIncidents;
@@ -95,9 +99,12 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
   const submissions: Submitted[] = [];
   const incidents = createFakeIncidents(now);
   const maintenance = createFakeMaintenance(now);
-  const fake: FakeCore = { tokens, submissions, requests, syncs: 0, incidents, maintenance, stop: () => {} };
+  const snapshots = fakeSnapshots();
+  const fake: FakeCore = { tokens, submissions, requests, vms, syncs: 0, incidents, maintenance, stop: () => {} };
 
-  const gate = (p: Submitted): { checks: Check[]; decision: SubmitReply['decision'] } => {
+  const gate = (
+    p: Submitted,
+  ): { checks: Check[]; decision: SubmitReply['decision']; members?: SubmitReply['members'] } => {
     const checks: Check[] = [];
     const needed = ACTION_ROLE[p.action];
     if (ROLE_RANK[p.requester.role] < ROLE_RANK[needed]) {
@@ -105,20 +112,26 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       return { checks, decision: 'denied' };
     }
     checks.push({ check: 'authorization', outcome: 'pass', reason: `${p.requester.role} may ${p.action}` });
-    const target = vms.find((v) => v.cluster === p.target.cluster && v.vmid === p.target.vmid);
-    if (p.action !== 'deploy' && !target) {
-      checks.push({ check: 'target', outcome: 'deny', reason: `no VM ${p.target.cluster}/${p.target.vmid}` });
-      return { checks, decision: 'denied' };
-    }
-    if (target?.production && p.action !== 'start' && p.action !== 'snapshot') {
-      if (!p.force) {
-        checks.push({ check: 'production', outcome: 'deny', reason: `VM ${target.vmid} is production: needs force` });
-        return { checks, decision: 'denied' };
+    const expansion = expand(
+      p,
+      vms,
+      hosts.map((h) => h.node),
+    );
+    checks.push(...expansion.checks);
+    const members = expansion.members ? { members: expansion.members } : {};
+    if (expansion.denied) return { checks, decision: 'denied' };
+    const production = expansion.guests.find((g) => g.production);
+    const moving = p.action === 'migrate' || p.action === 'drain';
+    if (production && p.action !== 'start' && p.action !== 'snapshot') {
+      if (!p.force && !moving) {
+        const reason = `VM ${production.vmid} is production: needs force`;
+        checks.push({ check: 'production', outcome: 'deny', reason });
+        return { checks, decision: 'denied', ...members };
       }
       checks.push({ check: 'production', outcome: 'approval', reason: 'production: a second person must approve' });
-      return { checks, decision: 'awaiting_approval' };
+      return { checks, decision: 'awaiting_approval', ...members };
     }
-    return { checks, decision: 'approved' };
+    return { checks, decision: 'approved', ...members };
   };
 
   const setStatus = (r: RequestView, status: RequestView['status'], by?: string, note?: string) => {
@@ -148,7 +161,13 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
     const key = p.idempotencyKey ? `${p.requester.id}\u0000${p.idempotencyKey}` : undefined;
     const earlier = key ? idempotent.get(key) : undefined;
     if (earlier) return { ...earlier, replayed: true };
-    const { checks, decision } = gate(p);
+    const { checks, decision, members } = gate(p);
+    const reasons = checks.filter((c) => c.outcome !== 'pass').map((c) => c.reason);
+    const bulk = members ? { members } : {};
+    if (p.dryRun) {
+      const status = decision === 'approved' ? 'queued' : decision;
+      return { requestId: '', decision, reasons, checks, status, replayed: false, dryRun: true, ...bulk };
+    }
     const id = `r${requests.size + 1}`;
     const r: RequestView = {
       id,
@@ -160,8 +179,9 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       origin: 'human',
       status: 'received',
       decision,
-      reasons: checks.filter((c) => c.outcome !== 'pass').map((c) => c.reason),
+      reasons,
       checks,
+      ...bulk,
       history: [],
       tasks: [],
       submittedAt: now(),
@@ -177,6 +197,7 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       checks,
       status: r.status,
       replayed: false,
+      ...bulk,
     };
     if (key) idempotent.set(key, reply);
     return reply;
@@ -248,6 +269,7 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
         (v) =>
           (p.cluster === undefined || v.cluster === p.cluster) &&
           (p.node === undefined || v.node === p.node) &&
+          (p.type === undefined || v.type === p.type) &&
           (p.state === undefined || v.state === p.state) &&
           (p.tag === undefined || v.tags.includes(p.tag)),
       );
@@ -301,6 +323,11 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       if (!t || t.revokedAt !== undefined) return { ok: false };
       t.revokedAt = now();
       return { ok: true };
+    },
+    snapshots: (p) => ({ items: snapshots.get(`${p.cluster}/${p.vmid}`) ?? [] }),
+    backups: (p) => {
+      knownCluster(p.cluster);
+      return fakeBackups(p, vms, now());
     },
     ...incidents.handlers,
     ...maintenance.handlers,

@@ -1,6 +1,8 @@
 // GET /openapi.json is generated from the route table and its zod schemas.
 import { describe, expect, it } from 'vitest';
 import { openApiPath } from '../../gateway/route-table';
+import { BULK_ACTIONS, NODE_ACTIONS } from '../../machines/types';
+import { ACTIONS } from '../../protocol';
 import type { Json } from './setup';
 import { setupGateway } from './setup';
 
@@ -29,6 +31,8 @@ describe('gateway openapi', () => {
       'get /v1/health',
       'get /v1/vms',
       'get /v1/vms/{cluster}/{vmid}',
+      'get /v1/vms/{cluster}/{vmid}/snapshots',
+      'get /v1/backups',
       'get /v1/hosts',
       'post /v1/requests',
       'get /v1/requests',
@@ -85,13 +89,12 @@ describe('gateway openapi', () => {
       parameters: { name: string; in: string }[];
     };
     const variants = submit.requestBody.content['application/json'].schema.oneOf;
-    expect(variants).toHaveLength(4);
+    expect(variants).toHaveLength(8);
     for (const v of variants) expect(v.additionalProperties).toBe(false);
-    expect(JSON.stringify(variants)).toContain('"deploy"');
-    expect(JSON.stringify(variants)).toContain('"command"');
+    for (const action of ACTIONS) expect(JSON.stringify(variants)).toContain(`"${action}"`);
     expect(submit.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }));
     const vms = doc.paths['/v1/vms']!.get as { parameters: { name: string }[] };
-    expect(vms.parameters.map((p) => p.name)).toEqual(['cluster', 'node', 'state', 'tag', 'limit', 'offset']);
+    expect(vms.parameters.map((p) => p.name)).toEqual(['cluster', 'node', 'type', 'state', 'tag', 'limit', 'offset']);
   });
 
   // What `npx @redocly/cli lint` checks with its recommended rules (it passes on this document: no errors, no
@@ -152,10 +155,60 @@ describe('gateway openapi', () => {
     const variants = doc.paths['/v1/requests'].post.requestBody.content['application/json'].schema.oneOf as Json[];
     const stop = variants.find((v) => JSON.stringify(v.properties.action).includes('"stop"'));
     const [object, legacy] = stop.properties.target.anyOf as Json[];
-    expect(object).toMatchObject({ type: 'object', required: ['cluster', 'vmid'], additionalProperties: false });
+    // One guest or a selector (exactly one of the two: the gateway answers 400 otherwise).
+    expect(object).toMatchObject({ type: 'object', required: ['cluster'], additionalProperties: false });
+    expect(Object.keys(object.properties)).toEqual(['cluster', 'vmid', 'selector']);
     expect(legacy).toMatchObject({ type: 'string', deprecated: true });
     const view = doc.paths['/v1/requests/{id}'].get.responses['200'].content['application/json'].schema;
     expect(view.properties.target).toMatchObject({ type: 'object', required: ['cluster'] });
-    expect(Object.keys(view.properties.target.properties)).toEqual(['cluster', 'vmid']);
+    expect(Object.keys(view.properties.target.properties)).toEqual(['cluster', 'vmid', 'selector', 'node']);
+  });
+  it('openapi - fleet actions: every action’s params and target form, selectors, dryRun, members, the new reads', async () => {
+    const gw = setupGateway();
+    const doc = (await (await gw.call('GET', '/openapi.json')).json()) as Json;
+    const submit = doc.paths['/v1/requests'].post;
+    const variants = submit.requestBody.content['application/json'].schema.oneOf as Json[];
+    const variantOf = (action: string) => {
+      const found = variants.filter((v) => JSON.stringify(v.properties.action).includes(`"${action}"`));
+      expect(found, action).toHaveLength(1);
+      return found[0];
+    };
+    for (const v of variants) expect(v.properties.dryRun).toMatchObject({ type: 'boolean' });
+    // Every action that may name a selector documents it; the node actions name a node and nothing else.
+    for (const action of ACTIONS) {
+      const target = variantOf(action).properties.target;
+      const forms = (target.anyOf ?? [target]) as Json[];
+      const props = forms.flatMap((f) => Object.keys(f.properties ?? {}));
+      expect(props.includes('selector'), action).toBe(BULK_ACTIONS.has(action));
+      if (NODE_ACTIONS.has(action)) expect(target).toMatchObject({ required: ['cluster', 'node'] });
+    }
+    const migrate = variantOf('migrate').properties.params;
+    expect(migrate).toMatchObject({ required: ['target'], additionalProperties: false });
+    expect(Object.keys(migrate.properties)).toEqual(['target', 'online', 'withLocalDisks']);
+    for (const action of ['rollback', 'delsnapshot']) {
+      expect(variantOf(action).properties.params).toMatchObject({ required: ['snapname'] });
+    }
+    expect(Object.keys(variantOf('drain').properties.params.properties)).toEqual(['concurrency']);
+    expect(submit.parameters).toContainEqual(expect.objectContaining({ name: 'dryRun', in: 'query' }));
+    const created = submit.responses['201'].content['application/json'].schema;
+    expect(Object.keys(created.properties)).toEqual(expect.arrayContaining(['id', 'decision', 'members']));
+    const dry = submit.responses['200'].content['application/json'].schema;
+    expect(dry.properties.dryRun).toMatchObject({ const: true });
+    expect(dry.properties.members.items.required).toEqual(['vmid', 'action', 'params']);
+
+    const view = doc.paths['/v1/requests/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(view.properties)).toEqual(expect.arrayContaining(['parent', 'members']));
+    const vm = doc.paths['/v1/vms'].get.responses['200'].content['application/json'].schema.properties.items.items;
+    expect(vm.properties.type).toMatchObject({ enum: ['qemu', 'lxc'] });
+    expect(vm.properties.pool).toMatchObject({ type: 'string' });
+    const snapshots = doc.paths['/v1/vms/{cluster}/{vmid}/snapshots'].get;
+    expect(snapshots['x-overseer-role']).toBe('observer');
+    const snapshot = snapshots.responses['200'].content['application/json'].schema.properties.items.items;
+    expect(Object.keys(snapshot.properties)).toEqual(['name', 'description', 'snaptime', 'parent']);
+    const backups = doc.paths['/v1/backups'].get;
+    expect(backups['x-overseer-role']).toBe('observer');
+    expect(backups.parameters.map((p: { name: string }) => p.name)).toEqual(['cluster', 'vmid']);
+    const reply = backups.responses['200'].content['application/json'].schema;
+    expect(Object.keys(reply.properties)).toEqual(['jobs', 'guests', 'failedStorages']);
   });
 });

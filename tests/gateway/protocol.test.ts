@@ -158,6 +158,8 @@ describe('nats protocol', () => {
       'maintenanceList',
       'maintenanceStart',
       'maintenanceEnd',
+      'snapshots',
+      'backups',
       'silenceList',
       'silenceAdd',
       'silenceRemove',

@@ -13,6 +13,8 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   getHealth: { path: '/v1/health' },
   listVms: { path: '/v1/vms?cluster=lab' },
   getVm: { path: '/v1/vms/lab/101' },
+  listSnapshots: { path: '/v1/vms/lab/101/snapshots' },
+  listBackups: { path: '/v1/backups?cluster=lab&vmid=101' },
   listHosts: { path: '/v1/hosts' },
   submitRequest: { path: '/v1/requests', body: { action: 'start', target: 'lab/101' } },
   listRequests: { path: '/v1/requests' },

@@ -152,7 +152,7 @@ export async function createSimStack(options: SimStackOptions = {}): Promise<Sim
       log,
     },
   );
-  const counters = { request: 0, incident: 0 };
+  const counters = { request: 0, incident: 0, maintenance: 0 };
   const config = parseConfig(options.config ?? {});
   const stamp = (): string => new Date(clock.now()).toISOString();
   // Notifications go to a NATS channel on an in-memory bus and into the log.
@@ -176,7 +176,9 @@ export async function createSimStack(options: SimStackOptions = {}): Promise<Sim
     knowledge,
     platforms: new Map([[seed.cluster, tracked(proxmox, counter)]]),
     ssh: ssh && trackedSsh(ssh, counter),
-    newId: options.newId ?? ((kind) => `${kind === 'request' ? 'r' : 'i'}${++counters[kind]}`),
+    newId:
+      options.newId ??
+      ((kind) => `${kind === 'request' ? 'r' : kind === 'incident' ? 'i' : 'm-drain'}${++counters[kind]}`),
   });
 
   const settle = async () => {

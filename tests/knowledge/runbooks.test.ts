@@ -39,7 +39,7 @@ describe('runbooks', () => {
   it('runbooks - front matter parses rules, matchers, lists and command remediations', () => {
     const { runbooks } = loadRunbooks([]);
     const locked = runbooks.find((r) => r.id === 'vm-locked')!;
-    expect(locked.rule).toBe('deny');
+    expect(locked.rule).toBe('warn');
     expect(locked.when).toEqual([{ key: 'lock', values: ['backup'], negate: false }]);
     expect(locked.conditions).toEqual(['vm-locked', 'vm-lock-stuck', 'lock-stuck']);
     expect(locked.remediation).toEqual({ kind: 'wait' });

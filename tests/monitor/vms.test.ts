@@ -106,16 +106,26 @@ describe('monitor vms', () => {
     }
   });
 
+  it('monitor - a running backup holds its lock without an incident until the backup limit', () => {
+    const { lockMaxMs, backupLockMaxMs } = world().thresholds;
+    const backingUp = (now: number) =>
+      world({ now, vmList: [vm({ lock: 'backup' }, 'locked', { stateSince: 1_000 })] });
+    expect(detectConditions(backingUp(1_000 + lockMaxMs * 4)).conditions).toEqual([]);
+    expect(detectConditions(backingUp(1_000 + backupLockMaxMs)).conditions).toEqual([
+      expect.objectContaining({ kind: 'vm-lock-stuck', detail: expect.stringContaining("'backup' lock for 12h") }),
+    ]);
+  });
+
   it('monitor - a lock held past the limit is stuck, measured from when the VM actor entered locked', () => {
     const limit = world().thresholds.lockMaxMs;
-    const locked = (now: number) => world({ now, vmList: [vm({ lock: 'backup' }, 'locked', { stateSince: 1_000 })] });
+    const locked = (now: number) => world({ now, vmList: [vm({ lock: 'clone' }, 'locked', { stateSince: 1_000 })] });
     expect(detectConditions(locked(1_000 + limit - 1)).conditions).toEqual([]);
     const result = detectConditions(locked(1_000 + limit));
     expect(result.conditions).toEqual([
       expect.objectContaining({
         kind: 'vm-lock-stuck',
         severity: 'warning',
-        detail: expect.stringContaining("'backup' lock for 30m"),
+        detail: expect.stringContaining("'clone' lock for 30m"),
       }),
     ]);
     const cleared = detectConditions(world({ now: 1_000 + limit + 1 }), result.memory);

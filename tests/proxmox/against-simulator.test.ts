@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../adapters/clock';
 import { createMemoryLog } from '../../adapters/log';
-import { PveApiError, TaskFailedError } from '../../adapters/platform/errors';
+import { classifyPveFailure, PveApiError, TaskFailedError } from '../../adapters/platform/errors';
 import type { Inventory } from '../../adapters/platform/types';
 import { createProxmoxPlatform, type ProxmoxClusterConfig, type ProxmoxPlatform } from '../../adapters/proxmox';
 import { demoSeed, type Simulator, startSimulator } from '../../adapters/pve-sim';
@@ -53,7 +53,16 @@ describe('against the simulator', () => {
     const inv = await platform.inventory();
     expect(inv).toMatchObject({ cluster: 'lab', quorate: true, complete: true, unreachableNodes: [] });
     expect(inv.hosts.map((h) => h.node).sort()).toEqual(['pve1', 'pve2', 'pve3']);
-    expect(inv.vms).toHaveLength(17);
+    // 17 VMs and 4 containers (the demo seed's 300–302 and template 9100).
+    expect(inv.vms).toHaveLength(21);
+    expect(
+      inv.vms
+        .filter((v) => v.type === 'lxc')
+        .map((v) => v.vmid)
+        .sort((a, b) => a - b),
+    ).toEqual([300, 301, 302, 9100]);
+    expect(vmOf(inv, 302)).toMatchObject({ type: 'lxc', haManaged: true, haState: 'started' });
+    expect(vmOf(inv, 301)?.pool).toBe('lab1');
     expect(vmOf(inv, 9000)).toMatchObject({ template: true, node: 'pve1', status: 'stopped' });
     expect(vmOf(inv, 105)).toMatchObject({ haManaged: true, haState: 'started', tags: ['infra'] });
     expect(vmOf(inv, 100)?.haState).toBeUndefined();
@@ -102,11 +111,19 @@ describe('against the simulator', () => {
     expect((err as TaskFailedError).exitstatus).toContain('QEMU exited with code 1');
   });
 
-  it('simulator - a lock timeout at the API is retried until the lock is free', async () => {
-    sim.faults.lockTimeout(9000, 2);
+  it('simulator - a config lock not got in time fails the clone task (HTTP 200) as lock_timeout', async () => {
+    // qemu-server takes the clone's config locks inside the qmclone worker: the call answers a UPID, the task fails.
+    sim.faults.lockTimeout(9000, 1);
     const task = await settle(platform.clone('pve1', 9000, 130, { name: 'web-05', full: true }));
-    await expect(settle(platform.waitTask(task, { timeoutMs: 120_000 }))).resolves.toMatchObject({ exitstatus: 'OK' });
-    expect(log.lines.filter((l) => l.includes('clone') && l.includes('locked')).length).toBe(2);
+    const err = await settle(platform.waitTask(task, { timeoutMs: 120_000 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect(classifyPveFailure(err)).toMatchObject({
+      kind: 'lock_timeout',
+      file: '/var/lock/qemu-server/lock-9000.conf',
+    });
+    // It changed nothing: issued again, the clone is made.
+    const again = await settle(platform.clone('pve1', 9000, 130, { name: 'web-05', full: true }));
+    await expect(settle(platform.waitTask(again, { timeoutMs: 120_000 }))).resolves.toMatchObject({ exitstatus: 'OK' });
   });
 
   it('simulator - an offline node: its VMs are unknown, its API answers 596 (nodeUnreachable)', async () => {
@@ -115,7 +132,7 @@ describe('against the simulator', () => {
     expect(inv.complete).toBe(false);
     expect(inv.unreachableNodes).toEqual(['pve3']);
     expect(vmOf(inv, 106)?.status).toBe('unknown');
-    expect(inv.vms).toHaveLength(17);
+    expect(inv.vms).toHaveLength(21);
     const err = await platform.power('pve3', 106, 'stop').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PveApiError);
     expect(err).toMatchObject({ status: 596, nodeUnreachable: true });
@@ -138,7 +155,7 @@ describe('against the simulator', () => {
       { clock, log },
     );
     try {
-      expect((await p.inventory()).vms).toHaveLength(17);
+      expect((await p.inventory()).vms).toHaveLength(21);
       const task = await p.power('pve1', 108, 'start');
       await expect(settle(p.waitTask(task, { timeoutMs: 60_000 }))).resolves.toMatchObject({ exitstatus: 'OK' });
     } finally {

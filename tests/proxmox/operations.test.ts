@@ -67,11 +67,13 @@ describe('operations', () => {
     });
   });
 
-  it('operations - destroy purges and removes unreferenced disks', async () => {
+  it('operations - destroy removes unreferenced disks and purges only when asked', async () => {
     fake.route('DELETE /nodes/{node}/qemu/{vmid}', { data: UPID_START.replace('qmstart', 'qmdestroy') });
     await platform.destroy('pve1', 101);
-    const req = fake.calls('DELETE', '/nodes/pve1/qemu/101')[0]!;
-    expect(Object.fromEntries(req.query)).toEqual({ purge: '1', 'destroy-unreferenced-disks': '1' });
+    await platform.destroy('pve1', 101, { purge: true });
+    const [plain, purged] = fake.calls('DELETE', '/nodes/pve1/qemu/101');
+    expect(Object.fromEntries(plain!.query)).toEqual({ 'destroy-unreferenced-disks': '1' });
+    expect(Object.fromEntries(purged!.query)).toEqual({ purge: '1', 'destroy-unreferenced-disks': '1' });
   });
 
   it('operations - an answer that is not a UPID is refused', async () => {

@@ -28,7 +28,7 @@ describe('recorded PVE answers', () => {
     tls.cleanup();
   });
 
-  it('recorded PVE 8 cluster - inventory maps every qemu entry and node', async () => {
+  it('recorded PVE 8 cluster - inventory maps every guest entry and node', async () => {
     fake.route('GET /cluster/resources', fixture('cluster-resources.pve8.json'));
     fake.route('GET /cluster/status', fixture('cluster-status.pve8.json'));
     const inv = await platform.inventory();
@@ -43,6 +43,7 @@ describe('recorded PVE answers', () => {
     expect(inv.vms[0]).toEqual({
       cluster: 'lab',
       vmid: 100,
+      type: 'qemu',
       name: 'server1',
       node: 'node2',
       status: 'running',
@@ -83,7 +84,9 @@ describe('recorded PVE answers', () => {
     expect(inv.complete).toBe(false);
     expect(inv.quorate).toBe(true);
     expect(inv.unreachableNodes).toEqual(['node4']);
-    expect(inv.vms.map((v) => v.vmid)).toEqual([100, 101, 1002]);
+    expect(inv.vms.map((v) => v.vmid)).toEqual([100, 101, 1002, 300]);
+    // Containers are guests like VMs (PVE 8 lists them as `type: lxc`, id `lxc/<vmid>`).
+    expect(inv.vms.find((v) => v.vmid === 300)).toMatchObject({ type: 'lxc', name: 'ct300', status: 'running' });
     expect(inv.vms.find((v) => v.vmid === 1002)).toMatchObject({
       name: 'VM 1002',
       node: 'node4',

@@ -120,9 +120,9 @@ describe('pve-sim http', () => {
   afterAll(() => t.close());
 
   it('http - an unknown API path answers 501 "Method ... not implemented"', async () => {
-    const r = await t.api('GET', '/nodes/pve1/lxc');
+    const r = await t.api('GET', '/nodes/pve1/netstat');
     expect(r.status).toBe(501);
-    expect(r.statusText).toBe("Method 'GET /nodes/pve1/lxc' not implemented");
+    expect(r.statusText).toBe("Method 'GET /nodes/pve1/netstat' not implemented");
     expect(r.body).toMatchObject({ data: null });
   });
 

@@ -47,10 +47,10 @@ describe('pve-sim operations', () => {
     expect(cfg.scsi0).toMatch(/^local-zfs:base-9000-disk-0\/vm-121-disk-0,/);
   });
 
-  it('clone - on a taken VMID answers 500 "config file already exists" and starts no task', async () => {
-    const r = await t.api('POST', '/nodes/pve1/qemu/9000/clone', { form: { newid: 101 } });
+  it('clone - on a VMID taken on the same node answers 500 "config file already exists" and starts no task', async () => {
+    const r = await t.api('POST', '/nodes/pve1/qemu/9000/clone', { form: { newid: 103 } });
     expect(r.status).toBe(500);
-    expect(r.statusText).toBe('unable to create VM 101: config file already exists');
+    expect(r.statusText).toBe('unable to create VM 103: config file already exists');
     expect(t.sim.oplog).toEqual([]);
   });
 
@@ -65,7 +65,7 @@ describe('pve-sim operations', () => {
   it('clone - a linked clone of a non-template is refused', async () => {
     const r = await t.api('POST', '/nodes/pve1/qemu/100/clone', { form: { newid: 150, full: 0 } });
     expect(r.status).toBe(500);
-    expect(r.statusText).toBe("Linked clone feature is not supported for drive 'scsi0'");
+    expect(r.statusText).toBe("Linked clone feature is not supported for 'local-zfs:vm-100-disk-0' (scsi0)");
   });
 
   it('destroy - of a running VM answers 500 "VM 100 is running - destroy failed"', async () => {
@@ -166,7 +166,7 @@ describe('pve-sim operations', () => {
     expect((await t.taskStatus(again)).exitstatus).toBe("snapshot name 'pre_update' already used");
     const bad = await t.api('POST', '/nodes/pve1/qemu/114/snapshot', { form: { snapname: '1bad' } });
     expect(bad.status).toBe(400);
-    expect(bad.body?.errors).toEqual({ snapname: "invalid format - invalid configuration ID '1bad'" });
+    expect(bad.body?.errors).toEqual({ snapname: "invalid format - invalid configuration ID '1bad'\n" });
   });
 });
 
@@ -177,16 +177,16 @@ describe('pve-sim locks', () => {
   });
   afterEach(() => t.close());
 
-  it('locks - a VM locked by a backup fails start with "VM 102 is locked (backup)" and refuses clone with 500', async () => {
+  it('locks - a VM locked by a backup fails start with "VM is locked (backup)" and refuses clone with 500', async () => {
     t.sim.faults.lockVm(102, 'backup');
     const r = await t.get<Resource[]>('/cluster/resources?type=vm');
     expect(r.find((v) => v.vmid === 102)?.lock).toBe('backup');
     const upid = await t.op('POST', '/nodes/pve3/qemu/102/status/start');
     await t.clock.advanceAsync(0);
-    expect((await t.taskStatus(upid)).exitstatus).toBe('VM 102 is locked (backup)');
+    expect((await t.taskStatus(upid)).exitstatus).toBe('VM is locked (backup)');
     const c = await t.api('POST', '/nodes/pve3/qemu/102/clone', { form: { newid: 160 } });
     expect(c.status).toBe(500);
-    expect(c.statusText).toBe('VM 102 is locked (backup)');
+    expect(c.statusText).toBe('VM is locked (backup)');
   });
 
   it('locks - the VM being cloned into shows lock clone, and starting it times out on its config file lock', async () => {

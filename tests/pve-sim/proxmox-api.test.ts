@@ -60,7 +60,7 @@ describe('pve-sim with proxmox-api', () => {
     await expect(px.nodes.$('pve1').qemu.$(100).$delete({ purge: true })).rejects.toThrow(
       /500 VM 100 is running - destroy failed/,
     );
-    await expect(px.nodes.$('pve1').qemu.$(9000).clone.$post({ newid: 101 })).rejects.toThrow(
+    await expect(px.nodes.$('pve1').qemu.$(9000).clone.$post({ newid: 103 })).rejects.toThrow(
       /config file already exists/,
     );
     t.sim.faults.nodeOffline('pve2');

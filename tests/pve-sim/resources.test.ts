@@ -67,7 +67,7 @@ describe('pve-sim resources', () => {
       status: 'available',
     });
     const vms = await t.get<Resource[]>('/cluster/resources?type=vm');
-    expect(vms.every((v) => v.type === 'qemu')).toBe(true);
+    expect(vms.every((v) => v.type === 'qemu' || v.type === 'lxc')).toBe(true);
   });
 
   it('resources - /cluster/status has the cluster entry and one entry per node', async () => {

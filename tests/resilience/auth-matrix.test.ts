@@ -109,6 +109,8 @@ describe('authorization matrix over the route table', () => {
     const path = spec.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) =>
       encodeURIComponent(values.get(name)!),
     );
+    // Snapshots are read from the platform, and this stack has none: the route answers, with a refusal.
+    if (spec.path.endsWith('/snapshots')) known = false;
     let body: string | undefined;
     const key = `${spec.method} ${spec.path}`;
     if (Object.hasOwn(BODIES, key)) body = JSON.stringify(BODIES[key]);

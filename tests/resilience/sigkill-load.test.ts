@@ -158,7 +158,7 @@ describe.runIf(natsServerAvailable)('resilience: SIGKILL under load', () => {
     await gateway.line('READY', 30_000);
     // Ready once the first sync has put the demo fleet in the core's view.
     const deadline = Date.now() + 20_000;
-    while ((await api<{ items?: unknown[] }>('GET', '/v1/vms').catch(() => undefined))?.body.items?.length !== 17) {
+    while ((await api<{ items?: unknown[] }>('GET', '/v1/vms').catch(() => undefined))?.body.items?.length !== 21) {
       if (Date.now() > deadline) throw new Error('the demo fleet never appeared');
       await sleep(100);
     }

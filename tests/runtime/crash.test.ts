@@ -33,7 +33,7 @@ beforeAll(async () => {
   cluster = await startSimCluster({
     taskDurations: { qmstop: 5_000, qmshutdown: 5_000, qmsnapshot: 150, qmstart: 300 },
   });
-  cluster.sim.faults.lockVm(113, 'backup');
+  cluster.sim.faults.lockVm(113, 'snapshot');
   dir = mkdtempSync(join(tmpdir(), 'overseer-crash-'));
   configPath = join(dir, 'overseer.json');
   dbPath = join(dir, 'overseer.db');

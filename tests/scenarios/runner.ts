@@ -11,8 +11,14 @@
 //   node <node> offline|online           the node drops out of / returns to the cluster
 //   quorum lost|ok
 //   tasks fail <type> <count> <message>  the next <count> tasks of <type> fail with <message>
-//   submit <action> <vmid|-> [force] [as <user>] [param=value ...]   ("param=a value" keeps its spaces)
+//   submit <action> <vmid|-|@selector|node> [force] [dry-run] [as <user>] [param=value ...]
+//                                        ("param=a value" keeps its spaces; a node for drain and undrain; a bulk
+//                                        request's members are printed on a line of their own)
 //   approve|deny|cancel <request> [as <user>]
+//   parallel <command> | <command> ...   the commands at once (e.g. two submissions racing)
+//   barrier nextid <n>                   the next <n> reads of /cluster/nextid all answer before any caller goes on
+//                                        (so that <n> deploys racing for a VMID all read the same one, as they can
+//                                        on a busy cluster: PVE's nextid reserves nothing)
 //   oplog                                every platform operation the simulator carried out so far
 //   show <request>                       a request's status and error
 //   request <request>                    print the request's status and its reasons or error
@@ -28,8 +34,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Overseer } from '../../actors/overseer';
-import type { Simulator } from '../../adapters/pve-sim';
-import type { Action, Requester } from '../../machines/types';
+import type { Platform } from '../../adapters/platform/types';
+import type { SimSeed, Simulator, SimVmSeed } from '../../adapters/pve-sim';
+import { demoSeed } from '../../adapters/pve-sim';
+import type { Action, Requester, RequestTarget } from '../../machines/types';
 import { OVERSEER_IDENTITY } from '../../machines/types';
 import type { StateStore } from '../../state';
 import { powerAs } from '../helpers/pve-operator';
@@ -53,9 +61,47 @@ export interface ScenarioSetup {
   taskDurations?: Record<string, number>;
   /** VMs (`<cluster>/<vmid>`) whose guest is the scenario's sshd. */
   sshd?: string[];
+  /** Also log warnings (default: errors only, besides state changes and notifications). */
+  logLevel?: 'warn' | undefined;
+  /** Changes to the demo seed: guests added to it (or replacing the seeded guest of the same VMID). */
+  seed?: { guests?: SimVmSeed[] } | undefined;
+}
+
+/** The demo cluster with the scenario's changes. */
+function scenarioSeed(setup: ScenarioSetup): SimSeed {
+  const seed = demoSeed();
+  const extra = setup.seed?.guests ?? [];
+  const replaced = new Set(extra.map((g) => g.vmid));
+  return { ...seed, vms: [...seed.vms.filter((v) => !replaced.has(v.vmid)), ...extra] };
 }
 
 const TMP = '{{tmp}}';
+
+/** A submit command's target word: `-` (the cluster), a VMID, a selector (`@tag:web,-105`), or a drain's node. */
+function scenarioTarget(action: Action, word: string | undefined): RequestTarget {
+  if (word === undefined || word === '-' || word.includes('=')) return { cluster: 'lab' };
+  if (word.startsWith('@')) return { cluster: 'lab', selector: word };
+  if (action === 'drain' || action === 'undrain') return { cluster: 'lab', node: word };
+  return { cluster: 'lab', vmid: Number(word) };
+}
+
+/** Makes the next `count` nextId reads of cluster 'lab' wait for each other before they answer. */
+function nextIdBarrier(overseer: Overseer, count: number): void {
+  const platform = overseer.platforms.get('lab') as Platform;
+  const read = platform.nextId.bind(platform);
+  const waiting: (() => void)[] = [];
+  let left = count;
+  platform.nextId = async () => {
+    const id = await read();
+    if (left <= 0) return id;
+    left--;
+    await new Promise<void>((release) => {
+      waiting.push(release);
+      if (waiting.length === count) for (const go of waiting) go();
+    });
+    return id;
+  };
+}
 
 /** Splits a command line into words; a double-quoted part keeps its spaces (the quotes are dropped). */
 function words(line: string): string[] {
@@ -106,7 +152,12 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
   // The whole stack on one simulated clock (the demo cluster 'lab'); see tests/helpers/sim-stack.ts.
   let stack: Awaited<ReturnType<typeof createSimStack>>;
   try {
-    stack = await createSimStack({ config, taskDurations: setup.taskDurations });
+    stack = await createSimStack({
+      config,
+      taskDurations: setup.taskDurations,
+      seed: scenarioSeed(setup),
+      logLevel: setup.logLevel,
+    });
   } catch (error) {
     await stop();
     throw error;
@@ -124,6 +175,15 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
 
   async function execute(words: string[]): Promise<void> {
     const [verb, a, b, ...rest] = words;
+    if (verb === 'parallel') {
+      const parts: string[][] = [[]];
+      for (const w of words.slice(1)) {
+        if (w === '|') parts.push([]);
+        else parts[parts.length - 1]?.push(w);
+      }
+      await Promise.all(parts.map((part) => execute(part)));
+      return;
+    }
     const as = (list: string[]) => {
       const i = list.indexOf('as');
       return USERS[i >= 0 ? (list[i + 1] ?? 'alice') : 'alice'] as Requester;
@@ -154,6 +214,9 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
         lines.push(`${stamp()} = oplog: ${ops.map((e) => `${e.op} ${e.vmid} ${e.result}`).join(', ') || 'none'}`);
         return;
       }
+      case 'barrier':
+        if (a === 'nextid') return nextIdBarrier(overseer, Number(b));
+        break;
       case 'tasks':
         if (a === 'fail') return sim.faults.failTasks(b as string, Number(rest[0]), rest.slice(1).join(' '));
         break;
@@ -165,15 +228,18 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
         }
         const result = await overseer.submit({
           action: a as Action,
-          target:
-            b === '-' || b === undefined || b.includes('=') ? { cluster: 'lab' } : { cluster: 'lab', vmid: Number(b) },
+          target: scenarioTarget(a as Action, b),
           params,
           force: words.includes('force'),
+          dryRun: words.includes('dry-run'),
           requester: as(words),
         });
-        lines.push(
-          `${stamp()} = ${result.requestId} ${result.decision}: ${untmp(result.reasons.join('; ')) || 'all checks passed'}`,
-        );
+        const id = result.dryRun ? 'dry-run' : result.requestId;
+        lines.push(`${stamp()} = ${id} ${result.decision}: ${untmp(result.reasons.join('; ')) || 'all checks passed'}`);
+        if (result.members) {
+          const members = result.members.map((m) => `${m.vmid}${m.params.target ? `→${m.params.target}` : ''}`);
+          lines.push(`${stamp()} = ${id} members: ${members.join(', ') || 'none'}`);
+        }
         const advice = result.checks.find((c) => c.check === 'knowledge' && c.reason.includes('warning'));
         if (advice) lines.push(`${stamp()} = ${result.requestId} knowledge: ${advice.reason}`);
         return;

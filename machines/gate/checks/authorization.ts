@@ -33,4 +33,11 @@ export const authorizationCheck: GateCheck = {
     if (action === 'command') return commandVerdict(input, passes);
     return { outcome: 'pass', reason: passes };
   },
+  // A bulk request: the requester may make it (a drain, say), and each member's own request.
+  runUnit(input, unit) {
+    const own = authorizationCheck.run(input);
+    if (own.outcome !== 'pass') return own;
+    const members = unit.eachMember(authorizationCheck);
+    return members.outcome === 'pass' ? own : members;
+  },
 };

@@ -1,13 +1,52 @@
-// Check 6, deploy limits and capacity: count limits, and real free memory, storage and CPU on the target node.
+// Check 6, deploy limits and capacity: count limits, and real free memory, storage and CPU on the target node. A
+// migrate needs the guest's memory free on its destination after the reserve, and its storage too when it moves its
+// local disks.
 import { hostKey } from '../../types';
-import { gib, percent } from '../describe';
-import { deploySubject, deployTemplate } from '../subject';
-import type { GateCheck } from '../types';
+import { gib, percent, vmLabel } from '../describe';
+import { deploySubject, deployTemplate, migrateSubject, targetVm } from '../subject';
+import type { CheckVerdict, GateCheck, GateInput } from '../types';
+
+function migrateVerdict(input: GateInput): CheckVerdict | undefined {
+  const move = migrateSubject(input.request);
+  if (!move) return undefined;
+  const cluster = input.request.target.cluster;
+  const host = input.hosts.get(hostKey(cluster, move.target));
+  const vm = targetVm(input)?.vm;
+  if (!host || !vm) {
+    const missing = host ? `VM ${cluster}/${input.request.target.vmid}` : `node ${move.target}`;
+    return { outcome: 'deny', reason: `cannot measure capacity: ${missing} is not in the inventory` };
+  }
+  const label = vmLabel(vm);
+  const { memReserveFraction, diskReserveFraction } = input.config.capacity;
+  const problems: string[] = [];
+  const freeMem = host.maxmem - host.mem - memReserveFraction * host.maxmem;
+  if (freeMem < vm.maxmem) {
+    problems.push(
+      `node ${move.target} has ${gib(Math.max(0, freeMem))} memory free after its ${percent(memReserveFraction)} ` +
+        `reserve, but ${label} needs ${gib(vm.maxmem)}`,
+    );
+  }
+  const freeDisk = host.maxdisk - host.disk - diskReserveFraction * host.maxdisk;
+  if (move.withLocalDisks && freeDisk < vm.maxdisk) {
+    problems.push(
+      `node ${move.target} has ${gib(Math.max(0, freeDisk))} storage free after its ${percent(diskReserveFraction)} ` +
+        `reserve, but the local disks of ${label} need ${gib(vm.maxdisk)}`,
+    );
+  }
+  if (problems.length > 0) return { outcome: 'deny', reason: problems.join('; ') };
+  const storage = move.withLocalDisks ? ` and ${gib(freeDisk)} storage for its ${gib(vm.maxdisk)} of disks` : '';
+  return {
+    outcome: 'pass',
+    reason: `node ${move.target} has ${gib(freeMem)} memory free after reserve for the ${gib(vm.maxmem)} of ${label}${storage}`,
+  };
+}
 
 export const capacityCheck: GateCheck = {
   name: 'capacity',
   run(input) {
     const { request, config } = input;
+    const migrate = migrateVerdict(input);
+    if (migrate) return migrate;
     const deploy = deploySubject(request);
     if (!deploy) return { outcome: 'pass', reason: `not a deploy: ${request.action} needs no new capacity` };
     const cluster = request.target.cluster;

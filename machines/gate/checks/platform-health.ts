@@ -1,4 +1,5 @@
-// Check 8, platform health: no mutating operation while the cluster has lost quorum or the node is not online.
+// Check 8, platform health: no mutating operation while the cluster has lost quorum or the node is not online (the
+// guest's node, a deploy's node, or a drained node; an undrain only needs quorum).
 import { hostKey } from '../../types';
 import { deploySubject, targetVm } from '../subject';
 import type { GateCheck } from '../types';
@@ -11,7 +12,8 @@ export const platformHealthCheck: GateCheck = {
     if (!info) return { outcome: 'deny', reason: `cluster ${cluster} is unknown` };
     if (!info.quorate) return { outcome: 'deny', reason: `cluster ${cluster} has lost quorum: no mutating operation` };
 
-    const node = deploySubject(input.request)?.node ?? targetVm(input)?.vm?.node;
+    const drained = input.request.action === 'drain' ? input.request.target.node : undefined;
+    const node = deploySubject(input.request)?.node ?? targetVm(input)?.vm?.node ?? drained;
     if (node === undefined) return { outcome: 'pass', reason: `cluster ${cluster} is quorate` };
     const host = input.hosts.get(hostKey(cluster, node));
     if (!host) return { outcome: 'deny', reason: `node ${node} is not in the inventory of cluster ${cluster}` };

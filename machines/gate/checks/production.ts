@@ -1,7 +1,8 @@
-// Check 4, production protection: disruptive actions on a production VM need force, and (configurable)
-// a second person's approval.
+// Check 4, production protection: disruptive actions on a production VM (rollback among them) need force, and
+// (configurable) a second person's approval. Moving a production guest (migrate, a drain's moves) needs no force,
+// only that approval.
 import type { GateConfig, VmInfo } from '../../types';
-import { DISRUPTIVE_ACTIONS, vmKey } from '../../types';
+import { DISRUPTIVE_ACTIONS, MOVING_ACTIONS, vmKey } from '../../types';
 import { vmLabel } from '../describe';
 import { targetVm } from '../subject';
 import type { GateCheck } from '../types';
@@ -25,6 +26,12 @@ export const productionCheck: GateCheck = {
     const label = vmLabel(vm);
     if (!isProductionVm(vm, config)) return { outcome: 'pass', reason: `${label} is not production` };
     const action = request.action;
+    if (MOVING_ACTIONS.has(action)) {
+      if (config.production.requireApproval) {
+        return { outcome: 'approval', reason: `${label} is production: ${action} needs a second person's approval` };
+      }
+      return { outcome: 'pass', reason: `${label} is production: ${action} allowed (no second approval configured)` };
+    }
     if (!DISRUPTIVE_ACTIONS.has(action)) {
       return { outcome: 'pass', reason: `${label} is production, but ${action} does not disrupt it` };
     }

@@ -1,13 +1,22 @@
-// Check 1, schema: the action and its parameters are well-formed. Hand-written: machines/ imports no zod.
+// Check 1, schema: the action, its target and its parameters are well-formed. Hand-written: machines/ imports no zod.
+// A guest action names exactly one of target.vmid or target.selector (a selector only for BULK_ACTIONS, and it must
+// parse: machines/gate/selector.ts); a node action (drain, undrain) names target.node and no guest; a deploy names
+// neither a vmid nor a selector (its node is a parameter). Snapshot names are PVE's pve-configid, at most 40
+// characters, and never 'current' (reserved by Proxmox for the guest's present state).
 import type { CheckResult, RequestSpec } from '../../types';
-import { ACTIONS } from '../../types';
+import { ACTIONS, BULK_ACTIONS, NODE_ACTIONS } from '../../types';
+import { parseSelector } from '../selector';
 import type { CheckVerdict, GateCheck } from '../types';
 
 export const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const NODE_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
-/** PVE's configid format for snapshot names (a '-' is refused by Proxmox). */
-export const SNAPSHOT_NAME = /^[A-Za-z][A-Za-z0-9_]{1,39}$/;
+/** PVE's pve-configid format (`[a-z][a-z0-9_-]+`, case-insensitive), which snapshot names use. */
+export const SNAPSHOT_NAME = /^[a-z][a-z0-9_-]+$/i;
+/** PVE's maxLength of a snapshot name. */
+export const MAX_SNAPSHOT_NAME = 40;
+/** The snapshot name PVE keeps for a guest's present state (both VMs and containers refuse it). */
+export const RESERVED_SNAPSHOT_NAME = 'current';
 export const MIN_VMID = 100;
 export const MAX_VMID = 999_999_999;
 export const MAX_SNAPSHOT_DESCRIPTION = 1000;
@@ -15,12 +24,18 @@ export const MAX_SNAPSHOT_DESCRIPTION = 1000;
 export const MAX_COMMAND_LENGTH = 1000;
 /** A command is one line: no NUL, no line break. */
 const COMMAND_FORBIDDEN = /[\0\r\n]/;
+/** How many guests a drain may move at once. */
+export const MAX_DRAIN_CONCURRENCY = 16;
 
 /** The parameter keys each action accepts; any other key is refused by name. */
 export const ALLOWED_PARAMS: Readonly<Record<string, readonly string[]>> = {
   deploy: ['template', 'node', 'name', 'count', 'full'],
   snapshot: ['snapname', 'description'],
   command: ['command'],
+  migrate: ['target', 'online', 'withLocalDisks'],
+  rollback: ['snapname'],
+  delsnapshot: ['snapname'],
+  drain: ['concurrency'],
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -60,12 +75,19 @@ function deployProblems(params: Record<string, unknown>): string[] {
   return problems;
 }
 
+function snapnameProblems(snapname: unknown): string[] {
+  if (typeof snapname !== 'string' || !SNAPSHOT_NAME.test(snapname) || snapname.length > MAX_SNAPSHOT_NAME) {
+    return [
+      `params.snapname must start with a letter and hold 2 to ${MAX_SNAPSHOT_NAME} letters, digits, '_' or '-' (got ${show(snapname)})`,
+    ];
+  }
+  return [];
+}
+
 function snapshotProblems(params: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  if (typeof params.snapname !== 'string' || !SNAPSHOT_NAME.test(params.snapname)) {
-    problems.push(
-      `params.snapname must start with a letter and hold 2 to 40 letters, digits or '_' (got ${show(params.snapname)})`,
-    );
+  const problems = snapnameProblems(params.snapname);
+  if (params.snapname === RESERVED_SNAPSHOT_NAME) {
+    problems.push(`params.snapname '${RESERVED_SNAPSHOT_NAME}' is reserved by Proxmox (the guest's present state)`);
   }
   const description = params.description;
   if (description !== undefined) {
@@ -76,6 +98,69 @@ function snapshotProblems(params: Record<string, unknown>): string[] {
         `params.description is ${description.length} characters long (at most ${MAX_SNAPSHOT_DESCRIPTION})`,
       );
     }
+  }
+  return problems;
+}
+
+function migrateProblems(params: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (typeof params.target !== 'string' || !NODE_NAME.test(params.target)) {
+    problems.push(`params.target must be the name of the node to move to (got ${show(params.target)})`);
+  }
+  for (const key of ['online', 'withLocalDisks']) {
+    if (params[key] !== undefined && typeof params[key] !== 'boolean') {
+      problems.push(`params.${key} must be true or false (got ${show(params[key])})`);
+    }
+  }
+  return problems;
+}
+
+function drainProblems(params: Record<string, unknown>): string[] {
+  const concurrency = params.concurrency;
+  if (concurrency === undefined) return [];
+  if (typeof concurrency === 'number' && Number.isInteger(concurrency)) {
+    if (concurrency >= 1 && concurrency <= MAX_DRAIN_CONCURRENCY) return [];
+  }
+  return [`params.concurrency must be a whole number from 1 to ${MAX_DRAIN_CONCURRENCY} (got ${show(concurrency)})`];
+}
+
+/** What is wrong with the target of a known action. */
+function targetProblems(action: string, target: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const cluster = target.cluster;
+  if (typeof cluster !== 'string' || cluster === '') problems.push('target.cluster is missing');
+  else if (!CLUSTER_NAME.test(cluster)) problems.push(`target.cluster ${show(cluster)} is not a valid cluster name`);
+  const { vmid, selector, node } = target;
+
+  if (action === 'deploy') {
+    if (vmid !== undefined) problems.push('deploy takes no target.vmid (its clones get new VMIDs)');
+    if (selector !== undefined) problems.push('deploy takes no target.selector (its clones get new VMIDs)');
+    if (node !== undefined) problems.push('deploy takes no target.node (its node is params.node)');
+    return problems;
+  }
+  if ((NODE_ACTIONS as ReadonlySet<string>).has(action)) {
+    if (typeof node !== 'string' || !NODE_NAME.test(node)) {
+      problems.push(`${action} needs target.node, a node name (got ${show(node)})`);
+    }
+    if (vmid !== undefined || selector !== undefined) {
+      problems.push(`${action} names a node (target.node), not a guest: drop target.vmid and target.selector`);
+    }
+    return problems;
+  }
+  if (node !== undefined) problems.push(`${action} takes no target.node (it names a guest)`);
+  if (selector === undefined) {
+    if (!isVmid(vmid)) problems.push(`target.vmid must be a VMID from ${MIN_VMID} to ${MAX_VMID} (got ${show(vmid)})`);
+    return problems;
+  }
+  if (vmid !== undefined) {
+    problems.push(`${action} names target.vmid or target.selector, not both`);
+  } else if (!(BULK_ACTIONS as ReadonlySet<string>).has(action)) {
+    problems.push(`${action} cannot take a target.selector`);
+  } else if (typeof selector !== 'string') {
+    problems.push(`target.selector must be text such as "@tag:web,-105" (got ${show(selector)})`);
+  } else {
+    const parsed = parseSelector(selector);
+    if (!parsed.ok) problems.push(`target.selector ${show(selector)} is malformed: ${parsed.error}`);
   }
   return problems;
 }
@@ -104,15 +189,12 @@ export function schemaProblems(request: RequestSpec): string[] {
   const target = isRecord(raw.target) ? raw.target : undefined;
   if (!target) {
     problems.push('target is missing');
+  } else if (knownAction) {
+    problems.push(...targetProblems(action, target));
   } else {
     const cluster = target.cluster;
     if (typeof cluster !== 'string' || cluster === '') problems.push('target.cluster is missing');
     else if (!CLUSTER_NAME.test(cluster)) problems.push(`target.cluster ${show(cluster)} is not a valid cluster name`);
-    if (knownAction && action === 'deploy') {
-      if (target.vmid !== undefined) problems.push('deploy takes no target.vmid (its clones get new VMIDs)');
-    } else if (knownAction && !isVmid(target.vmid)) {
-      problems.push(`target.vmid must be a VMID from ${MIN_VMID} to ${MAX_VMID} (got ${show(target.vmid)})`);
-    }
   }
 
   if (!isRecord(raw.params)) {
@@ -129,6 +211,9 @@ export function schemaProblems(request: RequestSpec): string[] {
     if (action === 'deploy') problems.push(...deployProblems(params));
     if (action === 'snapshot') problems.push(...snapshotProblems(params));
     if (action === 'command') problems.push(...commandProblems(params));
+    if (action === 'migrate') problems.push(...migrateProblems(params));
+    if (action === 'rollback' || action === 'delsnapshot') problems.push(...snapnameProblems(params.snapname));
+    if (action === 'drain') problems.push(...drainProblems(params));
   }
 
   if (typeof raw.force !== 'boolean') problems.push(`force must be true or false (got ${show(raw.force)})`);
@@ -138,6 +223,8 @@ export function schemaProblems(request: RequestSpec): string[] {
 function describeRequest(request: RequestSpec): string {
   const { action, target } = request;
   if (action === 'deploy') return `deploy on cluster ${target.cluster}`;
+  if (NODE_ACTIONS.has(action)) return `${action} of node ${target.cluster}/${target.node}`;
+  if (target.selector !== undefined) return `${action} of ${target.selector} in cluster ${target.cluster}`;
   if (action === 'command') return `command on VM ${target.cluster}/${target.vmid}`;
   return `${action} of VM ${target.cluster}/${target.vmid}`;
 }
@@ -148,7 +235,17 @@ export function checkSchema(request: RequestSpec): CheckVerdict {
   return { outcome: 'pass', reason: `${describeRequest(request)} is well-formed` };
 }
 
-export const schemaCheck: GateCheck = { name: 'schema', run: (input) => checkSchema(input.request) };
+export const schemaCheck: GateCheck = {
+  name: 'schema',
+  run: (input) => checkSchema(input.request),
+  // A bulk request: its own shape first (the selector, the drain's node), then each member's.
+  runUnit(input, unit) {
+    const own = checkSchema(input.request);
+    if (own.outcome !== 'pass') return own;
+    const members = unit.eachMember(schemaCheck);
+    return members.outcome === 'pass' ? own : members;
+  },
+};
 
 /** The schema check alone, as a recorded result (the request machine's `validate` step). */
 export function validateRequest(request: RequestSpec): CheckResult {

@@ -1,4 +1,5 @@
-// VMs holding a PVE lock (backup, clone, migrate, ...) longer than `lockMaxMs`.
+// VMs holding a PVE lock (clone, migrate, ...) longer than `lockMaxMs`. A running backup holds its guest's lock for
+// as long as it runs: that is no incident until `backupLockMaxMs` (work waits for it; see the conflicts check).
 import { vmLabel } from '../../gate/describe';
 import { condition, duration, subjectOf } from '../condition';
 import type { Condition, Detector, MonitorMemory } from '../types';
@@ -21,13 +22,14 @@ export const detectStuckLocks: Detector = ({ input, before }) => {
           : now;
     locks[key] = { lock, since };
     const held = now - since;
-    if (held < thresholds.lockMaxMs) continue;
+    const limit = lock === 'backup' ? thresholds.backupLockMaxMs : thresholds.lockMaxMs;
+    if (held < limit) continue;
     conditions.push(
       condition(
         'vm-lock-stuck',
         subjectOf.vm(vm.info.cluster, vm.info.vmid),
         'warning',
-        `${vmLabel(vm.info)} has held the '${lock}' lock for ${duration(held)} (limit ${duration(thresholds.lockMaxMs)})`,
+        `${vmLabel(vm.info)} has held the '${lock}' lock for ${duration(held)} (limit ${duration(limit)})`,
         { lock, since, heldMs: held },
       ),
     );

@@ -1,0 +1,130 @@
+// The container views, shaped as pve-container answers them: /nodes/{node}/lxc (PVE::LXC::vmstatus of the node's
+// CTs), .../status/current (the same plus `ha`), .../config (LXC::Config) and .../snapshot (API2::LXC::Snapshot).
+import { createHash } from 'node:crypto';
+import type { Proxmox } from 'proxmox-api';
+import { PveHttpError } from './errors';
+import { haStatus, isContainer, pressureOf, traffic, vmCpu, vmDiskReported, vmMem, vmUptime } from './guest-metrics';
+import { VM_STORAGE } from './qemu-views';
+import { macFor } from './state';
+import type { SimState, SimVm } from './types';
+import { type PveRelease, releaseOf } from './versions';
+import type { Bool01, Wire01 } from './wire-types';
+
+export type LxcListWire = Proxmox.nodesLxcVm;
+export type LxcStatusWire = Proxmox.nodesLxcStatusCurrentVmStatus;
+export type LxcConfigWire = Wire01<
+  Proxmox.nodesLxcConfigVmConfig,
+  'template' | 'protection' | 'unprivileged' | 'onboot' | 'console' | 'debug'
+>;
+export type LxcSnapshotWire = Proxmox.nodesLxcSnapshotList & { digest?: string; running?: Bool01 };
+
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+/** pve-container's default swap for a new CT (MiB). */
+const SWAP_MIB = 512;
+
+const size = (bytes: number): string => (bytes % GiB === 0 ? `${bytes / GiB}G` : `${Math.round(bytes / MiB)}M`);
+
+/**
+ * The root volume on ZFS: `subvol-<vmid>-disk-0`; a template's is a `basevol-`; a linked clone's names its base
+ * (ZFSPoolPlugin's volume names for rootdir content).
+ */
+export function ctVolume(vm: SimVm): string {
+  if (vm.template) return `${VM_STORAGE}:basevol-${vm.vmid}-disk-0`;
+  if (vm.linkedFrom !== undefined) return `${VM_STORAGE}:basevol-${vm.linkedFrom}-disk-0/subvol-${vm.vmid}-disk-0`;
+  return `${VM_STORAGE}:subvol-${vm.vmid}-disk-0`;
+}
+
+/** One container as PVE::LXC::vmstatus reports it (PVE 9 adds pressure stall averages while it runs). */
+function lxcEntry(vm: SimVm, now: number, r: PveRelease): LxcListWire {
+  const running = vm.status === 'running';
+  const uptime = vmUptime(vm, now);
+  const e: LxcListWire = {
+    vmid: vm.vmid,
+    type: 'lxc',
+    status: running ? 'running' : 'stopped',
+    name: vm.name,
+    cpus: vm.cores,
+    disk: vmDiskReported(vm),
+    maxdisk: vm.maxdisk,
+    mem: vmMem(vm),
+    swap: 0,
+    maxmem: vm.maxmem,
+    maxswap: SWAP_MIB * MiB,
+    uptime,
+    cpu: vmCpu(vm),
+    ...traffic(vm, uptime),
+  };
+  if (running && vm.pid !== undefined) e.pid = vm.pid;
+  if (vm.tags.length > 0) e.tags = vm.tags.join(';');
+  if (vm.template) e.template = 1;
+  if (vm.lock) e.lock = vm.lock;
+  if (r.pressure) Object.assign(e, pressureOf(vm));
+  return e;
+}
+
+/** GET /nodes/{node}/lxc: the containers whose config is on the node. */
+export function lxcList(state: SimState, node: string, now: number): LxcListWire[] {
+  const r = releaseOf(state.version);
+  const out: LxcListWire[] = [];
+  for (const vm of state.vms.values()) if (vm.node === node && isContainer(vm)) out.push(lxcEntry(vm, now, r));
+  return out;
+}
+
+/** GET /nodes/{node}/lxc/{vmid}/status/current: vmstatus plus the HA status of `ct:<vmid>`. */
+export function lxcStatus(vm: SimVm, now: number, version: string): LxcStatusWire {
+  const r = releaseOf(version);
+  return { ...lxcEntry(vm, now, r), ha: haStatus(vm, r) };
+}
+
+/** GET /nodes/{node}/lxc/{vmid}/config (current values). */
+export function lxcConfig(vm: SimVm): LxcConfigWire & { digest: string } {
+  const cfg: LxcConfigWire = {
+    arch: 'amd64',
+    cores: vm.cores,
+    features: 'nesting=1',
+    hostname: vm.name,
+    memory: Math.round(vm.maxmem / MiB),
+    net0: `name=eth0,bridge=vmbr0,firewall=1,hwaddr=${macFor(vm.vmid)},ip=dhcp,type=veth`,
+    ostype: 'debian',
+    rootfs: `${ctVolume(vm)},size=${size(vm.maxdisk)}`,
+    swap: SWAP_MIB,
+    unprivileged: 1,
+  };
+  if (vm.tags.length > 0) cfg.tags = vm.tags.join(';');
+  if (vm.template) cfg.template = 1;
+  if (vm.lock) cfg.lock = vm.lock;
+  if (vm.description) cfg.description = vm.description;
+  if (vm.protection) cfg.protection = 1;
+  if (vm.parentSnapshot) cfg.parent = vm.parentSnapshot;
+  const digest = createHash('sha1').update(JSON.stringify(cfg)).digest('hex');
+  return { ...cfg, digest };
+}
+
+/** GET .../config?snapshot=<name>: the snapshot's copy of the config (AbstractConfig::load_snapshot_config). */
+export function lxcSnapshotConfig(vm: SimVm, snapname: string): Record<string, unknown> {
+  const s = vm.snapshots.find((x) => x.name === snapname);
+  if (!s) throw new PveHttpError(500, `snapshot '${snapname}' does not exist`);
+  const { lock: _lock, parent: _parent, digest, ...cfg } = lxcConfig(vm);
+  const out: Record<string, unknown> = { ...cfg, digest, snaptime: s.snaptime, description: s.description };
+  if (s.parent) out.parent = s.parent;
+  return out;
+}
+
+/** GET /nodes/{node}/lxc/{vmid}/snapshot: the snapshots (no vmstate for containers) and `current`. */
+export function lxcSnapshotList(vm: SimVm): LxcSnapshotWire[] {
+  const out: LxcSnapshotWire[] = vm.snapshots.map((s) => {
+    const e: LxcSnapshotWire = { name: s.name, snaptime: s.snaptime, description: s.description };
+    if (s.parent) e.parent = s.parent;
+    return e;
+  });
+  const current: LxcSnapshotWire = {
+    name: 'current',
+    digest: lxcConfig(vm).digest,
+    running: vm.status === 'running' ? 1 : 0,
+    description: 'You are here!',
+  };
+  if (vm.parentSnapshot) current.parent = vm.parentSnapshot;
+  out.push(current);
+  return out;
+}
