@@ -77,6 +77,7 @@ export function renderRequest(r: RequestView): string {
       ['reasons', r.reasons.join('; ')],
       ['error', r.error],
       ['tasks', r.tasks.map((t) => `${t.upid} (${t.node})`).join(', ')],
+      ['members', progressText(r.progress)],
       ['submitted', time(r.submittedAt)],
       ['updated', time(r.updatedAt)],
     ]),
@@ -180,6 +181,12 @@ async function poll(ctx: CommandContext, id: string): Promise<RequestView | unde
   }
 }
 
+/** A bulk request's progress: `3 of 6 completed, 1 failed, 2 active`. */
+function progressText(p: RequestView['progress']): string | undefined {
+  if (!p) return undefined;
+  return `${p.completed} of ${p.total} completed, ${p.failed} failed, ${p.active} active`;
+}
+
 /** Polls the request until it ends; progress on stderr, the final request on stdout. */
 export async function waitForEnd(ctx: CommandContext, id: string, lastStatus?: string): Promise<ExitCode> {
   const intervalMs = Number(ctx.values.interval ?? 1) * 1000;
@@ -187,6 +194,7 @@ export async function waitForEnd(ctx: CommandContext, id: string, lastStatus?: s
   const started = Date.now();
   let last = lastStatus;
   let lastTasks = 0;
+  let lastProgress: string | undefined;
   for (;;) {
     const r = await poll(ctx, id);
     if (r) {
@@ -194,6 +202,9 @@ export async function waitForEnd(ctx: CommandContext, id: string, lastStatus?: s
         ctx.err(`request ${id}: ${words(r.status)}\n`);
         last = r.status;
       }
+      const progress = progressText(r.progress);
+      if (progress && progress !== lastProgress) ctx.err(`request ${id}: members ${progress}\n`);
+      lastProgress = progress;
       for (const task of r.tasks.slice(lastTasks)) ctx.err(`request ${id}: task ${task.upid} on ${task.node}\n`);
       lastTasks = r.tasks.length;
       if (ENDED.has(r.status)) {

@@ -91,6 +91,28 @@ describe('runtime fleet execution', () => {
     expect(snapshots.sort()).toEqual([103, 104]);
   });
 
+  it('containers - a deploy from an LXC template clones a container (hostname, vzclone) through the same execution', async () => {
+    stack = await createSimStack();
+    const { sim, overseer, store } = stack;
+    overseer.start();
+    await stack.settle();
+    const answer = await overseer.submit({
+      action: 'deploy',
+      target: { cluster: 'lab' },
+      params: { template: 9100, node: 'pve2', name: 'ct-new', full: true },
+      force: false,
+      requester: alice,
+    });
+    expect(answer.decision, answer.reasons.join('; ')).toBe('approved');
+    await stack.advance(60_000);
+    const record = store.requests.get(answer.requestId);
+    expect(record?.status, record?.error).toBe('completed');
+    const created = record?.taskIds[0]?.vmid as number;
+    expect(sim.state.vms.get(created)).toMatchObject({ type: 'lxc', name: 'ct-new', node: 'pve2' });
+    expect(record?.taskIds[0]?.upid).toContain(':vzclone:9100:');
+    expect(overseer.view.vms.get(`lab/${created}`)?.type).toBe('lxc');
+  });
+
   it('bulk - a dry run decides and expands, and records and runs nothing', async () => {
     stack = await createSimStack();
     const { sim, overseer, store } = stack;
