@@ -3,6 +3,7 @@
 import { TaskError } from './errors';
 import { ctVolume } from './lxc-views';
 import { diskVolume } from './qemu-views';
+import type { TaskContext } from './tasks';
 import type { SimState, SimVm } from './types';
 
 export type GuestType = SimVm['type'];
@@ -52,4 +53,25 @@ export function timestamp(ms: number): string {
 export function duration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   return `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+}
+
+/**
+ * The end of a snapshot worker, VMs and containers alike: its work runs under the 'snapshot' lock, then the snapshot
+ * is recorded as the parent of the current state. The lock is released either way.
+ */
+export async function completeSnapshot(
+  t: Pick<TaskContext, 'work'>,
+  vm: SimVm,
+  snapshot: { name: string; description: string; vmstate: boolean },
+  now: () => number,
+): Promise<void> {
+  try {
+    await t.work();
+  } catch (err) {
+    vm.lock = undefined;
+    throw err;
+  }
+  vm.snapshots.push({ ...snapshot, snaptime: Math.floor(now() / 1000), parent: vm.parentSnapshot });
+  vm.parentSnapshot = snapshot.name;
+  vm.lock = undefined;
 }

@@ -4,7 +4,7 @@
 // the task ends. The clone is in lxc-clone.ts.
 import type { Principal } from './auth';
 import { PveHttpError, PveParamError } from './errors';
-import { assertConfigWritable, lockedText } from './guest-config';
+import { assertConfigWritable, completeSnapshot, lockedText } from './guest-config';
 import {
   checkSkiplock,
   fail,
@@ -148,21 +148,7 @@ export function ctSnapshot(ctx: OpsContext, who: Principal, node: string, vmid: 
       assertConfigWritable(state, vm, t.task.pid);
       vm.lock = 'snapshot';
       t.unlockAll();
-      try {
-        await t.work();
-      } catch (err) {
-        vm.lock = undefined;
-        throw err;
-      }
-      vm.snapshots.push({
-        name: snapname,
-        description,
-        snaptime: Math.floor(clock.now() / 1000),
-        vmstate: false,
-        parent: vm.parentSnapshot,
-      });
-      vm.parentSnapshot = snapname;
-      vm.lock = undefined;
+      await completeSnapshot(t, vm, { name: snapname, description, vmstate: false }, () => clock.now());
     },
   }).upid;
 }

@@ -5,7 +5,7 @@ import type { Principal } from './auth';
 import { removeFromBackupJobs } from './backups';
 import { PveHttpError, PveParamError, TaskError } from './errors';
 import type { FlockTable, Release } from './flocks';
-import { lockedText } from './guest-config';
+import { completeSnapshot, lockedText } from './guest-config';
 import { bool, type Params, str } from './params';
 import { makeVm } from './state';
 import type { TaskContext, TaskEngine } from './tasks';
@@ -296,21 +296,7 @@ export function snapshot(ctx: OpsContext, who: Principal, node: string, vmid: nu
       const withState = vmstate && isRunning(vm);
       if (withState) t.log("saving VM state and RAM using storage 'local-zfs'");
       t.log(`snapshotting 'drive-scsi0' (${diskVolume(vm)})`);
-      try {
-        await t.work();
-      } catch (err) {
-        vm.lock = undefined;
-        throw err;
-      }
-      vm.snapshots.push({
-        name: snapname,
-        description,
-        snaptime: Math.floor(clock.now() / 1000),
-        vmstate: withState,
-        parent: vm.parentSnapshot,
-      });
-      vm.parentSnapshot = snapname;
-      vm.lock = undefined;
+      await completeSnapshot(t, vm, { name: snapname, description, vmstate: withState }, () => clock.now());
     },
   }).upid;
 }
