@@ -8,13 +8,14 @@ import { haCheck } from './checks/ha';
 import { maintenanceCheck } from './checks/maintenance';
 import { platformHealthCheck } from './checks/platform-health';
 import { productionCheck } from './checks/production';
+import { snapshotNameCheck } from './checks/snapshot-name';
 import { targetCheck } from './checks/target';
 import { runChecks } from './evaluate';
 import type { GateCheck, GateInput } from './types';
 
 /**
  * The checks about facts that change while a request waits: target, maintenance, production, capacity, locks, health,
- * HA, backups.
+ * HA, backups, and the guest's snapshots (the platform's facts are read again before execution: actors/gate-service).
  */
 export const recheckedChecks: readonly GateCheck[] = [
   targetCheck,
@@ -25,6 +26,7 @@ export const recheckedChecks: readonly GateCheck[] = [
   platformHealthCheck,
   haCheck,
   backupCheck,
+  snapshotNameCheck,
 ];
 
 export type RecheckStage = 'approval' | 'execution';

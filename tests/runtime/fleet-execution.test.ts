@@ -91,6 +91,29 @@ describe('runtime fleet execution', () => {
     expect(snapshots.sort()).toEqual([103, 104]);
   });
 
+  it('re-check - a snapshot name taken while the request waited in the queue fails it before any platform call', async () => {
+    stack = await createSimStack({
+      config: { execution: { perNodeConcurrency: 1 } },
+      taskDurations: { qmstop: 20_000 },
+    });
+    const { sim, overseer, store } = stack;
+    overseer.start();
+    await stack.settle();
+    const submit = (action: 'stop' | 'snapshot', vmid: number, params: Record<string, unknown> = {}) =>
+      overseer.submit({ action, target: { cluster: 'lab', vmid }, params, force: false, requester: alice });
+    await submit('stop', 100); // holds pve1's only slot for 20 s
+    const snapshot = await submit('snapshot', 103, { snapname: 'nightly' });
+    expect(snapshot.decision).toBe('approved');
+    sim.state.vms
+      .get(103)
+      ?.snapshots.push({ name: 'nightly', description: 'by hand', snaptime: 1, vmstate: false, parent: undefined });
+    await stack.advance(60_000);
+    const record = store.requests.get(snapshot.requestId);
+    expect(record?.status).toBe('failed');
+    expect(record?.error).toMatch(/before execution: .*already has a snapshot named 'nightly'/);
+    expect(sim.oplog.filter((e) => e.op === 'snapshot' && e.vmid === 103)).toEqual([]);
+  });
+
   it('containers - a deploy from an LXC template clones a container (hostname, vzclone) through the same execution', async () => {
     stack = await createSimStack();
     const { sim, overseer, store } = stack;
