@@ -23,6 +23,7 @@ import { answerAuditQuery } from './audit-queries';
 import type { OverseerConfig } from './config';
 import { guestQueries } from './guest-queries';
 import { incidentQueries, openIncidentsBySeverity } from './incident-queries';
+import { labQueries } from './lab-queries';
 import { createListQueries } from './list-queries';
 import { maintenanceQueries } from './maintenance-service';
 import type { Overseer } from './overseer';
@@ -188,6 +189,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
     tokenRevoke: (payload, by) => revokeToken({ store, clock, principals }, payload, by),
     ...maintenanceQueries({ store, clock, view: overseer.view, publish: (s, p) => deps.bus.publish(s, p) }),
     ...guestQueries({ overseer, platforms: overseer.platforms }),
+    ...labQueries({ view: overseer.view, platforms: overseer.platforms, config }),
   };
 
   return {

@@ -31,6 +31,7 @@ import type { RouteContext } from './routes/context';
 import { registerEventRoutes } from './routes/events';
 import { registerHostRoutes } from './routes/hosts';
 import { registerIncidentRoutes } from './routes/incidents';
+import { registerLabRoutes } from './routes/labs';
 import { registerMaintenanceRoutes } from './routes/maintenance';
 import { registerMetaRoutes } from './routes/meta';
 import { registerOverviewRoutes } from './routes/overview';
@@ -63,6 +64,7 @@ function buildRouteTable(ctx: RouteContext): RouteTable {
   registerIncidentRoutes(table, ctx);
   registerMaintenanceRoutes(table, ctx);
   registerBackupRoutes(table, ctx);
+  registerLabRoutes(table, ctx);
   registerSyncRoutes(table, ctx);
   registerEventRoutes(table, ctx);
   registerTokenRoutes(table, ctx);

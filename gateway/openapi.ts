@@ -94,6 +94,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   overview: 'The core’s state, fleet counts and health checks',
   vms: 'Guests (QEMU VMs and LXC containers) as the core knows them, and their snapshots',
   backups: 'Backup jobs and each guest’s newest backup, read from the platform',
+  labs: 'Multi-guest labs with their networks: plans of lab files',
   hosts: 'Proxmox nodes',
   requests: 'Requests: submitted, gated, approved, executed',
   sync: 'Reconciliation with the platform',

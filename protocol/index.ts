@@ -19,6 +19,7 @@ export type { CoreCallOptions, CoreClient, CoreClientOptions, Envelope } from '.
 export { createCoreClient } from './client';
 export * from './errors';
 export * from './incident-schemas';
+export * from './lab-schemas';
 export * from './maintenance-schemas';
 export type { ParsedEventSubject, ParsedSubject } from './parse-subject';
 export { parseEventSubject, parseSubject } from './parse-subject';

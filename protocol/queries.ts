@@ -11,6 +11,7 @@ import {
   IncidentListPayloadSchema,
   IncidentListReplySchema,
 } from './incident-schemas';
+import { LabPlanPayloadSchema, LabPlanReplySchema } from './lab-schemas';
 import {
   MaintenanceEndReplySchema,
   MaintenanceIdPayloadSchema,
@@ -147,6 +148,8 @@ export const querySchemas = {
     reply: BackupsReplySchema,
     role: 'observer',
   },
+  /** What applying a lab file would create, change or remove on its cluster, and its problems; nothing is done. */
+  labPlan: { payload: LabPlanPayloadSchema, reply: LabPlanReplySchema, role: 'observer' },
   /** Silences not yet over (or all of them); a page and the total. */
   silenceList: { payload: MaintenanceListPayloadSchema, reply: SilenceListReplySchema, role: 'observer' },
   /** A person silences one incident kind on one guest for a time (audited as the caller). */

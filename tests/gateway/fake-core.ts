@@ -329,6 +329,16 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       knownCluster(p.cluster);
       return fakeBackups(p, vms, now());
     },
+    // A fixed plan: the gateway only passes the file through.
+    labPlan: (p) => ({
+      ok: true,
+      lab: 'fake',
+      cluster: 'lab',
+      issues: [],
+      warnings: [],
+      items: [{ kind: 'pool', op: 'create', description: `pool 'lab-fake' (${p.file.length} bytes read)` }],
+      lines: [`+ pool 'lab-fake' (${p.file.length} bytes read)`, "lab 'fake': 1 to create"],
+    }),
     ...incidents.handlers,
     ...maintenance.handlers,
   };

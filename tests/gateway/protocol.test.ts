@@ -160,6 +160,7 @@ describe('nats protocol', () => {
       'maintenanceEnd',
       'snapshots',
       'backups',
+      'labPlan',
       'silenceList',
       'silenceAdd',
       'silenceRemove',

@@ -15,6 +15,7 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   getVm: { path: '/v1/vms/lab/101' },
   listSnapshots: { path: '/v1/vms/lab/101/snapshots' },
   listBackups: { path: '/v1/backups?cluster=lab&vmid=101' },
+  planLab: { path: '/v1/labs/plan', body: { file: 'name: fake\ncluster: lab\n' } },
   listHosts: { path: '/v1/hosts' },
   submitRequest: { path: '/v1/requests', body: { action: 'start', target: 'lab/101' } },
   listRequests: { path: '/v1/requests' },
