@@ -100,6 +100,17 @@ export type PveFailure = FailureBase &
       }
     | {
         /**
+         * A template whose base volume still backs linked clones cannot be destroyed. qemu-server
+         * src/PVE/QemuServer.pm destroy_vm: `die "base volume '$volid' is still in use by linked cloned\n"` (sic,
+         * "local-zfs:base-9000-disk-0"); for a container pve-storage src/PVE/Storage.pm vdisk_free:
+         * `die "base volume '$volname' is still in use by linked clones\n"` ("basevol-9100-disk-0").
+         */
+        kind: 'has_linked_clones';
+        /** The base volume (a volume id or a volume name). */
+        volume: string;
+      }
+    | {
+        /**
          * HTTP 400 "Parameter verification failed." with one reason per parameter: pve-common
          * src/PVE/Exception.pm raise_param_exc and src/PVE/JSONSchema.pm validate.
          */
@@ -129,6 +140,7 @@ export const PVE_FAILURE_KINDS: readonly PveFailureKind[] = [
   'vmid_taken',
   'protected',
   'ha_purge_required',
+  'has_linked_clones',
   'parameters',
   'missing',
 ];
@@ -147,6 +159,7 @@ const VMID_USED_RE = /\b(?:VM|CT) (\d+) already exists(?: on node '([^']+)')?/;
 const ATOMIC_EXISTS_RE = /close \(rename\) atomic file '[^']*\/(\d+)\.conf' failed: File exists/;
 const HA_PURGE_RE = /unable to remove (?:VM|CT) (\d+) - used in HA resources and purge parameter not set/;
 const PROTECTED_RE = / - protection mode enabled/;
+const LINKED_CLONES_RE = /base volume '([^']+)' is still in use by linked clone[sd]\b/;
 const GUEST_ID_RE = /\b(?:VM|CT) (\d+)\b/;
 const LOCKED_RE = /\b(VM|CT)(?: (\d+))? is locked \(([a-z-]+)\)/;
 const NO_CONFIG_RE = /Configuration file '([^']*?(\d+)\.conf)' does not exist/;
@@ -176,6 +189,8 @@ function kindOf(err: unknown, text: string): Kinded | undefined {
   if (used) return { kind: 'vmid_taken', vmid: Number(used[1]), ...(used[2] ? { node: used[2] } : {}) };
   const ha = HA_PURGE_RE.exec(text);
   if (ha) return { kind: 'ha_purge_required', vmid: Number(ha[1]) };
+  const linked = LINKED_CLONES_RE.exec(text);
+  if (linked) return { kind: 'has_linked_clones', volume: linked[1] as string };
   if (PROTECTED_RE.test(text)) {
     const id = GUEST_ID_RE.exec(text);
     return { kind: 'protected', ...(id ? { vmid: Number(id[1]) } : {}) };

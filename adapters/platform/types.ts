@@ -119,6 +119,150 @@ export interface WaitOptions {
   onProgress?: ((status: TaskStatus) => void) | undefined;
 }
 
+/** What an SDN object's change is while it waits for `applySdn` (PVE's `state`). */
+export type SdnChangeState = 'new' | 'changed' | 'deleted';
+
+/** An SDN zone as it will be once applied (GET /cluster/sdn/zones?pending=1). */
+export interface SdnZone {
+  zone: string;
+  /** Zone plugin: simple, vlan, qinq, vxlan, evpn, faucet. */
+  type: string;
+  /** vlan zones: the node bridge the zone's VLANs are made on. */
+  bridge?: string | undefined;
+  /** The nodes the zone exists on; undefined = every node. */
+  nodes?: string[] | undefined;
+  ipam?: string | undefined;
+  /** DHCP backend (`dnsmasq`). */
+  dhcp?: string | undefined;
+  mtu?: number | undefined;
+  /** Waiting for applySdn; undefined when the running network has it as it is. */
+  state?: SdnChangeState | undefined;
+}
+
+/** An SDN VNet: the bridge guests' NICs name. */
+export interface SdnVnet {
+  vnet: string;
+  zone: string;
+  /** VLAN tag (vlan, qinq zones) or VXLAN VNI. */
+  tag?: number | undefined;
+  alias?: string | undefined;
+  vlanaware?: boolean | undefined;
+  state?: SdnChangeState | undefined;
+}
+
+/** A DHCP range of a subnet (both ends included). */
+export interface SdnDhcpRange {
+  start: string;
+  end: string;
+}
+
+/** A subnet of a VNet. */
+export interface SdnSubnet {
+  /** PVE's id: `<zone>-<network>-<mask>` (e.g. `lab-10.10.0.0-24`). */
+  id: string;
+  vnet: string;
+  cidr: string;
+  gateway?: string | undefined;
+  /** Masquerade the subnet's traffic out of the node. */
+  snat: boolean;
+  dhcpRanges: SdnDhcpRange[];
+  state?: SdnChangeState | undefined;
+}
+
+/** The cluster's SDN: every object with its pending state. */
+export interface SdnConfig {
+  zones: SdnZone[];
+  vnets: SdnVnet[];
+  subnets: SdnSubnet[];
+  /** True when any change waits for applySdn. */
+  pending: boolean;
+}
+
+export interface SdnZoneSpec {
+  /** 2 to 8 letters and digits, starting with a letter. */
+  zone: string;
+  /** simple (an isolated bridge per VNet) or vlan (a VLAN on `bridge` per VNet); others as PVE has them. */
+  type: string;
+  /** vlan zones: the node bridge (required there). */
+  bridge?: string | undefined;
+  nodes?: string[] | undefined;
+  ipam?: string | undefined;
+  dhcp?: 'dnsmasq' | undefined;
+  mtu?: number | undefined;
+}
+
+export interface SdnVnetSpec {
+  /** 2 to 8 letters and digits, starting with a letter. */
+  vnet: string;
+  zone: string;
+  /** Required in a vlan zone (1..4096, unique in the zone); refused in a simple zone. */
+  tag?: number | undefined;
+  alias?: string | undefined;
+  vlanaware?: boolean | undefined;
+}
+
+export interface SdnSubnetSpec {
+  vnet: string;
+  /** The network, e.g. 10.10.0.0/24. */
+  cidr: string;
+  /** Must lie in the subnet. */
+  gateway?: string | undefined;
+  snat?: boolean | undefined;
+  dhcpRanges?: SdnDhcpRange[] | undefined;
+}
+
+/** A resource pool (GET /pools). */
+export interface PoolInfo {
+  poolid: string;
+  comment?: string | undefined;
+}
+
+/** One network device of a guest. */
+export interface GuestNic {
+  /** N of `netN` (0..31). */
+  index: number;
+  /** A node bridge (vmbr0) or an SDN VNet. */
+  bridge: string;
+  /** VLAN tag on the bridge (1..4094). */
+  tag?: number | undefined;
+  /** QEMU NIC model (default virtio); ignored for containers. */
+  model?: string | undefined;
+  /** Fixed MAC address; PVE makes one up when absent. */
+  macaddr?: string | undefined;
+  firewall?: boolean | undefined;
+  /**
+   * IPv4 address: `dhcp` or a CIDR (10.10.0.5/24). A VM gets it through cloud-init (`ipconfigN`), a container in
+   * its `netN` itself.
+   */
+  ip?: string | undefined;
+  /** IPv4 gateway (needs a CIDR `ip`). */
+  gw?: string | undefined;
+  /** Container interface name (default eth<index>); ignored for VMs. */
+  name?: string | undefined;
+}
+
+/** Settings of a guest's config (only what is given changes). */
+export interface GuestSettings {
+  /** VM name or container hostname (a DNS name). */
+  name?: string | undefined;
+  cores?: number | undefined;
+  /** MiB. */
+  memory?: number | undefined;
+  tags?: string[] | undefined;
+  description?: string | undefined;
+  nics?: GuestNic[] | undefined;
+  /** Cloud-init (VMs): the default user, its password, its SSH public keys (one per entry), DNS. */
+  ciuser?: string | undefined;
+  cipassword?: string | undefined;
+  sshKeys?: string[] | undefined;
+  nameserver?: string | undefined;
+  searchdomain?: string | undefined;
+  /** Config options to remove (e.g. `net1`, `ipconfig1`). */
+  delete?: string[] | undefined;
+  /** Refuse the change when the config's digest is no longer this one (read with GET .../config). */
+  digest?: string | undefined;
+}
+
 export interface Platform {
   readonly cluster: string;
   /** Reads /cluster/resources and /cluster/status. Throws PlatformUnavailableError when the cluster can't be read. */
@@ -151,4 +295,48 @@ export interface Platform {
   recentTasks(node: string, vmid: number, since: number): Promise<TaskStatus[]>;
   /** A free VMID (GET /cluster/nextid). */
   nextId(): Promise<number>;
+
+  // SDN: every change waits (pending) until applySdn commits it and reloads each node's network.
+  /** Zones, VNets and subnets as they will be once applied, each with its pending state. Throws when unreadable. */
+  readSdn(): Promise<SdnConfig>;
+  /** Creates a zone (pending). */
+  createSdnZone(spec: SdnZoneSpec): Promise<void>;
+  /** Creates a VNet in a zone (pending). */
+  createSdnVnet(spec: SdnVnetSpec): Promise<void>;
+  /** Creates a subnet of a VNet (pending); resolves to its id (`<zone>-<network>-<mask>`). */
+  createSdnSubnet(spec: SdnSubnetSpec): Promise<string>;
+  /** Deletes a zone (pending); PVE refuses while a VNet is in it. */
+  deleteSdnZone(zone: string): Promise<void>;
+  /** Deletes a VNet (pending); PVE refuses while it has subnets. */
+  deleteSdnVnet(vnet: string): Promise<void>;
+  /** Deletes a subnet (pending) by its id. */
+  deleteSdnSubnet(vnet: string, subnet: string): Promise<void>;
+  /** PUT /cluster/sdn: commits the pending changes; the task reloads the network of every node. */
+  applySdn(): Promise<TaskRef>;
+
+  // Resource pools (the Proxmox web UI groups a pool's guests).
+  /** The cluster's pools. */
+  listPools(): Promise<PoolInfo[]>;
+  createPool(poolid: string, comment?: string): Promise<void>;
+  /** Adds guests to a pool; `allowMove` takes them out of another pool (PVE refuses otherwise). */
+  addPoolMembers(poolid: string, vmids: number[], options?: { allowMove?: boolean | undefined }): Promise<void>;
+  removePoolMembers(poolid: string, vmids: number[]): Promise<void>;
+  /** Deletes a pool; PVE refuses while it has members. */
+  deletePool(poolid: string): Promise<void>;
+
+  /**
+   * Changes a guest's config: a VM through POST .../config, which answers a task (returned); a container through the
+   * synchronous PUT (null). A running guest takes what needs no restart at once; the rest applies at its next start.
+   */
+  configureGuest(node: string, vmid: number, settings: GuestSettings, type?: GuestType): Promise<TaskRef | null>;
+  /**
+   * Grows a disk (PUT .../resize, a task): `size` is `+<n>[KMGT]` (added) or `<n>[KMGT]` (the new size); PVE refuses
+   * to shrink. `disk` is e.g. scsi0 (VM) or rootfs (container).
+   */
+  resizeDisk(node: string, vmid: number, disk: string, size: string, type?: GuestType): Promise<TaskRef>;
+  /**
+   * Whether the VM's QEMU guest agent answers a ping: false when PVE says the agent is not configured or not
+   * running, or the VM is not running. Throws only when the platform cannot answer.
+   */
+  agentPing(node: string, vmid: number): Promise<boolean>;
 }

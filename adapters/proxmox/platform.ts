@@ -3,12 +3,16 @@ import type { Clock } from '../clock';
 import type { Log } from '../log';
 import { MalformedAnswerError, PlatformUnavailableError } from '../platform/errors';
 import type { BackupListing, Inventory, Platform, TaskRef, TaskStatus, WaitOptions } from '../platform/types';
+import { createAgentOps } from './agent';
 import { readBackups } from './backups';
 import { PveClient } from './client';
 import { type ProxmoxClusterConfig, resolveConfig } from './config';
+import { createGuestConfigOps } from './guest-config';
 import { createGuestOps } from './guest-ops';
 import { checkNode, checkTask, checkVmid } from './guest-paths';
 import { buildInventory, type SectionResult } from './inventory';
+import { createPoolOps } from './pools';
+import { createSdnOps } from './sdn';
 import { readTaskListEntry, readTaskStatus, waitForTask } from './tasks';
 import { MAX_VMID } from './wire';
 
@@ -89,6 +93,10 @@ export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: Proxmo
     },
 
     ...createGuestOps({ cluster, client, log }),
+    ...createGuestConfigOps({ cluster, client, log }),
+    ...createAgentOps({ cluster, client, log }),
+    ...createSdnOps({ cluster, client, log }),
+    ...createPoolOps({ cluster, client, log }),
 
     async listBackups(): Promise<BackupListing> {
       return readBackups({ cluster, client, log });

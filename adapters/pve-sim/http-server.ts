@@ -91,7 +91,8 @@ function bodyParams(req: IncomingMessage, raw: string): Record<string, string> {
     }
     return out;
   }
-  for (const [k, v] of new URLSearchParams(raw)) out[k] = v;
+  // A parameter given several times is an array to PVE: kept NUL-joined, as JSON arrays are.
+  for (const [k, v] of new URLSearchParams(raw)) out[k] = k in out ? `${out[k]}\0${v}` : v;
   return out;
 }
 

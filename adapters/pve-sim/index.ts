@@ -1,5 +1,7 @@
 // PVE simulator: a real HTTP(S) server answering like Proxmox VE 8's API (/api2/json), with tasks that
 // take clock time, locks, quorum, auth, and fault injection (handle.faults or /_sim/faults/*).
+
+export { AGENT_PING_TIMEOUT_MS, AGENT_READY_S } from './agent';
 export type { Principal } from './auth';
 export { TICKET_LIFETIME_S } from './auth';
 export type {
@@ -36,6 +38,7 @@ export {
   UNEXPECTED_TASK_END,
   writeSavedState,
 } from './persistence';
+export type { SdnConfig, SdnSection, SdnValue, SimPool, SimPoolSeed, SimSdn } from './sdn-types';
 export { demoSeed, type LargeSeedOptions, largeSeed } from './seeds';
 export { SIM_ACTIONS } from './sim-actions';
 export { DEFAULT_LOCK_WAIT_MS, type Simulator, startSimulator } from './simulator';

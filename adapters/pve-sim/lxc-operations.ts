@@ -5,6 +5,8 @@
 import type { Principal } from './auth';
 import { PveHttpError, PveParamError } from './errors';
 import { assertConfigWritable, completeSnapshot, lockedText } from './guest-config';
+import { applyPendingChanges, prepareStart } from './guest-start';
+import { ctVolume } from './lxc-views';
 import {
   checkSkiplock,
   fail,
@@ -97,6 +99,7 @@ export function ctPower(
       case 'start':
         if (cur.template) throw fail("you can't start a CT if it's a template");
         if (!skiplock && cur.lock !== 'mounted' && cur.lock) throw fail(ctLocked(cur));
+        prepareStart(state, cur, (line) => t.log(line));
         await t.work();
         markStarted(cur, clock.now(), t.task.pid + 1);
         return;
@@ -104,11 +107,13 @@ export function ctPower(
         if (!skiplock && cur.lock !== 'mounted' && cur.lock) throw fail(ctLocked(cur));
         await t.work();
         markStopped(cur);
+        applyPendingChanges(cur); // lxc-pve-poststop-hook
         return;
       case 'shutdown':
         if (cur.lock) throw fail(ctLocked(cur));
         await t.work();
         markStopped(cur);
+        applyPendingChanges(cur);
         return;
       case 'reboot':
         // vm_reboot: nothing to do once it stopped meanwhile; no config lock check.
@@ -185,8 +190,12 @@ export function ctDestroy(ctx: OpsContext, who: Principal, node: string, vmid: n
         t.log(`forced to stop CT ${vmid} before destroying!`);
         markStopped(vm);
       }
-      // destroy_lxc_container: the volumes go first, then the config is replaced by one with lock 'destroyed'
-      // (which fails without quorum: the CT's config stays).
+      // destroy_lxc_container: the volumes go first (vdisk_free refuses a base volume linked clones use), then
+      // the config is replaced by one with lock 'destroyed' (which fails without quorum: the CT's config stays).
+      if (vm.template && [...state.vms.values()].some((x) => x.linkedFrom === vmid)) {
+        const volname = ctVolume(vm).replace(/^[^:]+:/, '');
+        throw fail(`base volume '${volname}' is still in use by linked clones`);
+      }
       await t.work();
       assertConfigWritable(state, vm, t.task.pid);
       vm.lock = 'destroyed';

@@ -96,7 +96,7 @@ export const LXC_ROUTES: Route[] = [
         throw new PveParamError({ snapshot: msg, current: msg });
       }
       const ct = ctOf(c);
-      return { data: snapshot ? lxcSnapshotConfig(ct, snapshot) : lxcConfig(ct) };
+      return { data: snapshot ? lxcSnapshotConfig(ct, snapshot) : lxcConfig(ct, bool(c.params, 'current') ?? false) };
     },
   }),
   route('GET', 'nodes/{node}/lxc/{vmid}/snapshot', {

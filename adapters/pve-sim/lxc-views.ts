@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import type { Proxmox } from 'proxmox-api';
 import { PveHttpError } from './errors';
 import { haStatus, isContainer, pressureOf, traffic, vmCpu, vmDiskReported, vmMem, vmUptime } from './guest-metrics';
+import { optionsView, pendingView } from './guest-options';
 import { VM_STORAGE } from './qemu-views';
-import { macFor } from './state';
 import type { SimState, SimVm } from './types';
 import { type PveRelease, releaseOf } from './versions';
 import type { Bool01, Wire01 } from './wire-types';
@@ -77,28 +77,30 @@ export function lxcStatus(vm: SimVm, now: number, version: string): LxcStatusWir
   return { ...lxcEntry(vm, now, r), ha: haStatus(vm, r) };
 }
 
-/** GET /nodes/{node}/lxc/{vmid}/config (current values). */
-export function lxcConfig(vm: SimVm): LxcConfigWire & { digest: string } {
+/** The config file's fields (current values, or with the pending ones applied). */
+function configFields(vm: SimVm, current: boolean): LxcConfigWire {
+  const shown = current ? vm : pendingView(vm);
   const cfg: LxcConfigWire = {
-    arch: 'amd64',
-    cores: vm.cores,
-    features: 'nesting=1',
-    hostname: vm.name,
-    memory: Math.round(vm.maxmem / MiB),
-    net0: `name=eth0,bridge=vmbr0,firewall=1,hwaddr=${macFor(vm.vmid)},ip=dhcp,type=veth`,
-    ostype: 'debian',
+    cores: shown.cores,
+    hostname: shown.name,
+    memory: Math.round(shown.maxmem / MiB),
     rootfs: `${ctVolume(vm)},size=${size(vm.maxdisk)}`,
-    swap: SWAP_MIB,
-    unprivileged: 1,
+    ...(optionsView(vm, current) as Partial<LxcConfigWire>),
   };
-  if (vm.tags.length > 0) cfg.tags = vm.tags.join(';');
+  if (shown.tags.length > 0) cfg.tags = shown.tags.join(';');
   if (vm.template) cfg.template = 1;
   if (vm.lock) cfg.lock = vm.lock;
-  if (vm.description) cfg.description = vm.description;
-  if (vm.protection) cfg.protection = 1;
+  if (shown.description) cfg.description = shown.description;
+  if (shown.protection) cfg.protection = 1;
   if (vm.parentSnapshot) cfg.parent = vm.parentSnapshot;
-  const digest = createHash('sha1').update(JSON.stringify(cfg)).digest('hex');
-  return { ...cfg, digest };
+  return cfg;
+}
+
+/** GET /nodes/{node}/lxc/{vmid}/config: pending values applied unless `current`; the digest is the whole file's. */
+export function lxcConfig(vm: SimVm, current = true): LxcConfigWire & { digest: string } {
+  const file = { cfg: configFields(vm, true), pending: vm.pending, delete: vm.pendingDelete };
+  const digest = createHash('sha1').update(JSON.stringify(file)).digest('hex');
+  return { ...configFields(vm, current), digest };
 }
 
 /** GET .../config?snapshot=<name>: the snapshot's copy of the config (AbstractConfig::load_snapshot_config). */

@@ -6,11 +6,12 @@ import { removeFromBackupJobs } from './backups';
 import { PveHttpError, PveParamError, TaskError } from './errors';
 import type { FlockTable, Release } from './flocks';
 import { completeSnapshot, lockedText } from './guest-config';
+import { prepareStart } from './guest-start';
 import { bool, type Params, str } from './params';
 import { makeVm } from './state';
 import type { TaskContext, TaskEngine } from './tasks';
 import type { SimState, SimVm } from './types';
-import { diskVolume, noConfig } from './views';
+import { diskVolume, noConfig, poolNames } from './views';
 
 /** Pre-fork lock wait of API handlers (PVE: lock_config_full(..., 1, ...)). */
 export const API_LOCK_WAIT_MS = 1_000;
@@ -119,6 +120,7 @@ export function power(ctx: OpsContext, who: Principal, node: string, vmid: numbe
         const resume = cur.lock === 'suspended';
         checkLock(cur, skiplock || resume);
         if (isRunning(cur)) throw fail(`VM ${vmid} already running`);
+        prepareStart(state, cur, (line) => t.log(line));
         await t.work();
         if (resume) cur.lock = undefined;
         markStarted(cur, clock.now(), t.task.pid + 1);
@@ -133,6 +135,7 @@ export function power(ctx: OpsContext, who: Principal, node: string, vmid: numbe
       case 'reboot':
         checkLock(cur);
         if (!isRunning(cur)) throw fail(`VM ${vmid} not running`);
+        prepareStart(state, cur, (line) => t.log(line));
         await t.work();
         markStarted(cur, clock.now(), t.task.pid + 1);
         return;
@@ -187,7 +190,13 @@ export function clone(ctx: OpsContext, who: Principal, node: string, vmid: numbe
   }
   const running = isRunning(first);
   // load_and_check: before forking (HTTP 500) and again in the worker under both locks (task failure).
+  const pool = str(p, 'pool');
   const loadAndCheck = (err: (m: string) => Error) => {
+    // RPCEnvironment::check_pool_exist: raise_perm_exc (403 before forking).
+    if (pool !== undefined && !poolNames(state).includes(pool)) {
+      const text = `Permission check failed (pool '${pool}' does not exist)`;
+      throw err === fail ? fail(text) : new PveHttpError(403, text);
+    }
     if (target && !state.nodes.has(target)) throw err(`no such cluster node '${target}'`);
     if (!state.quorate) throw err('cluster not ready - no quorum?');
     const cur = state.vms.get(vmid);
@@ -240,6 +249,7 @@ export function clone(ctx: OpsContext, who: Principal, node: string, vmid: numbe
             description: str(p, 'description') ?? cur.description,
             linkedFrom: full ? undefined : vmid,
             lock: 'clone',
+            pool,
           },
           ctx.clock.now(),
         );
@@ -327,6 +337,10 @@ export function destroy(ctx: OpsContext, who: Principal, node: string, vmid: num
       const vm = reloadVm(state, node, vmid);
       early(vm, fail);
       checkLock(vm, skiplock);
+      // QemuServer::destroy_vm: a template's base volume may still back linked clones.
+      if (vm.template && [...state.vms.values()].some((x) => x.linkedFrom === vmid)) {
+        throw fail(`base volume '${diskVolume(vm)}' is still in use by linked cloned`);
+      }
       vm.lock = 'destroy';
       try {
         await t.work();

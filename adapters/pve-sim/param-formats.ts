@@ -9,8 +9,11 @@ import { isIPv4, isIPv6 } from 'node:net';
 export interface PveFormat {
   /** The name PVE registers the format under, as apidata's `format` writes it (e.g. `pve-vmid-list`). */
   readonly name: string;
-  /** The text PVE's verifier dies with (ending in "\n"), or undefined when the value passes. */
-  check(value: string): string | undefined;
+  /**
+   * The text PVE's verifier dies with (ending in "\n"), or undefined when the value passes. `path` is the
+   * parameter's name (a property string's errors name its keys under it: `ipconfig0.ip`).
+   */
+  check(value: string, path?: string): string | undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ export { formats, listOf, type PveFormat, splitList } from './param-formats';
 
 /** One parameter, in the terms of apidata's parameter definitions. */
 export interface ParamSpec {
-  type: 'integer' | 'number' | 'boolean' | 'string';
+  type: 'integer' | 'number' | 'boolean' | 'string' | 'array';
   optional?: boolean | undefined;
   /** JSONSchema `minimum` / `maximum`. */
   min?: number | undefined;
@@ -22,6 +22,8 @@ export interface ParamSpec {
   pattern?: string | undefined;
   /** apidata's `requires`: this parameter is only valid together with the named one. */
   requires?: string | undefined;
+  /** type 'array': the format every element has (apidata's `items.format`). */
+  items?: PveFormat | undefined;
 }
 
 export type ParamSchema = Readonly<Record<string, ParamSpec>>;
@@ -74,7 +76,7 @@ export function verifyParams(raw: Record<string, string>, schema: ParamSchema): 
       if (!spec.optional) addError(errors, key, MISSING);
       continue;
     }
-    const checked = checkValue(value, spec);
+    const checked = checkValue(value, spec, key);
     if (typeof checked === 'object') addError(errors, key, checked.error);
     else out[key] = checked;
   }
@@ -101,10 +103,18 @@ const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$/;
 
 /** check_type, then check_prop's checks in its order: format, pattern, maxLength, minLength, maximum, minimum, enum. */
-function checkValue(value: string, spec: ParamSpec): ParamValue | { error: string } {
+function checkValue(value: string, spec: ParamSpec, key: string): ParamValue | { error: string } {
   // A NUL-joined value is a parameter given several times (or a JSON array): PVE's RESTHandler joins such an
   // array with ',' for a string with a `-list` format (normalize_legacy_param_formats); for anything else
   // check_type answers `"type check ('$type') failed - got $vt"` with $vt = ARRAY.
+  // An array (the parameter given once or several times): each element checked against `items`, kept NUL-joined.
+  if (spec.type === 'array') {
+    for (const item of value.split('\0')) {
+      const err = spec.items?.check(item);
+      if (err !== undefined) return { error: `invalid format - ${err}` };
+    }
+    return value;
+  }
   if (value.includes('\0')) {
     if (spec.type !== 'string' || !spec.format?.name.endsWith('-list')) {
       return { error: `type check ('${spec.type}') failed - got ARRAY` };
@@ -135,7 +145,7 @@ function checkValue(value: string, spec: ParamSpec): ParamValue | { error: strin
   }
   // check_prop: `eval { check_format($format, $value, $path); }; if ($@) { add_error($errors, $path, "invalid format - $@");`
   if (spec.format) {
-    const err = spec.format.check(value);
+    const err = spec.format.check(value, key);
     if (err !== undefined) return { error: `invalid format - ${err}` };
   }
   // `if ($value !~ m/^$pattern$/) { add_error($errors, $path, "value does not match the regex pattern");`

@@ -8,6 +8,8 @@ import type { Clock, TimerHandle } from '../clock';
 import type { SimBackup, SimBackupJob, SimStorage } from './backup-types';
 import { defaultStorages } from './backups';
 import { SimConfigError } from './errors';
+import { emptySdn, type SimPool, type SimSdn } from './sdn-types';
+import { poolsOf } from './state';
 import type { SimNode, SimState, SimTask, SimVm } from './types';
 
 /** The format of the saved state; a file of another version is refused. */
@@ -35,6 +37,10 @@ export interface SavedSimState {
   storages?: SimStorage[] | undefined;
   backups?: SimBackup[] | undefined;
   backupJobs?: SimBackupJob[] | undefined;
+  /** SDN config, running config and node networks (absent in files written before they existed). */
+  sdn?: SimSdn | undefined;
+  /** user.cfg's pools by id (absent in older files: then the pools are the ones guests name). */
+  pools?: Record<string, SimPool> | undefined;
 }
 
 /** What is saved of a state now. */
@@ -54,6 +60,8 @@ export function saveState(state: SimState, at: number): SavedSimState {
     storages: state.storages,
     backups: state.backups,
     backupJobs: state.backupJobs,
+    sdn: state.sdn,
+    pools: Object.fromEntries(state.pools),
   };
 }
 
@@ -97,7 +105,14 @@ export function restoreState(saved: unknown): SimState {
   const vms = new Map<number, SimVm>();
   for (const vm of s.vms) {
     if (!nodes.has(vm.node)) fail(`VM ${vm.vmid} is on unknown node '${vm.node}'`);
-    vms.set(vm.vmid, { ...vm, tags: [...vm.tags], snapshots: vm.snapshots.map((x) => ({ ...x })) });
+    vms.set(vm.vmid, {
+      ...vm,
+      tags: [...vm.tags],
+      snapshots: vm.snapshots.map((x) => ({ ...x })),
+      ...(vm.options ? { options: { ...vm.options } } : {}),
+      ...(vm.pending ? { pending: { ...vm.pending } } : {}),
+      ...(vm.pendingDelete ? { pendingDelete: [...vm.pendingDelete] } : {}),
+    });
   }
   const tasks = new Map<string, SimTask>();
   const tasksByNode = new Map<string, SimTask[]>([...nodes.keys()].map((n) => [n, []]));
@@ -124,6 +139,15 @@ export function restoreState(saved: unknown): SimState {
     storages: (s.storages ?? defaultStorages()).map((x) => ({ ...x, online: true })),
     backups: (s.backups ?? []).map((b) => ({ ...b })),
     backupJobs: (s.backupJobs ?? []).map((j) => ({ ...j, vmids: [...j.vmids], exclude: [...j.exclude] })),
+    sdn: s.sdn ? (JSON.parse(JSON.stringify(s.sdn)) as SimSdn) : emptySdn(nodes.keys()),
+    pools: s.pools
+      ? new Map(
+          Object.entries(s.pools).map(([id, p]) => [
+            id,
+            { ...p, storage: [...p.storage], vmids: [...(p.vmids ?? [])] },
+          ]),
+        )
+      : poolsOf([], vms.values()),
   };
 }
 

@@ -1,5 +1,5 @@
-// GET /pools and GET /pools/{poolid}, as pve-manager's API2/Pool.pm answers them. The simulator's pools are the
-// ones its guests name (SimVm.pool): no comments, no storage members, no empty pools.
+// GET /pools and GET /pools/{poolid}, as pve-manager's API2/Pool.pm answers them. The pools are user.cfg's
+// (SimState.pools, changed by pools-write.ts); their guests are the ones whose SimVm.pool names them.
 import { PveHttpError, PveParamError } from './errors';
 import { isContainer } from './guest-metrics';
 import { P, type ParamSchema, str } from './params';
@@ -28,7 +28,8 @@ export function poolInfo(state: SimState, poolid: string, now: number, type?: st
     .filter((vm) => vm.pool === poolid && (type === undefined || type === (isContainer(vm) ? 'lxc' : 'qemu')))
     .sort((a, b) => (String(a.vmid) < String(b.vmid) ? -1 : 1))
     .map((vm) => guestStats(vm, state, now) as Record<string, unknown>);
-  return { members, poolid };
+  const comment = state.pools.get(poolid)?.comment;
+  return comment === undefined ? { members, poolid } : { comment, members, poolid };
 }
 
 const POOLS_SCHEMA = {
@@ -46,7 +47,12 @@ export const POOL_ROUTES: Route[] = [
         throw new PveParamError({ poolid: "missing property required by 'type'" });
       }
       if (poolid !== undefined) return { data: [poolInfo(c.ctx.state, poolid, c.ctx.clock.now(), type)] };
-      return { data: poolNames(c.ctx.state).map((name) => ({ poolid: name })) };
+      return {
+        data: poolNames(c.ctx.state).map((name) => {
+          const comment = c.ctx.state.pools.get(name)?.comment;
+          return comment === undefined ? { poolid: name } : { poolid: name, comment };
+        }),
+      };
     },
   }),
   // Deprecated in PVE 8.1 (no nested pools) but still served: the same pool as an object.

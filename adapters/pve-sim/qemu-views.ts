@@ -1,7 +1,7 @@
 // The QEMU guest views: /nodes/{node}/qemu (list), .../status/current, .../config, .../snapshot.
 import { createHash } from 'node:crypto';
 import { haStatus, isContainer, pressureOf, traffic, vmCpu, vmMem, vmMemHost, vmUptime } from './guest-metrics';
-import { macFor, uuidFor } from './state';
+import { optionsView, pendingView } from './guest-options';
 import type { SimState, SimVm } from './types';
 import { type PveRelease, releaseOf, runningMachine } from './versions';
 import type { QemuConfigWire, QemuListWire, QemuStatusWire, SnapshotWire } from './wire-types';
@@ -96,32 +96,30 @@ export function diskVolume(vm: SimVm): string {
   return `${VM_STORAGE}:vm-${vm.vmid}-disk-0`;
 }
 
-export function qemuConfig(vm: SimVm): QemuConfigWire {
+/** The config file's fields (current values, or with the pending ones applied). */
+function configFields(vm: SimVm, current: boolean): Omit<QemuConfigWire, 'digest'> {
+  const shown = current ? vm : pendingView(vm);
   const cfg: Omit<QemuConfigWire, 'digest'> = {
-    name: vm.name,
-    cores: vm.cores,
-    sockets: 1,
-    cpu: 'x86-64-v2-AES',
-    memory: String(Math.round(vm.maxmem / MiB)),
-    ostype: 'l26',
-    boot: 'order=scsi0;net0',
-    scsihw: 'virtio-scsi-single',
+    name: shown.name,
+    cores: shown.cores,
+    memory: String(Math.round(shown.maxmem / MiB)),
     scsi0: `${diskVolume(vm)},iothread=1,size=${size(vm.maxdisk)}`,
-    net0: `virtio=${macFor(vm.vmid)},bridge=vmbr0,firewall=1`,
-    agent: '1',
-    numa: 0,
-    smbios1: `uuid=${uuidFor(vm.vmid)}`,
-    vmgenid: uuidFor(vm.vmid + 0x5000_0000),
-    meta: `creation-qemu=9.0.2,ctime=${vm.ctime}`,
+    ...(optionsView(vm, current) as Partial<QemuConfigWire>),
   };
-  if (vm.tags.length > 0) cfg.tags = vm.tags.join(';');
+  if (shown.tags.length > 0) cfg.tags = shown.tags.join(';');
   if (vm.template) cfg.template = 1;
   if (vm.lock) cfg.lock = vm.lock;
-  if (vm.description) cfg.description = vm.description;
-  if (vm.protection) cfg.protection = 1;
+  if (shown.description) cfg.description = shown.description;
+  if (shown.protection) cfg.protection = 1;
   if (vm.parentSnapshot) cfg.parent = vm.parentSnapshot;
-  const digest = createHash('sha1').update(JSON.stringify(cfg)).digest('hex');
-  return { ...cfg, digest };
+  return cfg;
+}
+
+/** GET .../qemu/{vmid}/config: pending values applied unless `current`; the digest is the whole file's. */
+export function qemuConfig(vm: SimVm, current = true): QemuConfigWire {
+  const file = { cfg: configFields(vm, true), pending: vm.pending, delete: vm.pendingDelete };
+  const digest = createHash('sha1').update(JSON.stringify(file)).digest('hex');
+  return { ...configFields(vm, current), digest };
 }
 
 export function snapshotList(vm: SimVm): SnapshotWire[] {

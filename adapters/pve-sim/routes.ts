@@ -2,11 +2,14 @@
 import type { Auth, Principal } from './auth';
 import { PveHttpError, PveParamError } from './errors';
 import type { SimFaults } from './faults';
+import { GUEST_CONFIG_ROUTES } from './guest-config-routes';
 import { GUEST_OPS_ROUTES } from './guest-ops-routes';
 import { LXC_ROUTES } from './lxc-routes';
 import * as ops from './operations';
 import { bool, formats, int, P, type ParamSchema, type Params, str } from './params';
 import { POOL_ROUTES } from './pool-routes';
+import { POOL_WRITE_ROUTES } from './pools-write';
+import { SDN_ROUTES } from './sdn-routes';
 import { lowestFreeVmid } from './state';
 import type { SimNode } from './types';
 import { decodeUpid } from './upid';
@@ -190,7 +193,7 @@ export const ROUTES: Route[] = [
         const { lock: _lock, digest, ...cfg } = views.qemuConfig(vm);
         return { data: { ...cfg, digest, snaptime: s.snaptime, description: s.description } };
       }
-      return { data: views.qemuConfig(vm) };
+      return { data: views.qemuConfig(vm, bool(c.params, 'current') ?? false) };
     },
   }),
   ...powerRoutes,
@@ -283,6 +286,9 @@ export const ROUTES: Route[] = [
   ...LXC_ROUTES,
   ...GUEST_OPS_ROUTES,
   ...POOL_ROUTES,
+  ...POOL_WRITE_ROUTES,
+  ...SDN_ROUTES,
+  ...GUEST_CONFIG_ROUTES,
 ];
 
 function findTask(c: Call) {

@@ -2,6 +2,7 @@
 import type { Clock } from '../clock';
 import { backupStateFromSeed } from './backups';
 import { SimConfigError } from './errors';
+import { emptySdn, type SimPool } from './sdn-types';
 import type { SimNode, SimSeed, SimState, SimVm, SimVmSeed } from './types';
 
 const GiB = 1024 ** 3;
@@ -66,7 +67,18 @@ export function makeVm(seed: SimVmSeed, nowMs: number): SimVm {
     startedAt: running ? nowMs - (seed.uptime ?? 3600 + (mix(seed.vmid) % 86_400)) * 1000 : undefined,
     pid: running ? 1000 + (mix(seed.vmid) % 900_000) : undefined,
     ctime: Math.floor(nowMs / 1000) - 30 * 86_400,
+    ...(seed.agent === false ? { guestAgent: false } : {}),
+    ...(seed.agentDelay !== undefined ? { agentDelayMs: seed.agentDelay * 1000 } : {}),
   };
+}
+
+/** user.cfg's pools: the seeded ones and every pool a guest names. */
+export function poolsOf(seeded: Array<{ poolid: string; comment?: string | undefined }>, vms: Iterable<SimVm>) {
+  const pools = new Map<string, SimPool>();
+  for (const p of seeded) pools.set(p.poolid, { storage: [], vmids: [], ...(p.comment ? { comment: p.comment } : {}) });
+  for (const vm of vms)
+    if (vm.pool !== undefined && !pools.has(vm.pool)) pools.set(vm.pool, { storage: [], vmids: [] });
+  return pools;
 }
 
 export function createState(seed: SimSeed, clock: Clock): SimState {
@@ -114,6 +126,8 @@ export function createState(seed: SimSeed, clock: Clock): SimState {
     tasks: new Map(),
     tasksByNode: new Map([...nodes.keys()].map((n) => [n, []])),
     ...backupStateFromSeed(seed, nodes, now),
+    sdn: emptySdn(nodes.keys()),
+    pools: poolsOf(seed.pools ?? [], vms.values()),
   };
 }
 

@@ -35,6 +35,9 @@ export const DEFAULT_TASK_DURATIONS: Readonly<Record<TaskType, number>> = {
   qmdelsnapshot: 2_000,
   vzdelsnapshot: 2_000,
   vzdump: 5_000,
+  qmconfig: 1_000,
+  resize: 2_000,
+  reloadnetworkall: 3_000,
 };
 
 /** What a worker can do while it runs. */
@@ -189,6 +192,13 @@ export class TaskEngine {
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
     return task;
+  }
+
+  /** An operation that changes the platform without a task (a synchronous API call): logged as accepted and done. */
+  record(entry: Omit<OpLogEntry, 'at' | 'result'>): void {
+    const at = this.o.clock.now();
+    this.o.oplog.push({ ...entry, at, result: 'started' }, { ...entry, at, result: 'OK' });
+    this.o.onChange?.();
   }
 
   /** Work that follows a task without being one (the HA manager acting on a request): idle() waits for it. */

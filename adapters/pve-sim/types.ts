@@ -8,6 +8,7 @@ import type {
   SimStorage,
   SimStorageSeed,
 } from './backup-types';
+import type { SimPool, SimPoolSeed, SimSdn } from './sdn-types';
 
 /** A node as seeded. Sizes in bytes. */
 export interface SimNodeSeed {
@@ -60,6 +61,10 @@ export interface SimVmSeed {
   uptime?: number | undefined;
   /** Backup archives it already has. */
   backups?: SimBackupSeed[] | undefined;
+  /** Whether a QEMU guest agent runs in the guest (default true); false: agent/ping never answers. */
+  agent?: boolean | undefined;
+  /** Seconds after the guest starts before its agent answers (default AGENT_READY_S). */
+  agentDelay?: number | undefined;
 }
 
 export interface SimSeed {
@@ -74,6 +79,8 @@ export interface SimSeed {
   storages?: SimStorageSeed[] | undefined;
   /** Scheduled backup jobs (GET /cluster/backup). */
   backupJobs?: SimBackupJobSeed[] | undefined;
+  /** Resource pools (user.cfg), besides the ones guests name (which exist without being listed here). */
+  pools?: SimPoolSeed[] | undefined;
 }
 
 export interface SimNode {
@@ -130,6 +137,19 @@ export interface SimVm {
   pid?: number | undefined;
   /** epoch seconds of creation (meta ctime). */
   ctime: number;
+  /**
+   * Config options beyond the modelled fields, as PVE writes them (net0, ipconfig0, ciuser, sshkeys, agent, ...).
+   * Undefined until the config is first changed: until then the guest has its defaults (guest-options.ts).
+   */
+  options?: Record<string, string> | undefined;
+  /** The [PENDING] section: values set while the guest ran that apply at its next start (modelled keys too). */
+  pending?: Record<string, string> | undefined;
+  /** Options whose deletion is pending (`delete` in the [PENDING] section). */
+  pendingDelete?: string[] | undefined;
+  /** False: no guest agent runs inside (agent/ping never answers). Default true. */
+  guestAgent?: boolean | undefined;
+  /** Milliseconds after start before the guest agent answers (default AGENT_READY_S seconds). */
+  agentDelayMs?: number | undefined;
 }
 
 export type TaskType =
@@ -158,7 +178,10 @@ export type TaskType =
   | 'vzrollback'
   | 'qmdelsnapshot'
   | 'vzdelsnapshot'
-  | 'vzdump';
+  | 'vzdump'
+  | 'qmconfig'
+  | 'resize'
+  | 'reloadnetworkall';
 
 export interface SimTask {
   upid: string;
@@ -196,16 +219,26 @@ export interface SimState {
   backups: SimBackup[];
   /** Scheduled backup jobs (/etc/pve/jobs.cfg). */
   backupJobs: SimBackupJob[];
+  /** SDN: the edited configuration, the applied (running) one and what each node's network has. */
+  sdn: SimSdn;
+  /** Resource pools of user.cfg (membership is SimVm.pool). */
+  pools: Map<string, SimPool>;
 }
 
 /** One thing that happened to the platform: an accepted operation, its task result, a crash. */
 export interface OpLogEntry {
   /** clock ms */
   at: number;
-  /** clone, start, stop, shutdown, reboot, suspend, resume, snapshot, destroy, crash */
+  /**
+   * clone, start, stop, shutdown, reboot, suspend, resume, snapshot, destroy, crash, config, resize; for cluster
+   * objects sdn-zone-create, sdn-vnet-delete, ..., sdn-apply, pool-create, pool-update, pool-delete.
+   */
   op: string;
   node: string;
+  /** The guest; 0 for an operation on a cluster object (SDN, pools), which `id` names. */
   vmid: number;
+  /** The cluster object an operation without a guest works on (zone, vnet, subnet or pool id). */
+  id?: string | undefined;
   upid?: string | undefined;
   /** 'started' when accepted; 'OK' or the error text when the task ends; 'crashed' for crashes. */
   result: string;

@@ -133,9 +133,9 @@ function haConfigured(state: SimState): boolean {
   return false;
 }
 
-/** The pools guests are in, sorted. */
+/** The pools (user.cfg's, and any a guest names), sorted. */
 export function poolNames(state: SimState): string[] {
-  const names = new Set<string>();
+  const names = new Set<string>(state.pools.keys());
   for (const vm of state.vms.values()) if (vm.pool !== undefined) names.add(vm.pool);
   return [...names].sort();
 }
