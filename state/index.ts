@@ -51,6 +51,27 @@ export { InventoryRepo } from './inventory-repo';
 export { canonicalJson } from './json';
 export type { KnowledgeDocument, KnowledgeFilter, KnowledgeSource } from './knowledge-repo';
 export { blobToEmbedding, embeddingToBlob, KNOWLEDGE_SOURCES, KnowledgeRepo } from './knowledge-repo';
+export type {
+  LabFilter,
+  LabMemberRef,
+  LabPatch,
+  LabRecord,
+  LabStatus,
+  LabStatusChange,
+  LabUpdateResult,
+  NewLab,
+} from './lab-repo';
+export {
+  DuplicateLabError,
+  LAB_ENDED_STATUSES,
+  LAB_SNAPSHOT_KIND,
+  LabEndedError,
+  LabIdentityError,
+  LabNotFoundError,
+  LabRepo,
+  labActorId,
+  labMembersOf,
+} from './lab-repo';
 export type { EntryFilter, EntryState, MaintenanceRecord, SilenceRecord } from './maintenance-repo';
 export { entryState, MaintenanceRepo, TimedTable } from './maintenance-repo';
 export { META_KEYS, MetaRepo } from './meta-repo';

@@ -261,6 +261,50 @@ const v7BulkRequests: Migration = {
   },
 };
 
+const v8Labs: Migration = {
+  version: 8,
+  name: 'labs and their status history',
+  up(db) {
+    // A lab's record: its file, what it created and its members, outside the lab actor's own snapshot (kept in
+    // actor_snapshots). A lab name is unique among the live labs of a cluster (ended_at NULL); an ended lab keeps
+    // its row and history, and its name may be used again.
+    db.exec(`
+      CREATE TABLE ${T.labs} (
+        id               INTEGER NOT NULL PRIMARY KEY,
+        cluster          TEXT    NOT NULL,
+        name             TEXT    NOT NULL,
+        file             TEXT    NOT NULL,
+        spec             TEXT    NOT NULL CHECK (json_valid(spec)),
+        status           TEXT    NOT NULL,
+        created          TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(created)),
+        members          TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(members)),
+        requester_id     TEXT    NOT NULL,
+        requester_role   TEXT    NOT NULL,
+        requester_name   TEXT,
+        requester_person TEXT,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        ended_at         INTEGER,
+        error            TEXT
+      ) STRICT;
+      CREATE UNIQUE INDEX ${indexName(T.labs, 'cluster', 'name', 'live')} ON ${T.labs} (cluster, name)
+        WHERE ended_at IS NULL;
+      CREATE INDEX ${indexName(T.labs, 'cluster', 'name')} ON ${T.labs} (cluster, name);
+      CREATE INDEX ${indexName(T.labs, 'status')} ON ${T.labs} (status);
+
+      CREATE TABLE ${T.labEvents} (
+        lab_id INTEGER NOT NULL REFERENCES ${T.labs} (id) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL,
+        status TEXT    NOT NULL,
+        at     INTEGER NOT NULL,
+        by     TEXT,
+        note   TEXT,
+        PRIMARY KEY (lab_id, seq)
+      ) STRICT;
+    `);
+  },
+};
+
 /** Every migration this code knows, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   v1InitialSchema,
@@ -270,6 +314,7 @@ export const MIGRATIONS: readonly Migration[] = [
   v5TokenPersons,
   v6Maintenance,
   v7BulkRequests,
+  v8Labs,
 ];
 
 /** The schema version this code writes. */

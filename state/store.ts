@@ -7,6 +7,7 @@ import { type OpenDatabaseOptions, openDatabase, transaction } from './database'
 import { IncidentRepo } from './incident-repo';
 import { InventoryRepo } from './inventory-repo';
 import { KnowledgeRepo } from './knowledge-repo';
+import { LabRepo } from './lab-repo';
 import { MaintenanceRepo } from './maintenance-repo';
 import { MetaRepo } from './meta-repo';
 import { RequestRepo } from './request-repo';
@@ -34,6 +35,8 @@ export class StateStore {
   readonly knowledge: KnowledgeRepo;
   /** Maintenance windows and silences. */
   readonly maintenance: MaintenanceRepo;
+  /** Labs and their status history (the lab actors' snapshots are in `snapshots`). */
+  readonly labs: LabRepo;
 
   /** Opens (and migrates) the database at `path`. */
   static open(path: string, opts: StateStoreOptions = {}): StateStore {
@@ -60,6 +63,7 @@ export class StateStore {
     this.incidents = new IncidentRepo(db);
     this.knowledge = new KnowledgeRepo(db);
     this.maintenance = new MaintenanceRepo(db);
+    this.labs = new LabRepo(db);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). `fn` must be synchronous. */

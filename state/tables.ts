@@ -16,6 +16,8 @@ export const TABLES = {
   knowledgeDocuments: 'knowledge_documents',
   maintenanceWindows: 'maintenance_windows',
   silences: 'silences',
+  labs: 'labs',
+  labEvents: 'lab_events',
 } as const;
 
 export type TableKey = keyof typeof TABLES;
