@@ -13,11 +13,10 @@ import type { VmMachine } from '../machines/vm.machine';
 import { subjects } from '../protocol';
 import type { SummaryStore } from '../state';
 import { ActorSet } from './actor-set';
-import type { BulkHost } from './bulk-executor';
 import { createBulkRunner } from './bulk-executor';
+import { requestBulkHost } from './bulk-host';
 import { AUDIT_COMMAND_KIND, sshCommandRunner } from './command-executor';
 import { deadline } from './deadline';
-import { endDrains, markDrained } from './drain-maintenance';
 import { countChange } from './entity-actors';
 import type { EventPublisher } from './event-publisher';
 import type { ExecutionFeed } from './execution-feed';
@@ -95,7 +94,16 @@ export class RequestService {
             onCommandResult: (record) =>
               store.audit.append({ at: clock.now(), actor: OVERSEER_ID, kind: AUDIT_COMMAND_KIND, data: record }),
             backupWaitMs: config.execution.backupWaitSeconds * 1000,
-            bulk: createBulkRunner(this.bulkHost()),
+            bulk: createBulkRunner(
+              requestBulkHost({
+                deps,
+                wiring,
+                requests: () => this.requests,
+                cancel: (id, by, reason) => this.cancel(id, by, reason),
+                settled: (id, signal) => this.settled(id, signal),
+                flush: () => this.flush(),
+              }),
+            ),
           }),
         },
       }),
@@ -306,58 +314,6 @@ export class RequestService {
   parentMembers(parentId: string): readonly BulkMember[] | undefined {
     const snapshot = this.requests.get(parentId)?.getSnapshot();
     return snapshot?.value === 'executing' ? snapshot.context.members : undefined;
-  }
-
-  /** What a bulk request's runner needs: its children, made, watched and cancelled here. */
-  private bulkHost(): BulkHost {
-    const { store, clock, config, log } = this.deps;
-    const drains = {
-      store,
-      clock,
-      view: this.wiring.view,
-      publish: (subject: string, payload: unknown) => this.wiring.events.publish(() => subject, payload),
-      newId: this.deps.newId && (() => (this.deps.newId as NonNullable<OverseerDeps['newId']>)('maintenance')),
-    };
-    return {
-      concurrency: config.execution.bulkConcurrency,
-      statusOf: (id) => {
-        const live = this.requests.get(id);
-        if (live) return String(live.getSnapshot().value) as RequestStatus;
-        this.flush();
-        return store.requests.get(id)?.status;
-      },
-      errorOf: (id) => {
-        this.flush();
-        return store.requests.get(id)?.error;
-      },
-      createChild: (parent, member, id) => {
-        const spec: RequestSpec = {
-          id,
-          action: member.action,
-          target: { cluster: parent.spec.target.cluster, vmid: member.vmid },
-          params: member.params,
-          force: parent.spec.force,
-          requester: parent.spec.requester,
-          submittedAt: clock.now(),
-          origin: parent.spec.origin ?? 'human',
-          parent: parent.spec.id,
-        };
-        store.transaction(() => {
-          store.requests.insert(spec, 'received');
-          store.audit.append({ at: spec.submittedAt, actor: OVERSEER_ID, kind: 'request.received', data: spec });
-        });
-        log.info(`req:${parent.spec.id}: member ${member.vmid} runs as request ${id}`);
-        this.requests.create(id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
-      },
-      cancelChild: (parent, id) => {
-        const actor = this.requests.get(id);
-        if (!actor || actor.getSnapshot().context.cancelRequested) return;
-        this.cancel(id, parent.spec.requester, `its bulk request ${parent.spec.id} was cancelled`);
-      },
-      whenTerminal: (id, signal) => this.settled(id, signal),
-      markDrained: (parent) => markDrained(drains, parent),
-      endDrains: (parent) => endDrains(drains, parent),
-    };
   }
 
   /** When a live request entered its current status. */
