@@ -169,3 +169,17 @@ export function pendingView(vm: SimVm): SimVm {
   applyPending(copy);
   return copy;
 }
+
+/**
+ * cleanup_pending (PVE::AbstractConfig): values equal to the current ones, and deletions of what is not set, are no
+ * change. Stores what is left on the guest; false when nothing is pending any more.
+ */
+export function settlePending(vm: SimVm, pending: Record<string, string>, pendingDelete: string[]): boolean {
+  for (const [k, v] of Object.entries(pending)) if (currentValue(vm, k) === v) delete pending[k];
+  vm.pending = pending;
+  vm.pendingDelete = pendingDelete.filter((k) => currentValue(vm, k) !== undefined);
+  if (hasPending(vm)) return true;
+  vm.pending = undefined;
+  vm.pendingDelete = undefined;
+  return false;
+}

@@ -8,7 +8,7 @@ import { PveHttpError, PveParamError } from './errors';
 import { assertConfigWritable, lockedText } from './guest-config';
 import { LXC_CONFIG_OPTIONS } from './guest-config-schemas';
 import { bridgeOf, normalizeNic, parseNic } from './guest-nics';
-import { applyPending, currentValue, deleteValue, hasPending, setValue } from './guest-options';
+import { applyPending, currentValue, deleteValue, hasPending, settlePending, setValue } from './guest-options';
 import { lxcConfig } from './lxc-views';
 import { isRunning, type OpsContext, requireVm } from './operations';
 import type { Params } from './params';
@@ -106,14 +106,7 @@ function updatePct(ctx: OpsContext, vm: SimVm, set: Record<string, string>, del:
     pending[opt] = value;
     pendingDelete = pendingDelete.filter((k) => k !== opt);
   }
-  for (const [k, v] of Object.entries(pending)) if (currentValue(vm, k) === v) delete pending[k];
-  vm.pending = pending;
-  vm.pendingDelete = pendingDelete.filter((k) => currentValue(vm, k) !== undefined);
-  if (!hasPending(vm)) {
-    vm.pending = undefined;
-    vm.pendingDelete = undefined;
-    return {};
-  }
+  if (!settlePending(vm, pending, pendingDelete)) return {};
   return isRunning(vm) ? hotplug(ctx, vm) : applyAll(vm);
 }
 

@@ -10,7 +10,7 @@ import { assertConfigWritable, lockedText } from './guest-config';
 import { QEMU_CONFIG_OPTIONS } from './guest-config-schemas';
 import { DRIVE_NAMES, hotplugFeatures } from './guest-formats';
 import { bridgeOf, normalizeNic } from './guest-nics';
-import { applyPending, currentValue, deleteValue, hasPending, setValue } from './guest-options';
+import { applyPending, currentValue, deleteValue, hasPending, settlePending, setValue } from './guest-options';
 import { checkSkiplock, isRunning, type OpsContext, reloadVm, requireVm } from './operations';
 import { type Params, splitList, str } from './params';
 import { qemuConfig } from './qemu-views';
@@ -192,15 +192,7 @@ function updateConfig(ctx: OpsContext, vm: SimVm, u: QemuUpdate, log: (line: str
     pending[opt] = value;
     pendingDelete = pendingDelete.filter((k) => k !== opt);
   }
-  // cleanup_pending: values equal to the current ones, and deletions of what is not set, are no change.
-  for (const [k, v] of Object.entries(pending)) if (currentValue(vm, k) === v) delete pending[k];
-  vm.pending = pending;
-  vm.pendingDelete = pendingDelete.filter((k) => currentValue(vm, k) !== undefined);
-  if (!hasPending(vm)) {
-    vm.pending = undefined;
-    vm.pendingDelete = undefined;
-    return {};
-  }
+  if (!settlePending(vm, pending, pendingDelete)) return {};
   if (!isRunning(vm)) {
     applyPending(vm);
     return {};
