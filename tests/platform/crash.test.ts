@@ -19,7 +19,7 @@ interface Issued {
 }
 interface Done {
   restored: { vms: number; hosts: number; requests: number };
-  requests: { id: string; status: string; error?: string }[];
+  requests: { id: string; status: string; error?: string; parent?: string }[];
   vmid?: number;
 }
 
@@ -29,7 +29,7 @@ let configPath: string;
 let dbPath: string;
 
 beforeEach(async () => {
-  platform = await startPlatformSim({ taskDurations: { qmclone: 3_000 } });
+  platform = await startPlatformSim({ taskDurations: { qmclone: 3_000, qmsnapshot: 3_000 } });
   dir = mkdtempSync(join(tmpdir(), 'overseer-platform-crash-'));
   configPath = writeConfig(dir, platform.clusterConfig);
   dbPath = join(dir, 'overseer.db');
@@ -79,6 +79,31 @@ describe('platform crash', () => {
     expect(log).not.toMatch(/adopting/);
     expectOneClone(done, cloning.id);
   }, 20_000);
+
+  it('platform - SIGKILL while the members of a bulk request run: the restart resumes them, each member task once', async () => {
+    const child = runTs(CHILD, ['bulk', configPath, dbPath]);
+    const running = await child.line<Issued>('TASK', 15_000);
+    expect(running.status, running.error).toBe('executing');
+    await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 1_000)));
+    child.proc.kill('SIGKILL');
+    expect(await child.exited).toBeNull();
+
+    const { done } = await resume();
+    const parent = done.requests.find((r) => r.id === running.id);
+    expect(parent, JSON.stringify(done.requests)).toMatchObject({ status: 'completed' });
+    const members = done.requests.filter((r) => r.parent === running.id);
+    expect(members.map((m) => [m.id, m.status]).sort()).toEqual([
+      [`${running.id}-m103`, 'completed'],
+      [`${running.id}-m104`, 'completed'],
+    ]);
+    const snapshots = (result: string) =>
+      platform.sim.oplog
+        .filter((e) => e.op === 'snapshot' && e.result === result)
+        .map((e) => e.vmid)
+        .sort();
+    expect(snapshots('started')).toEqual([103, 104]);
+    expect(snapshots('OK')).toEqual([103, 104]);
+  }, 30_000);
 
   it('platform - SIGKILL the instant PVE accepted the clone (UPID never recorded): the restart adopts it', async () => {
     const child = runTs(CHILD, ['deploy', configPath, dbPath]);

@@ -3,6 +3,8 @@
 //                         onto pve3); prints `TASK <json>` once the clone's task id is recorded, then runs on
 //                         until it is killed.
 //   stop   <config> <db>  the same with a stop of VM 101.
+//   bulk   <config> <db>  the same with a snapshot of `@tag:db` (a bulk request: one child request per member);
+//                         `TASK` once a member's task id is recorded.
 //   resume <config> <db>  starts the runtime (restoring the requests), waits until every request has ended,
 //                         syncs once, prints `DONE <json>` and exits.
 
@@ -30,6 +32,7 @@ const requester = { id: 'alice', role: 'admin' as const };
 const SUBMISSIONS: Record<string, Omit<Submission, 'requester'>> = {
   deploy: { action: 'deploy', target: { cluster: 'lab' }, params: { template: 9000, node: 'pve3', name: 'survivor' } },
   stop: { action: 'stop', target: { cluster: 'lab', vmid: 101 } },
+  bulk: { action: 'snapshot', target: { cluster: 'lab', selector: '@tag:db' }, params: { snapname: 'survivor' } },
 };
 
 async function submit(submission: Omit<Submission, 'requester'>) {
@@ -39,9 +42,10 @@ async function submit(submission: Omit<Submission, 'requester'>) {
   for (;;) {
     const record = store.requests.get(r.requestId);
     const running = record && ['approved', 'queued', 'executing'].includes(record.status);
-    if (record && (record.taskIds.length > 0 || !running)) {
-      const { id, status, taskIds, error } = record;
-      process.stdout.write(`TASK ${JSON.stringify({ id, status, tasks: taskIds, error })}\n`);
+    const tasks = [record, ...store.requests.list({ parent: r.requestId })].flatMap((x) => x?.taskIds ?? []);
+    if (record && (tasks.length > 0 || !running)) {
+      const { id, status, error } = record;
+      process.stdout.write(`TASK ${JSON.stringify({ id, status, tasks, error })}\n`);
       break;
     }
     await sleep(5);
@@ -56,7 +60,9 @@ async function resume() {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline && store.requests.listActive().length > 0) await sleep(50);
   await overseer.syncAll().catch(() => {});
-  const requests = store.requests.list({ limit: 10 }).map((r) => ({ id: r.id, status: r.status, error: r.error }));
+  const requests = store.requests
+    .list({ limit: 10 })
+    .map((r) => ({ id: r.id, status: r.status, error: r.error, parent: r.parent }));
   const survivor = [...overseer.vms.entries()].find(([, a]) => a.getSnapshot().context.info.name === 'survivor');
   const vmid = survivor?.[1].getSnapshot().context.info.vmid;
   process.stdout.write(`DONE ${JSON.stringify({ restored, requests, vmid })}\n`);
