@@ -2,7 +2,10 @@
 // the platform call (TASK_ISSUING) and its task id right after (TASK_STARTED), both persisted with the request's
 // snapshot; after a crash a recorded task is polled, never re-issued, and an intent without a task id is matched
 // against the platform's task list and the VM's visible state before anything is issued again. A `command` request
-// makes no platform call: it runs over SSH (command-executor.ts), at most once.
+// makes no platform call: it runs over SSH (command-executor.ts), at most once. A bulk request (a selector's, a
+// drain's) runs each member as its own child request (bulk-executor.ts). What each action does on the platform, step
+// by step, is in execution-plan.ts; a guest locked by a running backup is waited for, and a clone that lost the race
+// for its VMID is issued again with a new one.
 import { fromCallback } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
