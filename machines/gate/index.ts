@@ -32,7 +32,7 @@ export {
 export type { BulkExpanding, BulkExpansion, LeftOutMember } from './expansion';
 export { bulkLabel, bulkMembers, expandBulk, isBulkRequest, memberInputs, memberSpec } from './expansion';
 export { powerActionInEffect } from './in-effect';
-export { evaluateLabGate, type LabGateCheck, type LabGateInput, labGateChecks, runLabChecks } from './lab-gate';
+export { evaluateLabGate, type LabDecisionInput, type LabGateCheck, labGateChecks, runLabChecks } from './lab-gate';
 export { nothingToDo, settleNothingToDo } from './nothing-to-do';
 export type { RecheckResult, RecheckStage } from './recheck';
 export { recheckedChecks, recheckRequest } from './recheck';

@@ -10,7 +10,7 @@ import type { Action, Role, VmInfo } from '../types';
 import { ACTION_ROLE, hostKey, OVERSEER_ID, ROLE_RANK, vmKey } from '../types';
 import { isProductionVm } from './checks/production';
 import { gib, guestNoun, percent, plural, vmLabel } from './describe';
-import type { LabGateCheck, LabGateInput } from './lab-gate';
+import type { LabDecisionInput, LabGateCheck } from './lab-gate';
 
 type MemberItem = Extract<LabPlanItem, { kind: 'member' }>;
 
@@ -39,7 +39,7 @@ const labVerb = (plan: LabPlan): 'apply' | 'destroy' =>
   plan.items.some((i) => i.kind === 'pool' && i.op === 'remove') ? 'destroy' : 'apply';
 
 /** `db (VM lab/501)` for a guest that exists, `web-1` for a new member. */
-function memberLabel(input: LabGateInput, item: MemberItem): string {
+function memberLabel(input: LabDecisionInput, item: MemberItem): string {
   const guest = existingOf(item);
   if (!guest) return nameOf(item);
   const vm = input.vms.get(vmKey(input.plan.cluster, guest.vmid));
@@ -149,7 +149,7 @@ export const labTargetCheck: LabGateCheck = {
 };
 
 /** The nodes members are placed on and the guests the plan acts on, as maintenance windows see them. */
-function maintenanceSubjects(input: LabGateInput): { subject: MaintenanceSubject; label: string }[] {
+function maintenanceSubjects(input: LabDecisionInput): { subject: MaintenanceSubject; label: string }[] {
   const { cluster } = input.plan;
   const subjects = new Map<string, { subject: MaintenanceSubject; label: string }>();
   const items = memberItems(input.plan);
@@ -196,7 +196,7 @@ export const labMaintenanceCheck: LabGateCheck = {
 };
 
 /** An existing guest is production by the inventory (its tags, production.vms), else by the tags the file gives it. */
-function isProduction(input: LabGateInput, vm: VmInfo | undefined, vmid: number, tags: readonly string[]): boolean {
+function isProduction(input: LabDecisionInput, vm: VmInfo | undefined, vmid: number, tags: readonly string[]): boolean {
   if (vm) return isProductionVm(vm, input.config);
   const { production } = input.config;
   return tags.some((t) => production.tags.includes(t)) || production.vms.includes(vmKey(input.plan.cluster, vmid));
@@ -250,7 +250,7 @@ export const labProductionCheck: LabGateCheck = {
 };
 
 /** Earlier destructive requests submitted within (now - window, now]. */
-function destructiveInWindow(input: LabGateInput): number {
+function destructiveInWindow(input: LabDecisionInput): number {
   const start = input.now - input.config.massOperation.windowSeconds * 1000;
   return input.recentDestructive.filter((at) => at > start && at <= input.now).length;
 }
@@ -310,7 +310,7 @@ export const labMassOperationCheck: LabGateCheck = {
  * (the old guest stays until the new one is ready), started or moved; only what it grows by for one that keeps
  * running where it is.
  */
-function landings(input: LabGateInput): { name: string; node: string; bytes: number }[] {
+function landings(input: LabDecisionInput): { name: string; node: string; bytes: number }[] {
   const out: { name: string; node: string; bytes: number }[] = [];
   const seen = new Set<string>();
   for (const item of memberItems(input.plan)) {

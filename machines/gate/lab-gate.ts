@@ -22,7 +22,7 @@ import { isDenial, skippedResult, verdictOf } from './run';
 import type { CheckVerdict, GateInput } from './types';
 
 /** Everything the gate looks at to decide a lab's plan. Time comes in as `now`; nothing is read from outside. */
-export interface LabGateInput
+export interface LabDecisionInput
   extends Pick<GateInput, 'now' | 'config' | 'vms' | 'hosts' | 'clusters' | 'recentDestructive' | 'maintenance'> {
   /** What applying (or destroying) the lab would do, in the order it runs. */
   plan: LabPlan;
@@ -37,7 +37,7 @@ export interface LabGateInput
 /** One named, pure, synchronous check of a lab's plan. */
 export interface LabGateCheck {
   name: CheckName;
-  run(input: LabGateInput): CheckVerdict;
+  run(input: LabDecisionInput): CheckVerdict;
 }
 
 /** The lab gate's checks, in the order they run. */
@@ -53,7 +53,7 @@ export const labGateChecks: readonly LabGateCheck[] = [
 ];
 
 /** Runs the checks in order; after the first deny the rest are recorded as skipped. A check that throws denies. */
-export function runLabChecks(input: LabGateInput, checks: readonly LabGateCheck[] = labGateChecks): CheckResult[] {
+export function runLabChecks(input: LabDecisionInput, checks: readonly LabGateCheck[] = labGateChecks): CheckResult[] {
   const results: CheckResult[] = [];
   let denied = false;
   for (const check of checks) {
@@ -73,7 +73,7 @@ export function runLabChecks(input: LabGateInput, checks: readonly LabGateCheck[
  * Gates a lab's plan as one unit: denied, awaiting approval (one approval covers the lab), approved, or — for a plan
  * with nothing in it that no check denies — nothing_to_do.
  */
-export function evaluateLabGate(input: LabGateInput, checks: readonly LabGateCheck[] = labGateChecks): GateResult {
+export function evaluateLabGate(input: LabDecisionInput, checks: readonly LabGateCheck[] = labGateChecks): GateResult {
   const result = combineChecks(runLabChecks(input, checks));
   if (result.decision === 'denied' || input.plan.items.length > 0) return result;
   return {

@@ -1,7 +1,7 @@
 // The lab's own gate decision: plans made by the real lab functions (validateLab + planLab / planDestroy) on the demo
 // cluster's inventory, judged against a live world built from the same inventory.
 import { describe, expect, it } from 'vitest';
-import type { LabGateCheck, LabGateInput } from '../../machines/gate';
+import type { LabDecisionInput, LabGateCheck } from '../../machines/gate';
 import { createDefaultGateConfig, evaluateLabGate, labGateChecks, SKIPPED_REASON } from '../../machines/gate';
 import { type LabActual, type LabPlan, planDestroy, planLab } from '../../machines/lab';
 import type { MaintenanceWindow } from '../../machines/maintenance';
@@ -66,7 +66,11 @@ function labWorld(actual?: LabActual): LabWorld {
   };
 }
 
-function gateInput(plan: LabPlan, world: LabWorld = labWorld(), patch: Partial<LabGateInput> = {}): LabGateInput {
+function gateInput(
+  plan: LabPlan,
+  world: LabWorld = labWorld(),
+  patch: Partial<LabDecisionInput> = {},
+): LabDecisionInput {
   return {
     plan,
     requester: OPERATOR,
@@ -82,7 +86,7 @@ function gateInput(plan: LabPlan, world: LabWorld = labWorld(), patch: Partial<L
   };
 }
 
-const check = (input: LabGateInput, name: string) => evaluateLabGate(input).checks.find((c) => c.check === name);
+const check = (input: LabDecisionInput, name: string) => evaluateLabGate(input).checks.find((c) => c.check === name);
 
 /** The first apply of LAB: the pool and three members to create. */
 const firstPlan = (text = LAB) => planLab(resolvedOf(text));
