@@ -7,7 +7,7 @@ import type { Log } from '../adapters/log';
 import type { StateChange } from './watch';
 import { stateName, watchActor } from './watch';
 
-export type EntityKind = 'vm' | 'host' | 'request' | 'incident';
+export type EntityKind = 'vm' | 'host' | 'request' | 'incident' | 'lab';
 
 export interface ActorSetOptions<TLogic extends AnyStateMachine> {
   kind: EntityKind;

@@ -3,21 +3,20 @@
 
 import type { RequestMachine } from '../machines/request.machine';
 import type { Requester, RequestSpec, RequestStatus } from '../machines/types';
-import { OVERSEER_ID } from '../machines/types';
 import type { ActorSet } from './actor-set';
 import type { BulkHost } from './bulk-executor';
 import { endDrains, markDrained } from './drain-maintenance';
 import type { OverseerDeps } from './overseer-deps';
-import type { RequestServiceDeps } from './request-service';
+import type { RequestService, RequestServiceDeps } from './request-service';
 import type { CommandResult } from './submission';
 
 export interface BulkHostDeps {
   deps: OverseerDeps;
   wiring: Pick<RequestServiceDeps, 'view' | 'events'>;
   requests: () => ActorSet<RequestMachine>;
+  service: () => Pick<RequestService, 'statusOf' | 'record' | 'createMember'>;
   cancel: (id: string, by: Requester, reason?: string) => CommandResult;
   settled: (id: string, signal?: AbortSignal) => Promise<RequestStatus>;
-  flush: () => void;
 }
 
 export function requestBulkHost(h: BulkHostDeps): BulkHost {
@@ -31,16 +30,8 @@ export function requestBulkHost(h: BulkHostDeps): BulkHost {
   };
   return {
     concurrency: config.execution.bulkConcurrency,
-    statusOf: (id) => {
-      const live = h.requests().get(id);
-      if (live) return String(live.getSnapshot().value) as RequestStatus;
-      h.flush();
-      return store.requests.get(id)?.status;
-    },
-    errorOf: (id) => {
-      h.flush();
-      return store.requests.get(id)?.error;
-    },
+    statusOf: (id) => h.service().statusOf(id),
+    errorOf: (id) => h.service().record(id)?.error,
     createChild: (parent, member, id) => {
       const spec: RequestSpec = {
         id,
@@ -53,12 +44,8 @@ export function requestBulkHost(h: BulkHostDeps): BulkHost {
         origin: parent.spec.origin ?? 'human',
         parent: parent.spec.id,
       };
-      store.transaction(() => {
-        store.requests.insert(spec, 'received');
-        store.audit.append({ at: spec.submittedAt, actor: OVERSEER_ID, kind: 'request.received', data: spec });
-      });
       log.info(`req:${parent.spec.id}: member ${member.vmid} runs as request ${id}`);
-      h.requests().create(id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
+      h.service().createMember(spec);
     },
     cancelChild: (parent, id) => {
       const actor = h.requests().get(id);

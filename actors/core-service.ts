@@ -190,6 +190,14 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
     ...maintenanceQueries({ store, clock, view: overseer.view, publish: (s, p) => deps.bus.publish(s, p) }),
     ...guestQueries({ overseer, platforms: overseer.platforms }),
     ...labQueries({ view: overseer.view, platforms: overseer.platforms, config }),
+    labApply: ({ file, fileName }, principal) => overseer.labService.apply(file, fileName, requesterOf(principal)),
+    labList: (payload) => overseer.labService.list(payload),
+    lab: (payload) => overseer.labService.get(payload),
+    labApprove: (payload, principal) => overseer.labService.approve(payload, requesterOf(principal)),
+    labDeny: (payload, principal) => overseer.labService.deny(payload, requesterOf(principal)),
+    labDestroy: (payload, principal) => overseer.labService.destroy(payload, requesterOf(principal)),
+    labSnapshot: (payload, principal) => overseer.labService.snapshot(payload, requesterOf(principal)),
+    labRevert: (payload, principal) => overseer.labService.revert(payload, requesterOf(principal)),
   };
 
   return {

@@ -110,6 +110,7 @@ export function planRequest(context: RequestContext, deps: PlanDeps): Plan {
           full: params.full ?? true,
           target: params.node,
           type,
+          pool: params.pool,
         });
       },
       effectVisible: (_, newid) => newid !== undefined && vmOf(newid) !== undefined,

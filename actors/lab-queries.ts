@@ -24,7 +24,7 @@ const refused = (issues: LabPlanReply['issues'], warnings: LabPlanReply['warning
 });
 
 /** What lab validation needs of a cluster: its guests and nodes (the view) and its SDN objects (the platform). */
-async function labInventory(deps: LabQueryDeps, cluster: string, platform: Platform): Promise<LabInventory> {
+export async function labInventory(deps: LabQueryDeps, cluster: string, platform: Platform): Promise<LabInventory> {
   let sdn: LabSdnInventory | undefined;
   try {
     sdn = await platform.readSdn();

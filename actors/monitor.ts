@@ -8,6 +8,7 @@ import type { SshChecker, SshTarget } from '../adapters/ssh';
 import { isProductionVm } from '../machines/gate';
 import type { IncidentContext, IncidentMachine, IncidentNotice } from '../machines/incident.machine';
 import { incidentActorId, incidentInputFromCondition, incidentMachine } from '../machines/incident.machine';
+import type { LabDriftNotice } from '../machines/lab.machine';
 import type {
   Condition,
   IncidentHistoryEntry,
@@ -66,6 +67,8 @@ export interface MonitorDeps {
   knowledge?: KnowledgeSink | undefined;
   publish: (subject: () => string, payload: unknown) => void;
   newId: () => string;
+  /** The live lab (`<cluster>/<name>`) a guest is a member of, if any. */
+  labOf?: ((cluster: string, vmid: number) => string | undefined) | undefined;
 }
 
 export class Monitor {
@@ -104,6 +107,22 @@ export class Monitor {
         if (action.requestId && action.ok === undefined) this.pending.set(action.requestId, record.id);
       }
     }
+  }
+
+  /** A lab's members drifted: one incident per lab, which the lab's own repair (by its policy) answers. */
+  async openLabDrift(notice: LabDriftNotice): Promise<void> {
+    const subject = `lab:${notice.cluster}/${notice.lab}`;
+    await this.handle(
+      {
+        kind: 'lab-drift',
+        subject,
+        dedupeKey: `lab-drift:${subject}`,
+        severity: 'warning',
+        detail: notice.detail,
+        data: { members: notice.members, repair: notice.repair },
+      },
+      notice.at,
+    );
   }
 
   /** A VM actor saw something no request explains. */
@@ -222,6 +241,12 @@ export class Monitor {
     const { overseer, store, policy, log } = this.deps;
     const subject = parseSubject(condition.subject);
     const vm = subject?.kind === 'vm' ? overseer.view.vms.get(vmKey(subject.cluster, subject.vmid)) : undefined;
+    // A lab's member is its lab's to repair (by the lab's policy): the Overseer does not act on it twice.
+    const lab = vm && this.deps.labOf?.(vm.cluster, vm.vmid);
+    if (lab) {
+      log.info(`incident:${id}: ${condition.subject} is a member of lab ${lab}: the lab answers it`);
+      return;
+    }
     const node = vm?.node ?? (subject?.kind === 'host' ? subject.node : undefined);
     const cluster = subject && subject.kind !== 'req' ? subject.cluster : undefined;
     const history: IncidentHistoryEntry[] = store.incidents

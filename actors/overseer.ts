@@ -6,11 +6,13 @@
 // - execution-feed.ts: hands approved requests to the execution loop
 // - root-supervisor.ts: the root actor, the loops' work (sync, monitor, health) and the health report
 // - restore.ts: bringing the actors back from their snapshots
+// - lab-service.ts: the lab actors, lab files applied, approvals, teardowns, whole-lab snapshots, drift
 // - event-publisher.ts: publishing events
 import { randomUUID } from 'node:crypto';
 import type { AnyActorRef } from 'xstate';
 import type { Inventory } from '../adapters/platform/types';
 import type { HostMachine } from '../machines/host.machine';
+import type { LabMachine } from '../machines/lab.machine';
 import type { RequestMachine } from '../machines/request.machine';
 import type { Requester } from '../machines/types';
 import { actorId } from '../machines/types';
@@ -19,6 +21,7 @@ import type { SummaryStore } from '../state';
 import { createSummaryStore, summarize } from '../state';
 import type { ActorSet } from './actor-set';
 import { AddressBook } from './address-book';
+import { sshCommandRunner } from './command-executor';
 import { monitorThresholdsOf, remediationPolicyOf } from './config';
 import { EntityActors } from './entity-actors';
 import { EventPublisher } from './event-publisher';
@@ -26,6 +29,7 @@ import { ExecutionFeed } from './execution-feed';
 import { platformFacts } from './gate-facts';
 import { GateService, sshTargetKeys } from './gate-service';
 import type { HealthReport } from './health';
+import { LabService } from './lab-service';
 import { loadMaintenance } from './maintenance-service';
 import { Monitor } from './monitor';
 import type { OverseerDeps } from './overseer-deps';
@@ -46,6 +50,9 @@ export class Overseer {
   readonly vms: ActorSet<VmMachine>;
   readonly hosts: ActorSet<HostMachine>;
   readonly requests: ActorSet<RequestMachine>;
+  readonly labs: ActorSet<LabMachine>;
+  /** The lab actors and their commands. */
+  readonly labService: LabService;
   readonly gate: GateService;
   readonly monitor: Monitor;
   /** Actors by id (`overseer`, `loop:sync`, `req:<id>`, `vm:lab/101`, ...), also reachable over NATS. */
@@ -67,7 +74,8 @@ export class Overseer {
       knowledge: deps.knowledge,
       sshTargets: () => sshTargetKeys(deps.ssh),
       facts: platformFacts(deps.platforms),
-      parentMembers: (id) => this.requestService.parentMembers(id),
+      parentMembers: (id) =>
+        id.startsWith('lab:') ? this.labService.coverage(id) : this.requestService.parentMembers(id),
     });
     this.entities = new EntityActors({
       clock,
@@ -79,6 +87,7 @@ export class Overseer {
       events: this.events,
       onIssue: (issue) => {
         this.monitor.recordIssue(issue);
+        this.labService.vmIssue(issue);
         // Look at it now rather than at the next monitor tick.
         this.addresses.send(actorId.loop('monitor'), { type: 'RUN_NOW' });
       },
@@ -100,6 +109,24 @@ export class Overseer {
       syncSoon: () => this.syncSoon(),
     });
     this.requests = this.requestService.requests;
+    this.labService = new LabService({
+      deps,
+      view,
+      events: this.events,
+      requests: this.requestService,
+      openDriftIncident: (notice) => {
+        this.monitor
+          .openLabDrift(notice)
+          .catch((error: unknown) => log.error('a lab drift incident was not opened', error));
+      },
+      sshProbe:
+        deps.ssh &&
+        ((key, command) =>
+          sshCommandRunner(deps.ssh!)
+            .run(key, command)
+            .then((r) => r.code)),
+    });
+    this.labs = this.labService.labs;
     this.execution = new ExecutionFeed({
       view,
       requests: this.requests,
@@ -136,6 +163,7 @@ export class Overseer {
       knowledge: deps.knowledge,
       publish: (subject, payload) => this.events.publish(subject, payload),
       newId: () => (deps.newId ? deps.newId('incident') : randomUUID()),
+      labOf: (cluster, vmid) => this.labService.labOf(cluster, vmid),
     });
     this.retention = new SnapshotRetention({
       clock,
@@ -175,6 +203,9 @@ export class Overseer {
       requests: this.requests,
       flushRequests: () => this.flushRequests(),
     });
+    // Labs after requests, whose actors their steps wait for; their steps go on once everything is back.
+    report.labs = this.labService.restore();
+    this.labService.started();
     for (const [, actor] of this.requests.entries()) {
       const { value, context } = actor.getSnapshot();
       if (value !== 'awaiting_approval') continue;
@@ -196,6 +227,7 @@ export class Overseer {
   /** Stops every actor and writes what is pending. */
   stop(): void {
     this.supervisor.stop();
+    this.labService.stop();
     this.requestService.stop();
     this.entities.stop();
   }
@@ -207,6 +239,7 @@ export class Overseer {
     if (id.startsWith('vm:')) return this.vms.get(id.slice(3));
     if (id.startsWith('host:')) return this.hosts.get(id.slice(5));
     if (id.startsWith('incident:')) return this.monitor.incidents.get(id.slice(9));
+    if (id.startsWith('lab:')) return this.labs.get(id.slice(4));
     return undefined;
   }
 

@@ -99,9 +99,9 @@ export class RequestService {
                 deps,
                 wiring,
                 requests: () => this.requests,
+                service: () => this,
                 cancel: (id, by, reason) => this.cancel(id, by, reason),
                 settled: (id, signal) => this.settled(id, signal),
-                flush: () => this.flush(),
               }),
             ),
           }),
@@ -301,6 +301,30 @@ export class RequestService {
     }
     this.flush();
     return this.deps.store.requests.get(id)?.status ?? 'failed';
+  }
+
+  /** A request's status: live, or as recorded; undefined when there is no request of that id. */
+  statusOf(id: string): RequestStatus | undefined {
+    const live = this.requests.get(id);
+    if (live) return String(live.getSnapshot().value) as RequestStatus;
+    this.flush();
+    return this.deps.store.requests.get(id)?.status;
+  }
+
+  /** A request as recorded, after writing what is pending. */
+  record(id: string) {
+    this.flush();
+    return this.deps.store.requests.get(id);
+  }
+
+  /** A member request of a running parent (a bulk request's, a lab's): recorded and audited, then its actor. */
+  createMember(spec: RequestSpec): void {
+    const { store, config } = this.deps;
+    store.transaction(() => {
+      store.requests.insert(spec, 'received');
+      store.audit.append({ at: spec.submittedAt, actor: OVERSEER_ID, kind: 'request.received', data: spec });
+    });
+    this.requests.create(spec.id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
   }
 
   /** The live context of a bulk member's parent while it executes (its decision covers the member). */

@@ -29,6 +29,8 @@ export interface RestoreReport {
   vms: number;
   hosts: number;
   requests: number;
+  /** Labs brought back (restored after the rest, by the lab service). */
+  labs?: number;
 }
 
 /** Brings back every VM, host and unfinished request actor from its snapshot. */

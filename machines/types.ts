@@ -168,8 +168,12 @@ export interface RequestTarget {
   node?: string | undefined;
 }
 
+/** The `vmid` of a member that creates its guest. */
+export const NEW_GUEST = 0;
+
 /** One member of a bulk request (a selector's or a drain's): what its own child request runs. */
 export interface BulkMember {
+  /** The guest; NEW_GUEST for a deploy member (a lab's clone), whose VMID is allocated when it runs. */
   vmid: number;
   action: Action;
   params: RequestParams;
@@ -207,6 +211,8 @@ export interface DeployParams {
   name: string;
   count?: number | undefined;
   full?: boolean | undefined;
+  /** The PVE pool the clones join (a lab's pool). */
+  pool?: string | undefined;
 }
 
 export interface SnapshotParams {

@@ -11,7 +11,17 @@ import {
   IncidentListPayloadSchema,
   IncidentListReplySchema,
 } from './incident-schemas';
-import { LabPlanPayloadSchema, LabPlanReplySchema } from './lab-schemas';
+import {
+  LabActPayloadSchema,
+  LabApplyPayloadSchema,
+  LabListPayloadSchema,
+  LabListReplySchema,
+  LabPlanPayloadSchema,
+  LabPlanReplySchema,
+  LabRefPayloadSchema,
+  LabSnapshotPayloadSchema,
+  LabViewSchema,
+} from './lab-schemas';
 import {
   MaintenanceEndReplySchema,
   MaintenanceIdPayloadSchema,
@@ -150,6 +160,25 @@ export const querySchemas = {
   },
   /** What applying a lab file would create, change or remove on its cluster, and its problems; nothing is done. */
   labPlan: { payload: LabPlanPayloadSchema, reply: LabPlanReplySchema, role: 'observer' },
+  /**
+   * Applies a lab file as the caller: a new lab is planned, gated as one unit and deployed; a lab of that name on
+   * that cluster gets only the difference. Answers the lab once it is planned (its status says where it went).
+   */
+  labApply: { payload: LabApplyPayloadSchema, reply: LabViewSchema, role: 'operator' },
+  /** Labs, newest first (live ones unless `live: false`); a page and the total. */
+  labList: { payload: LabListPayloadSchema, reply: LabListReplySchema, role: 'observer' },
+  /** One lab with its members and their states; null when unknown. */
+  lab: { payload: LabRefPayloadSchema, reply: LabViewSchema.nullable(), role: 'observer' },
+  /** A second person approves a lab the gate sent for approval (the two-person rule applies). */
+  labApprove: { payload: LabActPayloadSchema, reply: LabViewSchema, role: 'operator' },
+  /** Denies (another person, an admin) or cancels (its requester) a lab awaiting approval. */
+  labDeny: { payload: LabActPayloadSchema, reply: LabViewSchema, role: 'operator' },
+  /** Tears a lab down: everything it made, newest first, and nothing else. */
+  labDestroy: { payload: LabActPayloadSchema, reply: LabViewSchema, role: 'admin' },
+  /** Snapshots every member of a ready lab under one name. */
+  labSnapshot: { payload: LabSnapshotPayloadSchema, reply: LabViewSchema, role: 'operator' },
+  /** Rolls every member of a ready lab back to one of its whole-lab snapshots. */
+  labRevert: { payload: LabSnapshotPayloadSchema, reply: LabViewSchema, role: 'operator' },
   /** Silences not yet over (or all of them); a page and the total. */
   silenceList: { payload: MaintenanceListPayloadSchema, reply: SilenceListReplySchema, role: 'observer' },
   /** A person silences one incident kind on one guest for a time (audited as the caller). */

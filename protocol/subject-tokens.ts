@@ -11,7 +11,7 @@ export const MAX_SUBJECT_LENGTH = 1024;
 export const REQUEST_COMMANDS = ['approve', 'deny', 'cancel'] as const;
 export type RequestCommand = (typeof REQUEST_COMMANDS)[number];
 
-export const EVENT_KINDS = ['vm', 'host', 'req', 'incident', 'loop'] as const;
+export const EVENT_KINDS = ['vm', 'host', 'req', 'incident', 'loop', 'lab'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 // Whitespace, control characters, the token separator and both wildcards.

@@ -121,6 +121,9 @@ export const subjects = {
     join(SUBJECT_ROOT, 'evt', 'req', assertToken(id, 'request id'), assertToken(status, 'status')),
   evtIncident: (id: string, status: string): string =>
     join(SUBJECT_ROOT, 'evt', 'incident', assertToken(id, 'incident id'), assertToken(status, 'status')),
+  /** A lab's event (its status, `drift`): `overseer.evt.lab.<name>.<event>`. */
+  evtLab: (name: string, event: string): string =>
+    join(SUBJECT_ROOT, 'evt', 'lab', assertToken(name, 'lab name'), assertToken(event, 'event')),
   evtLoop: (name: string, event: string): string =>
     join(SUBJECT_ROOT, 'evt', 'loop', assertToken(name, 'loop name'), assertToken(event, 'event')),
   /** Every event (the JetStream event stream's subject). */
@@ -140,7 +143,8 @@ export type EventFilterSpec =
   | { kind: 'host'; cluster?: string; node?: string; event?: string }
   | { kind: 'req'; id?: string; status?: RequestStatus | (string & {}) }
   | { kind: 'incident'; id?: string; status?: string }
-  | { kind: 'loop'; name?: string; event?: string };
+  | { kind: 'loop'; name?: string; event?: string }
+  | { kind: 'lab'; name?: string; event?: string };
 
 const any = <T>(value: T | undefined, check: (v: T) => string): string => (value === undefined ? '*' : check(value));
 
@@ -183,6 +187,12 @@ export function eventFilter(spec?: EventFilterSpec): string {
       return join(
         ...base,
         any(spec.name, (v) => assertToken(v, 'loop name')),
+        any(spec.event, (v) => assertToken(v, 'event')),
+      );
+    case 'lab':
+      return join(
+        ...base,
+        any(spec.name, (v) => assertToken(v, 'lab name')),
         any(spec.event, (v) => assertToken(v, 'event')),
       );
     default:

@@ -32,6 +32,8 @@ export interface CloneOptions {
   target?: string | undefined;
   /** The template's type: qemu (default) or lxc (an LXC clone takes `hostname`, not `name`). */
   type?: GuestType | undefined;
+  /** A pool the clone joins. */
+  pool?: string | undefined;
 }
 
 export interface MigrateOptions {

@@ -115,6 +115,7 @@ export function createGuestOps({ cluster, client, log }: GuestOpsDeps): GuestOps
         [g.type === 'lxc' ? 'hostname' : 'name']: options.name,
         full: pveBool(options.full),
         target: options.target,
+        pool: options.pool,
       };
       return startTask(
         'POST',

@@ -5,7 +5,7 @@ import { decideCommands } from './decide';
 import { eventsCommand } from './events';
 import { drainCommand, migrateCommand, undrainCommand } from './guests';
 import { incidentActCommands, incidentCommand, incidentsCommand } from './incidents';
-import { labPlanCommand } from './labs';
+import { labCommands } from './labs';
 import { maintenanceCommands } from './maintenance';
 import { natsCredentialsCommand } from './nats-credentials';
 import { hostsCommand, requestCommand, requestsCommand, statusCommand, vmCommand, vmsCommand } from './reads';
@@ -36,7 +36,7 @@ export const COMMANDS: readonly Command[] = [
   rollbackCommand,
   delsnapshotCommand,
   backupsCommand,
-  labPlanCommand,
+  ...labCommands,
   ...decideCommands,
   incidentsCommand,
   incidentCommand,

@@ -1,5 +1,7 @@
 // Labs, pure: the lab file's types, its member graph, its checks against a cluster, and the plan from the lab as
 // applied to the lab as written.
+
+export * from './actual';
 export * from './graph';
 export type * from './inventory';
 export * from './ip';

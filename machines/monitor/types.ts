@@ -25,6 +25,8 @@ export const CONDITION_KINDS = [
   'guest-load-high',
   'guest-unit-failed',
   'request-stuck',
+  // A lab's member stopped or vanished with no request of the lab behind it (subject `lab:<cluster>/<name>`).
+  'lab-drift',
 ] as const;
 export type ConditionKind = (typeof CONDITION_KINDS)[number];
 

@@ -1,6 +1,7 @@
 // A test double for the core process only: answers the protocol subjects (through serveCoreProtocol, so every
 // payload the gateway sends is checked against the protocol's schemas) from a small in-memory fleet.
 // Its gate is deliberately tiny: role per action, target exists, production needs force and then approval.
+// Its labs (fake-labs.ts) read lab files with the real parser and deploy them in memory, one step per read.
 
 import { ACTION_ROLE, ROLE_RANK, TERMINAL_REQUEST_STATUSES } from '../../machines/types';
 import type {
@@ -19,6 +20,8 @@ import { InputRefusedError, serveCoreProtocol } from '../../protocol';
 import { expand, fakeBackups, fakeSnapshots } from './fake-fleet';
 import type { FakeIncidents } from './fake-incidents';
 import { createFakeIncidents } from './fake-incidents';
+import type { FakeLabs } from './fake-labs';
+import { createFakeLabs } from './fake-labs';
 import type { FakeMaintenance } from './fake-maintenance';
 import { createFakeMaintenance } from './fake-maintenance';
 
@@ -60,6 +63,8 @@ export interface FakeCore {
   incidents: FakeIncidents;
   /** Maintenance windows and silences: the real handlers on an in-memory store and the fake's inventory. */
   maintenance: FakeMaintenance;
+  /** Labs web (ready), draft and review (awaiting approval), old (destroyed); applied files deploy in memory. */
+  labs: FakeLabs;
   stop(): void;
 }
 
@@ -99,8 +104,19 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
   const submissions: Submitted[] = [];
   const incidents = createFakeIncidents(now);
   const maintenance = createFakeMaintenance(now);
+  const labs = createFakeLabs(now);
   const snapshots = fakeSnapshots();
-  const fake: FakeCore = { tokens, submissions, requests, vms, syncs: 0, incidents, maintenance, stop: () => {} };
+  const fake: FakeCore = {
+    tokens,
+    submissions,
+    requests,
+    vms,
+    syncs: 0,
+    incidents,
+    maintenance,
+    labs,
+    stop: () => {},
+  };
 
   const gate = (
     p: Submitted,
@@ -339,6 +355,7 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       items: [{ kind: 'pool', op: 'create', description: `pool 'lab-fake' (${p.file.length} bytes read)` }],
       lines: [`+ pool 'lab-fake' (${p.file.length} bytes read)`, "lab 'fake': 1 to create"],
     }),
+    ...labs.handlers,
     ...incidents.handlers,
     ...maintenance.handlers,
   };

@@ -45,6 +45,17 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
     body: { kind: 'vm-unexpected-stop', guest: 'lab/101', durationSeconds: 600, reason: 'flaky agent' },
   },
   removeSilence: { path: '/v1/silences/s-seeded' },
+  applyLab: {
+    path: '/v1/labs',
+    body: { file: 'name: demo\ncluster: lab\nvms:\n  - name: app\n    template: debian-12\n' },
+  },
+  listLabs: { path: '/v1/labs?live=false' },
+  getLab: { path: '/v1/labs/web' },
+  approveLab: { path: '/v1/labs/review/approve', body: { reason: 'reviewed' } },
+  denyLab: { path: '/v1/labs/draft/deny' },
+  destroyLab: { path: '/v1/labs/web/destroy' },
+  snapshotLab: { path: '/v1/labs/web/snapshot', body: { snapshot: 'pre-upgrade' } },
+  revertLab: { path: '/v1/labs/web/revert', body: { snapshot: 'base' } },
 };
 
 const probe = setupGateway();

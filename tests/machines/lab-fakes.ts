@@ -4,7 +4,7 @@ import type { Snapshot } from 'xstate';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import { SimulatedClock } from '../../adapters/clock';
 import type { LabActual, LabInventory, LabPlan, LabPolicy, LabSpec, LabVm } from '../../machines/lab';
-import { planLab, validateLab } from '../../machines/lab';
+import { labActual, planLab, validateLab } from '../../machines/lab';
 import type {
   CloneMemberInput,
   ConfigureMemberInput,
@@ -67,36 +67,7 @@ const INVENTORY: LabInventory = {
 };
 
 /** The lab as its record holds it (the runtime also asks the cluster; here the record is the truth). */
-function actualOf({ spec, members, created }: PlanInput): LabActual | undefined {
-  if (created.length === 0) return undefined;
-  const zone = created.find((c) => c.kind === 'zone');
-  const status = { gone: 'missing', stopped: 'stopped' } as const;
-  return {
-    name: spec.name,
-    cluster: spec.cluster,
-    pool: created.find((c) => c.kind === 'pool')?.id as string | undefined,
-    zone: zone && spec.networks.zone,
-    vnets: spec.networks.vnets.filter((v) => created.some((c) => c.kind === 'vnet' && c.id === v.name)),
-    members: members.flatMap(({ member: m, vmid, node, phase }) =>
-      vmid === undefined || node === undefined || phase === 'removed' || phase === 'planned'
-        ? []
-        : [
-            {
-              name: m.name,
-              vm: m.vm,
-              ordinal: m.ordinal,
-              vmid,
-              node,
-              type: m.type,
-              status: phase === 'gone' || phase === 'stopped' ? status[phase] : 'running',
-              template: m.template.vmid,
-              clone: m.clone,
-              config: { ...m.config, memory: m.memory, disk: m.template.disk },
-            },
-          ],
-    ),
-  };
-}
+const actualOf = ({ spec, members, created }: PlanInput): LabActual | undefined => labActual(spec, members, created);
 
 /** The plan step as the runtime runs it: the file checked against the cluster, then planned against the lab. */
 function planOf(input: PlanInput): LabPlan {

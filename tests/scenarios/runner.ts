@@ -25,6 +25,7 @@
 //   audit <kind>                         print the audit rows of that kind (their data)
 //   file <name>                          print whether {{tmp}}/<name> exists (what a command on the sshd did)
 //   maintenance start|end|list ..., silence add|remove ...   see tests/scenarios/maintenance-commands.ts
+//   lab apply|approve|deny|destroy|snapshot|revert|show ...  see tests/scenarios/lab-commands.ts
 // Request ids are r1, r2, ... in submission order. Users: alice, bob (admins), olga (operator), overseer (its own).
 //
 // SSH: the VMs a seed lists under `sshd` (`<cluster>/<vmid>`) get an SSH target (ssh.targets) on a real OpenSSH
@@ -44,6 +45,7 @@ import { powerAs } from '../helpers/pve-operator';
 import { createSimStack } from '../helpers/sim-stack';
 import type { TestSshd } from '../helpers/sshd';
 import { startSshd } from '../helpers/sshd';
+import { scenarioLab } from './lab-commands';
 import { scenarioMaintenance } from './maintenance-commands';
 
 const USERS: Record<string, Requester> = {
@@ -253,6 +255,15 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
       case 'audit':
         for (const row of store.audit.list({ kind: a as string })) {
           lines.push(`${stamp()} = audit ${row.kind} ${untmp(JSON.stringify(row.data))}`);
+        }
+        return;
+      case 'lab':
+        try {
+          for (const line of await scenarioLab(overseer, dir, [a ?? '', b ?? '', ...rest], as(words))) {
+            lines.push(`${stamp()} = ${line}`);
+          }
+        } catch (error) {
+          lines.push(`${stamp()} = lab ${a} refused: ${(error as Error).message}`);
         }
         return;
       case 'maintenance':

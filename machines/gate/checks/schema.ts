@@ -10,6 +10,8 @@ import type { CheckVerdict, GateCheck } from '../types';
 
 export const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const NODE_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+/** PVE's pve-poolid format. */
+export const POOL_ID = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
 export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 /** PVE's pve-configid format (`[a-z][a-z0-9_-]+`, case-insensitive), which snapshot names use. */
 export const SNAPSHOT_NAME = /^[a-z][a-z0-9_-]+$/i;
@@ -29,7 +31,7 @@ export const MAX_DRAIN_CONCURRENCY = 16;
 
 /** The parameter keys each action accepts; any other key is refused by name. */
 export const ALLOWED_PARAMS: Readonly<Record<string, readonly string[]>> = {
-  deploy: ['template', 'node', 'name', 'count', 'full'],
+  deploy: ['template', 'node', 'name', 'count', 'full', 'pool'],
   snapshot: ['snapname', 'description'],
   command: ['command'],
   migrate: ['target', 'online', 'withLocalDisks'],
@@ -71,6 +73,9 @@ function deployProblems(params: Record<string, unknown>): string[] {
   }
   if (params.full !== undefined && typeof params.full !== 'boolean') {
     problems.push(`params.full must be true or false (got ${show(params.full)})`);
+  }
+  if (params.pool !== undefined && (typeof params.pool !== 'string' || !POOL_ID.test(params.pool))) {
+    problems.push(`params.pool must be a pool id (letters, digits, '-' and '_'; got ${show(params.pool)})`);
   }
   return problems;
 }
