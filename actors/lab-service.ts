@@ -39,6 +39,8 @@ export interface LabServiceDeps {
   requests: LabRequestHost;
   /** Opens (or adds to) the incident of a lab whose members drifted. */
   openDriftIncident: (notice: LabDriftNotice) => void;
+  /** The lab is ready again: its drift incident (if open) is resolved. */
+  clearDriftIncident: (cluster: string, lab: string, at: number) => void;
   /** Runs a probe command on a guest over SSH; absent: SSH probes fail. */
   sshProbe?: ((key: string, command: string) => Promise<number>) | undefined;
 }
@@ -391,6 +393,7 @@ export class LabService {
     this.audit(OVERSEER_ID, 'lab.status', { lab: c.name, cluster: c.cluster, from: change.from, to: change.to });
     const payload = { lab: c.name, cluster: c.cluster, from: change.from, to: change.to, at, generation: c.generation };
     this.w.events.publish(() => subjects.evtLab(c.name, change.to), payload);
+    if (change.to === 'ready') this.w.clearDriftIncident(c.cluster, c.name, at);
   }
 
   private onDrift(notice: LabDriftNotice): void {

@@ -125,6 +125,12 @@ export class Monitor {
     );
   }
 
+  /** A lab is whole again (ready): its drift incident, if one is open, is resolved. */
+  clearLabDrift(cluster: string, lab: string, at: number): void {
+    const id = this.open.get(`lab-drift:lab:${cluster}/${lab}`);
+    if (id) this.incidents.get(id)?.send({ type: 'CONDITION_CLEARED', at });
+  }
+
   /** A VM actor saw something no request explains. */
   recordIssue(issue: VmIssueRecord): void {
     this.issues.push(issue);

@@ -109,6 +109,7 @@ export class Overseer {
       syncSoon: () => this.syncSoon(),
     });
     this.requests = this.requestService.requests;
+    const ssh = deps.ssh;
     this.labService = new LabService({
       deps,
       view,
@@ -119,10 +120,11 @@ export class Overseer {
           .openLabDrift(notice)
           .catch((error: unknown) => log.error('a lab drift incident was not opened', error));
       },
+      clearDriftIncident: (cluster, lab, at) => this.monitor.clearLabDrift(cluster, lab, at),
       sshProbe:
-        deps.ssh &&
+        ssh &&
         ((key, command) =>
-          sshCommandRunner(deps.ssh!)
+          sshCommandRunner(ssh)
             .run(key, command)
             .then((r) => r.code)),
     });
