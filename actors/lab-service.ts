@@ -15,7 +15,7 @@ import type { VmIssueRecord } from '../machines/monitor/types';
 import type { BulkMember, Requester } from '../machines/types';
 import { ACTION_ROLE, OVERSEER_ID, ROLE_RANK } from '../machines/types';
 import type { LabActPayload, LabListPayload, LabRefPayload, LabView } from '../protocol';
-import { InputRefusedError, subjects } from '../protocol';
+import { InputRefusedError, RoleRefusedError, StateConflictError, subjects } from '../protocol';
 import { checkLabFile, labFileFormatOf, validateLabFile } from '../protocol/lab-file-parse';
 import type { LabRecord, LabStatus } from '../state';
 import { LAB_ENDED_STATUSES, LAB_SNAPSHOT_KIND, labActorId } from '../state';
@@ -180,7 +180,7 @@ export class LabService {
   async apply(file: string, fileName: string | undefined, by: Requester): Promise<LabView> {
     const { store, clock, config, platforms } = this.w.deps;
     if (ROLE_RANK[by.role] < ROLE_RANK[ACTION_ROLE.deploy]) {
-      throw new InputRefusedError(`role ${by.role} may not apply a lab (needs ${ACTION_ROLE.deploy})`, 'role');
+      throw new RoleRefusedError(`role ${by.role} may not apply a lab (needs ${ACTION_ROLE.deploy})`);
     }
     const format = fileName !== undefined ? labFileFormatOf(fileName) : undefined;
     const checked = checkLabFile(file, { format });
@@ -199,7 +199,7 @@ export class LabService {
     if (live) {
       const status = stateName(live.getSnapshot().value);
       if (status !== 'ready' && status !== 'failed') {
-        throw new InputRefusedError(`lab ${key} is ${status}: apply again once it is ready`, 'name');
+        throw new StateConflictError(`lab ${key} is ${status}: apply again once it is ready`);
       }
       store.labs.update(cluster, name, { file, spec, by: by.id, note: 'file applied' }, at);
       this.audit(by.id, 'lab.applied', { lab: name, cluster, generation: live.getSnapshot().context.generation + 1 });
@@ -222,7 +222,7 @@ export class LabService {
   approve(ref: LabActPayload, by: Requester): LabView {
     const actor = this.awaiting(ref);
     const refused = labApprovalRefusal(actor.getSnapshot().context, by);
-    if (refused) throw new InputRefusedError(refused, 'by');
+    if (refused) throw new RoleRefusedError(refused);
     return this.sendAs(actor, { type: 'APPROVE', by, at: this.w.deps.clock.now(), reason: ref.reason }, by, 'approved');
   }
 
@@ -231,7 +231,7 @@ export class LabService {
     const actor = this.awaiting(ref);
     const { context } = actor.getSnapshot();
     const refused = labCloseRefusal(context, by);
-    if (refused) throw new InputRefusedError(refused, 'by');
+    if (refused) throw new RoleRefusedError(refused);
     const at = this.w.deps.clock.now();
     const own = by.id === context.requester.id;
     const event: LabEvent = own
@@ -242,7 +242,7 @@ export class LabService {
 
   destroy(ref: LabActPayload, by: Requester): LabView {
     if (ROLE_RANK[by.role] < ROLE_RANK[ACTION_ROLE.destroy]) {
-      throw new InputRefusedError(`role ${by.role} may not destroy a lab (needs ${ACTION_ROLE.destroy})`, 'role');
+      throw new RoleRefusedError(`role ${by.role} may not destroy a lab (needs ${ACTION_ROLE.destroy})`);
     }
     const actor = this.inStatus(ref, ['ready', 'failed'], 'destroyed');
     return this.sendAs(actor, { type: 'DESTROY', by, at: this.w.deps.clock.now() }, by, 'destroy');
@@ -334,7 +334,7 @@ export class LabService {
     const record = this.record(ref);
     if (!record) throw new InputRefusedError(`name: no lab '${ref.name}'`, 'name');
     const actor = record.endedAt === undefined ? this.labs.get(`${record.cluster}/${record.name}`) : undefined;
-    if (!actor) throw new InputRefusedError(`name: lab ${ref.name} has ended (${record.status})`, 'name');
+    if (!actor) throw new StateConflictError(`lab ${ref.name} has ended (${record.status})`);
     return actor;
   }
 
@@ -342,9 +342,8 @@ export class LabService {
     const actor = this.live(ref);
     const status = stateName(actor.getSnapshot().value);
     if (!statuses.includes(status)) {
-      throw new InputRefusedError(
+      throw new StateConflictError(
         `lab ${ref.name} is ${status}: it can be ${what} only when ${statuses.join(' or ')}`,
-        'name',
       );
     }
     return actor;

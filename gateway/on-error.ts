@@ -11,7 +11,14 @@ import {
   ProtocolReplyError,
 } from '../protocol';
 import type { AppEnv, GatewayLog } from './deps';
-import { BadGatewayError, BadRequestError, HttpError, PayloadTooLargeError, ServiceUnavailableError } from './errors';
+import {
+  BadGatewayError,
+  BadRequestError,
+  ConflictError,
+  HttpError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+} from './errors';
 
 const CODES: Record<number, string> = {
   400: 'invalid_input',
@@ -42,12 +49,12 @@ export function toHttpError(
   if (err instanceof BusRemoteError) {
     // The core's own refusals keep their meaning: who is asking (401), what they may do (403), what they sent (400).
     if (err.remoteName === 'CredentialError') return new HttpError(401, 'unauthorized', err.message, { cause: err });
-    if (err.remoteName === 'RoleRefusedError') return new HttpError(403, 'forbidden', err.message, { cause: err });
+    if (err.remoteName === 'RoleRefusedError')
+      return new HttpError(403, 'forbidden', withoutSubject(err), { cause: err });
+    if (err.remoteName === 'StateConflictError') return new ConflictError(withoutSubject(err));
     if (err.remoteName === 'InputRefusedError') {
       // The core's sentence, without the subject the bus put before it; the field it named, if any.
-      const prefix = `${err.subject}: `;
-      const message = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-      return new BadRequestError(message, err.remoteField, input, { cause: err });
+      return new BadRequestError(withoutSubject(err), err.remoteField, input, { cause: err });
     }
     return new BadGatewayError(`the core failed: ${err.message}`, err);
   }
@@ -56,6 +63,12 @@ export function toHttpError(
     if (err.status < 500) return new HttpError(err.status, CODES[err.status] ?? 'error', err.message, { cause: err });
   }
   return new HttpError(500, 'internal', 'internal error', { cause: err });
+}
+
+/** The core's sentence, without the subject the bus put before it. */
+function withoutSubject(err: BusRemoteError): string {
+  const prefix = `${err.subject}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
 }
 
 export function createErrorHandler(opts: { retryAfterSeconds: number; maxBodyBytes: number; log: GatewayLog }) {

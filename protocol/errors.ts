@@ -113,6 +113,11 @@ export class RoleRefusedError extends Error {
   override name = 'RoleRefusedError';
 }
 
+/** What a call asks does not fit the state of what it names now (a lab that is busy, or not awaiting approval). */
+export class StateConflictError extends Error {
+  override name = 'StateConflictError';
+}
+
 /** One line naming every problem zod found, by path. */
 export function describeIssues(error: import('zod').ZodError): string {
   return error.issues

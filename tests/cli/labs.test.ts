@@ -211,7 +211,7 @@ describe('cli lab commands', () => {
 
   it('cli lab approve and deny - not by the requester; a second person approves, the requester cancels', async () => {
     const own = await cli(['lab', 'approve', 'draft'], { token: h.core.tokens.operator });
-    expect(own.code).toBe(EXIT.usage);
+    expect(own.code).toBe(EXIT.auth);
     expect(own.stderr).toBe('overseer: the requester cannot approve their own lab\n');
     const prod = { 'p.yaml': labFile('approved', ['    tags: [prod]']) };
     expect((await cli(['lab', 'apply', 'p.yaml'], { token: h.core.tokens.operator, files: prod })).code).toBe(

@@ -11,7 +11,7 @@
 import { formatIssue } from '../../machines/lab';
 import { ROLE_RANK } from '../../machines/types';
 import type { LabActPayload, LabMemberView, LabView, Principal, QueryMap } from '../../protocol';
-import { InputRefusedError } from '../../protocol';
+import { InputRefusedError, RoleRefusedError, StateConflictError } from '../../protocol';
 import { checkLabFile, labFileFormatOf } from '../../protocol/lab-file-parse';
 
 type Names = 'labApply' | 'labList' | 'lab' | 'labApprove' | 'labDeny' | 'labDestroy' | 'labSnapshot' | 'labRevert';
@@ -148,13 +148,10 @@ export function createFakeLabs(now: () => number): FakeLabs {
   const inStatus = (ref: LabActPayload, statuses: string[], what: string): FakeLab => {
     const lab = find(ref);
     if (!lab) throw new InputRefusedError(`name: no lab '${ref.name}'`, 'name');
-    if (lab.view.ended) throw new InputRefusedError(`name: lab ${ref.name} has ended (${lab.view.status})`, 'name');
+    if (lab.view.ended) throw new StateConflictError(`lab ${ref.name} has ended (${lab.view.status})`);
     if (!statuses.includes(lab.view.status)) {
       const allowed = statuses.join(' or ');
-      throw new InputRefusedError(
-        `lab ${ref.name} is ${lab.view.status}: it can be ${what} only when ${allowed}`,
-        'name',
-      );
+      throw new StateConflictError(`lab ${ref.name} is ${lab.view.status}: it can be ${what} only when ${allowed}`);
     }
     return lab;
   };
@@ -204,7 +201,7 @@ export function createFakeLabs(now: () => number): FakeLabs {
     const key = `${spec.cluster}/${spec.name}`;
     const live = labs.get(key);
     if (live && !live.view.ended && !['ready', 'failed'].includes(live.view.status)) {
-      throw new InputRefusedError(`lab ${key} is ${live.view.status}: apply again once it is ready`, 'name');
+      throw new StateConflictError(`lab ${key} is ${live.view.status}: apply again once it is ready`);
     }
     const kept = new Map((live && !live.view.ended ? live.view.members : []).map((m) => [m.name, m]));
     const members = spec.vms.flatMap((vm) =>
@@ -259,7 +256,7 @@ export function createFakeLabs(now: () => number): FakeLabs {
     labApprove: (p, by) => {
       const lab = inStatus(p, ['awaiting_approval'], 'approved or denied');
       if (personOf(by) === lab.view.requester.id) {
-        throw new InputRefusedError('the requester cannot approve their own lab', 'by');
+        throw new RoleRefusedError('the requester cannot approve their own lab');
       }
       lab.view.decision = 'approved';
       lab.view.approvedBy = { id: by.id, at: now(), ...(p.reason !== undefined ? { reason: p.reason } : {}) };
@@ -270,7 +267,7 @@ export function createFakeLabs(now: () => number): FakeLabs {
       const lab = inStatus(p, ['awaiting_approval'], 'approved or denied');
       const own = personOf(by) === lab.view.requester.id;
       if (!own && by.role !== 'admin') {
-        throw new InputRefusedError('only the requester or an admin may cancel or deny a lab', 'by');
+        throw new RoleRefusedError('only the requester or an admin may cancel or deny a lab');
       }
       lab.view.decision = 'denied';
       if (p.reason !== undefined) lab.view.reasons = [p.reason];
@@ -279,7 +276,7 @@ export function createFakeLabs(now: () => number): FakeLabs {
     },
     labDestroy: (p, by) => {
       if (ROLE_RANK[by.role] < ROLE_RANK.admin) {
-        throw new InputRefusedError(`role ${by.role} may not destroy a lab (needs admin)`, 'role');
+        throw new RoleRefusedError(`role ${by.role} may not destroy a lab (needs admin)`);
       }
       const lab = inStatus(p, ['ready', 'failed'], 'destroyed');
       touch(lab, 'tearing_down');

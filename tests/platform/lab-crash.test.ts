@@ -95,8 +95,15 @@ async function within<T>(ms: number, work: Promise<T>, what: string): Promise<T>
 const clones = (result: 'started' | 'OK') =>
   platform.sim.oplog.filter((e) => e.op === 'clone' && e.result === result && e.vmid === 9000);
 
-/** Kills the applying core at a chosen moment once `killAfter` clones are done. */
-type KillPoint = (applier: Child, killAfter: number) => Promise<void>;
+interface AtKill {
+  /** Clones done and clones accepted by the simulator when the core was killed. */
+  ok: number;
+  started: number;
+}
+const countsNow = (): AtKill => ({ ok: clones('OK').length, started: clones('started').length });
+
+/** Kills the applying core at a chosen moment once `killAfter` clones are done; the clone counts at that moment. */
+type KillPoint = (applier: Child, killAfter: number) => Promise<AtKill>;
 
 /** While a clone runs whose UPID the core has recorded (or is about to poll). */
 const whileCloning: KillPoint = async (applier, killAfter) => {
@@ -107,19 +114,25 @@ const whileCloning: KillPoint = async (applier, killAfter) => {
   );
   // Nothing of the simulator's runs between the check and the kill: a clone is running when the core dies.
   applier.proc.kill('SIGKILL');
+  return countsNow();
 };
 
 /** The instant PVE accepted a clone: the core never learns its UPID, the restart has to adopt it. */
 const asCloneAccepted: KillPoint = async (applier, killAfter) => {
   const oplog = platform.sim.oplog;
   const push = oplog.push.bind(oplog);
+  let atKill: AtKill | undefined;
   oplog.push = (...entries) => {
     const accepted = entries.some((e) => e.op === 'clone' && e.result === 'started');
-    if (accepted && clones('OK').length >= killAfter) applier.proc.kill('SIGKILL');
+    if (accepted && !atKill && clones('OK').length >= killAfter) {
+      applier.proc.kill('SIGKILL');
+      atKill = { ok: clones('OK').length, started: clones('started').length + 1 };
+    }
     return push(...entries);
   };
   await applier.exited;
   oplog.push = push;
+  return atKill ?? countsNow();
 };
 
 describe('platform lab crash', () => {
@@ -136,14 +149,14 @@ describe('platform lab crash', () => {
       expect(['networks', 'cloning']).toContain(applied.status);
 
       // In the web wave: at least 5 of the 20 clones done.
-      await within(60_000, killPoint(applier, 5 + Math.floor(Math.random() * 6)), 'the kill point');
+      const atKill = await within(60_000, killPoint(applier, 5 + Math.floor(Math.random() * 6)), 'the kill point');
       expect(await applier.exited).toBeNull();
-      const atKill = { ok: clones('OK').length, started: clones('started').length };
       expect(atKill.started, 'a clone runs at the kill').toBeGreaterThan(atKill.ok);
 
       const resumer = spawn(['resume', configPath, dbPath, '100']);
       const done = await resumer.line<Done>('DONE', 120_000);
       expect(await resumer.exited).toBe(0);
+      writeFileSync(`/tmp/resume-${Date.now()}.log`, `${JSON.stringify(atKill)}\n${resumer.stderr()}\nAPPLIER\n${applier.stderr()}\n${JSON.stringify(platform.sim.oplog.filter((e) => e.op === 'clone'))}`);
       const at = `killed after ${atKill.ok} clones done, ${atKill.started} started; restart log:\n${resumer.stderr()}`;
       expect(done.restored.labs, at).toBe(1);
       const lab = done.labs.find((l) => l.name === LAB);
