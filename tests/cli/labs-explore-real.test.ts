@@ -10,7 +10,10 @@ it('explore', async () => {
   const res = await h.cli(['lab', 'apply', EXAMPLE], olga);
   console.log(res.code, Date.now() - t0, h.core.stack.stamp(), res.stdout.slice(0, 100));
   t0 = Date.now();
-  const ok = await h.core.stack.advanceUntil(() => h.core.stack.store.labs.get('lab', 'three-tier')?.status === 'ready', 300_000);
+  const ok = await h.core.stack.advanceUntil(
+    () => h.core.stack.store.labs.get('lab', 'three-tier')?.status === 'ready',
+    300_000,
+  );
   console.log(ok, Date.now() - t0, h.core.stack.stamp());
   t0 = Date.now();
   await h.close();

@@ -227,8 +227,8 @@ describe('cli lab commands', () => {
     const cancelled = await cli(['lab', 'deny', 'draft', '--reason', 'not needed'], { token: h.core.tokens.operator });
     expect(cancelled).toMatchObject({ code: EXIT.ok, stdout: 'lab draft (lab): cancelled\n' });
     const again = await cli(['lab', 'deny', 'draft'], { token: h.core.tokens.admin });
-    expect(again.code).toBe(EXIT.usage);
-    expect(again.stderr).toBe('overseer: name: lab draft has ended (cancelled)\n');
+    expect(again.code).toBe(EXIT.denied);
+    expect(again.stderr).toBe('overseer: lab draft has ended (cancelled)\n');
     const unknown = await cli(['lab', 'deny', 'nope'], { token: h.core.tokens.admin });
     expect(unknown).toMatchObject({ code: EXIT.notFound, stderr: 'overseer: no lab nope\n' });
   });

@@ -4,8 +4,9 @@
 // polls being simulated time passing (`stack.advance`). `events` wires the runtime's events to the core's bus, as
 // actors/core-process.ts does on NATS (the simulated stack starts without an event sink), so GET /v1/events relays
 // them.
-import { run } from '../../cli/main';
+
 import type { OverseerDeps } from '../../actors/overseer-deps';
+import { run } from '../../cli/main';
 import type { RunningGateway } from '../../gateway';
 import { startGateway } from '../../gateway';
 import type { SimCore, SimCoreToken } from '../helpers/sim-core';
@@ -57,9 +58,7 @@ export async function startRealCoreHarness(opts: RealCoreHarnessOptions = {}): P
           stderr: (t) => {
             stderr += t;
           },
-          sleep: cliOpts.timePasses
-            ? (ms) => core.stack.advance(ms)
-            : () => new Promise((r) => setTimeout(r, 1)),
+          sleep: cliOpts.timePasses ? (ms) => core.stack.advance(ms) : () => new Promise((r) => setTimeout(r, 1)),
         },
       );
       return { code, stdout, stderr };

@@ -156,7 +156,10 @@ describe('platform lab crash', () => {
       const resumer = spawn(['resume', configPath, dbPath, '100']);
       const done = await resumer.line<Done>('DONE', 120_000);
       expect(await resumer.exited).toBe(0);
-      writeFileSync(`/tmp/resume-${Date.now()}.log`, `${JSON.stringify(atKill)}\n${resumer.stderr()}\nAPPLIER\n${applier.stderr()}\n${JSON.stringify(platform.sim.oplog.filter((e) => e.op === 'clone'))}`);
+      writeFileSync(
+        `/tmp/resume-${Date.now()}.log`,
+        `${JSON.stringify(atKill)}\n${resumer.stderr()}\nAPPLIER\n${applier.stderr()}\n${JSON.stringify(platform.sim.oplog.filter((e) => e.op === 'clone'))}`,
+      );
       const at = `killed after ${atKill.ok} clones done, ${atKill.started} started; restart log:\n${resumer.stderr()}`;
       expect(done.restored.labs, at).toBe(1);
       const lab = done.labs.find((l) => l.name === LAB);
