@@ -4,6 +4,7 @@
 import type { MigrateOptions, Platform, PowerAction, TaskRef } from '../adapters/platform/types';
 import type { RequestContext } from '../machines/request.machine';
 import type {
+  ConfigureParams,
   DeployParams,
   GuestType,
   MigrateParams,
@@ -12,6 +13,8 @@ import type {
   VmInfo,
 } from '../machines/types';
 import { guestTypeOf, vmKey } from '../machines/types';
+
+const MiB = 1024 * 1024;
 
 /** One platform task of a request. */
 export interface ExecutionStep {
@@ -40,7 +43,8 @@ export interface Plan {
   platform: Platform;
   cluster: string;
   steps: ExecutionStep[];
-  run(step: ExecutionStep, vmid: number | undefined): Promise<TaskRef>;
+  /** Makes the step's platform call: its task, or null when the platform did it at once (a config PUT). */
+  run(step: ExecutionStep, vmid: number | undefined): Promise<TaskRef | null>;
   /** Is this step's effect already visible on the platform (then it is not issued)? */
   effectVisible(step: ExecutionStep, vmid: number | undefined): boolean;
   /** The guest the plan works on, for waiting on a backup's lock (none for a deploy). */
@@ -160,6 +164,22 @@ export function planRequest(context: RequestContext, deps: PlanDeps): Plan {
         ...base,
         steps: [step(0, taskTypeOf(type, 'delsnapshot'), `delete snapshot ${snapname} of ${label}`)],
         run: () => platform.deleteSnapshot(node, vmid, snapname, type),
+        effectVisible: () => false,
+      };
+    }
+    case 'configure': {
+      // Settings first (a VM's POST config is a task, a container's PUT is done at once), then a larger disk.
+      const { disk, ...settings } = spec.params as unknown as ConfigureParams;
+      const grow = disk !== undefined && (vm.maxdisk === undefined || disk * MiB > vm.maxdisk);
+      const steps = [step(0, taskTypeOf(type, 'config'), `configure ${label}`)];
+      if (grow) steps.push(step(1, taskTypeOf(type, 'resize'), `grow the disk of ${label} to ${disk} MiB`));
+      return {
+        ...base,
+        steps,
+        run: (s) =>
+          s.index === 0
+            ? platform.configureGuest(node, vmid, settings, type)
+            : platform.resizeDisk(node, vmid, type === 'lxc' ? 'rootfs' : 'scsi0', `${disk}M`, type),
         effectVisible: () => false,
       };
     }

@@ -221,7 +221,7 @@ export function createExecutor(deps: ExecutorDeps) {
       step: ExecutionStep,
       reserved: number | undefined,
       sendEvent: (e: RequestEvent) => void,
-    ): Promise<RequestTask> {
+    ): Promise<RequestTask | undefined> {
       const clone = step.taskType.endsWith('clone');
       let vmid = reserved;
       for (let attempt = 1; ; attempt++) {
@@ -230,6 +230,8 @@ export function createExecutor(deps: ExecutorDeps) {
         deps.durable?.();
         try {
           const ref = await plan.run(step, vmid);
+          // Done at once (no task): nothing to wait for, and doing it again after a crash sets the same again.
+          if (!ref) return undefined;
           const task = { upid: ref.upid, node: ref.node, step: step.index, vmid };
           sendEvent({ type: 'TASK_STARTED', task });
           deps.durable?.();

@@ -6,7 +6,14 @@
 import type { ResolvedMember } from '../machines/lab';
 import { existingMembers, rollbackList, teardownList } from '../machines/lab/lab-work';
 import type { CreatedItem, LabContext } from '../machines/lab.machine';
-import type { BulkMember, Requester, RequestParams, RequestSpec, RequestStatus } from '../machines/types';
+import type {
+  BulkMember,
+  ConfigureParams,
+  Requester,
+  RequestParams,
+  RequestSpec,
+  RequestStatus,
+} from '../machines/types';
 import { NEW_GUEST } from '../machines/types';
 import type { RequestRecord } from '../state';
 
@@ -31,6 +38,31 @@ export function cloneParams(member: ResolvedMember, pool: string): RequestParams
     full: member.clone === 'full',
     pool,
   };
+}
+
+/** A member's settings as its `configure` request carries them (what the file leaves out is left as it is). */
+export function configureParams(member: ResolvedMember): RequestParams {
+  const { config } = member;
+  const ci = config.cloudInit;
+  const params: ConfigureParams = {
+    cores: config.cores,
+    memory: member.memory,
+    tags: config.tags,
+    nics: config.nics?.map((nic, index) => ({
+      index,
+      bridge: nic.bridge,
+      ...(nic.tag !== undefined ? { tag: nic.tag } : {}),
+      ...(nic.address !== undefined ? { ip: nic.address } : {}),
+      ...(nic.gateway !== undefined ? { gw: nic.gateway } : {}),
+    })),
+    ciuser: ci?.user,
+    sshKeys: ci?.sshKeys,
+    nameserver: ci?.nameserver,
+    searchdomain: ci?.searchDomain,
+    disk: config.disk !== undefined && config.disk > member.template.disk ? config.disk : undefined,
+  };
+  // JSON-like: a key left undefined is absent (as the request's record keeps it).
+  return JSON.parse(JSON.stringify(params)) as RequestParams;
 }
 
 /** The id of a lab's request for one step (and one thing of a removal): the step's key, made a request id. */
@@ -126,6 +158,13 @@ export function labCoverage(state: string, context: LabContext): BulkMember[] {
       for (const name of work?.clone.running ?? []) {
         const m = context.members[name];
         if (m) covered.push({ vmid: NEW_GUEST, action: 'deploy', params: cloneParams(m.member, context.spec.pool) });
+      }
+      return covered;
+    case 'configuring':
+      for (const name of work?.configure.running ?? []) {
+        const m = context.members[name];
+        if (m?.vmid !== undefined)
+          covered.push({ vmid: m.vmid, action: 'configure', params: configureParams(m.member) });
       }
       return covered;
     case 'starting':

@@ -6,8 +6,8 @@ import { createConnection } from 'node:net';
 import { fromPromise } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
-import type { GuestNic, GuestSettings, Platform } from '../adapters/platform/types';
-import type { LabInventory, LabPlan, LabPlanItem, MemberStatusOf, ResolvedMember } from '../machines/lab';
+import type { Platform } from '../adapters/platform/types';
+import type { LabInventory, LabPlan, LabPlanItem, MemberStatusOf } from '../machines/lab';
 import { guestName, labActual, planLab, validateLab } from '../machines/lab';
 import type {
   CloneMemberInput,
@@ -30,7 +30,7 @@ import { LabStepError } from '../machines/lab.machine';
 import type { GateResult, Requester, RequestSpec } from '../machines/types';
 import { vmKey } from '../machines/types';
 import type { LabRequestHost } from './lab-children';
-import { clonedVmid, cloneParams, labRequestId, labRequestSpec, runLabRequest } from './lab-children';
+import { clonedVmid, cloneParams, configureParams, labRequestId, labRequestSpec, runLabRequest } from './lab-children';
 import type { SystemView } from './system-view';
 
 export interface LabStepDeps {
@@ -176,49 +176,20 @@ async function cloneMember(deps: LabStepDeps, input: CloneMemberInput): Promise<
   }
 }
 
-/** A member's settings as PVE takes them: cores, memory, tags, NICs (and their addresses), cloud-init. */
-export function memberSettings(member: ResolvedMember): GuestSettings {
-  const { config } = member;
-  const nics = config.nics?.map(
-    (nic, index): GuestNic => ({
-      index,
-      bridge: nic.bridge,
-      tag: nic.tag,
-      ip: nic.address,
-      gw: nic.gateway,
-    }),
-  );
-  const ci = config.cloudInit;
-  return {
-    cores: config.cores,
-    memory: member.memory,
-    tags: config.tags,
-    nics,
-    ciuser: ci?.user,
-    sshKeys: ci?.sshKeys,
-    nameserver: ci?.nameserver,
-    searchdomain: ci?.searchDomain,
-  };
-}
-
 async function configureMember(deps: LabStepDeps, input: ConfigureMemberInput): Promise<ConfigureMemberOutput> {
-  const platform = platformOf(deps, input.cluster);
-  const { member, vmid, node } = input;
+  await deps.ready();
+  const { member, vmid } = input;
   if (input.changes?.some((c) => c.field === 'node')) {
     throw new LabStepError(`member ${member.name}: moving it to another node is not done in place; replace it`);
   }
-  const task = await platform.configureGuest(node, vmid, memberSettings(member), member.type);
-  if (task) await platform.waitTask(task, { timeoutMs: 120_000 });
-  const disk = member.config.disk;
-  if (disk !== undefined && disk > member.template.disk) {
-    const resize = await platform.resizeDisk(node, vmid, member.type === 'lxc' ? 'rootfs' : 'scsi0', `${disk}M`);
-    await platform.waitTask(resize, { timeoutMs: 120_000 });
-  }
+  await guestSettled(deps, input.cluster, vmid);
+  await runLabRequest(deps.requests, stepRequest(deps, input, 'configure', vmid, configureParams(member)));
   return {};
 }
 
 async function startMember(deps: LabStepDeps, input: StartMemberInput): Promise<unknown> {
   await deps.ready();
+  await guestSettled(deps, input.cluster, input.vmid);
   await runLabRequest(deps.requests, stepRequest(deps, input, input.restart ? 'reboot' : 'start', input.vmid));
   return {};
 }
@@ -291,6 +262,7 @@ async function removeCreated(deps: LabStepDeps, input: RemoveCreatedInput): Prom
             `lab:${input.cluster}/${input.lab}: ${input.cluster}/${thing.id} is '${vm.name}', not ${name}: left alone`,
           );
         } else if (vm) {
+          await guestSettled(deps, input.cluster, thing.id);
           await runLabRequest(deps.requests, stepRequest(deps, input, 'destroy', thing.id, {}, thing.id));
         }
       } else if (thing.kind === 'pool') {
@@ -350,6 +322,25 @@ async function eachMember(
   );
   if (failed.length > 0) throw new LabStepError(`${action} of ${failed.length} member(s) failed: ${failed.join('; ')}`);
   return { members: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])) };
+}
+
+/** How long a step waits for the view to show a guest it works on present and unlocked (a clone just ended). */
+const VIEW_SETTLE_MS = 60_000;
+
+/**
+ * Waits until the view shows the guest present and without a lock (a clone's lock lingers in the view until the
+ * next sync): its request is then decided and re-checked on what is true. Goes on after VIEW_SETTLE_MS regardless:
+ * the request's own checks then say what is wrong.
+ */
+function guestSettled(deps: LabStepDeps, cluster: string, vmid: number): Promise<void> {
+  return waitUntil(
+    deps,
+    () => {
+      const vm = deps.view.vms.get(vmKey(cluster, vmid));
+      return vm !== undefined && !vm.lock;
+    },
+    VIEW_SETTLE_MS,
+  );
 }
 
 /** Waits (on the injected clock) until `done()` holds or `limitMs` passed. */

@@ -27,6 +27,8 @@ export const ACTIONS = [
   'drain',
   // Ends a node's maintenance set by a drain.
   'undrain',
+  // Sets a guest's configuration (cores, memory, tags, NICs, cloud-init, a larger disk): a lab's member, by its lab.
+  'configure',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -86,6 +88,7 @@ export const ACTION_ROLE: Readonly<Record<Action, Role>> = {
   delsnapshot: 'operator',
   drain: 'operator',
   undrain: 'operator',
+  configure: 'operator',
 };
 
 /** QEMU virtual machine or LXC container: the same guest to Overseer, two API paths on Proxmox. */
@@ -213,6 +216,22 @@ export interface DeployParams {
   full?: boolean | undefined;
   /** The PVE pool the clones join (a lab's pool). */
   pool?: string | undefined;
+}
+
+/** A guest's configuration as a `configure` request sets it (what is absent is left as it is). */
+export interface ConfigureParams {
+  cores?: number | undefined;
+  /** MiB */
+  memory?: number | undefined;
+  tags?: string[] | undefined;
+  /** `netN` (and, for a VM, `ipconfigN`) by index. */
+  nics?: Array<{ index: number; bridge: string; tag?: number; ip?: string; gw?: string }> | undefined;
+  ciuser?: string | undefined;
+  sshKeys?: string[] | undefined;
+  nameserver?: string | undefined;
+  searchdomain?: string | undefined;
+  /** MiB the boot disk grows to (never shrinks). */
+  disk?: number | undefined;
 }
 
 export interface SnapshotParams {

@@ -71,7 +71,10 @@ const NoParamsSchema = z.strictObject({}).optional();
 export const VM_ACTIONS = ['destroy', 'start', 'stop', 'shutdown', 'reboot', 'suspend', 'resume'] as const;
 /** The actions of each body variant; together they cover every action (checked at compile time below). */
 const SNAPSHOT_REF_ACTIONS = ['rollback', 'delsnapshot'] as const;
+/** Actions only Overseer's own work makes (a lab configures its members): never submitted over HTTP. */
+type InternalAction = 'configure';
 type Covered =
+  | InternalAction
   | 'deploy'
   | 'snapshot'
   | 'command'

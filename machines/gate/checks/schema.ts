@@ -38,6 +38,7 @@ export const ALLOWED_PARAMS: Readonly<Record<string, readonly string[]>> = {
   rollback: ['snapname'],
   delsnapshot: ['snapname'],
   drain: ['concurrency'],
+  configure: ['cores', 'memory', 'tags', 'nics', 'ciuser', 'sshKeys', 'nameserver', 'searchdomain', 'disk'],
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -76,6 +77,50 @@ function deployProblems(params: Record<string, unknown>): string[] {
   }
   if (params.pool !== undefined && (typeof params.pool !== 'string' || !POOL_ID.test(params.pool))) {
     problems.push(`params.pool must be a pool id (letters, digits, '-' and '_'; got ${show(params.pool)})`);
+  }
+  return problems;
+}
+
+const isWhole = (value: unknown, min: number): boolean =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+const isTextList = (value: unknown): boolean =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '' && !/[\0\r\n]/.test(v));
+const isText = (value: unknown): boolean => typeof value === 'string' && value !== '' && !/[\0\r\n,=]/.test(value);
+
+/** A guest's configuration: numbers in range, NICs on a bridge with an index, one-line texts. */
+function configureProblems(params: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const whole = (key: string, min: number) => {
+    if (params[key] !== undefined && !isWhole(params[key], min)) {
+      problems.push(`params.${key} must be a whole number of at least ${min} (got ${show(params[key])})`);
+    }
+  };
+  whole('cores', 1);
+  whole('memory', 16);
+  whole('disk', 1);
+  for (const key of ['tags', 'sshKeys']) {
+    if (params[key] !== undefined && !isTextList(params[key]))
+      problems.push(`params.${key} must be a list of one-line texts`);
+  }
+  for (const key of ['ciuser', 'nameserver', 'searchdomain']) {
+    if (params[key] !== undefined && !isText(params[key]))
+      problems.push(`params.${key} must be a one-line text (got ${show(params[key])})`);
+  }
+  const nics = params.nics;
+  if (nics !== undefined) {
+    const ok =
+      Array.isArray(nics) &&
+      nics.every(
+        (n) =>
+          isRecord(n) &&
+          isWhole(n.index, 0) &&
+          (n.index as number) < 32 &&
+          isText(n.bridge) &&
+          (n.tag === undefined || isWhole(n.tag, 1)) &&
+          (n.ip === undefined || isText(n.ip)) &&
+          (n.gw === undefined || isText(n.gw)),
+      );
+    if (!ok) problems.push('params.nics must be a list of {index 0..31, bridge, tag?, ip?, gw?}');
   }
   return problems;
 }
@@ -219,7 +264,10 @@ export function schemaProblems(request: RequestSpec): string[] {
     if (action === 'migrate') problems.push(...migrateProblems(params));
     if (action === 'rollback' || action === 'delsnapshot') problems.push(...snapnameProblems(params.snapname));
     if (action === 'drain') problems.push(...drainProblems(params));
+    if (action === 'configure') problems.push(...configureProblems(params));
   }
+  // A configure is a lab's own work on its member: only ever made as a request of the lab.
+  if (action === 'configure' && raw.parent === undefined) problems.push('configure is made by a lab only (no parent)');
 
   if (typeof raw.force !== 'boolean') problems.push(`force must be true or false (got ${show(raw.force)})`);
   return problems;
