@@ -102,6 +102,7 @@ export class LabService {
             },
           sshProbe: w.sshProbe,
           probeIntervalMs: PROBE_INTERVAL_MS,
+          audit: (kind, data) => this.audit(OVERSEER_ID, kind, data),
         }),
         approvalDeadline: deadline(clock, 'APPROVAL_EXPIRED'),
         ttlDeadline: deadline(clock, 'TTL_EXPIRED'),

@@ -18,6 +18,7 @@ import type {
   CreatedOutput,
   CreateNetworksInput,
   LabGateInput,
+  LabStepBase,
   MemberStepInput,
   PlanInput,
   RemoveCreatedInput,
@@ -51,6 +52,8 @@ export interface LabStepDeps {
   sshProbe?: ((key: string, command: string) => Promise<number>) | undefined;
   /** How often a readiness probe is tried. */
   probeIntervalMs: number;
+  /** Appends an audit row as the Overseer (what a lab's own steps did to the cluster's networks and pools). */
+  audit: (kind: string, data: Record<string, unknown>) => void;
 }
 
 const labParent = (cluster: string, lab: string): string => `lab:${cluster}/${lab}`;
@@ -106,8 +109,16 @@ async function createNetworks(deps: LabStepDeps, input: CreateNetworksInput): Pr
     for (const item of input.items) await createNetwork(deps, platform, item, created);
   } catch (error) {
     throw new LabStepError(`lab ${input.lab}: ${(error as Error).message}`, { cause: error, created });
+  } finally {
+    auditNetworks(deps, input, 'created', created);
   }
   return { created };
+}
+
+/** The pools and SDN objects a lab step made or removed (its guests' work is audited as their requests). */
+function auditNetworks(deps: LabStepDeps, input: LabStepBase, what: 'created' | 'removed', things: CreatedItem[]) {
+  if (things.length === 0) return;
+  deps.audit(`lab.networks_${what}`, { lab: input.lab, cluster: input.cluster, key: input.key, things });
 }
 
 async function createNetwork(deps: LabStepDeps, platform: Platform, item: LabPlanItem, created: CreatedItem[]) {
@@ -289,6 +300,13 @@ async function removeCreated(deps: LabStepDeps, input: RemoveCreatedInput): Prom
     }
   } catch (error) {
     throw new LabStepError(`lab ${input.lab}: ${(error as Error).message}`, { cause: error, removed });
+  } finally {
+    auditNetworks(
+      deps,
+      input,
+      'removed',
+      removed.filter((t) => t.kind !== 'vm'),
+    );
   }
   return {};
 }
