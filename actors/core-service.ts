@@ -18,6 +18,7 @@ import type {
 import { InputRefusedError, serveCoreProtocol } from '../protocol';
 import type { RequestRecord, StateStore } from '../state';
 import { summarize } from '../state';
+import { actorQueries } from './actor-queries';
 import type { AuditCheckpointSink } from './audit-checkpoint';
 import { answerAuditQuery } from './audit-queries';
 import type { OverseerConfig } from './config';
@@ -190,6 +191,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
     ...maintenanceQueries({ store, clock, view: overseer.view, publish: (s, p) => deps.bus.publish(s, p) }),
     ...guestQueries({ overseer, platforms: overseer.platforms }),
     ...labQueries({ view: overseer.view, platforms: overseer.platforms, config }),
+    ...actorQueries({ overseer, journal: overseer.journal }),
     labApply: ({ file, fileName }, principal) => overseer.labService.apply(file, fileName, requesterOf(principal)),
     labList: (payload) => overseer.labService.list(payload),
     lab: (payload) => overseer.labService.get(payload),

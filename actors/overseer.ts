@@ -19,6 +19,7 @@ import { actorId } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
 import type { SummaryStore } from '../state';
 import { createSummaryStore, summarize } from '../state';
+import { ActorJournal } from './actor-journal';
 import type { ActorSet } from './actor-set';
 import { AddressBook } from './address-book';
 import { sshCommandRunner } from './command-executor';
@@ -66,7 +67,15 @@ export class Overseer {
   private readonly supervisor: RootSupervisor;
   private readonly retention: SnapshotRetention;
 
-  constructor(private readonly deps: OverseerDeps) {
+  /** The events each actor received (the dashboard's inspector). */
+  readonly journal: ActorJournal;
+  private readonly deps: OverseerDeps;
+
+  constructor(given: OverseerDeps) {
+    // Every actor's inspection events go to the journal, and on to Stately's inspector when one is configured.
+    this.journal = new ActorJournal(given.clock);
+    const deps: OverseerDeps = { ...given, inspect: this.journal.observer(given.inspect) };
+    this.deps = deps;
     const { clock, log, config, store } = deps;
     const { view, summary } = this;
     this.events = new EventPublisher(deps);
@@ -232,6 +241,11 @@ export class Overseer {
     this.labService.stop();
     this.requestService.stop();
     this.entities.stop();
+  }
+
+  /** An actor of this core by its id (`overseer`, `loop:sync`, `vm:lab/101`, `req:<id>`, `lab:lab/x`, ...). */
+  actor(id: string): AnyActorRef | undefined {
+    return this.actorById(id);
   }
 
   private actorById(id: string): AnyActorRef | undefined {

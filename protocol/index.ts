@@ -2,6 +2,7 @@
 // the typed client and the core's responder. The gateway and the CLI import this, never adapters/.
 export type { Action, Decision, RequestStatus, Role } from '../machines/types';
 export { ACTIONS, REQUEST_STATUSES, ROLE_RANK, ROLES, TERMINAL_REQUEST_STATUSES } from '../machines/types';
+export * from './actor-schemas';
 export * from './audit-schemas';
 export type {
   Bus,

@@ -2,6 +2,12 @@
 // core answers it for. The core enforces the role itself; the gateway's route roles are only an early answer.
 import { z } from 'zod';
 import type { Role } from '../machines/types';
+import {
+  ActorInspectPayloadSchema,
+  ActorInspectReplySchema,
+  ActorListPayloadSchema,
+  ActorListReplySchema,
+} from './actor-schemas';
 import { AuditQueryPayloadSchema, AuditQueryReplySchema } from './audit-schemas';
 import {
   IncidentActPayloadSchema,
@@ -158,6 +164,10 @@ export const querySchemas = {
     reply: BackupsReplySchema,
     role: 'observer',
   },
+  /** The core's actors (VMs, hosts, requests, incidents, labs, the root and its loops) with their state. */
+  actors: { payload: ActorListPayloadSchema, reply: ActorListReplySchema, role: 'observer' },
+  /** One actor's machine definition, its state and the events it received (the dashboard's inspector). */
+  actorInspect: { payload: ActorInspectPayloadSchema, reply: ActorInspectReplySchema, role: 'observer' },
   /** What applying a lab file would create, change or remove on its cluster, and its problems; nothing is done. */
   labPlan: { payload: LabPlanPayloadSchema, reply: LabPlanReplySchema, role: 'observer' },
   /**

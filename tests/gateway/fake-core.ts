@@ -345,6 +345,20 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       knownCluster(p.cluster);
       return fakeBackups(p, vms, now());
     },
+    // The inspector: one actor, the root, with a one-state machine.
+    actors: () => ({ items: [{ id: 'overseer', kind: 'overseer' as const, state: 'running' }], total: 1 }),
+    actorInspect: ({ id }) =>
+      id === 'overseer'
+        ? {
+            id,
+            kind: 'overseer' as const,
+            value: 'running',
+            state: 'running',
+            status: 'active',
+            machine: { id: 'overseer', key: 'overseer', type: 'compound', states: { running: { type: 'atomic' } } },
+            events: [{ type: 'RUN_NOW', at: now() }],
+          }
+        : null,
     // A fixed plan: the gateway only passes the file through.
     labPlan: (p) => ({
       ok: true,

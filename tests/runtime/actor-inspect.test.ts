@@ -1,0 +1,85 @@
+// The actor inspector's reads on the core (actors/actor-queries.ts, actors/actor-journal.ts), on the PVE simulator:
+// every addressed actor is listed with its state; one actor answers its machine's definition, its current state and
+// the events it received, newest last, timed on the injected clock; an unknown id answers null.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ActorJournal } from '../../actors/actor-journal';
+import { actorQueries } from '../../actors/actor-queries';
+import { SimulatedClock } from '../../adapters/clock';
+import type { Requester } from '../../machines/types';
+import type { SimStack } from '../helpers/sim-stack';
+import { createSimStack } from '../helpers/sim-stack';
+
+const alice: Requester = { id: 'alice', role: 'admin', name: 'alice', person: 'alice' };
+
+let stack: SimStack;
+beforeEach(async () => {
+  stack = await createSimStack();
+  stack.overseer.start();
+  await stack.settle();
+});
+afterEach(async () => {
+  await stack?.cleanup();
+});
+
+const queries = () => actorQueries({ overseer: stack.overseer, journal: stack.overseer.journal });
+
+describe('actor inspector', () => {
+  it('actors - the root, its loops, hosts and VMs are listed with their state; a kind and a page narrow it', () => {
+    const all = queries().actors({});
+    expect(all.items.slice(0, 5).map((a) => a.id)).toEqual([
+      'overseer',
+      'loop:sync',
+      'loop:monitor',
+      'loop:health',
+      'loop:execution',
+    ]);
+    const vms = queries().actors({ kind: 'vm', limit: 2, offset: 1 });
+    expect(vms.total).toBe(stack.overseer.vms.size);
+    expect(vms.items).toHaveLength(2);
+    expect(vms.items[0]).toMatchObject({ kind: 'vm', id: expect.stringMatching(/^vm:lab\/\d+$/) });
+    expect(queries().actors({ prefix: 'host:lab/pve1' }).items).toEqual([
+      { id: 'host:lab/pve1', kind: 'host', state: 'online' },
+    ]);
+  });
+
+  it('inspect - a VM answers its machine, its state and the events it received, the last one after a stop', async () => {
+    const submitted = await stack.overseer.submit({
+      action: 'stop',
+      target: { cluster: 'lab', vmid: 101 },
+      params: {},
+      requester: alice,
+    });
+    expect(submitted.decision).toBe('approved');
+    await stack.advanceUntil(() => stack.overseer.vms.get('lab/101')?.getSnapshot().value === 'stopped', 60_000);
+    const vm = queries().actorInspect({ id: 'vm:lab/101' });
+    expect(vm).toMatchObject({ id: 'vm:lab/101', kind: 'vm', state: 'stopped', status: 'active' });
+    const machine = vm?.machine as { id: string; states: Record<string, unknown> };
+    expect(machine.id).toBe('vm');
+    expect(Object.keys(machine.states)).toEqual(expect.arrayContaining(['running', 'stopped', 'stopping']));
+    const types = vm?.events.map((e) => e.type) ?? [];
+    expect(types).toEqual(['xstate.init', 'OPERATION_STARTED', 'OPERATION_ENDED']);
+    expect(vm?.events.at(-1)?.at).toBeLessThanOrEqual(stack.clock.now());
+  });
+
+  it('inspect - the root answers its parallel machine; an unknown or malformed id answers null', () => {
+    expect(queries().actorInspect({ id: 'overseer' })).toMatchObject({ kind: 'overseer', status: 'active' });
+    expect(queries().actorInspect({ id: 'vm:lab/99999' })).toBeNull();
+    expect(queries().actorInspect({ id: 'nothing' })).toBeNull();
+  });
+
+  it('journal - keeps the newest events per actor and forgets the least recently active actor first', () => {
+    const clock = new SimulatedClock(1_000);
+    const journal = new ActorJournal(clock, { perActor: 2, maxActors: 2 });
+    journal.record('vm:lab/1', 'A');
+    journal.record('vm:lab/1', 'B');
+    journal.record('vm:lab/1', 'C');
+    journal.record('vm:lab/2', 'X');
+    journal.record('vm:lab/1', 'D');
+    journal.record('vm:lab/3', 'Y');
+    journal.record('child-promise-7', 'Z');
+    expect(journal.events('vm:lab/1').map((e) => e.type)).toEqual(['C', 'D']);
+    expect(journal.events('vm:lab/2')).toEqual([]);
+    expect(journal.events('vm:lab/3')).toEqual([{ type: 'Y', at: 1_000 }]);
+    expect(journal.events('child-promise-7')).toEqual([]);
+  });
+});
