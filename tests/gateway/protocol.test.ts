@@ -169,6 +169,8 @@ describe('nats protocol', () => {
       'labDestroy',
       'labSnapshot',
       'labRevert',
+      'actors',
+      'actorInspect',
       'silenceList',
       'silenceAdd',
       'silenceRemove',
