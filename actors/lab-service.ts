@@ -5,9 +5,7 @@
 // the lab (lab-children.ts), which its decision covers only while its work lists them.
 import type { Actor, SnapshotFrom } from 'xstate';
 import { waitFor } from 'xstate';
-import type { Platform } from '../adapters/platform/types';
-import { evaluateLabGate } from '../machines/gate/lab-gate';
-import type { LabInventory, LabSpec } from '../machines/lab';
+import type { LabSpec } from '../machines/lab';
 import { formatIssue, labActual } from '../machines/lab';
 import type { LabContext, LabDriftNotice, LabEvent, LabMachine } from '../machines/lab.machine';
 import { labApprovalRefusal, labCloseRefusal, labMachine } from '../machines/lab.machine';
@@ -24,7 +22,7 @@ import { deadline } from './deadline';
 import type { EventPublisher } from './event-publisher';
 import type { LabRequestHost } from './lab-children';
 import { labCoverage } from './lab-children';
-import { labInventory } from './lab-queries';
+import { decideLab, labInventoryOf } from './lab-decision';
 import { labStepActors } from './lab-steps';
 import { labView } from './lab-views';
 import type { OverseerDeps } from './overseer-deps';
@@ -61,7 +59,7 @@ export class LabService {
   });
 
   constructor(private readonly w: LabServiceDeps) {
-    const { clock, log, config, platforms, inspect } = w.deps;
+    const { clock, log, platforms, inspect } = w.deps;
     const logic = labMachine.provide({
       actors: {
         ...labStepActors({
@@ -71,30 +69,8 @@ export class LabService {
           platforms,
           requests: w.requests,
           ready: () => this.ready,
-          inventory: (cluster, platform, lab) => this.inventory(cluster, platform, lab),
-          decide: async (input) => {
-            const now = clock.now();
-            const result = evaluateLabGate({
-              now,
-              config: config.gate,
-              vms: w.view.vms,
-              hosts: w.view.hosts,
-              clusters: w.view.clusters,
-              recentDestructive: w.view.recentDestructive(now, config.gate.massOperation.windowSeconds * 1000),
-              maintenance: w.view.maintenance.windows(now),
-              plan: input.plan,
-              requester: input.requester,
-              force: false,
-              origin: input.requester.id === OVERSEER_ID ? 'overseer' : 'human',
-            });
-            w.deps.store.audit.append({
-              at: now,
-              actor: OVERSEER_ID,
-              kind: 'lab.decided',
-              data: { lab: input.lab, cluster: input.cluster, decision: result.decision, checks: result.checks },
-            });
-            return result;
-          },
+          inventory: (cluster, platform, lab) => labInventoryOf({ ...w.deps, view: w.view }, cluster, platform, lab),
+          decide: async (input) => decideLab({ ...w.deps, view: w.view }, input),
           requesterOf: (cluster, lab) =>
             this.labs.get(`${cluster}/${lab}`)?.getSnapshot().context.requester ?? {
               id: OVERSEER_ID,
@@ -193,7 +169,14 @@ export class LabService {
     const live = this.labs.get(key);
     const context = live?.getSnapshot().context;
     const actual = context && labActual(context.spec, Object.values(context.members), context.created);
-    const validated = validateLabFile(file, await this.inventory(cluster, platform, name), actual, { format });
+    const validated = validateLabFile(
+      file,
+      await labInventoryOf({ ...this.w.deps, view: this.w.view }, cluster, platform, name),
+      actual,
+      {
+        format,
+      },
+    );
     if (!validated.resolved || !validated.spec) throw refusal(validated.issues);
     const spec: LabSpec = validated.spec;
     const at = clock.now();
@@ -292,20 +275,6 @@ export class LabService {
   }
 
   // ---- internals --------------------------------------------------------------------------------------------
-
-  /** The cluster as a lab sees it, with Overseer's other live labs' networks (a lab's are isolated from them). */
-  private async inventory(cluster: string, platform: Platform, lab: string): Promise<LabInventory> {
-    const base = await labInventory(
-      { view: this.w.view, platforms: this.w.deps.platforms, config: this.w.deps.config },
-      cluster,
-      platform,
-    );
-    const labs = this.w.deps.store.labs
-      .live()
-      .filter((r) => r.cluster === cluster && r.name !== lab)
-      .map((r) => ({ name: r.name, zone: r.spec.networks.zone, vnets: r.spec.networks.vnets }));
-    return { ...base, labs };
-  }
 
   private async answerOnceDecided(key: string): Promise<LabView> {
     const actor = this.labs.get(key);

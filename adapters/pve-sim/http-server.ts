@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ControlDeps, handleControl } from './control-api';
 import { PveHttpError } from './errors';
 import { verifyParams } from './params';
+import { type RequestScope, requestScope } from './request-scope';
 import { matchRoute, type RouteContext } from './routes';
 
 export const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
@@ -190,7 +191,11 @@ async function handleSim(deps: HandlerDeps, req: IncomingMessage, res: ServerRes
 export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     res.sendDate = false;
-    void (async () => {
+    const scope: RequestScope = { open: true };
+    res.once('close', () => {
+      scope.open = false;
+    });
+    void requestScope.run(scope, async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       try {
         if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
@@ -215,6 +220,6 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
               });
         sendError(deps, res, e);
       }
-    })();
+    });
   };
 }

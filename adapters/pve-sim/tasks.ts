@@ -1,9 +1,11 @@
 // Workers: every mutating operation runs as a task with a UPID that takes clock time, holds its
 // config-file locks while it runs, and ends with exitstatus 'OK' or the error text.
+
 import type { Clock } from '../clock';
 import { TaskError } from './errors';
 import type { SimFaults } from './faults';
 import type { FlockMode, FlockTable, Release } from './flocks';
+import { requestScope } from './request-scope';
 import type { OpLogEntry, SimState, SimTask, TaskType } from './types';
 import { encodeUpid } from './upid';
 
@@ -167,7 +169,8 @@ export class TaskEngine {
       },
     };
 
-    const done = (async () => {
+    // The worker runs on after the call that forked it has been answered: it is not part of that call.
+    const done = requestScope.exit(async () => {
       let exitstatus = 'OK';
       try {
         await opts.run(ctx);
@@ -188,7 +191,7 @@ export class TaskEngine {
       task.log.push(exitstatus === 'OK' ? 'TASK OK' : `TASK ERROR: ${exitstatus}`);
       oplog.push(entry(clock.now(), exitstatus));
       this.o.onChange?.();
-    })();
+    });
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
     return task;

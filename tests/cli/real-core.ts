@@ -5,7 +5,6 @@
 // actors/core-process.ts does on NATS (the simulated stack starts without an event sink), so GET /v1/events relays
 // them.
 
-import type { OverseerDeps } from '../../actors/overseer-deps';
 import { run } from '../../cli/main';
 import type { RunningGateway } from '../../gateway';
 import { startGateway } from '../../gateway';
@@ -34,13 +33,7 @@ export interface RealCoreHarness {
 }
 
 export async function startRealCoreHarness(opts: RealCoreHarnessOptions = {}): Promise<RealCoreHarness> {
-  const core = await startSimCore();
-  if (opts.events) {
-    // The stack built its runtime without an event sink; its event publisher reads the sink from the runtime's
-    // deps when it publishes, so the core's bus set there now receives every event from here on.
-    const runtime = core.stack.overseer as unknown as { deps: OverseerDeps };
-    runtime.deps.events = core.bus;
-  }
+  const core = await startSimCore({ events: opts.events });
   const gateway = await startGateway(core.gatewayDeps, { port: 0, hostname: '127.0.0.1' });
   return {
     core,

@@ -31,12 +31,13 @@ export interface SimCore {
 
 const ENDED = new Set(['denied', 'completed', 'failed', 'cancelled', 'expired', 'nothing_to_do']);
 
-export async function startSimCore(): Promise<SimCore> {
-  const stack = await createSimStack();
+/** `events`: the runtime publishes its events on the core's bus, as the core process does on NATS. */
+export async function startSimCore(opts: { events?: boolean } = {}): Promise<SimCore> {
+  const bus = createMemoryBus();
+  const stack = await createSimStack(opts.events ? { events: bus } : {});
   stack.overseer.start();
   await stack.settle();
   const { clock, overseer, store } = stack;
-  const bus = createMemoryBus();
   const stopServing = serveCore({ bus, overseer, store, config: parseConfig({}), clock, startedAt: clock.now() });
   return {
     stack,

@@ -24,6 +24,7 @@ import type { ProxmoxPlatform } from '../../adapters/proxmox';
 import { createProxmoxPlatform } from '../../adapters/proxmox';
 import type { SimSeed, Simulator } from '../../adapters/pve-sim';
 import { demoSeed, startSimulator } from '../../adapters/pve-sim';
+import { requestScope } from '../../adapters/pve-sim/request-scope';
 import { StateStore } from '../../state';
 
 const TOKEN = { tokenid: 'root@pam!scenario', secret: '0f0e0d0c-0b0a-4908-8706-050403020100' };
@@ -43,6 +44,8 @@ export interface SimStackOptions {
   newId?: OverseerDeps['newId'];
   /** Clock start (epoch ms); default 0. */
   start?: number | undefined;
+  /** Where the runtime publishes its events (`overseer.evt.>`); none by default. */
+  events?: OverseerDeps['events'];
 }
 
 export interface SimStack {
@@ -115,14 +118,32 @@ export async function createSimStack(options: SimStackOptions = {}): Promise<Sim
   const write = options.write ?? ((l: string) => lines.push(l));
   const log: Log = createLineLog({ clock, write, level: options.logLevel ?? 'error' });
   const seed = options.seed ?? demoSeed();
+  const counter = { inflight: 0, ssh: 0 };
   const sim = await startSimulator({
-    clock,
+    // A call the simulator answers only after simulated time (a guest-agent ping, a lock wait) is waiting for the
+    // clock, not for I/O: the stack has settled while it sleeps (a task worker's sleep is not part of any call).
+    clock: new Proxy(clock, {
+      get(target, prop, receiver) {
+        if (prop !== 'sleep') {
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async (ms: number, signal?: AbortSignal) => {
+          const inCall = requestScope.getStore()?.open === true;
+          if (inCall) counter.inflight--;
+          try {
+            await target.sleep(ms, signal);
+          } finally {
+            if (inCall) counter.inflight++;
+          }
+        };
+      },
+    }),
     seed,
     tls: false,
     tokens: [TOKEN],
     taskDurations: options.taskDurations,
   });
-  const counter = { inflight: 0, ssh: 0 };
   const proxmox = createProxmoxPlatform(
     {
       name: seed.cluster,
@@ -176,6 +197,7 @@ export async function createSimStack(options: SimStackOptions = {}): Promise<Sim
     knowledge,
     platforms: new Map([[seed.cluster, tracked(proxmox, counter)]]),
     ssh: ssh && trackedSsh(ssh, counter),
+    events: options.events,
     newId:
       options.newId ??
       ((kind) => `${kind === 'request' ? 'r' : kind === 'incident' ? 'i' : 'm-drain'}${++counters[kind]}`),

@@ -21,11 +21,14 @@ afterEach(async () => {
   await stack?.cleanup();
 });
 
-const queries = () => actorQueries({ overseer: stack.overseer, journal: stack.overseer.journal });
+const viewer = { id: 'obi', name: 'obi', role: 'observer' as const, person: 'obi' };
+const q = () => actorQueries({ overseer: stack.overseer, journal: stack.overseer.journal });
+const actors = async (p: Parameters<ReturnType<typeof q>['actors']>[0]) => q().actors(p, viewer);
+const inspect = async (id: string) => q().actorInspect({ id }, viewer);
 
 describe('actor inspector', () => {
-  it('actors - the root, its loops, hosts and VMs are listed with their state; a kind and a page narrow it', () => {
-    const all = queries().actors({});
+  it('actors - the root, its loops, hosts and VMs are listed with their state; a kind and a page narrow it', async () => {
+    const all = await actors({});
     expect(all.items.slice(0, 5).map((a) => a.id)).toEqual([
       'overseer',
       'loop:sync',
@@ -33,11 +36,11 @@ describe('actor inspector', () => {
       'loop:health',
       'loop:execution',
     ]);
-    const vms = queries().actors({ kind: 'vm', limit: 2, offset: 1 });
+    const vms = await actors({ kind: 'vm', limit: 2, offset: 1 });
     expect(vms.total).toBe(stack.overseer.vms.size);
     expect(vms.items).toHaveLength(2);
     expect(vms.items[0]).toMatchObject({ kind: 'vm', id: expect.stringMatching(/^vm:lab\/\d+$/) });
-    expect(queries().actors({ prefix: 'host:lab/pve1' }).items).toEqual([
+    expect((await actors({ prefix: 'host:lab/pve1' })).items).toEqual([
       { id: 'host:lab/pve1', kind: 'host', state: 'online' },
     ]);
   });
@@ -51,7 +54,7 @@ describe('actor inspector', () => {
     });
     expect(submitted.decision).toBe('approved');
     await stack.advanceUntil(() => stack.overseer.vms.get('lab/101')?.getSnapshot().value === 'stopped', 60_000);
-    const vm = queries().actorInspect({ id: 'vm:lab/101' });
+    const vm = await inspect('vm:lab/101');
     expect(vm).toMatchObject({ id: 'vm:lab/101', kind: 'vm', state: 'stopped', status: 'active' });
     const machine = vm?.machine as { id: string; states: Record<string, unknown> };
     expect(machine.id).toBe('vm');
@@ -61,10 +64,10 @@ describe('actor inspector', () => {
     expect(vm?.events.at(-1)?.at).toBeLessThanOrEqual(stack.clock.now());
   });
 
-  it('inspect - the root answers its parallel machine; an unknown or malformed id answers null', () => {
-    expect(queries().actorInspect({ id: 'overseer' })).toMatchObject({ kind: 'overseer', status: 'active' });
-    expect(queries().actorInspect({ id: 'vm:lab/99999' })).toBeNull();
-    expect(queries().actorInspect({ id: 'nothing' })).toBeNull();
+  it('inspect - the root answers its parallel machine; an unknown or malformed id answers null', async () => {
+    expect(await inspect('overseer')).toMatchObject({ kind: 'overseer', status: 'active' });
+    expect(await inspect('vm:lab/99999')).toBeNull();
+    expect(await inspect('nothing')).toBeNull();
   });
 
   it('journal - keeps the newest events per actor and forgets the least recently active actor first', () => {

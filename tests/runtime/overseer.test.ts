@@ -131,7 +131,7 @@ describe('runtime', () => {
     const before = states(rt);
     rt = rt.reopen();
     const restored = rt.overseer.restore();
-    expect(restored).toEqual({ vms: 9, hosts: 3, requests: 1 });
+    expect(restored).toEqual({ vms: 9, hosts: 3, requests: 1, labs: 0 });
     expect(states(rt)).toEqual(before);
     // Restoring is not a state change: no VM logs a line for it.
     expect(rt.log.lines.filter((l) => l.includes(' vm:lab/'))).toEqual([]);
