@@ -1,5 +1,7 @@
-// `overseer lab plan` against the real core on the PVE simulator (the demo cluster 'lab'): the example lab plans
-// what an apply would create and nothing is done; a bad file names each problem with its path and line.
+// `overseer lab plan` and `overseer lab apply` of bad files against the real core on the PVE simulator (the demo
+// cluster 'lab'): the example lab plans what an apply would create and nothing is done; a bad file names each problem
+// with its path and line; an apply of a bad file is refused with one error naming the path, and nothing is created.
+// The lab applied and followed to the end is tests/cli/labs-apply-real.test.ts.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +15,71 @@ const EXAMPLE = join(import.meta.dirname, '../../examples/labs/three-tier.yaml')
 
 let h: RealCoreHarness;
 let obi: SimCoreToken;
+let olga: SimCoreToken;
+let dir: string;
 beforeAll(async () => {
   h = await startRealCoreHarness();
   obi = h.core.token('obi', 'observer');
+  olga = h.core.token('olga', 'operator');
+  dir = mkdtempSync(join(tmpdir(), 'overseer-lab-'));
 });
-afterAll(() => h?.close());
+afterAll(async () => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  await h?.close();
+});
+
+/** A lab file good on the demo cluster: a router, a DC behind it and four clients, on two VLANs of its zone. */
+const GOOD = `
+name: range
+cluster: lab
+networks:
+  zone: { name: range, type: vlan, bridge: vmbr0 }
+  vnets:
+    - name: lan
+      tag: 300
+      subnets: [{ cidr: 10.30.0.0/24, gateway: 10.30.0.1 }]
+    - name: dmz
+      tag: 301
+      subnets: [{ cidr: 10.31.0.0/24, gateway: 10.31.0.1 }]
+vms:
+  - name: router
+    template: debian-12-template
+    memory: 1G
+    networks: [{ vnet: lan, address: 10.30.0.1 }, { vnet: dmz, address: 10.31.0.1 }]
+  - name: dc
+    template: debian-12-template
+    memory: 4G
+    networks: [{ vnet: lan, address: 10.30.0.10, gateway: 10.30.0.1 }]
+    dependsOn: [router]
+  - name: client
+    template: debian-12-template
+    count: 4
+    memory: 2G
+    networks: [{ vnet: lan, address: 10.30.0.100, gateway: 10.30.0.1 }]
+    dependsOn: [dc]
+`;
+
+/** `good` with `from` replaced by `to` (which must be there). */
+function edited(good: string, ...swaps: [string, string][]): string {
+  let text = good;
+  for (const [from, to] of swaps) {
+    if (!text.includes(from)) throw new Error(`the good file has no '${from}'`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
+/** Everything an apply could have left behind: lab records, requests, platform operations, pools, SDN zones. */
+function footprint() {
+  const { store, sim } = h.core.stack;
+  return {
+    labs: store.labs.count(),
+    requests: store.requests.count(),
+    ops: sim.oplog.length,
+    pools: [...sim.state.pools.keys()].sort(),
+    zones: Object.keys(sim.state.sdn.config.zones).sort(),
+  };
+}
 
 describe('cli labs on the real core', () => {
   it('cli lab plan - the example lab plans its pool, network and every member, and nothing is done', async () => {
@@ -56,6 +118,74 @@ describe('cli labs on the real core', () => {
       expect(res.stderr).toMatch(/broken\.yaml: vms\[1\]\.colour \(line 10\): /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cli lab apply - a bad file is refused with one error naming its path (exit 2) and nothing is created', async () => {
+    const cases: { what: string; file: string; path: RegExp }[] = [
+      {
+        what: 'a dependency cycle',
+        file: edited(GOOD, ['    memory: 1G\n', '    memory: 1G\n    dependsOn: [client]\n']),
+        path: /vms\[0\]\.dependsOn\[0\] \(line \d+\): dependency cycle: router → client-1 → dc → router/,
+      },
+      {
+        what: 'an unknown template',
+        file: edited(GOOD, [
+          '  - name: dc\n    template: debian-12-template',
+          '  - name: dc\n    template: windows-2022',
+        ]),
+        path: /vms\[1\]\.template \(line \d+\): unknown template 'windows-2022' on cluster 'lab'/,
+      },
+      {
+        what: 'an unknown key',
+        file: edited(GOOD, ['    memory: 1G\n', '    memory: 1G\n    bogus: 1\n']),
+        path: /vms\[0\]\.bogus \(line \d+\): unknown key 'bogus'/,
+      },
+      {
+        what: 'duplicate member names',
+        file: edited(GOOD, ['  - name: dc\n', '  - name: router\n'], ['dependsOn: [dc]', 'dependsOn: [router]']),
+        path: /vms\[1\]\.name \(line \d+\): duplicate VM name 'router' \(also vms\[0\]\)/,
+      },
+      {
+        what: 'overlapping subnets',
+        file: edited(
+          GOOD,
+          ['cidr: 10.31.0.0/24, gateway: 10.31.0.1', 'cidr: 10.30.0.0/23, gateway: 10.30.1.1'],
+          ['address: 10.31.0.1 }', 'address: 10.30.1.1 }'],
+        ),
+        path: /networks\.vnets\[1\]\.subnets\[0\]\.cidr \(line \d+\): 10\.30\.0\.0\/23 overlaps 10\.30\.0\.0\/24/,
+      },
+      {
+        what: 'more members than the cluster has room for (200 × 32 GiB)',
+        file: [
+          'name: huge',
+          'cluster: lab',
+          'vms:',
+          '  - name: big',
+          '    template: debian-12-template',
+          '    count: 200',
+          '    memory: 32G',
+          '    networks: [{ bridge: vmbr0, address: dhcp }]',
+          '',
+        ].join('\n'),
+        path: /vms\[0\]\.(count|memory) \(line \d+\): no node has room for /,
+      },
+    ];
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, GOOD);
+    const plan = await h.cli(['lab', 'plan', good], obi);
+    expect(plan.code, `the good file plans: ${plan.stderr}`).toBe(EXIT.ok);
+    const before = footprint();
+    for (const [i, c] of cases.entries()) {
+      const file = join(dir, `bad-${i}.yaml`);
+      writeFileSync(file, c.file);
+      const res = await h.cli(['lab', 'apply', file], olga);
+      expect(res.code, `${c.what}: ${res.stdout}${res.stderr}`).toBe(EXIT.usage);
+      expect(res.stdout, c.what).toBe('');
+      const lines = res.stderr.trimEnd().split('\n');
+      expect(lines, c.what).toHaveLength(1);
+      expect(lines[0], c.what).toMatch(c.path);
+      expect(footprint(), c.what).toEqual(before);
     }
   });
 });
