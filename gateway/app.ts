@@ -25,9 +25,11 @@ import { buildOpenApiDocument } from './openapi';
 import { FailureLimiter, TokenBucketLimiter } from './rate-limit';
 import type { RouteEntry } from './route-table';
 import { RouteTable } from './route-table';
+import { registerActorRoutes } from './routes/actors';
 import { registerAuditRoutes } from './routes/audit';
 import { registerBackupRoutes } from './routes/backups';
 import type { RouteContext } from './routes/context';
+import { registerDashboardRoutes } from './routes/dashboard';
 import { registerEventRoutes } from './routes/events';
 import { registerHostRoutes } from './routes/hosts';
 import { registerIncidentRoutes } from './routes/incidents';
@@ -36,9 +38,11 @@ import { registerMaintenanceRoutes } from './routes/maintenance';
 import { registerMetaRoutes } from './routes/meta';
 import { registerOverviewRoutes } from './routes/overview';
 import { registerRequestRoutes } from './routes/requests';
+import { registerSessionRoutes } from './routes/session';
 import { registerSyncRoutes } from './routes/sync';
 import { registerTokenRoutes } from './routes/tokens';
 import { registerVmRoutes } from './routes/vms';
+import { SessionStore } from './session';
 import { createSummaryFeed } from './summary-feed';
 import { parseInput, queryObject, readJsonBody } from './validation';
 
@@ -65,6 +69,7 @@ function buildRouteTable(ctx: RouteContext): RouteTable {
   registerMaintenanceRoutes(table, ctx);
   registerBackupRoutes(table, ctx);
   registerLabRoutes(table, ctx);
+  registerActorRoutes(table, ctx);
   registerSyncRoutes(table, ctx);
   registerEventRoutes(table, ctx);
   registerTokenRoutes(table, ctx);
@@ -88,6 +93,10 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
   // Built before anything subscribes, so a bad option leaves no subscription behind.
   const failures = authFailureLimit ? new FailureLimiter(authFailureLimit, clock) : undefined;
   const rateLimiter = rateLimit ? new TokenBucketLimiter(rateLimit, clock) : undefined;
+  const sessions = new SessionStore(clock, {
+    ...(deps.sessionIdleMs !== undefined ? { idleMs: deps.sessionIdleMs } : {}),
+    ...(deps.maxSessions !== undefined ? { maxSessions: deps.maxSessions } : {}),
+  });
   const summary = createSummaryFeed(deps.bus, clock, log);
 
   let openapi: unknown;
@@ -112,11 +121,12 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
     },
   };
   const table = buildRouteTable(ctx);
-  const authenticate = createAuthenticator({
+  const authenticator = createAuthenticator({
     core: deps.core,
     bus: deps.bus,
     limiter: rateLimiter,
     failures,
+    sessions,
     clientAddress:
       deps.clientAddress ?? (deps.trustedProxies?.length ? proxiedAddressSource(deps.trustedProxies) : socketAddress),
     retryAfterSeconds,
@@ -146,7 +156,7 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
   const mount = ({ spec, handler }: RouteEntry) => {
     app.on(spec.method.toUpperCase(), spec.path, async (c) => {
       c.set('route', spec.path);
-      const caller = spec.role === 'public' ? undefined : await authenticate(c, spec.role);
+      const caller = spec.role === 'public' ? undefined : await authenticator.authenticate(c, spec.role);
       if (caller) c.set('principal', caller.principal);
       const params = spec.params ? parseInput(spec.params, c.req.param(), 'path') : {};
       const query = parseInput(spec.query ?? NoQuerySchema, queryObject(c), 'query');
@@ -155,6 +165,9 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
     });
   };
   for (const entry of table.entries) mount(entry);
+  // The dashboard: its page and files, and the cookie session it signs in with (outside the route table).
+  registerSessionRoutes(app, { authenticator, sessions, trustedProxies: deps.trustedProxies });
+  registerDashboardRoutes(app, deps.uiDistDir);
 
   // A known path with another method: 405 with Allow (after every route, so real routes match first).
   const methodsByPath = new Map<string, string[]>();

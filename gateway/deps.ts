@@ -75,6 +75,12 @@ export interface GatewayDeps {
    * publishes one per health cycle, 30 s by default). Default DEFAULT_SUMMARY_STALE_AFTER_MS.
    */
   summaryStaleAfterMs?: number;
+  /** Dashboard sessions unused for this long are forgotten (signed out). Default DEFAULT_SESSION_IDLE_MS (12 h). */
+  sessionIdleMs?: number;
+  /** Dashboard sessions held at once; one more forgets the least recently used. Default DEFAULT_MAX_SESSIONS. */
+  maxSessions?: number;
+  /** The built dashboard (index.html, assets/) served at `/`. Default the project's `ui/dist`. */
+  uiDistDir?: string;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 20, burst: 100 };

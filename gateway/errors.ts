@@ -1,4 +1,5 @@
 // Typed HTTP errors. Route code throws them; the one onError (on-error.ts) turns every error into a JSON answer.
+import { CLEAR_SESSION_COOKIE, CSRF_HEADER } from './session';
 
 /** Where the offending input was. */
 export type InputLocation = 'body' | 'query' | 'path' | 'header';
@@ -74,6 +75,25 @@ export class ForbiddenError extends HttpError {
   }
 }
 
+/** A dashboard session cookie that names no live session (expired, signed out, or the gateway restarted). */
+export class SessionUnknownError extends HttpError {
+  override name = 'SessionUnknownError';
+  constructor(message = 'the session has expired or was signed out; sign in again') {
+    super(401, 'unauthorized', message, {
+      // The browser drops the dead cookie, so its next requests are plainly unauthenticated.
+      headers: { 'WWW-Authenticate': 'Bearer realm="overseer"', 'Set-Cookie': CLEAR_SESSION_COOKIE },
+    });
+  }
+}
+
+/** A mutation authenticated by the session cookie without the session's CSRF token. */
+export class CsrfError extends HttpError {
+  override name = 'CsrfError';
+  constructor(message = `a request authenticated by the session cookie must carry the session's ${CSRF_HEADER}`) {
+    super(403, 'csrf', message, { field: CSRF_HEADER, in: 'header' });
+  }
+}
+
 export class NotFoundError extends HttpError {
   override name = 'NotFoundError';
   constructor(message: string) {
@@ -101,6 +121,13 @@ export class PayloadTooLargeError extends HttpError {
   override name = 'PayloadTooLargeError';
   constructor(maxBytes: number) {
     super(413, 'payload_too_large', `request body larger than ${maxBytes} bytes`, { field: 'body', in: 'body' });
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  override name = 'UnsupportedMediaTypeError';
+  constructor(expected: string) {
+    super(415, 'unsupported_media_type', `expected Content-Type ${expected}`, { field: 'Content-Type', in: 'header' });
   }
 }
 

@@ -32,6 +32,9 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/** Actions only Overseer's own work makes (a lab configuring its members): never submitted by a person. */
+export const INTERNAL_ACTIONS: ReadonlySet<Action> = new Set(['configure']);
+
 /** Actions that change the platform. Every action here is mutating; reads never become requests. */
 export const MUTATING_ACTIONS: ReadonlySet<Action> = new Set(ACTIONS);
 

@@ -1,8 +1,12 @@
 // GET /openapi.json is generated from the route table and its zod schemas.
 import { describe, expect, it } from 'vitest';
 import { openApiPath } from '../../gateway/route-table';
-import { BULK_ACTIONS, NODE_ACTIONS } from '../../machines/types';
-import { ACTIONS } from '../../protocol';
+import { BULK_ACTIONS, INTERNAL_ACTIONS, NODE_ACTIONS } from '../../machines/types';
+import { ACTIONS as ALL_ACTIONS } from '../../protocol';
+
+/** What a person may submit (a lab's own configure requests are not). */
+const ACTIONS = ALL_ACTIONS.filter((a) => !INTERNAL_ACTIONS.has(a));
+
 import type { Json } from './setup';
 import { setupGateway } from './setup';
 

@@ -56,6 +56,8 @@ const SAMPLES: Record<string, { path: string; body?: unknown }> = {
   destroyLab: { path: '/v1/labs/web/destroy' },
   snapshotLab: { path: '/v1/labs/web/snapshot', body: { snapshot: 'pre-upgrade' } },
   revertLab: { path: '/v1/labs/web/revert', body: { snapshot: 'base' } },
+  listActors: { path: '/v1/actors?kind=overseer' },
+  inspectActor: { path: '/v1/actors/overseer/inspect' },
 };
 
 const probe = setupGateway();

@@ -63,3 +63,25 @@ export async function errorOf(
   const body = (await res.json()) as { error: { code: string; message: string; field?: string; in?: string } };
   return body.error;
 }
+
+/** A signed-in dashboard session: the Cookie header to send and the session's CSRF token. */
+export interface TestSession {
+  cookie: string;
+  csrf: string;
+  principal: Json;
+}
+
+/** Signs in with `token` (POST /v1/session); fails the test unless the gateway answers 200 with a cookie. */
+export async function signIn(
+  gw: Pick<TestGateway, 'call'>,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<TestSession> {
+  const res = await gw.call('POST', '/v1/session', { body: { token }, headers });
+  if (res.status !== 200) throw new Error(`sign-in answered ${res.status}: ${await res.text()}`);
+  const set = res.headers.get('set-cookie') ?? '';
+  const cookie = /^(overseer_session=[^;]*)/.exec(set)?.[1];
+  if (cookie === undefined) throw new Error(`sign-in set no session cookie (Set-Cookie: ${set})`);
+  const { principal, csrf } = await res.json();
+  return { cookie, csrf, principal };
+}

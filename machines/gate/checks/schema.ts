@@ -4,7 +4,7 @@
 // neither a vmid nor a selector (its node is a parameter). Snapshot names are PVE's pve-configid, at most 40
 // characters, and never 'current' (reserved by Proxmox for the guest's present state).
 import type { CheckResult, RequestSpec } from '../../types';
-import { ACTIONS, BULK_ACTIONS, NODE_ACTIONS } from '../../types';
+import { ACTIONS, BULK_ACTIONS, INTERNAL_ACTIONS, NODE_ACTIONS } from '../../types';
 import { parseSelector } from '../selector';
 import type { CheckVerdict, GateCheck } from '../types';
 
@@ -234,7 +234,7 @@ export function schemaProblems(request: RequestSpec): string[] {
 
   const action = raw.action;
   const knownAction = typeof action === 'string' && (ACTIONS as readonly string[]).includes(action);
-  if (!knownAction) problems.push(`unknown action ${show(action)} (expected one of ${ACTIONS.join(', ')})`);
+  if (!knownAction) problems.push(`unknown action ${show(action)} (expected one of ${ACTIONS.filter((a) => !INTERNAL_ACTIONS.has(a)).join(', ')})`);
 
   const target = isRecord(raw.target) ? raw.target : undefined;
   if (!target) {
@@ -267,7 +267,9 @@ export function schemaProblems(request: RequestSpec): string[] {
     if (action === 'configure') problems.push(...configureProblems(params));
   }
   // A configure is a lab's own work on its member: only ever made as a request of the lab.
-  if (action === 'configure' && raw.parent === undefined) problems.push('configure is made by a lab only (no parent)');
+  if (INTERNAL_ACTIONS.has(action as never) && raw.parent === undefined) {
+    problems.push(`${String(action)} is made by Overseer's own work only (a lab's), not submitted`);
+  }
 
   if (typeof raw.force !== 'boolean') problems.push(`force must be true or false (got ${show(raw.force)})`);
   return problems;
