@@ -234,7 +234,10 @@ export function schemaProblems(request: RequestSpec): string[] {
 
   const action = raw.action;
   const knownAction = typeof action === 'string' && (ACTIONS as readonly string[]).includes(action);
-  if (!knownAction) problems.push(`unknown action ${show(action)} (expected one of ${ACTIONS.filter((a) => !INTERNAL_ACTIONS.has(a)).join(', ')})`);
+  if (!knownAction)
+    problems.push(
+      `unknown action ${show(action)} (expected one of ${ACTIONS.filter((a) => !INTERNAL_ACTIONS.has(a)).join(', ')})`,
+    );
 
   const target = isRecord(raw.target) ? raw.target : undefined;
   if (!target) {
