@@ -1,6 +1,6 @@
 // A lab as the protocol shows it: from its live actor when it runs, else from its record.
 
-import { formatPlan } from '../machines/lab';
+import { buildLabGraph, formatPlan, guestName } from '../machines/lab';
 import type { LabContext, MemberState } from '../machines/lab.machine';
 import type { LabView } from '../protocol/lab-schemas';
 import type { LabRecord } from '../state';
@@ -18,21 +18,27 @@ const memberView = (name: string, m: MemberState): LabView['members'][number] =>
   ...(m.error !== undefined ? { error: m.error } : {}),
 });
 
+/** An ended lab's members: its file's graph (VM, wave, dependencies) with where each member was. */
+function recordMembers(record: LabRecord): LabView['members'] {
+  const graph = buildLabGraph(record.spec.vms);
+  const waveOf = new Map(graph.waves.flatMap((names, wave) => names.map((n) => [n, wave] as const)));
+  const known = new Map(graph.members.map((m) => [m.name, m]));
+  return Object.entries(record.members).map(([name, ref]) => ({
+    name,
+    vm: known.get(name)?.vm ?? name,
+    guestName: guestName(record.name, name),
+    wave: waveOf.get(name) ?? 0,
+    dependsOn: known.get(name)?.dependsOn ?? [],
+    phase: ref.phase ?? 'planned',
+    ...(ref.vmid !== undefined ? { vmid: ref.vmid } : {}),
+    ...(ref.node !== undefined ? { node: ref.node } : {}),
+  }));
+}
+
 /** The view of a lab: the record for what is stored, the live context (when there is one) for the rest. */
 export function labView(record: LabRecord, live?: { status: string; context: LabContext }): LabView {
   const c = live?.context;
-  const members = c
-    ? Object.entries(c.members).map(([name, m]) => memberView(name, m))
-    : Object.entries(record.members).map(([name, ref]) => ({
-        name,
-        vm: name,
-        guestName: `${record.name}-${name}`,
-        wave: 0,
-        dependsOn: [],
-        phase: ref.phase ?? 'planned',
-        ...(ref.vmid !== undefined ? { vmid: ref.vmid } : {}),
-        ...(ref.node !== undefined ? { node: ref.node } : {}),
-      }));
+  const members = c ? Object.entries(c.members).map(([name, m]) => memberView(name, m)) : recordMembers(record);
   const work = c?.work;
   return {
     name: record.name,
