@@ -27,6 +27,8 @@ export interface ExecutionStep {
   /** The guest the step creates or changes (for a clone: the new VMID, known only once reserved). */
   vmid?: number | undefined;
   describe: string;
+  /** For a clone: the name the new guest gets (how a restarted executor tells its clone from another's). */
+  creates?: string | undefined;
   /**
    * A task the platform starts by itself after the previous step (the HA manager's migration after `hamigrate`):
    * it is never issued, only found in the node's task list and waited for.
@@ -102,6 +104,7 @@ export function planRequest(context: RequestContext, deps: PlanDeps): Plan {
       node: template.node,
       taskVmid: params.template,
       describe: `clone ${cluster}/${params.template} as ${nameOf(index)}`,
+      creates: nameOf(index),
     }));
     return {
       platform,
@@ -117,7 +120,7 @@ export function planRequest(context: RequestContext, deps: PlanDeps): Plan {
           pool: params.pool,
         });
       },
-      effectVisible: (_, newid) => newid !== undefined && vmOf(newid) !== undefined,
+      effectVisible: (step, newid) => newid !== undefined && vmOf(newid)?.name === nameOf(step.index),
     };
   }
 

@@ -189,6 +189,7 @@ export function createExecutor(deps: ExecutorDeps) {
         deps.log.info(`req:${input.requestId}: ${step.describe} not needed: already in effect`);
         return undefined;
       }
+      if (intent && step.creates !== undefined) return resumeClone(plan, step, intent, sendEvent);
       if (intent) {
         const since = Math.max(0, Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S);
         const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
@@ -210,6 +211,51 @@ export function createExecutor(deps: ExecutorDeps) {
         }
       }
       return issue(plan, step, vmid, sendEvent);
+    }
+
+    /**
+     * A clone whose intent was recorded before a restart. PVE's clone task names only its template, so which task is
+     * this request's cannot be told from the task list; the guest at the intended VMID tells (PVE writes its config,
+     * locked, as soon as the clone's worker starts). Read from the platform, not the view, which may predate it:
+     * - it carries this clone's name: the clone happened (or runs): wait until it is unlocked, issue nothing;
+     * - it is another guest: the VMID was lost to another clone, so this one issues again with a new VMID;
+     * - there is none: while a clone task of the template no other request recorded still runs, it may be this one
+     *   (its worker not yet started): wait and look again; once none runs, the clone was not made: issue it again.
+     */
+    async function resumeClone(
+      plan: Plan,
+      step: ExecutionStep,
+      intent: NonNullable<RequestContext['issuing']>,
+      sendEvent: (e: RequestEvent) => void,
+    ): Promise<RequestTask | undefined> {
+      const vmid = intent.vmid;
+      if (vmid === undefined) return issue(plan, step, undefined, sendEvent);
+      const since = Math.max(0, Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S);
+      const until = deps.clock.now() + deps.taskTimeoutMs;
+      for (;;) {
+        const guest = (await plan.platform.inventory()).vms.find((v) => v.vmid === vmid);
+        if (guest && guest.name !== step.creates) {
+          deps.log.warn(`req:${input.requestId}: VMID ${vmid} is '${guest.name}': ${step.describe} is issued again`);
+          return issue(plan, step, undefined, sendEvent);
+        }
+        if (guest && !guest.lock) {
+          deps.log.warn(
+            `req:${input.requestId}: ${step.describe} was made before a restart (${vmid}); not issued again`,
+          );
+          return undefined;
+        }
+        if (!guest) {
+          const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
+          const unowned = tasks.filter(
+            (t) => t.type === step.taskType && t.status === 'running' && deps.taskOwner?.(t.upid) === undefined,
+          );
+          if (unowned.length === 0) return issue(plan, step, vmid, sendEvent);
+        }
+        if (deps.clock.now() > until) {
+          throw new ExecutionError(`${step.describe}: VMID ${vmid} did not settle after a restart`);
+        }
+        await deps.clock.sleep(WAIT_POLL_MS, abort.signal);
+      }
     }
 
     /**

@@ -170,7 +170,8 @@ async function cloneMember(deps: LabStepDeps, input: CloneMemberInput): Promise<
   const spec = stepRequest(deps, input, 'deploy', undefined, cloneParams(input.member, input.pool));
   try {
     const record = await runLabRequest(deps.requests, spec);
-    const vmid = clonedVmid(record);
+    // A clone made before a restart completes with no task of its own: its guest is known by its name.
+    const vmid = clonedVmid(record) ?? (await guestNamed(deps, input.cluster, input.member.guestName));
     if (vmid === undefined) throw new LabStepError(`clone of ${input.member.name}: request ${spec.id} names no VMID`);
     return { vmid, node: input.member.node };
   } catch (error) {
@@ -359,6 +360,13 @@ function guestSettled(deps: LabStepDeps, cluster: string, vmid: number): Promise
     },
     VIEW_SETTLE_MS,
   );
+}
+
+/** The VMID of the guest of that name, once the view shows it (undefined when it does not within VIEW_SETTLE_MS). */
+async function guestNamed(deps: LabStepDeps, cluster: string, name: string): Promise<number | undefined> {
+  const find = () => [...deps.view.vms.values()].find((vm) => vm.cluster === cluster && vm.name === name)?.vmid;
+  await waitUntil(deps, () => find() !== undefined, VIEW_SETTLE_MS);
+  return find();
 }
 
 /** Waits (on the injected clock) until `done()` holds or `limitMs` passed. */

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LabMemberRef } from '../../state';
 import type { Child } from '../helpers/child';
@@ -57,7 +58,7 @@ const children: Child[] = [];
 
 beforeEach(async () => {
   // Clones long enough that the kill lands among them (two at once on pve1, the template's node).
-  platform = await startPlatformSim({ taskDurations: { qmclone: 1_200 } });
+  platform = await startPlatformSim({ taskDurations: { qmclone: 800, qmconfig: 200 } });
   dir = mkdtempSync(join(tmpdir(), 'overseer-platform-lab-crash-'));
   configPath = join(dir, 'overseer.json');
   // 20 guests in one lab: above the default mass-operation limit of 10, which would ask for an approval.
@@ -154,25 +155,26 @@ describe('platform lab crash', () => {
       expect(atKill.started, 'a clone runs at the kill').toBeGreaterThan(atKill.ok);
 
       const resumer = spawn(['resume', configPath, dbPath, '100']);
+      // The restart's warnings (adoptions, clones found done, VMID races), whole: the child keeps only a tail.
+      const warnings: string[] = [];
+      createInterface({ input: resumer.proc.stderr! }).on('line', (l) => {
+        if (/ (warn|error): /.test(l)) warnings.push(l);
+      });
       const done = await resumer.line<Done>('DONE', 120_000);
       expect(await resumer.exited).toBe(0);
-      writeFileSync(
-        `/tmp/resume-${Date.now()}.log`,
-        `${JSON.stringify(atKill)}\n${resumer.stderr()}\nAPPLIER\n${applier.stderr()}\n${JSON.stringify(platform.sim.oplog.filter((e) => e.op === 'clone'))}`,
-      );
-      const at = `killed after ${atKill.ok} clones done, ${atKill.started} started; restart log:\n${resumer.stderr()}`;
+      const at = `killed after ${atKill.ok} clones done, ${atKill.started} started; restart warnings:\n${warnings.join('\n')}`;
       expect(done.restored.labs, at).toBe(1);
       const lab = done.labs.find((l) => l.name === LAB);
-      expect(lab, at).toMatchObject({ status: 'ready' });
+      expect(lab, `${at}\nlab error: ${lab?.error}`).toMatchObject({ status: 'ready' });
       if (!lab) return;
 
-      // The platform: one clone of the template per member, each succeeded, each named for its member.
+      // The platform: one successful clone of the template per member, named for it. A clone issued again after
+      // the restart may find its VMID taken by another member's clone: that task fails and creates nothing.
       const okNames = clones('OK').map((e) => e.detail?.name as string);
-      expect(clones('started'), at).toHaveLength(MEMBERS.length);
       expect(okNames.sort(), at).toEqual(MEMBERS.map((m) => `${LAB}-${m}`).sort());
-      expect(platform.sim.oplog.filter((e) => e.op === 'clone' && e.result !== 'started' && e.result !== 'OK')).toEqual(
-        [],
-      );
+      const failed = platform.sim.oplog.filter((e) => e.op === 'clone' && e.result !== 'started' && e.result !== 'OK');
+      for (const e of failed) expect(e.result, at).toMatch(/config file already exists|File exists/);
+      expect(clones('started'), at).toHaveLength(MEMBERS.length + failed.length);
       const guests = [...platform.sim.state.vms.values()].filter((vm) => vm.name.startsWith(`${LAB}-`));
       expect(guests.map((vm) => vm.name).sort()).toEqual(okNames);
       expect(new Set(guests.map((vm) => vm.vmid)).size).toBe(MEMBERS.length);
@@ -185,13 +187,18 @@ describe('platform lab crash', () => {
         expect(lab.members[member], member).toMatchObject({ phase: 'ready', vmid: vmidOf.get(`${LAB}-${member}`) });
       }
 
-      // The lab's requests: one clone request per member, each completed.
+      // The lab's requests: one clone, one configure and one start request per member, each completed.
       const cloneRequests = lab.requests.filter((r) => r.action === 'deploy');
       expect(cloneRequests.map((r) => [r.id, r.status]).sort()).toEqual(
         MEMBERS.map((m) => [`lab-lab-${LAB}-0-clone-${m}`, 'completed']).sort(),
       );
-      const starts = lab.requests.filter((r) => r.action === 'start');
-      expect(starts.map((r) => r.status)).toEqual(MEMBERS.map(() => 'completed'));
+      for (const action of ['configure', 'start']) {
+        const requests = lab.requests.filter((r) => r.action === action);
+        expect(
+          requests.map((r) => r.status),
+          action,
+        ).toEqual(MEMBERS.map(() => 'completed'));
+      }
       console.info(
         `lab crash: killed after ${atKill.ok}/${MEMBERS.length} clones done (${atKill.started} started); ` +
           `ready ${Date.now() - began} ms after the apply began`,

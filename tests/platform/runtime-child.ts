@@ -9,7 +9,7 @@
 //                         (the apply's answer: the lab's name and status) and runs on until it is killed.
 //   resume <config> <db> [seconds]  starts the runtime (restoring the requests and labs), waits (15 s unless
 //                         told) until every request has ended and every live lab is ready or failed, syncs once,
-//                         prints `DONE <json>` (with each live lab's record and its requests) and exits.
+//                         prints `DONE <json>` (with each lab's record and its requests) and exits.
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -82,7 +82,7 @@ async function resume() {
     .map((r) => ({ id: r.id, status: r.status, error: r.error, parent: r.parent }));
   const survivor = [...overseer.vms.entries()].find(([, a]) => a.getSnapshot().context.info.name === 'survivor');
   const vmid = survivor?.[1].getSnapshot().context.info.vmid;
-  const labs = store.labs.live().map(({ name, status, members, error }) => {
+  const labs = store.labs.list({}).map(({ name, status, members, error }) => {
     const children = store.requests.list({ parent: `lab:lab/${name}` });
     const labRequests = children.map((r) => ({ id: r.id, action: r.action, status: r.status, error: r.error }));
     return { name, status, members, error, requests: labRequests };
