@@ -8,6 +8,7 @@ const benches: { file: string; args: string[] }[] = [
   { file: 'bench/detection.ts', args: ['200', '10,5,30'] },
   { file: 'bench/events.ts', args: ['10000', '2', '3', '2000'] },
   { file: 'bench/recovery.ts', args: ['5'] },
+  { file: 'bench/dashboard.ts', args: ['10000', '10', '1000', '5'] },
 ];
 
 for (const { file, args } of benches) {

@@ -1,9 +1,11 @@
 // vitest globalSetup: the programs the tests run, checked once per run before any test file loads.
 // A missing one is installed from Debian's packages when we are root, apt-get exists and
 // OVERSEER_TEST_INSTALL is not 0; otherwise the run stops with one line naming the command to run.
-// The helpers (tests/helpers/sshd.ts, nats-server.ts) find the programs with findTool(), as checked here.
+// The helpers (tests/helpers/sshd.ts, nats-server.ts, tests/browser) find the programs with findTool(), as checked
+// here. Then the dashboard (ui/) is built when its build is missing or older than its sources, so the browser tests
+// drive the pages of this checkout.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { findNatsServerBinary } from '../../adapters/nats/server-process';
 
@@ -31,6 +33,7 @@ const TOOLS = {
     find: () => findNatsServerBinary(),
   },
   openssl: { pkg: 'openssl', usedBy: 'adapters/pve-sim/certificates.ts (PVE simulator TLS)', at: '/usr/bin/openssl' },
+  chromium: { pkg: 'chromium', usedBy: 'tests/browser (playwright-core drives it)', at: '/usr/bin/chromium' },
 } satisfies Record<string, Tool>;
 
 export type ToolName = keyof typeof TOOLS;
@@ -70,8 +73,9 @@ function packagesOf(names: ToolName[]): string[] {
   return [...new Set(names.map((name) => TOOLS[name].pkg))];
 }
 
-function run(argv: string[]): { ok: boolean; output: string } {
+function run(argv: string[], cwd?: string): { ok: boolean; output: string } {
   const r = spawnSync(argv[0]!, argv.slice(1), {
+    cwd,
     encoding: 'utf8',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,6 +88,11 @@ function run(argv: string[]): { ok: boolean; output: string } {
 }
 
 export default function setup(): void {
+  installMissingTools();
+  buildDashboard();
+}
+
+function installMissingTools(): void {
   const missing = missingTools();
   if (missing.length === 0) return;
 
@@ -118,5 +127,32 @@ export default function setup(): void {
   const still = missingTools();
   if (still.length > 0) {
     fail(`overseer tests need ${still.join(', ')}: still missing after installing ${packages.join(' ')}`);
+  }
+}
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const UI = join(ROOT, 'ui');
+/** What the dashboard's build is made from: a newer one of these makes ui/dist stale. */
+const UI_SOURCES = [join(UI, 'src'), join(UI, 'index.html'), join(UI, 'vite.config.ts')];
+
+/** The newest modification time of a file at or under `path` (0 when there is none). */
+function newestUnder(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(path).reduce((newest, name) => Math.max(newest, newestUnder(join(path, name))), stat.mtimeMs);
+}
+
+/** `npm run build:ui` when ui/dist/index.html is missing or older than a source of the dashboard. */
+function buildDashboard(): void {
+  if (!existsSync(join(UI, 'index.html'))) return;
+  const built = join(UI, 'dist', 'index.html');
+  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
+  if (builtAt > 0 && builtAt >= Math.max(...UI_SOURCES.map(newestUnder))) return;
+  console.log(`overseer tests: building the dashboard (npm run build:ui; ${builtAt ? 'ui/ changed' : 'no ui/dist'})`);
+  const build = run(['npm', 'run', 'build:ui'], ROOT);
+  if (!build.ok || !existsSync(built)) {
+    console.error(build.output.trimEnd().split('\n').slice(-15).join('\n'));
+    fail("overseer tests need the dashboard built: 'npm run build:ui' failed (above)");
   }
 }
