@@ -36,6 +36,46 @@ const KIND_OF: ReadonlyArray<[string, ActorKind]> = [
 const kindOf = (id: string): ActorKind | undefined =>
   id === 'overseer' ? 'overseer' : KIND_OF.find(([prefix]) => id.startsWith(prefix))?.[1];
 
+interface StateNodeLike {
+  id: string;
+  states?: Record<string, StateNodeLike>;
+  always?: Array<{ target?: Array<{ id: string }>; guard?: unknown }>;
+}
+
+/** A guard as people read it: its name, `and(a, b)` for a composed one; undefined for an inline function. */
+function guardLabel(guard: unknown): string | undefined {
+  if (typeof guard === 'string') return guard;
+  if (typeof guard === 'function') {
+    const parts = (guard as { guards?: unknown[] }).guards;
+    if (!Array.isArray(parts)) return undefined;
+    return `${guard.name}(${parts.map((g) => guardLabel(g) ?? '…').join(', ')})`;
+  }
+  if (guard && typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string') {
+    return (guard as { type: string }).type;
+  }
+  return undefined;
+}
+
+/**
+ * machine.toJSON() leaves out eventless (`always`) transitions and composed guards: they are added to each state's
+ * JSON from the machine's own state nodes, so the statechart shows every transition it can take.
+ */
+function withEventless(json: Record<string, unknown>, node: StateNodeLike): Record<string, unknown> {
+  const states = (json.states ?? {}) as Record<string, Record<string, unknown>>;
+  const children = Object.fromEntries(
+    Object.entries(states).map(([key, child]) => {
+      const childNode = node.states?.[key];
+      return [key, childNode ? withEventless(child, childNode) : child];
+    }),
+  );
+  const always = (node.always ?? []).map((t) => ({
+    target: (t.target ?? []).map((n) => `#${n.id}`),
+    eventType: '',
+    ...(guardLabel(t.guard) !== undefined ? { guard: { type: guardLabel(t.guard) } } : {}),
+  }));
+  return { ...json, states: children, ...(always.length > 0 ? { always } : {}) };
+}
+
 export function actorQueries(deps: {
   overseer: Overseer;
   journal: ActorJournal;
@@ -44,7 +84,10 @@ export function actorQueries(deps: {
   const definitionOf = (logic: AnyStateMachine): unknown => {
     let json = definitions.get(logic);
     if (json === undefined) {
-      json = logic.toJSON();
+      json = withEventless(
+        logic.toJSON() as unknown as Record<string, unknown>,
+        logic.root as unknown as StateNodeLike,
+      );
       definitions.set(logic, json);
     }
     return json;

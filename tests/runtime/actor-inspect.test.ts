@@ -59,6 +59,9 @@ describe('actor inspector', () => {
     const machine = vm?.machine as { id: string; states: Record<string, unknown> };
     expect(machine.id).toBe('vm');
     expect(Object.keys(machine.states)).toEqual(expect.arrayContaining(['running', 'stopped', 'stopping']));
+    // Eventless transitions are in the definition too, with their guards named.
+    const discovered = machine.states.discovered as { always?: Array<{ target: string[]; guard?: { type: string } }> };
+    expect(discovered.always?.[0]).toEqual({ target: ['#vm.locked'], eventType: '', guard: { type: 'isLocked' } });
     const types = vm?.events.map((e) => e.type) ?? [];
     expect(types).toEqual(['xstate.init', 'OPERATION_STARTED', 'OPERATION_ENDED']);
     expect(vm?.events.at(-1)?.at).toBeLessThanOrEqual(stack.clock.now());
