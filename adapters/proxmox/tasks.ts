@@ -104,7 +104,8 @@ function transient(err: unknown): boolean {
   );
 }
 
-export const MAX_CONSECUTIVE_POLL_FAILURES = 3;
+/** The longest pause between polls while the task's node cannot be read (the pause doubles from pollMs). */
+export const MAX_POLL_BACKOFF_MS = 10_000;
 
 export interface WaitDeps {
   cluster: string;
@@ -138,16 +139,22 @@ export async function waitForTask(task: TaskRef, options: WaitOptions, deps: Wai
   const { clock, log, cluster } = deps;
   const { signal, onProgress, timeoutMs } = options;
   const deadline = clock.now() + timeoutMs;
+  // A node that cannot be read for a while (596, 5xx, a timeout) says nothing about the task, which runs on: it is
+  // polled again, less often, until the task's time is up; only then does its last error end the wait.
   let failures = 0;
+  let lastError: unknown;
   for (;;) {
     if (signal?.aborted) throw signal.reason;
     let current: TaskStatus | undefined;
     try {
       current = await deps.status(task, signal);
       failures = 0;
+      lastError = undefined;
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (!transient(err) || ++failures >= MAX_CONSECUTIVE_POLL_FAILURES) throw err;
+      if (!transient(err)) throw err;
+      failures++;
+      lastError = err;
       log.warn(`${cluster}: polling ${task.upid} failed (${(err as Error).message}); will poll again`);
     }
     if (current) {
@@ -166,8 +173,10 @@ export async function waitForTask(task: TaskRef, options: WaitOptions, deps: Wai
     }
     const remaining = deadline - clock.now();
     if (remaining <= 0) {
+      if (lastError) throw lastError;
       throw new PlatformTimeoutError(`${cluster}: task ${task.upid} still running after ${timeoutMs} ms`, cluster);
     }
-    await clock.sleep(Math.min(deps.pollMs, remaining), signal);
+    const pause = failures > 0 ? Math.min(MAX_POLL_BACKOFF_MS, deps.pollMs * 2 ** (failures - 1)) : deps.pollMs;
+    await clock.sleep(Math.min(pause, remaining), signal);
   }
 }
