@@ -26,6 +26,7 @@ import type { CommandRecord, CommandRunner } from './command-executor';
 import { executeCommand } from './command-executor';
 import type { ExecutionStep, Plan } from './execution-plan';
 import { ExecutionError, planRequest } from './execution-plan';
+import { VmidAllocator } from './vmid-allocator';
 
 export { ExecutionError };
 
@@ -54,7 +55,7 @@ function adoptable(tasks: TaskStatus[], type: string, exclude: readonly string[]
 const TASK_MATCH_SKEW_S = 30;
 
 /** A clone that lost the race for a VMID (`/cluster/nextid` reserves nothing) is issued again with a new one. */
-export const VMID_RACE_ATTEMPTS = 5;
+export const VMID_RACE_ATTEMPTS = 10;
 /** How often a request waiting for a backup to end, or for the HA manager's task to appear, looks again. */
 export const WAIT_POLL_MS = 2_000;
 
@@ -98,6 +99,8 @@ const runsWithoutPlan = (context: RequestContext): boolean =>
  * finally EXECUTION_SUCCEEDED / EXECUTION_FAILED / EXECUTION_CANCELLED to its request.
  */
 export function createExecutor(deps: ExecutorDeps) {
+  // One per core: the VMIDs this core's clones read from nextid, each handed to one clone only.
+  const vmids = new VmidAllocator(deps.clock);
   return fromCallback<ExecutorEvent, ExecutorInput>(({ input, sendBack, receive }) => {
     const abort = new AbortController();
     let cancelRequested = false;
@@ -147,6 +150,7 @@ export function createExecutor(deps: ExecutorDeps) {
           } catch (error) {
             // A clone task that found its VMID taken (another clone won the race for it) created nothing.
             const raced = step.taskType.endsWith('clone') && classifyPveFailure(error)?.kind === 'vmid_taken';
+            if (step.taskType.endsWith('clone') && !raced) vmids.release(plan.cluster, task.vmid);
             if (raced && attempt < VMID_RACE_ATTEMPTS && !abort.signal.aborted) {
               deps.log.warn(`req:${input.requestId}: ${step.describe}: VMID ${task.vmid} was taken; cloning again`);
               task = await issue(plan, step, undefined, send);
@@ -271,7 +275,7 @@ export function createExecutor(deps: ExecutorDeps) {
       const clone = step.taskType.endsWith('clone');
       let vmid = reserved;
       for (let attempt = 1; ; attempt++) {
-        if (clone && vmid === undefined) vmid = await plan.platform.nextId();
+        if (clone && vmid === undefined) vmid = await vmids.next(plan.cluster, plan.platform);
         sendEvent({ type: 'TASK_ISSUING', step: step.index, at: deps.clock.now(), vmid });
         deps.durable?.();
         try {
@@ -289,6 +293,7 @@ export function createExecutor(deps: ExecutorDeps) {
             vmid = undefined;
             continue;
           }
+          if (clone && failure?.kind !== 'vmid_taken') vmids.release(plan.cluster, vmid);
           if (failure?.kind === 'locked' && failure.lock === 'backup' && plan.guest) {
             await waitForBackup(plan, true);
             continue;

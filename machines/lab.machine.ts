@@ -8,7 +8,7 @@
 // in the context, so a lab restored from its snapshot never does a finished step again.
 import { and } from 'xstate';
 import { labSetup } from './lab/lab-setup';
-import { existingMembers, rollbackList, stepKey, teardownList } from './lab/lab-work';
+import { existingMembers, labKey, rollbackList, stepKey, teardownList } from './lab/lab-work';
 
 type ErrorEvent = { event: { error: unknown } };
 const errorOf = ({ event }: ErrorEvent) => event.error;
@@ -291,7 +291,7 @@ export const labMachine = labSetup.createMachine({
         input: ({ context }) => ({
           lab: context.name,
           cluster: context.cluster,
-          key: `${context.name}:snapshot:${context.pendingSnapshot?.name}:${context.pendingSnapshot?.at}`,
+          key: `${labKey(context)}:snapshot:${context.pendingSnapshot?.name}:${context.pendingSnapshot?.at}`,
           name: context.pendingSnapshot?.name ?? '',
           members: existingMembers(context),
         }),
@@ -315,7 +315,7 @@ export const labMachine = labSetup.createMachine({
           return {
             lab: context.name,
             cluster: context.cluster,
-            key: `${context.name}:revert:${name}:${context.pendingSnapshot?.at}`,
+            key: `${labKey(context)}:revert:${name}:${context.pendingSnapshot?.at}`,
             name,
             members: existingMembers(context).filter((m) => inSnapshot.has(m.member)),
           };
@@ -337,7 +337,7 @@ export const labMachine = labSetup.createMachine({
         input: ({ context }) => ({
           lab: context.name,
           cluster: context.cluster,
-          key: `${context.name}:teardown`,
+          key: `${labKey(context)}:teardown`,
           things: teardownList(context),
         }),
         onDone: { target: 'destroyed', actions: 'recordTornDown' },

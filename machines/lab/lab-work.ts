@@ -30,10 +30,17 @@ export function policyOf(spec: LabSpec): EffectivePolicy {
   };
 }
 
-/** The idempotency key of a step: the same for the same step of the same apply, whenever it is run. */
+/**
+ * The idempotency key of a step: the same for the same step of the same apply, whenever it is run, and never the
+ * same for two labs — a name used again after its lab ended is another lab (its first submission time tells).
+ */
 export function stepKey(context: LabContext, step: string, member?: string): string {
-  return `${context.name}:${context.generation}:${step}${member === undefined ? '' : `:${member}`}`;
+  return `${labKey(context)}:${context.generation}:${step}${member === undefined ? '' : `:${member}`}`;
 }
+
+/** What tells this lab from another of the same name: `<name>.<submitted, base 36>`. */
+export const labKey = (context: Pick<LabContext, 'name' | 'submittedAt'>): string =>
+  `${context.name}.${context.submittedAt.toString(36)}`;
 
 export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

@@ -51,7 +51,7 @@ describe('lab machine', () => {
       'web-3:ready:205',
     ]);
     const clone = steps.inputs.clone?.[0] as CloneMemberInput;
-    expect(clone).toMatchObject({ lab: 'tier3', key: 'tier3:0:clone:router', pool: 'lab-tier3' });
+    expect(clone).toMatchObject({ lab: 'tier3', key: 'tier3.rs:0:clone:router', pool: 'lab-tier3' });
     expect(clone.member).toMatchObject({ guestName: 'tier3-router', node: 'pve1', template: { vmid: 9000 } });
     // Step actors that answered are let go.
     expect(Object.keys(actor.getSnapshot().children)).toEqual([]);
@@ -84,7 +84,7 @@ describe('lab machine', () => {
     expect(state()).toBe('rolled_back');
     expect(of(steps.calls, 'clone')).toEqual(['clone router', 'clone db', 'clone web-1', 'clone web-2']);
     expect(steps.inputs.remove).toHaveLength(1);
-    expect(steps.inputs.remove?.[0]).toMatchObject({ lab: 'tier3', key: 'tier3:0:rollback' });
+    expect(steps.inputs.remove?.[0]).toMatchObject({ lab: 'tier3', key: 'tier3.rs:0:rollback' });
     // web-1 was running beside web-2 when it failed: the lab waited for it and removes it too.
     expect(thingsRemoved(steps)).toEqual([
       { kind: 'vm', id: 203, node: 'pve1', member: 'web-1' },
@@ -186,7 +186,7 @@ describe('lab machine', () => {
     expect(vmsOf(ctx().created)).toEqual(['router:201', 'db:202', 'web-1:203', 'web-3:205', 'web-2:206']);
     expect(ctx().members['web-2']).toMatchObject({ phase: 'ready', vmid: 206 });
     expect(ctx().drift).toEqual([]);
-    expect((steps.inputs.clone?.at(-1) as CloneMemberInput).key).toBe('tier3:1:clone:web-2');
+    expect((steps.inputs.clone?.at(-1) as CloneMemberInput).key).toBe('tier3.rs:1:clone:web-2');
   });
 
   it('lab machine - drift is only reported when policy.drift is report', async () => {
@@ -322,7 +322,7 @@ describe('lab machine', () => {
     const configure = steps.inputs.configure?.at(-1) as ConfigureMemberInput;
     expect(configure).toMatchObject({ member: { name: 'db' }, vmid: 202 });
     expect(configure.changes?.map((c) => c.field)).toEqual(['memory']);
-    expect(steps.inputs.remove?.[0]).toMatchObject({ key: 'tier3:1:remove' });
+    expect(steps.inputs.remove?.[0]).toMatchObject({ key: 'tier3.rs:1:remove' });
     expect(thingsRemoved(steps)).toEqual([{ kind: 'vm', id: 205, node: 'pve1', member: 'web-3' }]);
     expect(vmsOf(ctx().created)).toEqual(['router:201', 'db:202', 'web-1:203', 'web-2:204', 'cache:206']);
     expect(ctx().members['web-3']?.phase).toBe('removed');

@@ -19,6 +19,8 @@
 //   barrier nextid <n>                   the next <n> reads of /cluster/nextid all answer before any caller goes on
 //                                        (so that <n> deploys racing for a VMID all read the same one, as they can
 //                                        on a busy cluster: PVE's nextid reserves nothing)
+//   steal nextid                         the next VMID read from /cluster/nextid is taken by someone else (a guest
+//                                        'elsewhere' appears at it) before Overseer's clone is issued
 //   oplog                                every platform operation the simulator carried out so far
 //   show <request>                       a request's status and error
 //   request <request>                    print the request's status and its reasons or error
@@ -38,6 +40,7 @@ import type { Overseer } from '../../actors/overseer';
 import type { Platform } from '../../adapters/platform/types';
 import type { SimSeed, Simulator, SimVmSeed } from '../../adapters/pve-sim';
 import { demoSeed } from '../../adapters/pve-sim';
+import { makeVm } from '../../adapters/pve-sim/state';
 import type { Action, Requester, RequestTarget } from '../../machines/types';
 import { OVERSEER_IDENTITY } from '../../machines/types';
 import type { StateStore } from '../../state';
@@ -101,6 +104,22 @@ function nextIdBarrier(overseer: Overseer, count: number): void {
       waiting.push(release);
       if (waiting.length === count) for (const go of waiting) go();
     });
+    return id;
+  };
+}
+
+/**
+ * Makes the next nextId read of cluster 'lab' answer an id that someone else (another process, a person) takes at
+ * once: a guest `elsewhere` appears at that VMID before Overseer's clone is issued.
+ */
+function stealNextId(overseer: Overseer, sim: Simulator, clock: { now(): number }): void {
+  const platform = overseer.platforms.get('lab') as Platform;
+  const read = platform.nextId.bind(platform);
+  platform.nextId = async () => {
+    platform.nextId = read;
+    const id = await read();
+    const seed = { vmid: id, name: 'elsewhere', node: 'pve1', status: 'stopped' as const, cores: 1 };
+    sim.state.vms.set(id, makeVm({ ...seed, maxmem: 1024 ** 3, maxdisk: 8 * 1024 ** 3 }, clock.now()));
     return id;
   };
 }
@@ -218,6 +237,9 @@ export async function runScenario(dir: string): Promise<ScenarioRun & { cleanup(
       }
       case 'barrier':
         if (a === 'nextid') return nextIdBarrier(overseer, Number(b));
+        break;
+      case 'steal':
+        if (a === 'nextid') return stealNextId(overseer, sim, stack.clock);
         break;
       case 'tasks':
         if (a === 'fail') return sim.faults.failTasks(b as string, Number(rest[0]), rest.slice(1).join(' '));
