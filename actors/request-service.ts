@@ -125,13 +125,17 @@ export class RequestService {
     const { store, config } = this.deps;
     if (submission.dryRun) return this.dryRun(submission);
     if (submission.idempotencyKey) {
+      // A first submission with this key still on its way to disk is found once it is there.
+      if (this.writer.pendingIdempotent(submission.requester.id, submission.idempotencyKey) !== undefined) {
+        await this.writer.durable();
+      }
       const earlier = store.requests.findByIdempotencyKey(submission.requester.id, submission.idempotencyKey);
       if (earlier) {
         // The first submission may still be deciding: answer with its decision, not a guess.
         const live = this.requests.get(earlier.id);
         if (live && !DECIDED.has(String(live.getSnapshot().value))) {
           const decided = await waitFor(live, (s) => DECIDED.has(String(s.value)));
-          this.flush();
+          await this.writer.durable();
           return { ...this.answerOf(earlier.id, decided), replayed: true };
         }
         return {
@@ -145,14 +149,13 @@ export class RequestService {
       }
     }
     const spec = this.specOf(submission, this.deps.newId ? this.deps.newId('request') : randomUUID());
-    store.transaction(() => {
-      store.requests.insert(spec, 'received', submission.idempotencyKey);
-      store.audit.append({ at: spec.submittedAt, actor: spec.requester.id, kind: 'request.received', data: spec });
-    });
+    // The request's row and its `request.received` entry go to disk in the commit that holds its decision: nothing
+    // reaches the platform before a flush, and an answer never leaves before that commit.
+    this.writer.insert(spec, submission.idempotencyKey);
     const actor = this.requests.create(spec.id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
     const snapshot = await waitFor(actor, (s) => DECIDED.has(String(s.value)));
-    // The decision is on disk before the answer leaves.
-    this.flush();
+    // The decision is on disk before the answer leaves: one commit serves every decision waiting on it.
+    await this.writer.durable();
     return { ...this.answerOf(spec.id, snapshot), replayed: false };
   }
 

@@ -1,10 +1,12 @@
-// Group commit for requests: a request's row, status history, audit entries and snapshot are queued as it changes
-// and written together, one transaction per burst of work. The runtime flushes before an answer leaves and before
-// every platform call, so nothing acknowledged or about to touch the platform is ever only in memory.
+// Group commit for requests: a new request's row, its status history, audit entries and snapshot are queued as it
+// changes and written together, one transaction per burst of work for every request that changed in it (one
+// commit serves every decision waiting on it), the audit rows appended in that same commit. A submission's answer
+// waits for the commit that holds its decision (durable()); the runtime also flushes at once before every platform
+// call, so nothing acknowledged or about to touch the platform is ever only in memory.
 import type { RequestContext } from '../machines/request.machine';
-import type { RequestStatus } from '../machines/types';
+import type { RequestSpec, RequestStatus } from '../machines/types';
 import { actorId } from '../machines/types';
-import type { StateStore } from '../state';
+import type { AuditEntry, StateStore } from '../state';
 
 export interface RequestStatusChange {
   status: RequestStatus;
@@ -17,44 +19,122 @@ export interface RequestStatusChange {
 }
 
 interface PendingWrite {
+  /** A request not stored yet: inserted (status `received`) before its changes. */
+  insert?: { spec: RequestSpec; idempotencyKey: string | undefined } | undefined;
   changes: RequestStatusChange[];
-  context: RequestContext;
-  snapshot: unknown;
+  context?: RequestContext | undefined;
+  snapshot?: unknown;
   at: number;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const keyOf = (requesterId: string, idempotencyKey: string) => `${requesterId}\u0000${idempotencyKey}`;
+
 export class RequestWriter {
-  private readonly pending = new Map<string, PendingWrite>();
+  private pending = new Map<string, PendingWrite>();
+  /** Idempotency keys (requester, key) of requests queued for insertion → their ids. */
+  private readonly pendingKeys = new Map<string, string>();
+  private waiters: Waiter[] = [];
   private scheduled = false;
 
   constructor(private readonly store: StateStore) {}
 
+  /** Queues a new request (stored as `received`, with its `request.received` audit entry) for the next commit. */
+  insert(spec: RequestSpec, idempotencyKey: string | undefined): void {
+    this.pending.set(spec.id, { insert: { spec, idempotencyKey }, changes: [], at: spec.submittedAt });
+    if (idempotencyKey !== undefined) this.pendingKeys.set(keyOf(spec.requester.id, idempotencyKey), spec.id);
+    this.schedule();
+  }
+
+  /** The id of a request queued for insertion with this requester's idempotency key, if any. */
+  pendingIdempotent(requesterId: string, idempotencyKey: string): string | undefined {
+    return this.pendingKeys.get(keyOf(requesterId, idempotencyKey));
+  }
+
   /** Queues the latest context and snapshot of a request, and the status change that led there, if any. */
   queue(id: string, context: RequestContext, snapshot: unknown, at: number, change?: RequestStatusChange): void {
-    const write = this.pending.get(id) ?? { changes: [], context, snapshot, at };
+    let write = this.pending.get(id);
+    if (!write) {
+      write = { changes: [], at };
+      this.pending.set(id, write);
+    }
     if (change) write.changes.push(change);
     write.context = context;
     write.snapshot = snapshot;
     write.at = at;
-    this.pending.set(id, write);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.schedule();
   }
 
-  /** Writes everything queued now, in one transaction. */
+  /** Resolves once everything queued so far is committed (rejects when that commit fails). */
+  durable(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      try {
+        this.flush();
+      } catch {
+        // flush() rejected every waiter with the error; the writes stay queued for the next commit.
+      }
+    });
+  }
+
+  /**
+   * Writes everything queued now, in one transaction, then resolves the waiters. When the transaction fails, the
+   * writes stay queued (ahead of anything queued since) and the error is thrown, and every waiter rejected with it.
+   */
   flush(): void {
     this.scheduled = false;
-    if (this.pending.size === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    if (this.pending.size === 0) {
+      for (const w of waiters) w.resolve();
+      return;
+    }
+    const writes = this.pending;
+    this.pending = new Map();
+    try {
+      this.write(writes);
+    } catch (error) {
+      for (const [id, w] of this.pending) {
+        const earlier = writes.get(id);
+        writes.set(id, earlier ? merge(earlier, w) : w);
+      }
+      this.pending = writes;
+      for (const w of waiters) w.reject(error);
+      throw error;
+    }
+    for (const w of writes.values()) {
+      if (w.insert?.idempotencyKey !== undefined) {
+        this.pendingKeys.delete(keyOf(w.insert.spec.requester.id, w.insert.idempotencyKey));
+      }
+    }
+    for (const w of waiters) w.resolve();
+  }
+
+  private write(writes: ReadonlyMap<string, PendingWrite>): void {
     const store = this.store;
-    const writes = [...this.pending];
-    this.pending.clear();
+    const audit: AuditEntry[] = [];
     store.transaction(() => {
       for (const [id, w] of writes) {
+        if (w.insert) {
+          const { spec, idempotencyKey } = w.insert;
+          store.requests.insert(spec, 'received', idempotencyKey);
+          audit.push({ at: spec.submittedAt, actor: spec.requester.id, kind: 'request.received', data: spec });
+        }
         for (const c of w.changes) {
-          store.requests.update(id, { status: c.status, by: c.by, note: c.note }, c.at);
-          store.audit.append({
+          audit.push({
             at: c.at,
             actor: c.by ?? 'overseer',
             kind: 'request.status',
@@ -62,8 +142,10 @@ export class RequestWriter {
           });
         }
         const { context } = w;
-        store.requests.update(
+        if (!context) continue;
+        store.requests.applyChanges(
           id,
+          w.changes.map((c) => ({ status: c.status, at: c.at, by: c.by, note: c.note })),
           {
             decision: context.decision,
             reasons: context.reasons,
@@ -80,6 +162,18 @@ export class RequestWriter {
         );
         store.snapshots.save(actorId.request(id), 'request', w.snapshot, w.at);
       }
+      store.audit.appendMany(audit);
     });
   }
+}
+
+/** An earlier write with a later one queued for the same request after it. */
+function merge(earlier: PendingWrite, later: PendingWrite): PendingWrite {
+  return {
+    insert: earlier.insert ?? later.insert,
+    changes: [...earlier.changes, ...later.changes],
+    context: later.context ?? earlier.context,
+    snapshot: later.context ? later.snapshot : earlier.snapshot,
+    at: later.at,
+  };
 }

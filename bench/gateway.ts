@@ -17,11 +17,17 @@
 // The Overseer's log (one line per actor state change) goes to a file in the temp dir, as a daemon's to journald.
 //
 // Run: node --expose-gc --import tsx bench/gateway.ts [seconds]
+// CPU per request: for each phase, the CPU time (user + system) this process used (the bench client, the gateway and
+// the core share it) and, for the Overseer, that of the nats-server and simulator processes (/proc/<pid>/stat),
+// divided by the requests answered. Unlike req/s it hardly moves when other work shares the 2 cores.
+// BENCH_CPU_PROFILE=<file.cpuprofile>: a CPU profile (node:inspector) of this process during the Overseer's
+// closed-loop phase — the bench client, the gateway and the core share the process; the simulator does not.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,12 +65,40 @@ interface Call {
 
 interface Result {
   requests: number;
+  /** CPU µs per request: this process, and [nats-server, simulator] for the Overseer. */
+  cpuUs?: number;
+  otherCpuUs?: number[];
   seconds: number;
   perSecond: number;
   p50: number;
   p99: number;
   errors: number;
   statuses: Map<string, number>;
+}
+
+/** CPU time (ms) of another process so far, from /proc/<pid>/stat (utime + stime); NaN when unreadable. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11], fields[12] = utime, stime (fields 14 and 15 of stat) in clock ticks (100 Hz on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs a phase and adds the CPU it cost per request answered: this process, and the processes `others`. */
+async function withCpu(others: (number | undefined)[], phase: () => Promise<Result>): Promise<Result> {
+  const before = process.cpuUsage();
+  const othersBefore = others.map(processCpuMs);
+  const r = await phase();
+  const used = process.cpuUsage(before);
+  return {
+    ...r,
+    cpuUs: (used.user + used.system) / r.requests,
+    otherCpuUs: others.map((pid, i) => ((processCpuMs(pid) - (othersBefore[i] ?? 0)) * 1000) / r.requests),
+  };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -202,6 +236,24 @@ async function startBaseline(): Promise<{ url: string; close(): Promise<void> }>
   };
 }
 
+/** Runs `phase` under the inspector's CPU profiler when BENCH_CPU_PROFILE names a file, and writes the profile. */
+async function profiled<T>(phase: () => Promise<T>): Promise<T> {
+  const file = process.env.BENCH_CPU_PROFILE;
+  if (!file) return phase();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  try {
+    return await phase();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 function row(what: string, mode: string, r: Result, extra = ''): string {
   const f = (n: number, d = 1) => n.toFixed(d);
   return `| ${what} | ${mode} | ${r.requests} | ${f(r.perSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${r.errors} | ${extra} |`;
@@ -230,7 +282,7 @@ async function main(): Promise<void> {
     const bareCall = (): Call => ({ path: '/x', body: '{"action":"snapshot","target":"bench/100"}' });
     await closedLoop(barePool, bareHeaders, bareCall, 200, WARMUP_SECONDS);
     gc();
-    const bareClosed = await closedLoop(barePool, bareHeaders, bareCall, 200, seconds);
+    const bareClosed = await withCpu([], () => closedLoop(barePool, bareHeaders, bareCall, 200, seconds));
     gc();
     const bareOpen = await openLoop(barePool, bareHeaders, bareCall, 200, OPEN_LOOP_RATE, seconds);
 
@@ -300,11 +352,14 @@ async function main(): Promise<void> {
     // Lightest load first: each phase leaves approved snapshots queued behind it (executed in the background).
     await closedLoop(pool, headers, overseerCall, 201, WARMUP_SECONDS);
     gc();
-    const light = await openLoop(pool, headers, overseerCall, 201, LIGHT_RATE, seconds);
+    const processes = [nats.pid, sim.pid];
+    const light = await withCpu(processes, () => openLoop(pool, headers, overseerCall, 201, LIGHT_RATE, seconds));
     gc();
-    const closed = await closedLoop(pool, headers, overseerCall, 201, seconds);
+    const closed = await withCpu(processes, () =>
+      profiled(() => closedLoop(pool, headers, overseerCall, 201, seconds)),
+    );
     gc();
-    const open = await openLoop(pool, headers, overseerCall, 201, OPEN_LOOP_RATE, seconds);
+    const open = await withCpu(processes, () => openLoop(pool, headers, overseerCall, 201, OPEN_LOOP_RATE, seconds));
 
     // --- report ------------------------------------------------------------------------------------------
     print(`Command: node --expose-gc --import tsx bench/gateway.ts ${seconds}`);
@@ -334,6 +389,17 @@ async function main(): Promise<void> {
       ),
     );
     print('');
+    const cpu = (r: Result) =>
+      `${r.cpuUs?.toFixed(0)} µs this process` +
+      (r.otherCpuUs?.length
+        ? ` + ${r.otherCpuUs.map((u) => u.toFixed(0)).join(' + ')} µs nats-server + simulator`
+        : '');
+    print(`CPU per request, bare Hono closed loop: ${cpu(bareClosed)}`);
+    print(`CPU per decision, open loop ${LIGHT_RATE} req/s: ${cpu(light)}`);
+    print(
+      `CPU per decision, closed loop: ${cpu(closed)} (this process: ${((closed.cpuUs ?? 0) / (bareClosed.cpuUs ?? 1)).toFixed(1)}× bare Hono's per request)`,
+    );
+    print(`CPU per decision, open loop ${OPEN_LOOP_RATE} req/s: ${cpu(open)}`);
     print(`Decisions (open loop, ${LIGHT_RATE} req/s): ${mix(light)}`);
     print(`Decisions (closed loop): ${mix(closed)}`);
     print(`Decisions (open loop, ${OPEN_LOOP_RATE} req/s): ${mix(open)}`);

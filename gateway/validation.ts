@@ -35,7 +35,10 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
  */
 export function queryObject(c: Context<AppEnv>): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
-  for (const [key, value] of new URL(c.req.url).searchParams) {
+  const url = c.req.url;
+  // No query string (a submission, most calls): nothing to parse, no URL object to build.
+  if (!url.includes('?')) return out;
+  for (const [key, value] of new URL(url).searchParams) {
     if (Object.hasOwn(out, key)) {
       const name = key === '' ? 'a parameter with an empty name' : key;
       throw new BadRequestError(`${name}: given more than once`, key === '' ? 'query' : key, 'query');

@@ -171,6 +171,7 @@ export class AuditLog {
   private readonly stmts: StatementCache;
   private readonly key: AuditKey | undefined;
   private readonly appendTx: (entry: AuditEntry) => AuditRow;
+  private readonly appendManyTx: (entries: readonly AuditEntry[]) => AuditHead;
   private readonly verifyTx: (opts: AuditVerifyOptions) => AuditVerification;
 
   constructor(db: Database, opts: AuditLogOptions = {}) {
@@ -178,6 +179,8 @@ export class AuditLog {
     this.key = opts.key;
     const append = db.transaction((entry: AuditEntry) => this.appendRow(entry));
     this.appendTx = (entry) => append.immediate(entry);
+    const appendMany = db.transaction((entries: readonly AuditEntry[]) => this.appendRows(entries));
+    this.appendManyTx = (entries) => appendMany.immediate(entries);
     // One read transaction: the walk, the head and the counter are one snapshot even while others append.
     const verify = db.transaction((o: AuditVerifyOptions) => this.verifyChain(o));
     this.verifyTx = (o) => verify.deferred(o);
@@ -200,6 +203,16 @@ export class AuditLog {
    */
   append(entry: AuditEntry): AuditRow {
     return this.appendTx(entry);
+  }
+
+  /**
+   * Appends entries in order, chained one to the next exactly as that many append() calls would, in one
+   * transaction (a savepoint inside the caller's): the chain's end and the counter are read once and audit_head
+   * is moved once, to the last row. Returns the new head. For a group commit of many rows.
+   */
+  appendMany(entries: readonly AuditEntry[]): AuditHead {
+    if (entries.length === 0) return this.lastRow();
+    return this.appendManyTx(entries);
   }
 
   /** The head witness: last seq and hash, as audit_head keeps them. */
@@ -503,33 +516,55 @@ export class AuditLog {
   }
 
   private appendRow(entry: AuditEntry): AuditRow {
+    this.assertAppendable(entry);
+    const last = this.lastRow();
+    const seq = Math.max(this.sequenceCounter(), last.seq) + 1;
+    const row = this.insertRow(entry, seq, last.hash);
+    this.moveHead(row);
+    return { ...row, data: JSON.parse(row.data) };
+  }
+
+  private appendRows(entries: readonly AuditEntry[]): AuditHead {
+    for (const entry of entries) this.assertAppendable(entry);
+    const last = this.lastRow();
+    let head: AuditHead = { seq: Math.max(this.sequenceCounter(), last.seq), hash: last.hash };
+    for (const entry of entries) head = this.insertRow(entry, head.seq + 1, head.hash);
+    this.moveHead(head);
+    return { seq: head.seq, hash: head.hash };
+  }
+
+  private assertAppendable(entry: AuditEntry): void {
     if (!Number.isSafeInteger(entry.at)) {
       throw new TypeError(`audit entry time must be an integer (epoch ms), got ${entry.at}`);
     }
-    const key = this.key;
-    if (!key && this.readMarker() !== undefined) {
+    if (!this.key && this.readMarker() !== undefined) {
       throw new AuditChainError(
         'the audit chain is keyed: appending needs the audit key (open the store with it)',
         this.lastRow().seq + 1,
         'wrong-key',
       );
     }
-    const last = this.lastRow();
-    const seq = Math.max(this.sequenceCounter(), last.seq) + 1;
-    const prevHash = last.hash;
+  }
+
+  /** Inserts one row linked to `prevHash`; returns it with its data as stored (canonical JSON). */
+  private insertRow(entry: AuditEntry, seq: number, prevHash: string): Omit<AuditRow, 'data'> & { data: string } {
     const data = auditDataJson(entry.data);
     const fields = { seq, at: entry.at, actor: entry.actor, kind: entry.kind };
+    const key = this.key;
     const hash = key ? auditHmac(key, prevHash, fields, data) : auditHash(prevHash, fields, data);
     this.stmts
       .get(`INSERT INTO ${T.audit} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(seq, entry.at, entry.actor, entry.kind, data, prevHash, hash);
+    return { ...fields, data, prevHash, hash };
+  }
+
+  private moveHead(head: AuditHead): void {
     this.stmts
       .get(
         `INSERT INTO ${T.auditHead} (id, seq, hash) VALUES (1, ?, ?)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
       )
-      .run(seq, hash);
-    return { ...fields, data: JSON.parse(data), prevHash, hash };
+      .run(head.seq, head.hash);
   }
 
   /** SQLite's AUTOINCREMENT counter for the audit table (0 before the first append). */

@@ -131,6 +131,7 @@ export class RequestRepo {
   private readonly stmts: StatementCache;
   private readonly insertTx: (spec: RequestSpec, status: RequestStatus, key: string | undefined) => RequestRecord;
   private readonly updateTx: (id: string, patch: RequestPatch, at: number) => RequestUpdateResult;
+  private readonly applyTx: (id: string, changes: readonly StatusChange[], patch: RequestPatch, at: number) => void;
 
   constructor(db: Database) {
     this.stmts = new StatementCache(db);
@@ -138,6 +139,8 @@ export class RequestRepo {
     this.insertTx = (spec, status, key) => insert.immediate(spec, status, key);
     const update = db.transaction(this.updateRows.bind(this));
     this.updateTx = (id, patch, at) => update.immediate(id, patch, at);
+    const apply = db.transaction(this.applyRows.bind(this));
+    this.applyTx = (id, changes, patch, at) => apply.immediate(id, changes, patch, at);
   }
 
   /**
@@ -167,6 +170,15 @@ export class RequestRepo {
   /** Applies `patch` at time `at` in one transaction. Throws RequestNotFoundError for an unknown id. */
   update(id: string, patch: RequestPatch, at: number): RequestUpdateResult {
     return this.updateTx(id, patch, at);
+  }
+
+  /**
+   * The status changes a request went through, in order, then `patch` (its `status`, `by` and `note` are ignored),
+   * in one transaction: the same rows as one update() per change followed by update(id, patch, at) — a history
+   * row for each change to another status, the row itself written once. Throws RequestNotFoundError.
+   */
+  applyChanges(id: string, changes: readonly StatusChange[], patch: RequestPatch, at: number): void {
+    this.applyTx(id, changes, patch, at);
   }
 
   get(id: string): RequestRecord | undefined {
@@ -303,14 +315,45 @@ export class RequestRepo {
   }
 
   private updateRows(id: string, patch: RequestPatch, at: number): RequestUpdateResult {
+    const current = this.currentRow(id);
+    const previousStatus = current.status as RequestStatus;
+    const status = patch.status ?? previousStatus;
+    this.writeRow(id, current, status, patch, at);
+    const statusChanged = status !== previousStatus;
+    if (statusChanged) this.appendHistory(id, { status, at, by: patch.by, note: patch.note });
+    return { previousStatus, status, statusChanged };
+  }
+
+  private applyRows(id: string, changes: readonly StatusChange[], patch: RequestPatch, at: number): void {
+    const current = this.currentRow(id);
+    let status = current.status as RequestStatus;
+    for (const change of changes) {
+      if (change.status === status) continue;
+      status = change.status;
+      this.appendHistory(id, change);
+    }
+    this.writeRow(id, current, status, patch, at);
+  }
+
+  private currentRow(
+    id: string,
+  ): Pick<RequestRow, 'status' | 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error' | 'members'> {
     const current = this.stmts
       .get<Pick<RequestRow, 'status' | 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error' | 'members'>>(
         `SELECT status, decision, reasons, checks, task_ids, error, members FROM ${T.requests} WHERE id = ?`,
       )
       .get(id);
     if (!current) throw new RequestNotFoundError(id);
-    const previousStatus = current.status as RequestStatus;
-    const status = patch.status ?? previousStatus;
+    return current;
+  }
+
+  private writeRow(
+    id: string,
+    current: Pick<RequestRow, 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error' | 'members'>,
+    status: RequestStatus,
+    patch: RequestPatch,
+    at: number,
+  ): void {
     this.stmts
       .get(
         `UPDATE ${T.requests} SET status = ?, decision = ?, reasons = ?, checks = ?, task_ids = ?, error = ?,
@@ -327,9 +370,6 @@ export class RequestRepo {
         at,
         id,
       );
-    const statusChanged = status !== previousStatus;
-    if (statusChanged) this.appendHistory(id, { status, at, by: patch.by, note: patch.note });
-    return { previousStatus, status, statusChanged };
   }
 
   private appendHistory(id: string, change: StatusChange): void {
