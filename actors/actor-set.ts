@@ -1,5 +1,10 @@
 // A set of entity actors of one kind (VMs, hosts or requests): creates them, restores them from persisted
 // snapshots, and watches each through the one state-change hook.
+// With `passivate` (VMs: 100k of them, each idle between the rare events that change it) an idle actor can be put
+// to rest: the running XState actor (its own system, mailbox, listeners: ~4 KiB) is stopped and only its last
+// snapshot is kept. `get` brings it back from that snapshot (the same state and context; no event, no state-change
+// line, no write), so whoever sends to it sees the same machine. Only logic without timers, delays or children may be
+// passivated: such an actor does nothing between events.
 import type { Actor, AnyStateMachine, InputFrom, InspectionEvent, Observer, SnapshotFrom } from 'xstate';
 import { createActor } from 'xstate';
 import type { Clock } from '../adapters/clock';
@@ -19,12 +24,39 @@ export interface ActorSetOptions<TLogic extends AnyStateMachine> {
   inspect?: Observer<InspectionEvent> | undefined;
   onStateChange?: (key: string, change: StateChange<SnapshotFrom<TLogic>>) => void;
   onSnapshot?: (key: string, snapshot: SnapshotFrom<TLogic>, stateChanged: boolean) => void;
-  /** Called once per actor before it starts (to listen to what it emits). */
+  /** Called once per actor before it starts (to listen to what it emits); again when a passivated one comes back. */
   onCreated?: (key: string, actor: Actor<TLogic>) => void;
+  /** Idle actors may be put to rest by `passivateIdle` (logic without timers, delays or children only). */
+  passivate?: boolean | undefined;
+  /** Runs a burst of work on these actors as one unit of the store (one transaction); see `batch`. */
+  transaction?: (<T>(fn: () => T) => T) | undefined;
+}
+
+/** What `entries()` hands out for an actor at rest: its snapshot, without bringing it back; anything else does. */
+class RestingActorRef<TLogic extends AnyStateMachine> {
+  constructor(
+    readonly id: string,
+    private readonly snapshot: SnapshotFrom<TLogic>,
+    private readonly wake: () => Actor<TLogic>,
+  ) {}
+  getSnapshot(): SnapshotFrom<TLogic> {
+    return this.snapshot;
+  }
+  getPersistedSnapshot(): unknown {
+    return this.wake().getPersistedSnapshot();
+  }
+  send(event: Parameters<Actor<TLogic>['send']>[0]): void {
+    this.wake().send(event);
+  }
+  get logic(): TLogic {
+    return this.wake().logic;
+  }
 }
 
 export class ActorSet<TLogic extends AnyStateMachine> {
   private readonly actors = new Map<string, { actor: Actor<TLogic>; unwatch: () => void }>();
+  /** Actors at rest (passivate only): their last snapshot, by key. A key is in `actors` or here, never both. */
+  private readonly resting = new Map<string, SnapshotFrom<TLogic>>();
 
   private readonly options: ActorSetOptions<TLogic>;
 
@@ -33,19 +65,80 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   }
 
   get size(): number {
-    return this.actors.size;
+    return this.actors.size + this.resting.size;
   }
+  /** The actor (one at rest is brought back first). */
   get(key: string): Actor<TLogic> | undefined {
-    return this.actors.get(key)?.actor;
+    const live = this.actors.get(key)?.actor;
+    if (live) return live;
+    const snapshot = this.resting.get(key);
+    return snapshot === undefined ? undefined : this.wake(key, snapshot);
+  }
+  /** The actor's current snapshot without bringing one at rest back. */
+  peek(key: string): SnapshotFrom<TLogic> | undefined {
+    const resting = this.resting.get(key);
+    if (resting !== undefined) return resting;
+    return this.actors.get(key)?.actor.getSnapshot() as SnapshotFrom<TLogic> | undefined;
   }
   has(key: string): boolean {
-    return this.actors.has(key);
+    return this.actors.has(key) || this.resting.has(key);
   }
-  keys(): IterableIterator<string> {
-    return this.actors.keys();
+  *keys(): IterableIterator<string> {
+    yield* this.actors.keys();
+    yield* this.resting.keys();
   }
+  /** Every actor; one at rest is handed out as a reference that reads its snapshot and wakes it for anything else. */
   *entries(): IterableIterator<[string, Actor<TLogic>]> {
     for (const [key, { actor }] of this.actors) yield [key, actor];
+    for (const [key, snapshot] of this.resting) {
+      if (!this.resting.has(key)) continue;
+      const ref = new RestingActorRef(this.options.idOf(key), snapshot, () => this.get(key) as Actor<TLogic>);
+      yield [key, ref as unknown as Actor<TLogic>];
+    }
+  }
+  /** The running actors only (those at rest are all active and idle). */
+  *liveEntries(): IterableIterator<[string, Actor<TLogic>]> {
+    for (const [key, { actor }] of this.actors) yield [key, actor];
+  }
+  get liveCount(): number {
+    return this.actors.size;
+  }
+
+  /**
+   * Puts every running, active actor to rest (passivate only); `keys` limits it to those, `keep` spares those.
+   * Call it when nobody holds an actor across it: right after a burst of work (a sync slice), never while a caller
+   * keeps a reference.
+   */
+  passivateIdle(keys?: Iterable<string>, keep?: ReadonlySet<string>): number {
+    if (!this.options.passivate) return 0;
+    let n = 0;
+    for (const key of keys ?? [...this.actors.keys()]) {
+      if (keep?.has(key)) continue;
+      const entry = this.actors.get(key);
+      if (!entry) continue;
+      const snapshot = entry.actor.getSnapshot() as SnapshotFrom<TLogic>;
+      if ((snapshot as { status?: string }).status !== 'active') continue;
+      this.actors.delete(key);
+      entry.unwatch();
+      entry.actor.stop();
+      this.resting.set(key, snapshot);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Runs `fn` (synchronous) as one unit of the store when the set has one: the rows its actors write on the way
+   * (audit rows of what they emit) are committed together, in the order they were written, when `fn` returns.
+   */
+  batch<T>(fn: () => T): T {
+    return this.options.transaction ? this.options.transaction(fn) : fn();
+  }
+
+  /** Brings an actor at rest back from its snapshot: no event, no state-change line, no snapshot written. */
+  private wake(key: string, snapshot: SnapshotFrom<TLogic>): Actor<TLogic> {
+    this.resting.delete(key);
+    return this.start(key, stateName((snapshot as { value: never }).value), { snapshot }, true);
   }
 
   /** A new actor, logged as a change from 'none'. */
@@ -60,14 +153,25 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     return this.start(key, stateName(snap.value as never), { snapshot: persisted, input });
   }
 
-  private start(key: string, initial: string, extra: { input?: unknown; snapshot?: unknown }): Actor<TLogic> {
+  private start(
+    key: string,
+    initial: string,
+    extra: { input?: unknown; snapshot?: unknown },
+    waking = false,
+  ): Actor<TLogic> {
     const options = this.options;
     this.remove(key);
     const actorId = options.idOf(key);
+    // A woken actor's start is not an event it received: neither journaled nor written again.
+    let quiet = waking;
+    const inspect =
+      waking && options.inspect
+        ? quietStart(options.inspect, () => quiet)
+        : (options.inspect as Observer<InspectionEvent>);
     const actor = createActor(options.logic, {
       id: actorId,
       clock: options.clock,
-      inspect: options.inspect,
+      inspect,
       ...(extra.snapshot !== undefined ? { snapshot: extra.snapshot as never } : {}),
       ...(extra.input !== undefined ? { input: extra.input as never } : {}),
     });
@@ -76,16 +180,20 @@ export class ActorSet<TLogic extends AnyStateMachine> {
       log: options.log,
       initial,
       onStateChange: (change) => options.onStateChange?.(key, change as StateChange<SnapshotFrom<TLogic>>),
-      onSnapshot: (snapshot, changed) => options.onSnapshot?.(key, snapshot as SnapshotFrom<TLogic>, changed),
+      onSnapshot: (snapshot, changed) => {
+        if (!quiet) options.onSnapshot?.(key, snapshot as SnapshotFrom<TLogic>, changed);
+      },
     });
     this.actors.set(key, { actor, unwatch });
     options.onCreated?.(key, actor);
     actor.start();
+    quiet = false;
     return actor;
   }
 
   /** Stops and forgets an actor (its persisted rows stay). */
   remove(key: string): void {
+    this.resting.delete(key);
     const entry = this.actors.get(key);
     if (!entry) return;
     this.actors.delete(key);
@@ -94,6 +202,18 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   }
 
   stopAll(): void {
+    this.resting.clear();
     for (const key of [...this.actors.keys()]) this.remove(key);
   }
+}
+
+/** Passes inspection events on, except those of an actor's (re)start while `starting()` holds. */
+function quietStart(inspect: Observer<InspectionEvent>, starting: () => boolean): Observer<InspectionEvent> {
+  return {
+    next: (event) => {
+      if (!starting()) inspect.next?.(event);
+    },
+    error: (err) => inspect.error?.(err),
+    complete: () => inspect.complete?.(),
+  };
 }

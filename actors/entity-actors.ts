@@ -87,6 +87,10 @@ export class EntityActors {
       kind: 'vm',
       logic: vmMachine,
       idOf: (key) => `vm:${key}`,
+      // A VM actor has no timers, delays or children: between the rare events that change it, it rests as a snapshot.
+      passivate: true,
+      // A sync's slice of VM events is one transaction: each issue's audit row is a savepoint in it, not a commit.
+      transaction: (fn) => store.transaction(fn),
       clock,
       log,
       inspect: deps.inspect,

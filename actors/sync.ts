@@ -4,6 +4,12 @@
 // A VM its actor knows as running that the answer lists as stopped is explained from the platform's task log first
 // (vm-stop-causes.ts): an operator's stop is recorded and left alone, a guest that died is an issue. A VMID that is
 // listed again after its VM was destroyed belongs to a new VM: a new actor, the old one's history archived.
+// Work is proportional to what changed: a VM whose actor already knows what the answer says gets no event and its
+// actor stays at rest (ActorSet passivation); only the view's entry is refreshed (its metrics). The loop's own sync
+// applies an answer in slices of SLICE_UNITS units of work (a VM that changed costs more than one that did not),
+// yielding to the event loop between them, so a 100k-VM answer never holds the core for long. Slices are counted,
+// not timed, so what runs between them does not depend on the machine's speed; an answer that fits in one slice is
+// applied without any await, exactly as `applyInventory` (observe, tests) applies it.
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { Inventory, Platform } from '../adapters/platform/types';
@@ -73,10 +79,23 @@ export function sameVm(a: VmInfo, b: VmInfo): boolean {
   );
 }
 
-/** Keys of the destroyed (final) VM actors of a cluster. */
+/** Work between two checkpoints (where woken actors go back to rest and a slice may end). */
+const CHECK_EVERY = 64;
+/** Units of work per slice of the loop's sync: a VM that did not change costs 1, one given an event or created 32. */
+export const SLICE_UNITS = 4096;
+const EVENT_UNITS = 32;
+/**
+ * VM actors given an event by one sync stay awake until the next (a VM that changed is likely to change again: a flip
+ * costs no wake then), up to this many; the others, and every new actor, go to rest at once.
+ */
+export const AWAKE_LIMIT = 10_000;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Keys of the destroyed (final) VM actors of a cluster (actors at rest are all active: only running ones are read). */
 function destroyedVms(cluster: string, t: SyncTargets): Set<string> {
   const keys = new Set<string>();
-  for (const [key, actor] of t.vms.entries()) {
+  for (const [key, actor] of t.vms.liveEntries()) {
     if (key.startsWith(`${cluster}/`) && actor.getSnapshot().status !== 'active') keys.add(key);
   }
   return keys;
@@ -106,8 +125,19 @@ export async function syncCluster(platform: Platform, t: SyncTargets): Promise<C
       error: message,
     };
   }
-  const stops = await explainStops(platform, inventory, t);
-  return applyInventory(inventory, t, { stops, destroyedBefore });
+  const stops = await explainStops(platform, stopCandidates(inventory, t), t);
+  const report = applyInventorySliced(inventory, t, { stops, destroyedBefore });
+  return report instanceof Promise ? await report : report;
+}
+
+/** The answer narrowed to the VMs listed stopped whose actor knows them as running (read without waking any actor). */
+function stopCandidates(inventory: Inventory, t: SyncTargets): Inventory {
+  const vms = inventory.vms.filter((info) => {
+    if (info.status !== 'stopped') return false;
+    const snapshot = t.vms.peek(vmKey(info.cluster, info.vmid));
+    return snapshot !== undefined && snapshot.status === 'active' && snapshot.value === 'running';
+  });
+  return { ...inventory, vms };
 }
 
 function markClusterUnreachable(cluster: string, t: SyncTargets): void {
@@ -119,7 +149,62 @@ function markClusterUnreachable(cluster: string, t: SyncTargets): void {
   }
 }
 
+/** Applies one answer at once (observe, scenario tests). */
 export function applyInventory(inventory: Inventory, t: SyncTargets, options: ApplyOptions = {}): ClusterSyncReport {
+  const steps = applySteps(inventory, t, options);
+  return t.vms.batch(() => {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  });
+}
+
+/**
+ * Applies one answer in slices of SLICE_UNITS, yielding to the event loop between them (the sync loop). An answer
+ * that fits in one slice is applied at once and its report returned as it is (no promise, no await).
+ */
+export function applyInventorySliced(
+  inventory: Inventory,
+  t: SyncTargets,
+  options: ApplyOptions = {},
+): ClusterSyncReport | Promise<ClusterSyncReport> {
+  const steps = applySteps(inventory, t, options);
+  const first = t.vms.batch(() => {
+    for (;;) {
+      const step = steps.next();
+      if (step.done || step.value >= SLICE_UNITS) return step;
+    }
+  });
+  return first.done ? first.value : rest(steps, first.value + SLICE_UNITS, t);
+}
+
+/** The slices after the first, each one unit of the store (see ActorSet.batch), the event loop's turn between them. */
+async function rest(
+  steps: Generator<number, ClusterSyncReport>,
+  sliceEnd: number,
+  t: SyncTargets,
+): Promise<ClusterSyncReport> {
+  let end = sliceEnd;
+  for (;;) {
+    await yieldToLoop();
+    const step = t.vms.batch(() => {
+      for (;;) {
+        const next = steps.next();
+        if (next.done || next.value >= end) return next;
+      }
+    });
+    if (step.done) return step.value;
+    end = step.value + SLICE_UNITS;
+  }
+}
+
+/** The work of applying an answer; at each checkpoint it yields the units of work done so far. */
+function* applySteps(
+  inventory: Inventory,
+  t: SyncTargets,
+  options: ApplyOptions,
+): Generator<number, ClusterSyncReport> {
   const { cluster, quorate } = inventory;
   const at = inventory.fetchedAt;
   t.setCluster({ cluster, reachable: true, quorate });
@@ -128,43 +213,87 @@ export function applyInventory(inventory: Inventory, t: SyncTargets, options: Ap
   let created = 0;
   let changed = 0;
   let renewed = 0;
+  let counted = 0;
+  let units = 0;
   const seen = new Set<string>();
+  /** Actors woken or created since the last checkpoint: put back to rest there (but for those kept awake). */
+  const touched: string[] = [];
+  /** Actors given an event by this sync, kept awake until the next one (AWAKE_LIMIT at most). */
+  const awake = new Set<string>();
+  const touch = (key: string) => {
+    if (awake.size < AWAKE_LIMIT) awake.add(key);
+    else touched.push(key);
+  };
+  const checkpoint = () => {
+    t.vms.passivateIdle(touched, awake);
+    touched.length = 0;
+  };
   for (const info of inventory.vms) {
+    units++;
+    if (++counted % CHECK_EVERY === 0) {
+      checkpoint();
+      yield units;
+    }
     const key = vmKey(info.cluster, info.vmid);
-    let actor = t.vms.get(key);
-    if (actor && actor.getSnapshot().status !== 'active') {
+    const known = t.vms.peek(key);
+    let exists = known !== undefined;
+    if (known && known.status !== 'active') {
       // Its VM was destroyed. Listed again in a sound answer asked for after that, the VMID is a new VM's.
       const fresh = inventory.complete && quorate && (options.destroyedBefore?.has(key) ?? true);
       if (!fresh) continue;
       t.log.info(`sync ${cluster}: VMID ${info.vmid} is in use again (${info.name}): a new VM, a new actor`);
-      actor = undefined;
+      exists = false;
       renewed++;
     }
     seen.add(key);
-    t.view.setVm(info);
-    if (!actor) {
+    t.view.setVm(info, key);
+    if (!exists) {
       t.vms.create(key, { info, at });
+      touched.push(key);
+      units += EVENT_UNITS;
       created++;
-    } else if (!sameVm(actor.getSnapshot().context.info, info)) {
-      actor.send({ type: 'OBSERVED', info, at, stop: options.stops?.get(key) });
+    } else if (known && !sameVm(known.context.info, info)) {
+      t.vms.get(key)?.send({ type: 'OBSERVED', info, at, stop: options.stops?.get(key) });
+      touch(key);
+      units += EVENT_UNITS;
       changed++;
     }
   }
+  checkpoint();
 
   const unreachable = new Set(inventory.unreachableNodes);
-  const known = t.view.vmsOfCluster(cluster).filter((vm) => !seen.has(vmKey(vm.cluster, vm.vmid)));
+  const known: VmInfo[] = [];
+  for (const [key, vm] of t.view.vms) {
+    units++;
+    if (++counted % CHECK_EVERY === 0) yield units;
+    if (vm.cluster === cluster && !seen.has(key)) known.push(vm);
+  }
   // An empty answer for a cluster we know VMs of is suspicious: never count it as "all gone".
   const trustworthy = inventory.complete && quorate && inventory.vms.length > 0;
   let missing = 0;
   for (const vm of known) {
-    const actor = t.vms.get(vmKey(vm.cluster, vm.vmid));
-    if (!actor) continue;
-    if (unreachable.has(vm.node)) actor.send({ type: 'UNREACHABLE', at });
-    else if (trustworthy) {
-      actor.send({ type: 'MISSING', at });
+    units++;
+    if (++counted % CHECK_EVERY === 0) {
+      checkpoint();
+      yield units;
+    }
+    const key = vmKey(vm.cluster, vm.vmid);
+    if (!t.vms.has(key)) continue;
+    if (unreachable.has(vm.node)) {
+      t.vms.get(key)?.send({ type: 'UNREACHABLE', at });
+      touch(key);
+      units += EVENT_UNITS;
+    } else if (trustworthy) {
+      t.vms.get(key)?.send({ type: 'MISSING', at });
+      touch(key);
+      units += EVENT_UNITS;
       missing++;
     }
   }
+  checkpoint();
+  // Actors awake since the last sync and not given an event by this one (also those woken by a request's event or a
+  // read, or restored at start) go to rest.
+  t.vms.passivateIdle(undefined, awake);
   if (!trustworthy && known.length > 0) {
     const why = !quorate
       ? 'the cluster has no quorum'

@@ -20,8 +20,9 @@ export class SystemView {
   /** Destructive requests that were approved or sent for approval: id → submittedAt. */
   private readonly destructive = new Map<string, number>();
 
-  setVm(info: VmInfo): void {
-    this.vms.set(vmKey(info.cluster, info.vmid), info);
+  /** `key` is vmKey(info.cluster, info.vmid), when the caller has it already. */
+  setVm(info: VmInfo, key = vmKey(info.cluster, info.vmid)): void {
+    this.vms.set(key, info);
   }
   removeVm(cluster: string, vmid: number): void {
     this.vms.delete(vmKey(cluster, vmid));

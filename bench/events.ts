@@ -12,6 +12,10 @@
 // max_msgs limit with discard-old and thousands of distinct subjects ~100× slower (nats-io/nats-server#4043).
 // That regime is measured too, once each, with a smaller flip (<full-flip> VMs), after filling the stream.
 // Run: node --import tsx bench/events.ts [vms=10000] [cycles=2] [reps=3] [full-flip=2000]
+// Stream probe (which stream settings keep nats-server 2.9 fast once the stream is full):
+//   node --import tsx bench/events.ts probe [subjects=10000] [max_msgs=100000] [publishes=20000]
+// fills a stream of each candidate configuration to its limit with <subjects> distinct subjects, then times raw
+// publishes of the same subjects (counted by a subscriber) against the same publishes into no stream at all.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +32,8 @@ import type { Inventory } from '../adapters/platform/types';
 import { StateStore } from '../state';
 import { largeInventory } from './fleet';
 
-const vms = Number(process.argv[2] ?? 10_000);
+const probing = process.argv[2] === 'probe';
+const vms = probing ? 1 : Number(process.argv[2] ?? 10_000);
 const cycles = Number(process.argv[3] ?? 2);
 const reps = Number(process.argv[4] ?? 3);
 const fullFlip = Math.min(vms, Number(process.argv[5] ?? 2000));
@@ -261,4 +266,92 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** One candidate configuration of the events stream for the probe. */
+interface ProbeConfig {
+  label: string;
+  config: Partial<Parameters<Awaited<ReturnType<NatsBus['jetstreamManager']>>['streams']['add']>[0]>;
+}
+
+async function probe(): Promise<void> {
+  const subjectsN = Number(process.argv[3] ?? 10_000);
+  const maxMsgs = Number(process.argv[4] ?? 100_000);
+  const publishes = Number(process.argv[5] ?? 20_000);
+  const { DiscardPolicy, RetentionPolicy, StorageType } = await import('@nats-io/jetstream');
+  const { nanos } = await import('@nats-io/transport-node');
+  const perSubject = Number(process.env.PROBE_PER_SUBJECT ?? 1);
+  const candidates: ProbeConfig[] = [
+    { label: `file, max_msgs ${maxMsgs}, discard old (before)`, config: { max_msgs: maxMsgs } },
+    {
+      label: `file, max_msgs ${maxMsgs} + max_msgs_per_subject ${perSubject}`,
+      config: { max_msgs: maxMsgs, max_msgs_per_subject: perSubject },
+    },
+    { label: `memory, max_msgs ${maxMsgs}, discard old`, config: { max_msgs: maxMsgs, storage: StorageType.Memory } },
+    {
+      label: 'file, max_age 2 s, no max_msgs (age-bounded)',
+      config: { max_msgs: -1, max_age: nanos(2_000) },
+    },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-stream-probe-'));
+  const server = await spawnNatsServer({ port: await findFreePort(), jetstream: true, storeDir: join(dir, 'nats') });
+  const pub = await connect({ servers: server.url, name: 'probe-pub' });
+  const subc = await connect({ servers: server.url, name: 'probe-sub' });
+  const counter = new Counter(subc);
+  await subc.flush();
+  const bus = await connectBus({ servers: server.url, name: 'probe-admin', log: quietLog });
+  const jsm = await bus.jetstreamManager();
+  const payload = new TextEncoder().encode(
+    JSON.stringify({ id: 'vm:big/1000', from: 'running', to: 'stopped', at: 0 }),
+  );
+  const subjectOf = (k: number) => `overseer.evt.vm.big.${1000 + (k % subjectsN)}.state`;
+  const timed = async (n: number, offset: number): Promise<number> => {
+    counter.reset();
+    const t0 = performance.now();
+    for (let k = 0; k < n; k++) {
+      pub.publish(subjectOf(offset + k), payload);
+      if (k % 5000 === 4999) await new Promise((r) => setImmediate(r));
+    }
+    const last = await counter.waitFor(n);
+    return n / ((last - t0) / 1000);
+  };
+  try {
+    const bare = await timed(publishes, 0);
+    console.log(`Command: node --import tsx bench/events.ts probe ${subjectsN} ${maxMsgs} ${publishes}`);
+    console.log(
+      `(nats-server ${server.url}; ${subjectsN.toLocaleString('en')} distinct subjects; each stream filled to its ` +
+        `limit first; ${publishes.toLocaleString('en')} raw publishes timed, first publish → last received)`,
+    );
+    console.log('');
+    console.log('| stream | messages kept | publishes/s once full | ÷ no stream |');
+    console.log('|---|---:|---:|---:|');
+    console.log(`| no stream (baseline) | 0 | ${Math.round(bare).toLocaleString('en')} | 1.00 |`);
+    for (const { label, config } of candidates) {
+      await jsm.streams.add({
+        name: 'PROBE',
+        subjects: ['overseer.evt.>'],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        num_replicas: 1,
+        ...config,
+      });
+      // Fill to the limit (an age-bounded stream: as many as the others hold, then let the age pass once).
+      await timed(maxMsgs, 0);
+      if (config.max_age) await sleep(2_100);
+      const rate = await timed(publishes, maxMsgs);
+      const kept = (await jsm.streams.info('PROBE')).state.messages;
+      console.log(
+        `| ${label} | ${kept.toLocaleString('en')} | ${Math.round(rate).toLocaleString('en')} | ${(rate / bare).toFixed(2)} |`,
+      );
+      await jsm.streams.delete('PROBE');
+    }
+  } finally {
+    await pub.close();
+    await subc.close();
+    await bus.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (probing) await probe();
+else await main();

@@ -32,6 +32,15 @@ export interface EventStreamLimits {
   maxBytes: number;
   /** Events older than this go. */
   maxAgeMs: number;
+  /**
+   * Most events kept per subject (unset: no per-subject limit, the whole history up to the limits above).
+   * On nats-server < 2.9.16 (Debian 12's 2.9.10) a stream at its limits with thousands of subjects (one per VM)
+   * stores only ~1,000 messages/s: each removal of an oldest message scans for that subject's next message, as far
+   * as there are subjects (nats-io/nats-server#4043, fixed by #4048). With 1, each subject keeps its newest event
+   * only and a removal never scans: the stream stays as fast as no stream at all (bench/events.ts probe), at the price
+   * of the history (a replay, an SSE resume, sees the latest event of each subject, not every one).
+   */
+  maxMsgsPerSubject?: number | undefined;
 }
 
 export const DEFAULT_EVENT_STREAM_LIMITS: Readonly<EventStreamLimits> = {
@@ -43,7 +52,8 @@ export const DEFAULT_EVENT_STREAM_LIMITS: Readonly<EventStreamLimits> = {
 type ManagedConfig = Pick<
   StreamConfig,
   'name' | 'subjects' | 'retention' | 'storage' | 'discard' | 'max_msgs' | 'max_bytes' | 'max_age' | 'duplicate_window'
->;
+> &
+  Partial<Pick<StreamConfig, 'max_msgs_per_subject'>>;
 
 const isStreamNotFound = (err: unknown) =>
   err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
@@ -74,6 +84,7 @@ async function ensureStream(jsm: JetStreamManager, cfg: ManagedConfig): Promise<
       have.max_age !== cfg.max_age ||
       have.discard !== cfg.discard ||
       have.duplicate_window !== cfg.duplicate_window ||
+      (have.max_msgs_per_subject ?? -1) !== (cfg.max_msgs_per_subject ?? -1) ||
       have.subjects.join() !== cfg.subjects.join();
     if (!changed) return info;
     const { name: _name, retention: _r, storage: _s, ...update } = cfg;
@@ -97,7 +108,7 @@ export interface EventStreamOptions extends Partial<EventStreamLimits> {
  */
 export function ensureEventStream(jsm: JetStreamManager, opts: EventStreamOptions = {}): Promise<StreamInfo> {
   const { namespace, ...limits } = opts;
-  const { maxMsgs, maxBytes, maxAgeMs } = { ...DEFAULT_EVENT_STREAM_LIMITS, ...limits };
+  const { maxMsgs, maxBytes, maxAgeMs, maxMsgsPerSubject } = { ...DEFAULT_EVENT_STREAM_LIMITS, ...limits };
   return ensureStream(jsm, {
     name: eventStreamName(namespace),
     subjects: [toNamespace(subjects.allEvents, namespace)],
@@ -109,6 +120,7 @@ export function ensureEventStream(jsm: JetStreamManager, opts: EventStreamOption
     max_age: nanos(maxAgeMs),
     // Events carry no message ids; the window only has to fit inside max_age.
     duplicate_window: nanos(Math.min(maxAgeMs || 120_000, 120_000)),
+    ...(maxMsgsPerSubject !== undefined ? { max_msgs_per_subject: maxMsgsPerSubject } : {}),
   });
 }
 

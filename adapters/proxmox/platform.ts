@@ -10,7 +10,7 @@ import { type ProxmoxClusterConfig, resolveConfig } from './config';
 import { createGuestConfigOps } from './guest-config';
 import { createGuestOps } from './guest-ops';
 import { checkNode, checkTask, checkVmid } from './guest-paths';
-import { buildInventory, type SectionResult } from './inventory';
+import { buildInventoryInSlices, type SectionResult } from './inventory';
 import { createPoolOps } from './pools';
 import { createSdnOps } from './sdn';
 import { readTaskListEntry, readTaskStatus, waitForTask } from './tasks';
@@ -79,12 +79,13 @@ export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: Proxmo
       }
       const statusSection: SectionResult =
         status.status === 'fulfilled' ? { ok: true, data: status.value } : { ok: false, error: status.reason };
-      const { inventory, problems } = buildInventory({
+      const read = buildInventoryInSlices({
         cluster,
         fetchedAt: clock.now(),
         resources: resources.value,
         status: statusSection,
       });
+      const { inventory, problems } = read instanceof Promise ? await read : read;
       if (problems.length > 0) {
         const more = problems.length > 5 ? ` (+${problems.length - 5} more)` : '';
         log.warn(`${cluster}: inventory incomplete: ${problems.slice(0, 5).join('; ')}${more}`);

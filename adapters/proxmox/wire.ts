@@ -9,17 +9,23 @@ export const isRecord = (v: unknown): v is Wire => typeof v === 'object' && v !=
 export class FieldReader {
   readonly problems: string[] = [];
 
+  /** `where` names the entry in problems; a function is called only when there is one (no string per entry). */
   constructor(
     private readonly entry: Wire,
-    private readonly where: string,
+    private readonly where: string | (() => string),
   ) {}
+
+  /** Where the entry is, for a problem line. */
+  get place(): string {
+    return typeof this.where === 'string' ? this.where : this.where();
+  }
 
   get ok(): boolean {
     return this.problems.length === 0;
   }
 
   private bad(field: string, why: string): undefined {
-    this.problems.push(`${this.where}: ${field} ${why} (${JSON.stringify(this.entry[field])?.slice(0, 60)})`);
+    this.problems.push(`${this.place}: ${field} ${why} (${JSON.stringify(this.entry[field])?.slice(0, 60)})`);
     return undefined;
   }
 
