@@ -61,7 +61,27 @@ export function bulkProgress(store: StateStore, r: RequestRecord): RequestView['
   };
 }
 
-/** A stored request as the protocol shows it; `nameOf` names the token of the person who decided it. */
+/**
+ * Each status change with the name of who caused it (`byName`): Overseer's own as 'overseer', a token id as its
+ * token's name (`nameOf`), or — for a token no longer known — the requester's name as it was submitted.
+ */
+function namedHistory(r: RequestRecord, nameOf?: (id: string) => string | undefined): RequestView['history'] {
+  const names = new Map<string, string | undefined>();
+  const nameOfBy = (by: string): string | undefined => {
+    if (by === OVERSEER_ID) return OVERSEER_ID;
+    if (!names.has(by)) names.set(by, nameOf?.(by) ?? (by === r.requester.id ? r.requester.name : undefined));
+    return names.get(by);
+  };
+  return r.history.map((h) => {
+    const byName = h.by === undefined ? undefined : nameOfBy(h.by);
+    return byName === undefined ? h : { ...h, byName };
+  });
+}
+
+/**
+ * A stored request as the protocol shows it; `nameOf` names a token id (the person who decided it, and who caused
+ * each status change).
+ */
 export function requestView(
   r: RequestRecord,
   nameOf?: (id: string) => string | undefined,
@@ -84,7 +104,7 @@ export function requestView(
     ...(decidedBy ? { decidedBy } : {}),
     reasons: r.reasons,
     checks: r.checks,
-    history: r.history,
+    history: namedHistory(r, nameOf),
     tasks: r.taskIds,
     error: r.error,
     submittedAt: r.submittedAt,
@@ -147,7 +167,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
       const info = overseer.view.vms.get(vmKey(cluster, vmid));
       return info ? vmView(info) : null;
     },
-    ...createListQueries({ overseer, store, config, vmView, hostView, requestView: (r) => requestView(r, tokenName) }),
+    ...createListQueries({ overseer, store, config, vmView, hostView, tokenName, requestView }),
     request: ({ id }) => {
       const record = store.requests.get(id);
       return record ? requestView(record, tokenName, bulkProgress(store, record)) : null;

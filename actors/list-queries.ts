@@ -1,6 +1,8 @@
 // The core's list queries (vms, hosts, requests, tokens): a page (limit, offset) and the total matching, so a
 // client can page through any list. A filter naming something the core does not know (a cluster, a node, a VM
 // state) is refused with the field named, rather than answered with an empty page that looks like "none".
+// A page of guests costs the page: the guests' order is kept while no guest comes or goes (GuestOrder), and only
+// the page's views are built.
 
 import type { HostInfo, VmInfo } from '../machines/types';
 import { vmMachine } from '../machines/vm.machine';
@@ -26,7 +28,10 @@ export interface ListQueryDeps {
   config: OverseerConfig;
   vmView(info: VmInfo): VmView;
   hostView(info: HostInfo): HostView;
-  requestView(record: RequestRecord): RequestView;
+  /** A token's name (undefined when unknown). */
+  tokenName(id: string): string | undefined;
+  /** A stored request as the protocol shows it, naming token ids with `nameOf`. */
+  requestView(record: RequestRecord, nameOf: (id: string) => string | undefined): RequestView;
 }
 
 /** `items` from `offset`, at most `limit` (capped at MAX_PAGE), and how many there were. */
@@ -38,16 +43,81 @@ export function page<T>(items: T[], limit: number | undefined, offset: number | 
 
 const list = (values: Iterable<string>) => [...values].sort().join(', ') || 'none';
 
+/**
+ * The guests' keys in list order — cluster (localeCompare), then VMID — and each cluster's range in it. Sorted again
+ * only when the set of guests changed: checking that is one Map lookup per guest, no view built and no sort.
+ */
+export class GuestOrder {
+  private sorted: string[] = [];
+  private readonly ranges = new Map<string, readonly [number, number]>();
+
+  /** The keys of `vms` in list order. */
+  keys(vms: ReadonlyMap<string, VmInfo>): readonly string[] {
+    if (!this.holds(vms)) this.sort(vms);
+    return this.sorted;
+  }
+
+  /** The clusters that hold guests of `vms`. */
+  clusters(vms: ReadonlyMap<string, VmInfo>): Iterable<string> {
+    this.keys(vms);
+    return this.ranges.keys();
+  }
+
+  /** Where `cluster`'s guests are in the keys last returned (all of them when undefined; empty when it has none). */
+  range(cluster: string | undefined): readonly [number, number] {
+    if (cluster === undefined) return [0, this.sorted.length];
+    return this.ranges.get(cluster) ?? [0, 0];
+  }
+
+  /** Same size and every key still there: the same guests. */
+  private holds(vms: ReadonlyMap<string, VmInfo>): boolean {
+    if (vms.size !== this.sorted.length) return false;
+    for (const key of this.sorted) if (!vms.has(key)) return false;
+    return true;
+  }
+
+  private sort(vms: ReadonlyMap<string, VmInfo>): void {
+    const entries: { key: string; cluster: string; vmid: number }[] = [];
+    for (const [key, info] of vms) entries.push({ key, cluster: info.cluster, vmid: info.vmid });
+    const names = [...new Set(entries.map((e) => e.cluster))].sort((a, b) => a.localeCompare(b));
+    const rank = new Map(names.map((name, i) => [name, i]));
+    entries.sort((a, b) => rank.get(a.cluster)! - rank.get(b.cluster)! || a.vmid - b.vmid);
+    this.sorted = entries.map((e) => e.key);
+    this.ranges.clear();
+    let from = 0;
+    for (let i = 1; i <= entries.length; i++) {
+      if (i === entries.length || entries[i]!.cluster !== entries[from]!.cluster) {
+        this.ranges.set(entries[from]!.cluster, [from, i]);
+        from = i;
+      }
+    }
+  }
+}
+
+/** `name` looked up once per id (a page of requests names the same few people many times). */
+function memo(name: (id: string) => string | undefined): (id: string) => string | undefined {
+  const known = new Map<string, string | undefined>();
+  return (id) => {
+    if (!known.has(id)) known.set(id, name(id));
+    return known.get(id);
+  };
+}
+
+/** Whether a request is about guest `vmid` of its cluster: its target, or a member of a bulk request. */
+const isAbout = (r: RequestRecord, vmid: number): boolean =>
+  r.target.vmid === vmid || (r.members?.some((m) => m.vmid === vmid) ?? false);
+
 export function createListQueries(
   deps: ListQueryDeps,
 ): Pick<QueryHandlers, 'vms' | 'hosts' | 'requests' | 'tokenList'> {
   const { overseer, store, config } = deps;
+  const order = new GuestOrder();
 
   /** Clusters the core knows: configured, synced, or holding VMs or hosts. */
   const knownClusters = (): Set<string> => {
     const known = new Set<string>(config.clusters.map((c) => c.name));
     for (const name of overseer.view.clusters.keys()) known.add(name);
-    for (const vm of overseer.view.vms.values()) known.add(vm.cluster);
+    for (const name of order.clusters(overseer.view.vms)) known.add(name);
     for (const host of overseer.view.hosts.values()) known.add(host.cluster);
     return known;
   };
@@ -82,18 +152,36 @@ export function createListQueries(
       checkCluster(cluster);
       checkNode(node, cluster);
       checkVmState(state);
+      const vms = overseer.view.vms;
+      // The guests in list order (cluster, then VMID): sorted again only when guests came or went.
+      const keys = order.keys(vms);
+      const [lo, hi] = order.range(cluster);
+      const from = offset ?? 0;
+      const size = Math.min(limit ?? MAX_PAGE, MAX_PAGE);
+      const infoAt = (i: number) => vms.get(keys[i]!)!;
+      if (!node && !tag && !type && !state) {
+        const items: VmView[] = [];
+        for (let i = lo + from; i < Math.min(hi, lo + from + size); i++) items.push(deps.vmView(infoAt(i)));
+        return { items, total: hi - lo };
+      }
+      // Filters on what the guest is: checked on each guest of the range; a view is built for the page only (and
+      // for each candidate when filtering on the actor's state, which the view holds).
       const items: VmView[] = [];
-      for (const info of overseer.view.vms.values()) {
-        if (cluster && info.cluster !== cluster) continue;
+      let total = 0;
+      for (let i = lo; i < hi; i++) {
+        const info = infoAt(i);
         if (node && info.node !== node) continue;
         if (tag && !info.tags.includes(tag)) continue;
         if (type && (info.type ?? 'qemu') !== type) continue;
-        const view = deps.vmView(info);
-        if (state && view.state !== state) continue;
-        items.push(view);
+        let view: VmView | undefined;
+        if (state) {
+          view = deps.vmView(info);
+          if (view.state !== state) continue;
+        }
+        if (total >= from && items.length < size) items.push(view ?? deps.vmView(info));
+        total += 1;
       }
-      items.sort((a, b) => a.cluster.localeCompare(b.cluster) || a.vmid - b.vmid);
-      return page(items, limit, offset);
+      return { items, total };
     },
     hosts: ({ cluster, limit, offset }) => {
       checkCluster(cluster);
@@ -103,13 +191,23 @@ export function createListQueries(
         .map(deps.hostView);
       return page(items, limit, offset);
     },
-    requests: ({ status, requester, idPrefix, limit, offset }) => {
+    requests: ({ status, requester, idPrefix, guest, limit, offset }) => {
       const filter = { status, requester, idPrefix };
       const size = Math.min(limit ?? DEFAULT_REQUEST_PAGE, MAX_PAGE);
-      return {
-        items: store.requests.list({ ...filter, limit: size, offset: offset ?? 0 }).map(deps.requestView),
-        total: store.requests.count(filter),
-      };
+      const from = offset ?? 0;
+      const names = memo(deps.tokenName);
+      const view = (r: RequestRecord) => deps.requestView(r, names);
+      if (guest === undefined) {
+        return {
+          items: store.requests.list({ ...filter, limit: size, offset: from }).map(view),
+          total: store.requests.count(filter),
+        };
+      }
+      // The store picks the guest's cluster; its VMID (a request's target, or a bulk request's members) is picked
+      // here, from every request of that cluster that matches the other filters (the store has no VMID filter).
+      const [cluster = '', vmid = ''] = guest.split('/');
+      const about = store.requests.list({ ...filter, cluster }).filter((r) => isAbout(r, Number(vmid)));
+      return { items: about.slice(from, from + size).map(view), total: about.length };
     },
     tokenList: ({ limit, offset }) => page(store.tokens.list(), limit, offset),
   };

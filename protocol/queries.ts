@@ -10,6 +10,7 @@ import {
 } from './actor-schemas';
 import { AuditQueryPayloadSchema, AuditQueryReplySchema } from './audit-schemas';
 import {
+  GuestSchema,
   IncidentActPayloadSchema,
   IncidentActReplySchema,
   IncidentGetPayloadSchema,
@@ -108,6 +109,11 @@ export const querySchemas = {
       idPrefix: id()
         .regex(/^[A-Za-z0-9_:-]+$/, "expected letters, digits, '_', ':' or '-'")
         .optional(),
+      /**
+       * Only requests about this guest, `<cluster>/<vmid>`: those whose target is it, and bulk requests that list it
+       * as a member.
+       */
+      guest: GuestSchema.optional(),
       ...paging,
     }),
     reply: z.object({ items: z.array(RequestViewSchema), total: z.number() }),

@@ -203,7 +203,15 @@ export const RequestViewSchema = z.object({
   reasons: z.array(z.string()),
   checks: z.array(CheckResultSchema),
   history: z.array(
-    z.object({ status: RequestStatusSchema, at: z.number(), by: z.string().optional(), note: z.string().optional() }),
+    z.object({
+      status: RequestStatusSchema,
+      at: z.number(),
+      /** Who caused the change: a token id, or 'overseer'. */
+      by: z.string().optional(),
+      /** The name of `by` (its token's name; 'overseer' for Overseer); absent when unknown and in older answers. */
+      byName: z.string().optional(),
+      note: z.string().optional(),
+    }),
   ),
   // vmid: the VM the task worked on (for a deploy's clone, the VMID it created); absent in older records.
   tasks: z.array(z.object({ upid: z.string(), node: z.string(), vmid: z.number().optional() })),

@@ -7,6 +7,7 @@ import {
   BulkMemberSchema,
   CheckResultSchema,
   DecisionSchema,
+  GuestSchema,
   MAX_ID_LENGTH,
   MAX_REASON_LENGTH,
   RequestStatusSchema,
@@ -148,6 +149,9 @@ export const RequestListQuerySchema = z.strictObject({
   status: RequestStatusSchema.optional(),
   requester: z.string().min(1).max(MAX_ID_LENGTH).optional(),
   idPrefix: IdSchema.optional().describe('Only requests whose id starts with this (resolving an abbreviated id)'),
+  guest: GuestSchema.optional().describe(
+    'Only requests about this guest, `<cluster>/<vmid>`: its own, and bulk requests that list it as a member',
+  ),
   limit: LimitSchema.optional().describe('Requests in the page (default 100)'),
   offset: OffsetSchema.optional(),
 });

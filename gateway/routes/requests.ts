@@ -81,7 +81,7 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
       path: '/v1/requests',
       role: 'observer',
       tag: 'requests',
-      summary: 'Requests, newest first, filtered by status, requester and id prefix',
+      summary: 'Requests, newest first, filtered by status, requester, id prefix and guest',
       description: 'A page of requests (limit, offset) and the total matching.',
       query: RequestListQuerySchema,
       success: { status: 200, description: 'The requests', schema: querySchemas.requests.reply },

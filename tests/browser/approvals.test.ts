@@ -96,6 +96,31 @@ describe.runIf(natsServerAvailable)('dashboard approvals and roles', () => {
     expect(await ada.getByTestId(`approve-${id}`).count()).toBe(0);
     expect(await ada.getByTestId(`two-person-${id}`).textContent()).toMatch(/another person must approve it/);
 
+    // Someone watching the fleet meanwhile: whether wiki's row ever shows the destroyed state (it should just go).
+    const watcher = await h.signedIn('observer');
+    await watcher.getByTestId('vm-row-lab-115').waitFor();
+    await watcher.evaluate(() => {
+      const page = globalThis as unknown as {
+        __seen: { destroyedRow: boolean };
+        document: { body: unknown; querySelector(selector: string): unknown };
+        MutationObserver: new (
+          seen: () => void,
+        ) => { observe(target: unknown, options: Record<string, unknown>): void };
+      };
+      const seen = { destroyedRow: false };
+      page.__seen = seen;
+      new page.MutationObserver(() => {
+        if (page.document.querySelector('[data-testid="vm-row-lab-115"][data-state="destroyed"]')) {
+          seen.destroyedRow = true;
+        }
+      }).observe(page.document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        attributeFilter: ['data-state'],
+      });
+    });
+
     // Bea, another admin, in a browser context of her own: the request is pending, and she may approve it.
     const bea = await h.signedIn('admin2', 'requests');
     const approve = bea.getByTestId(`approve-${id}`);
@@ -105,18 +130,24 @@ describe.runIf(natsServerAvailable)('dashboard approvals and roles', () => {
     await screenshot(bea, 'destroy-pending-for-second-admin');
     await bea.getByTestId(`approve-${id}`).click();
 
-    // Both pages follow the request to its end without a reload; the fleet shows the VM destroyed (its actor's
-    // final state) or no more.
+    // Both pages follow the request to its end without a reload; its history names people, not token ids.
     const done = '[data-testid="request-status"][data-status="completed"]';
     await Promise.all([ada.locator(done).waitFor(), bea.locator(done).waitFor()]);
     expect((await h.stack.api<RequestRow>('GET', `/v1/requests/${id}`)).body.status).toBe('completed');
+    const history = await ada.getByTestId('request-history').locator('li').allTextContents();
+    expect(history.find((h) => h.includes('received'))).toMatch(/received by admin$/);
+    expect(history.find((h) => h.includes('approved'))).toMatch(/approved by bea$/);
+    expect(history.join('\n')).not.toMatch(/by [0-9a-f]{8}-[0-9a-f]{4}-/);
     await screenshot(ada, 'destroy-approved');
+    // The destroyed guest leaves the fleet as the API no longer lists it: live, never shown as a destroyed row.
+    await expect.poll(() => watcher.getByTestId('vm-row-lab-115').count()).toBe(0);
+    expect(
+      await watcher.evaluate(() => (globalThis as unknown as { __seen: { destroyedRow: boolean } }).__seen),
+    ).toEqual({ destroyedRow: false });
     await bea.getByTestId('nav-fleet').click();
     await bea.getByTestId('vm-row-lab-114').waitFor();
-    const wiki = bea.getByTestId('vm-row-lab-115');
-    await expect
-      .poll(async () => ((await wiki.count()) === 0 ? 'gone' : await wiki.getAttribute('data-state')))
-      .toMatch(/^(gone|destroyed)$/);
+    expect(await bea.getByTestId('vm-row-lab-115').count()).toBe(0);
+    await screenshot(watcher, 'destroy-fleet-after');
   });
 
   it('roles - an observer is offered no mutation: no action buttons, no approve or deny, no lab apply', async () => {

@@ -88,8 +88,14 @@ describe.runIf(natsServerAvailable)('dashboard live', () => {
   it('vm - the stop button submits a request and shows the gate’s answer check by check; the state follows', async () => {
     const page = await h.signedIn('operator', 'vm/lab/100');
     await expect.poll(() => page.getByTestId('vm-state').getAttribute('data-state')).toBe('running');
+    expect(await page.getByTestId('vm-status').textContent()).toBe('running');
+    expect(await page.getByTestId('vm-uptime').textContent()).not.toBe('—');
     await markRealm(page);
-    await page.getByTestId('action-stop').click();
+    // The guest's requests are asked of the API for this guest (GET /v1/requests?guest=), not picked from a page.
+    const guestRequests = page.waitForRequest((r) => r.url().includes('/v1/requests?guest=lab%2F100'));
+    // Pressed from the keyboard: where the focus goes next matters most there.
+    await page.getByTestId('action-stop').focus();
+    await page.keyboard.press('Enter');
     const answer = page.getByTestId('gate-answer');
     await answer.waitFor();
     expect(await answer.getAttribute('data-decision')).toBe('approved');
@@ -98,9 +104,20 @@ describe.runIf(natsServerAvailable)('dashboard live', () => {
     }
     await page.locator('[data-testid="vm-state"][data-state="stopped"]').waitFor();
     expect(await realmKept(page)).toBe(true);
+    // What the platform says follows the state change at once (read again on the guest's state event, not a
+    // throttled second later): platform status stopped, no uptime.
+    await expect.poll(() => page.getByTestId('vm-status').textContent(), { timeout: 1000 }).toBe('stopped');
+    expect(await page.getByTestId('vm-uptime').textContent()).toBe('—');
     // A stopped VM offers start, no more stop.
     await page.getByTestId('action-start').waitFor();
     expect(await page.getByTestId('action-stop').count()).toBe(0);
+    // The focus went to the gate's answer (its decision a status message), not to the button now where stop was.
+    expect(await answer.evaluate((e) => e.ownerDocument.activeElement === e)).toBe(true);
+    expect(await answer.getByTestId('gate-decision').evaluate((e) => e.tagName)).toBe('OUTPUT');
+    // The request is listed among the guest's requests.
+    await guestRequests;
+    const [request] = (await h.stack.api<{ items: { id: string }[] }>('GET', '/v1/requests?guest=lab/100')).body.items;
+    await page.getByTestId(`request-row-${request!.id}`).waitFor();
     await screenshot(page, 'vm-stop');
   });
 

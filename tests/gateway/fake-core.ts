@@ -300,12 +300,21 @@ export function startFakeCore(bus: Bus, now: () => number = () => 1_700_000_000_
       return { items: items.slice(offset, offset + (p.limit ?? 1000)), total: items.length };
     },
     requests: (p) => {
+      /** Its target is the guest, or it is a bulk request that lists it as a member (as the core answers). */
+      const isAbout = (r: RequestView, guest: string) => {
+        const [cluster, vmid] = guest.split('/');
+        return (
+          r.target.cluster === cluster &&
+          (r.target.vmid === Number(vmid) || (r.members?.some((m) => m.vmid === Number(vmid)) ?? false))
+        );
+      };
       const items = [...requests.values()]
         .filter(
           (r) =>
             (p.status === undefined || r.status === p.status) &&
             (p.requester === undefined || r.requester.id === p.requester) &&
-            (p.idPrefix === undefined || r.id.startsWith(p.idPrefix)),
+            (p.idPrefix === undefined || r.id.startsWith(p.idPrefix)) &&
+            (p.guest === undefined || isAbout(r, p.guest)),
         )
         .reverse();
       const offset = p.offset ?? 0;

@@ -104,6 +104,103 @@ describe('api lists', () => {
     expect(known.status).toBe(200);
     expect(known.body.total).toBeGreaterThan(0);
   });
+
+  it('lists - requests filter by guest: its own requests and the bulk requests that list it as a member', async () => {
+    const submit = async (target: Json, snapname: string) => {
+      const res = await call('POST', '/v1/requests', { body: { action: 'snapshot', target, params: { snapname } } });
+      expect(res.status).toBe(201);
+      expect(res.body.decision, JSON.stringify(res.body.reasons)).toBe('approved');
+      await stack.advance(60_000);
+      return res.body;
+    };
+    const bulk = await submit({ cluster: 'lab', selector: '@tag:ci' }, 'all_ci');
+    expect(bulk.members.map((m: Json) => m.vmid)).toContain(107);
+    const own = await submit({ cluster: 'lab', vmid: 107 }, 'own');
+    const other = await submit({ cluster: 'lab', vmid: 111 }, 'other');
+
+    const listed = await call('GET', '/v1/requests?guest=lab/107');
+    expect(listed.status).toBe(200);
+    const ids = listed.body.items.map((r: Json) => r.id);
+    expect(ids).toEqual(expect.arrayContaining([own.id, bulk.id]));
+    expect(ids).not.toContain(other.id);
+    // Every request listed is about 107: its target, or a bulk request's member; newest first; the total says all.
+    for (const r of listed.body.items) {
+      expect(r.target.vmid === 107 || r.members?.some((m: Json) => m.vmid === 107), r.id).toBe(true);
+    }
+    const times = listed.body.items.map((r: Json) => r.submittedAt);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(listed.body.total).toBe(listed.body.items.length);
+    // The bulk request's own child for 107 is listed too (its target is the guest).
+    expect(listed.body.items.some((r: Json) => r.parent === bulk.id && r.target.vmid === 107)).toBe(true);
+
+    const page = await call('GET', '/v1/requests?guest=lab/107&limit=1&offset=1');
+    expect(page.body).toMatchObject({ total: listed.body.total, items: [{ id: ids[1] }] });
+    const filtered = await call('GET', `/v1/requests?guest=lab/107&idPrefix=${own.id}`);
+    expect(filtered.body.items.map((r: Json) => r.id)).toEqual([own.id]);
+    expect((await call('GET', '/v1/requests?guest=lab/999')).body).toEqual({ items: [], total: 0 });
+    expect((await call('GET', '/v1/requests?guest=elsewhere/107')).body.total).toBe(0);
+    for (const guest of ['lab', 'lab/x', '107', 'lab/107/1']) {
+      const bad = await call('GET', `/v1/requests?guest=${guest}`);
+      expect(bad.status, guest).toBe(400);
+      expect(bad.body.error, guest).toMatchObject({ field: 'guest', in: 'query' });
+    }
+  });
+
+  it('lists - every page of guests follows one order, kept as guests come and go; filters count every match', async () => {
+    const whole = (await call('GET', '/v1/vms')).body;
+    const key = (v: Json) => `${v.cluster}/${v.vmid}`;
+    const keys = whole.items.map(key);
+    const pages: string[] = [];
+    for (let offset = 0; offset < whole.total; offset += 4) {
+      const page = await call('GET', `/v1/vms?limit=4&offset=${offset}`);
+      expect(page.body.total).toBe(whole.total);
+      pages.push(...page.body.items.map(key));
+    }
+    expect(pages).toEqual(keys);
+    expect(whole.items.map((v: Json) => v.vmid)).toEqual(
+      [...whole.items.map((v: Json) => v.vmid)].sort((a, b) => a - b),
+    );
+    // Filters: a page of the matches, and the total of all of them.
+    const running = whole.items.filter((v: Json) => v.state === 'running' && v.node === 'pve1').map(key);
+    const filtered = await call('GET', '/v1/vms?node=pve1&state=running&limit=2&offset=1');
+    expect(filtered.body.total).toBe(running.length);
+    expect(filtered.body.items.map(key)).toEqual(running.slice(1, 3));
+    const web = whole.items.filter((v: Json) => v.tags.includes('web') && v.type === 'lxc').map(key);
+    const tagged = await call('GET', '/v1/vms?tag=web&type=lxc');
+    expect(tagged.body.items.map(key)).toEqual(web);
+
+    // A guest comes (in the middle of the order) and goes: the pages follow at once.
+    const view = stack.overseer.view;
+    const model = view.vms.get('lab/104')!;
+    view.setVm({ ...model, vmid: 104_5, name: 'newcomer' });
+    try {
+      const after = (await call('GET', '/v1/vms?cluster=lab')).body;
+      expect(after.total).toBe(whole.total + 1);
+      const at = after.items.findIndex((v: Json) => v.vmid === 104_5);
+      expect(after.items[at - 1].vmid).toBeLessThan(104_5);
+      expect((await call('GET', `/v1/vms?limit=1&offset=${at}`)).body.items[0].name).toBe('newcomer');
+    } finally {
+      view.removeVm('lab', 104_5);
+    }
+    expect((await call('GET', '/v1/vms')).body.items.map(key)).toEqual(keys);
+  });
+
+  it('request view - every status change names who caused it: a token by its name, Overseer as overseer', async () => {
+    const created = await call('POST', '/v1/requests', {
+      body: { action: 'snapshot', target: { cluster: 'lab', vmid: 113 }, params: { snapname: 'named' } },
+    });
+    await stack.advance(60_000);
+    const shown = (await call('GET', `/v1/requests/${created.body.id}`)).body;
+    const history = shown.history as Json[];
+    expect(history.length).toBeGreaterThan(1);
+    for (const h of history) {
+      if (h.by === undefined) expect(h.byName).toBeUndefined();
+      else expect(h.byName, JSON.stringify(h)).toBe(h.by === 'overseer' ? 'overseer' : 'ada');
+    }
+    expect(history[0]).toMatchObject({ by: shown.requester.id, byName: 'ada' });
+    const listed = (await call('GET', '/v1/requests?guest=lab/113')).body.items.find((r: Json) => r.id === shown.id);
+    expect(listed.history).toEqual(history);
+  });
 });
 
 describe('api request target', () => {

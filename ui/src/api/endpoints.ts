@@ -43,8 +43,10 @@ export const api = {
     get<Page<SnapshotView>>(`/v1/vms/${seg(cluster)}/${seg(vmid)}/snapshots`, undefined, { signal }),
   hosts: (signal?: AbortSignal) => get<Page<HostView>>('/v1/hosts', { limit: 1000 }, { signal }),
 
-  requests: (query: { status?: RequestStatus; limit?: number; offset?: number }, signal?: AbortSignal) =>
-    get<Page<RequestView>>('/v1/requests', query, { signal }),
+  requests: (
+    query: { status?: RequestStatus; guest?: string; limit?: number; offset?: number },
+    signal?: AbortSignal,
+  ) => get<Page<RequestView>>('/v1/requests', query, { signal }),
   request: (id: string, signal?: AbortSignal) => get<RequestView>(`/v1/requests/${seg(id)}`, undefined, { signal }),
   submit: (body: {
     action: Action;
@@ -84,15 +86,18 @@ export const api = {
     get<ActorInspection>(`/v1/actors/${seg(id)}/inspect`, undefined, { signal }),
 };
 
-/** Every guest, 1000 a page, fetched in parallel after the first page says how many there are. */
-export async function allVms(signal?: AbortSignal): Promise<VmView[]> {
+/**
+ * Every guest, 1000 a page: `onPage` is called with the first page as soon as it arrives (it says how many there
+ * are), then with each other page, fetched in parallel, as it arrives (in any order). Resolves once all arrived.
+ */
+export async function eachVmPage(onPage: (items: VmView[]) => void, signal?: AbortSignal): Promise<void> {
   const pageSize = 1000;
   const first = await api.vms({ limit: pageSize }, signal);
+  onPage(first.items);
   const pages = Math.ceil(first.total / pageSize);
-  const rest = await Promise.all(
+  await Promise.all(
     Array.from({ length: Math.max(0, pages - 1) }, (_, i) =>
-      api.vms({ limit: pageSize, offset: (i + 1) * pageSize }, signal),
+      api.vms({ limit: pageSize, offset: (i + 1) * pageSize }, signal).then((page) => onPage(page.items)),
     ),
   );
-  return [first, ...rest].flatMap((page) => page.items);
 }

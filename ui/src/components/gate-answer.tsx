@@ -1,5 +1,8 @@
 // The gate's answer, check by check: the decision, its reasons, the knowledge base's warnings, and one row per
 // check with its outcome and sentence (`check-<name>`). Used for a submission's answer and a request's decision.
+// A submission's answer takes the focus when it arrives (the button that was pressed may be gone: the guest's
+// state changed), and its decision sentence is a status message (<output>), announced when it changes.
+import { useEffect, useId, useRef } from 'preact/hooks';
 import type { Decision } from '../api/types';
 import { href } from '../router';
 import { Badge } from './common';
@@ -80,15 +83,31 @@ export interface GateAnswerProps {
   checks: readonly CheckRow[];
   requestId?: string | undefined;
   status?: string | undefined;
+  /** When this changes (a new answer), the answer takes the focus. */
+  focusKey?: unknown;
 }
 
 export function GateAnswer(props: GateAnswerProps) {
+  const box = useRef<HTMLElement>(null);
+  const id = useId();
+  useEffect(() => {
+    if (props.focusKey !== undefined) box.current?.focus();
+  }, [props.focusKey]);
   return (
-    <section class="gate-answer" data-testid="gate-answer" data-decision={props.decision} aria-live="polite">
-      <h3>
+    <section
+      ref={box}
+      class="gate-answer"
+      data-testid="gate-answer"
+      data-decision={props.decision}
+      tabIndex={-1}
+      aria-labelledby={`${id}-h`}
+      aria-describedby={`${id}-d`}
+    >
+      <h3 id={`${id}-h`}>
         The gate’s answer to {props.action}: <Badge value={props.decision} />
       </h3>
-      <p>
+      {/* An <output> is a status message: announced when it changes. */}
+      <output id={`${id}-d`} class="block" data-testid="gate-decision">
         {DECISION_TEXT[props.decision]}
         {props.requestId ? (
           <>
@@ -97,7 +116,7 @@ export function GateAnswer(props: GateAnswerProps) {
             {props.status ? ` is ${props.status.replace(/_/g, ' ')}.` : '.'}
           </>
         ) : null}
-      </p>
+      </output>
       {props.reasons.length > 0 ? (
         <ul class="reasons">
           {props.reasons.map((r) => (

@@ -1,10 +1,12 @@
 // The live store: what the page knows of the fleet (guests, nodes and their load over time, the core's summary)
 // kept current by the event feed, and a topic per kind of change so that each view re-renders or reloads only when
-// something it shows changed — once per frame at most, however many events arrived.
-import { allVms, api } from '../api/endpoints';
+// something it shows changed — once per frame at most, however many events arrived. The guests are shown as their
+// pages arrive (the first page paints at once, the rest are appended); a destroyed guest leaves the list.
+import { api, eachVmPage } from '../api/endpoints';
 import type { HostView, SummaryReply, VmView } from '../api/types';
 import { effectsOf, type StateChange, type Topic, vmKey } from './event-effects';
 import { type ConnState, EventFeed, type LiveEvent } from './feed';
+import { FleetIndex, vmKeyOf } from './fleet-index';
 
 export type { StateChange, Topic } from './event-effects';
 export { vmKey } from './event-effects';
@@ -21,18 +23,12 @@ const SAMPLES_PER_NODE = 90;
 const HOST_POLL_MS = 10_000;
 const VM_RELOAD_MIN_MS = 5_000;
 
-const byClusterThenVmid = (a: VmView, b: VmView): number =>
-  a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : a.vmid - b.vmid;
-
 export class LiveStore {
-  readonly vms = new Map<string, VmView>();
-  /** Every guest, by cluster then VMID; a new array whenever a guest or its state changes. */
-  vmList: VmView[] = [];
-  /** How many guests each cluster has in each state, kept as events arrive. */
-  readonly stateCounts = new Map<string, Map<string, number>>();
-  /** Changes when guests come or go (not when a guest's state changes). */
-  membershipVersion = 0;
+  private readonly fleet = new FleetIndex();
+  /** Guests shown: at least the first page arrived. */
   vmsLoaded = false;
+  /** Every page of the first reading arrived. */
+  vmsComplete = false;
   vmsError: string | undefined;
   readonly hosts = new Map<string, HostView>();
   readonly samples = new Map<string, LoadSample[]>();
@@ -45,12 +41,6 @@ export class LiveStore {
 
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly touched = new Set<string>();
-  private membershipChanged = false;
-  private listDirty = false;
-  /** Guests whose row changed since the last frame (same guests). */
-  private readonly changedKeys = new Set<string>();
-  /** Each guest's index in vmList. */
-  private indexOf = new Map<string, number>();
   private readonly feed: EventFeed;
   private hostTimer: ReturnType<typeof setInterval> | undefined;
   private vmReload: { running: boolean; again: boolean; last: number; timer?: ReturnType<typeof setTimeout> } = {
@@ -80,6 +70,32 @@ export class LiveStore {
     return this.feed.received;
   }
 
+  /** Every guest, by key (`lab/101`). */
+  get vms(): ReadonlyMap<string, VmView> {
+    return this.fleet.vms;
+  }
+
+  /** Every guest, by cluster then VMID; a new array whenever a guest or its state changes. */
+  get vmList(): VmView[] {
+    return this.fleet.list;
+  }
+
+  /** How many guests each cluster has in each state, kept as events arrive. */
+  get stateCounts(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.fleet.stateCounts;
+  }
+
+  /** Changes when guests come or go (not when a guest's state changes). */
+  get membershipVersion(): number {
+    return this.fleet.membershipVersion;
+  }
+
+  /** The last state a guest's events said it reached (also for a guest no longer listed: `destroyed`). */
+  lastState(key: string): string | undefined {
+    const changes = this.history.get(key);
+    return changes?.[changes.length - 1]?.to;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -97,11 +113,9 @@ export class LiveStore {
     if (this.hostTimer !== undefined) clearInterval(this.hostTimer);
     if (this.vmReload.timer !== undefined) clearTimeout(this.vmReload.timer);
     if (this.unknownTimer !== undefined) clearTimeout(this.unknownTimer);
-    this.vms.clear();
-    this.vmList = [];
-    this.indexOf.clear();
-    this.stateCounts.clear();
+    this.fleet.clear();
     this.vmsLoaded = false;
+    this.vmsComplete = false;
     this.hosts.clear();
     this.samples.clear();
     this.history.clear();
@@ -128,27 +142,9 @@ export class LiveStore {
 
   /** Tells each listener once, whatever number of its topics changed. */
   private notify(): void {
-    if (this.listDirty) {
-      this.listDirty = false;
-      if (this.membershipChanged) {
-        this.membershipChanged = false;
-        this.membershipVersion += 1;
-        this.vmList = [...this.vms.values()].sort(byClusterThenVmid);
-        this.indexOf = new Map(this.vmList.map((vm, i) => [vmKey(vm.cluster, vm.vmid), i]));
-        this.stateCounts.clear();
-        for (const vm of this.vmList) this.count(vm.cluster, vm.state, 1);
-      } else {
-        // Same guests: a copy of the sorted list with the changed rows replaced (no sort, no full rebuild).
-        const list = this.vmList.slice();
-        for (const key of this.changedKeys) {
-          const i = this.indexOf.get(key);
-          const vm = this.vms.get(key);
-          if (i !== undefined && vm) list[i] = vm;
-        }
-        this.vmList = list;
-      }
-      this.changedKeys.clear();
-    }
+    // The guests' list: a copy with the changed rows replaced, the next page appended, or sorted again when guests
+    // came or went in the middle.
+    this.fleet.commit();
     if (this.touched.size === 0) return;
     const called = new Set<() => void>();
     const topics = [...this.touched];
@@ -177,18 +173,7 @@ export class LiveStore {
       list.push(change);
       if (list.length > HISTORY_PER_GUEST) list.splice(0, list.length - HISTORY_PER_GUEST);
       this.history.set(key, list);
-      const vm = this.vms.get(key);
-      if (vm) {
-        if (vm.state !== change.to) {
-          this.count(vm.cluster, vm.state, -1);
-          this.count(vm.cluster, change.to, 1);
-        }
-        this.vms.set(key, { ...vm, state: change.to });
-        this.changedKeys.add(key);
-        this.listDirty = true;
-      } else if (change.to !== 'destroyed') {
-        this.fetchUnknown(cluster, vmid);
-      }
+      if (!this.fleet.setState(key, change.to) && change.to !== 'destroyed') this.fetchUnknown(cluster, vmid);
     }
     if (effects.host) {
       const host = this.hosts.get(effects.host.key);
@@ -196,17 +181,6 @@ export class LiveStore {
     }
     if (effects.summary) this.summary = effects.summary;
     if (effects.reloadVms) this.scheduleVmReload();
-  }
-
-  private count(cluster: string, state: string, delta: number): void {
-    let states = this.stateCounts.get(cluster);
-    if (!states) {
-      states = new Map();
-      this.stateCounts.set(cluster, states);
-    }
-    const n = (states.get(state) ?? 0) + delta;
-    if (n > 0) states.set(state, n);
-    else states.delete(state);
   }
 
   /** A guest the page has not seen (a new clone): fetched, a few at a time. */
@@ -227,8 +201,7 @@ export class LiveStore {
         api.vm(c, Number(id)).then(
           (vm) => {
             if (!this.running) return;
-            this.vms.set(key, vm);
-            this.membershipChanged = this.listDirty = true;
+            this.fleet.putFromEvent(vm);
             this.touch('vms');
             this.notify();
           },
@@ -262,29 +235,30 @@ export class LiveStore {
     }, wait);
   }
 
+  /**
+   * Reads every guest again, page by page: each page is shown as it arrives (the first at once, the others
+   * appended); once all arrived, guests no page listed are dropped.
+   */
   async reloadVms(): Promise<void> {
     const r = this.vmReload;
     r.running = true;
     r.last = Date.now();
-    const startedAt = Date.now();
+    // Events applied from here on are newer than the pages.
+    const since = this.fleet.mark();
+    const listed = new Set<string>();
     try {
-      const items = await allVms();
+      await eachVmPage((items) => {
+        if (!this.running) return;
+        for (const vm of items) listed.add(vmKeyOf(vm));
+        this.fleet.put(items, since);
+        this.vmsLoaded = true;
+        this.vmsError = undefined;
+        this.touch('vms');
+        this.notify();
+      });
       if (!this.running) return;
-      const seenSince = new Map<string, string>();
-      // A state event that arrived while the pages were read is newer than the pages.
-      for (const [key, changes] of this.history) {
-        const last = changes[changes.length - 1];
-        if (last && last.at >= startedAt) seenSince.set(key, last.to);
-      }
-      this.vms.clear();
-      for (const vm of items) {
-        const key = vmKey(vm.cluster, vm.vmid);
-        const state = seenSince.get(key);
-        this.vms.set(key, state === undefined ? vm : { ...vm, state });
-      }
-      this.vmsLoaded = true;
-      this.vmsError = undefined;
-      this.membershipChanged = this.listDirty = true;
+      this.fleet.retain(listed, since);
+      this.vmsComplete = true;
     } catch (error) {
       this.vmsError = (error as Error).message;
     } finally {

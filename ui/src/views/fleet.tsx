@@ -83,6 +83,7 @@ function Guests() {
     return { clusters: sorted(clusters), nodes: sorted(nodes), tags: sorted(tags), states: sorted(states) };
   }, [store.membershipVersion, filters.cluster, filters.state]);
   const rows = useMemo(() => (active(filters) ? list.filter((vm) => matches(vm, filters)) : list), [list, filters]);
+  const loadingMore = store.vmsLoaded && !store.vmsComplete && !store.vmsError;
 
   return (
     <section aria-labelledby="guests-h">
@@ -144,8 +145,9 @@ function Guests() {
           Clear filters
         </button>
       </form>
-      <p class="muted" aria-live="polite" data-testid="fleet-count">
-        {rows.length} of {list.length} guests
+      {/* Busy while the pages arrive: read once, when the last one is in. */}
+      <p class="muted" aria-live="polite" aria-busy={loadingMore} data-testid="fleet-count">
+        {rows.length} of {list.length} guests{loadingMore ? ' (more are loading…)' : ''}
       </p>
       <ErrorNote error={store.vmsError} />
       {store.vmsLoaded ? <FleetTable rows={rows} total={list.length} /> : <Loading what="guests" />}

@@ -104,11 +104,11 @@ export function RequestDetail({ id }: { id: string }) {
       ) : null}
       <section aria-labelledby="rhistory-h">
         <h2 id="rhistory-h">History</h2>
-        <ol class="history">
+        <ol class="history" data-testid="request-history">
           {r.history.map((h, i) => (
             <li key={`${h.at}-${i}`}>
               <When at={h.at} /> <Badge value={h.status} />
-              {h.by ? ` by ${h.by}` : ''}
+              {h.by ? ` by ${h.byName ?? h.by}` : ''}
               {h.note ? ` — “${h.note}”` : ''}
             </li>
           ))}

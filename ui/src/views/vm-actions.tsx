@@ -177,6 +177,7 @@ export function VmActions({ vm, state, submitter }: { vm: VmView; state: string;
           checks={submitted.answer.checks}
           requestId={submitted.answer.id}
           status={submitted.answer.status}
+          focusKey={submitted}
         />
       ) : null}
     </section>

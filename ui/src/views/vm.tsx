@@ -1,5 +1,6 @@
-// One guest (VM or container): its state (live), what Overseer knows of it, the actions its state allows with the
-// gate's answer, the state changes this page saw, its requests, incidents and snapshots.
+// One guest (VM or container): its state (live), what Overseer knows of it (read again as soon as the guest's
+// events arrive, one read at a time), the actions its state allows with the gate's answer, the state changes this
+// page saw, its requests (GET /v1/requests?guest=), incidents and snapshots.
 import { useState } from 'preact/hooks';
 import { api } from '../api/endpoints';
 import type { SnapshotView } from '../api/types';
@@ -12,15 +13,24 @@ import { href, inspectHref } from '../router';
 import { atLeast, useSession } from '../session';
 import { Confirm, type SubmitState, useSubmit, VmActions } from './vm-actions';
 
+/** States of a guest that is not up (no uptime). */
+const NOT_UP: ReadonlySet<string> = new Set(['stopped', 'destroyed']);
+
+/** Requests listed on the guest's page (the newest). */
+const REQUESTS_SHOWN = 50;
+
 export function VmView({ cluster, vmid }: { cluster: string; vmid: number }) {
   const key = vmKey(cluster, vmid);
   useTopics([`vm:${key}`, 'hosts']);
-  const loaded = useLoad((signal) => api.vm(cluster, vmid, signal), [key], { topics: [`vm:${key}`], throttleMs: 1500 });
+  // Platform status, uptime, the request under way…: read again when the guest's events arrive (its state
+  // changed, a request about it moved), at once — one read in flight, the events meanwhile coalesced into one more.
+  const loaded = useLoad((signal) => api.vm(cluster, vmid, signal), [key], { topics: [`vm:${key}`], throttleMs: 0 });
   const submitter = useSubmit({ cluster, vmid });
   const { principal } = useSession();
   const live = store.vms.get(key);
   const vm = loaded.data ?? live;
-  const state = live?.state ?? loaded.data?.state ?? 'unknown';
+  // The live state; a destroyed guest is no longer listed, its last event says so.
+  const state = live?.state ?? store.lastState(key) ?? loaded.data?.state ?? 'unknown';
 
   if (!vm) {
     return (
@@ -33,6 +43,8 @@ export function VmView({ cluster, vmid }: { cluster: string; vmid: number }) {
     );
   }
   const kind = vm.type === 'lxc' ? 'Container' : 'VM';
+  // The platform's uptime is read by the sync: a guest that stopped has none, whether or not a sync saw it yet.
+  const uptime = NOT_UP.has(state) ? 0 : vm.uptime;
   return (
     <>
       <h1>
@@ -48,7 +60,12 @@ export function VmView({ cluster, vmid }: { cluster: string; vmid: number }) {
       <Facts
         items={[
           ['Node', vm.node],
-          ['Platform status', vm.status],
+          [
+            'Platform status',
+            <span key="status" data-testid="vm-status">
+              {vm.status}
+            </span>,
+          ],
           ['Tags', vm.tags.length > 0 ? vm.tags.join(', ') : '—'],
           ['Production', vm.production ? 'yes' : 'no'],
           ['HA managed', vm.haManaged ? 'yes' : 'no'],
@@ -57,7 +74,12 @@ export function VmView({ cluster, vmid }: { cluster: string; vmid: number }) {
           ['vCPUs', `${vm.cpus} (load ${percent(vm.cpu)})`],
           ['Memory', `${bytes(vm.mem)} of ${bytes(vm.maxmem)}`],
           ['Disk', bytes(vm.maxdisk)],
-          ['Uptime', vm.uptime > 0 ? duration(vm.uptime) : '—'],
+          [
+            'Uptime',
+            <span key="uptime" data-testid="vm-uptime">
+              {uptime > 0 ? duration(uptime) : '—'}
+            </span>,
+          ],
           [
             'Request under way',
             vm.activeRequest ? (
@@ -100,27 +122,31 @@ function History({ vmKeyText }: { vmKeyText: string }) {
   );
 }
 
-/** The guest's requests: the newest 200 requests, filtered here (GET /v1/requests has no guest filter). */
+/** The requests about the guest (its own, and bulk requests that list it), newest first. */
 function Requests({ cluster, vmid }: { cluster: string; vmid: number }) {
   const key = vmKey(cluster, vmid);
-  const loaded = useLoad(
-    async (signal) => {
-      const page = await api.requests({ limit: 200 }, signal);
-      return page.items.filter((r) => r.target.cluster === cluster && r.target.vmid === vmid);
-    },
-    [key],
-    { topics: [`vm:${key}`], throttleMs: 1500 },
-  );
+  const loaded = useLoad((signal) => api.requests({ guest: key, limit: REQUESTS_SHOWN }, signal), [key], {
+    topics: [`vm:${key}`],
+    throttleMs: 1500,
+  });
+  const page = loaded.data;
   return (
     <section aria-labelledby="vm-requests-h">
       <h2 id="vm-requests-h">Requests</h2>
       <ErrorNote error={loaded.error} />
-      {loaded.data === undefined ? (
+      {page === undefined ? (
         <Loading what="requests" />
-      ) : loaded.data.length === 0 ? (
-        <Empty>No request names this guest (among the newest 200).</Empty>
+      ) : page.items.length === 0 ? (
+        <Empty>No request about this guest.</Empty>
       ) : (
-        <RequestList items={loaded.data} />
+        <>
+          <RequestList items={page.items} />
+          {page.total > page.items.length ? (
+            <p class="muted">
+              The newest {page.items.length} of {page.total}.
+            </p>
+          ) : null}
+        </>
       )}
     </section>
   );
