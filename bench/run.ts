@@ -9,6 +9,7 @@ const benches: { file: string; args: string[] }[] = [
   { file: 'bench/events.ts', args: ['10000', '2', '3', '2000'] },
   { file: 'bench/recovery.ts', args: ['5'] },
   { file: 'bench/dashboard.ts', args: ['10000', '10', '1000', '5'] },
+  { file: 'bench/labs.ts', args: ['2,4,8,9,16', '2,8'] },
 ];
 
 for (const { file, args } of benches) {
