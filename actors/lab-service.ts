@@ -46,13 +46,15 @@ export interface LabServiceDeps {
 /** A lab waits in these states for a step to answer or a person to decide. */
 const DECIDED_OR_WAITING: ReadonlySet<string> = new Set(['planning', 'gating']);
 const ENDED: ReadonlySet<string> = new Set(LAB_ENDED_STATUSES);
-const PROBE_INTERVAL_MS = 5_000;
+const PROBE_INTERVAL_MS = 1_000;
 const APPLY_ANSWER_TIMEOUT_MS = 60_000;
 
 type LabSnapshot = SnapshotFrom<LabMachine>;
 
 export class LabService {
   readonly labs: ActorSet<LabMachine>;
+  /** Snapshots not yet written, by lab (see schedulePersist). */
+  private readonly pending = new Map<string, LabSnapshot>();
   private markReady!: () => void;
   private readonly ready = new Promise<void>((resolve) => {
     this.markReady = resolve;
@@ -91,7 +93,7 @@ export class LabService {
       clock,
       log,
       inspect,
-      onSnapshot: (key, snapshot) => this.persist(key, snapshot),
+      onSnapshot: (key, snapshot) => this.schedulePersist(key, snapshot),
       onStateChange: (_, change) => this.onState(change),
       onCreated: (_, actor) => {
         actor.on('drift', (notice) => this.onDrift(notice));
@@ -120,6 +122,7 @@ export class LabService {
   }
 
   stop(): void {
+    this.flush();
     this.labs.stopAll();
   }
 
@@ -334,6 +337,25 @@ export class LabService {
 
   private audit(actor: string, kind: string, data: Record<string, unknown>): void {
     this.w.deps.store.audit.append({ at: this.w.deps.clock.now(), actor, kind, data });
+  }
+
+  /**
+   * A lab's changes are written once per turn of the event loop, the newest snapshot of each lab: a 300-member lab
+   * changes a thousand times while it deploys, and writing its whole snapshot each time costs the square of its size.
+   * What a crash can lose is at most that one turn, and every step runs again under the same key without doing its
+   * work twice.
+   */
+  private schedulePersist(key: string, snapshot: LabSnapshot): void {
+    const first = this.pending.size === 0;
+    this.pending.set(key, snapshot);
+    if (first) setImmediate(() => this.flush());
+  }
+
+  /** Writes every lab's pending snapshot and record now. */
+  flush(): void {
+    const pending = [...this.pending];
+    this.pending.clear();
+    for (const [key, snapshot] of pending) this.persist(key, snapshot);
   }
 
   /** The actor's snapshot and the lab's record, written together. */
