@@ -9,7 +9,12 @@
 import { fromCallback } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
-import { TaskFailedError } from '../adapters/platform/errors';
+import {
+  PlatformTimeoutError,
+  PlatformUnavailableError,
+  PveApiError,
+  TaskFailedError,
+} from '../adapters/platform/errors';
 import { classifyPveFailure } from '../adapters/platform/pve-failures';
 import type { Platform, TaskStatus } from '../adapters/platform/types';
 import type {
@@ -50,6 +55,18 @@ function adoptable(tasks: TaskStatus[], type: string, exclude: readonly string[]
     candidates.sort((a, b) => b.starttime - a.starttime)[0]
   );
 }
+
+/** A call the platform may or may not have carried out: its answer was lost (a proxy's 596, a timeout, no connection). */
+function answerLost(error: unknown): boolean {
+  return (
+    error instanceof PlatformTimeoutError ||
+    error instanceof PlatformUnavailableError ||
+    (error instanceof PveApiError && (error.status === 595 || error.status === 596))
+  );
+}
+
+/** How many lost answers one request looks into before it gives up. */
+export const LOST_ANSWER_ATTEMPTS = 5;
 
 /** Seconds-resolution PVE start times: allow this much clock skew when matching a task to an intent. */
 const TASK_MATCH_SKEW_S = 30;
@@ -193,26 +210,41 @@ export function createExecutor(deps: ExecutorDeps) {
         deps.log.info(`req:${input.requestId}: ${step.describe} not needed: already in effect`);
         return undefined;
       }
-      if (intent && step.creates !== undefined) return resumeClone(plan, step, intent, sendEvent);
-      if (intent) {
-        const since = Math.max(0, Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S);
-        const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
-        const othersTasks = tasks
-          .filter((t) => t.type === step.taskType)
-          .filter((t) => (deps.taskOwner?.(t.upid) ?? input.requestId) !== input.requestId)
-          .map((t) => t.upid);
-        const found = adoptable(tasks, step.taskType, [...failed, ...othersTasks]);
-        if (found) {
-          deps.log.warn(`req:${input.requestId}: adopting ${found.upid} issued before a restart (${step.describe})`);
-          const task = { upid: found.upid, node: found.node, step: step.index, vmid };
-          sendEvent({ type: 'TASK_STARTED', task });
-          deps.durable?.();
-          return task;
-        }
-        if (plan.effectVisible(step, vmid)) {
-          deps.log.warn(`req:${input.requestId}: ${step.describe} already took effect; not issuing it again`);
-          return undefined;
-        }
+      if (intent) return resume(plan, step, intent, failed, sendEvent);
+      return issue(plan, step, vmid, sendEvent);
+    }
+
+    /**
+     * A step whose intent was recorded but whose task id was not (a restart, or an answer lost on the way back):
+     * the task it may have started is found in the node's task list (never one another request recorded) and
+     * adopted, or its effect is seen, before anything is issued again. A clone is told by its guest's name instead.
+     */
+    async function resume(
+      plan: Plan,
+      step: ExecutionStep,
+      intent: NonNullable<RequestContext['issuing']>,
+      failed: readonly string[],
+      sendEvent: (e: RequestEvent) => void,
+    ): Promise<RequestTask | undefined> {
+      if (step.creates !== undefined) return resumeClone(plan, step, intent, sendEvent);
+      const vmid = intent.vmid ?? step.vmid;
+      const since = Math.max(0, Math.floor(intent.at / 1000) - TASK_MATCH_SKEW_S);
+      const tasks = await plan.platform.recentTasks(step.node, step.taskVmid, since);
+      const othersTasks = tasks
+        .filter((t) => t.type === step.taskType)
+        .filter((t) => (deps.taskOwner?.(t.upid) ?? input.requestId) !== input.requestId)
+        .map((t) => t.upid);
+      const found = adoptable(tasks, step.taskType, [...failed, ...othersTasks]);
+      if (found) {
+        deps.log.warn(`req:${input.requestId}: adopting ${found.upid} issued before (${step.describe})`);
+        const task = { upid: found.upid, node: found.node, step: step.index, vmid };
+        sendEvent({ type: 'TASK_STARTED', task });
+        deps.durable?.();
+        return task;
+      }
+      if (plan.effectVisible(step, vmid)) {
+        deps.log.warn(`req:${input.requestId}: ${step.describe} already took effect; not issuing it again`);
+        return undefined;
       }
       return issue(plan, step, vmid, sendEvent);
     }
@@ -276,7 +308,8 @@ export function createExecutor(deps: ExecutorDeps) {
       let vmid = reserved;
       for (let attempt = 1; ; attempt++) {
         if (clone && vmid === undefined) vmid = await vmids.next(plan.cluster, plan.platform);
-        sendEvent({ type: 'TASK_ISSUING', step: step.index, at: deps.clock.now(), vmid });
+        const at = deps.clock.now();
+        sendEvent({ type: 'TASK_ISSUING', step: step.index, at, vmid });
         deps.durable?.();
         try {
           const ref = await plan.run(step, vmid);
@@ -293,6 +326,14 @@ export function createExecutor(deps: ExecutorDeps) {
             vmid = undefined;
             continue;
           }
+          // No answer (a proxy's 596, a timeout, a lost connection): PVE may have done it or not. Look, then decide.
+          if (answerLost(error) && lostAnswers++ < LOST_ANSWER_ATTEMPTS && !abort.signal.aborted) {
+            deps.log.warn(
+              `req:${input.requestId}: ${step.describe}: no answer (${(error as Error).message}); looking whether it was done`,
+            );
+            await deps.clock.sleep(WAIT_POLL_MS, abort.signal);
+            return resume(plan, step, { step: step.index, at, vmid }, [], sendEvent);
+          }
           if (clone && failure?.kind !== 'vmid_taken') vmids.release(plan.cluster, vmid);
           if (failure?.kind === 'locked' && failure.lock === 'backup' && plan.guest) {
             await waitForBackup(plan, true);
@@ -302,6 +343,9 @@ export function createExecutor(deps: ExecutorDeps) {
         }
       }
     }
+
+    /** How many times this request's platform calls went unanswered (each looked into, then issued again). */
+    let lostAnswers = 0;
 
     /** When waiting for backups must end (one limit for the whole request). */
     let backupDeadline: number | undefined;

@@ -225,4 +225,39 @@ describe('platform faults', () => {
     const polls = stack.log.lines.filter((l) => /polling UPID:pve2:.*failed .*596.*will poll again/.test(l));
     expect(polls).toHaveLength(2);
   });
+
+  it('platform - a 596 answering the stop POST: the request looks before it issues again, one stop, completed', async () => {
+    stack.sim.faults.httpError({
+      path: '^/nodes/pve2/qemu/101/status/stop$',
+      method: 'POST',
+      status: 596,
+      message: 'Connection timed out',
+      count: 1,
+    });
+    const r = await stack.submit({ action: 'stop', target: vm(101) });
+    const record = await stack.settled(r.requestId);
+    expect(record.status, record.error).toBe('completed');
+    expect(stack.started('stop', 101)).toBe(1);
+    expect(stack.log.lines.some((l) => /no answer \(.*596.*\); looking whether it was done/.test(l))).toBe(true);
+  });
+
+  it('platform - a 596 answering a clone POST: the clone is looked for by its name, then made once', async () => {
+    stack.sim.faults.httpError({
+      path: '^/nodes/pve1/qemu/9000/clone$',
+      method: 'POST',
+      status: 596,
+      message: 'Connection timed out',
+      count: 1,
+    });
+    const r = await stack.submit({
+      action: 'deploy',
+      target: { cluster: 'lab' },
+      params: { template: 9000, node: 'pve1', name: 'after-596' },
+    });
+    const record = await stack.settled(r.requestId);
+    expect(record.status, record.error).toBe('completed');
+    const clones = stack.sim.oplog.filter((e) => e.op === 'clone' && e.result === 'OK');
+    expect(clones).toHaveLength(1);
+    expect([...stack.sim.state.vms.values()].filter((v) => v.name === 'after-596')).toHaveLength(1);
+  });
 });
