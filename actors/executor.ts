@@ -39,7 +39,7 @@ export { ExecutionError };
  * A task whose worker could not take the VM's config lock in time ("can't lock file ... got timeout") did
  * nothing, so it is issued again after a backoff: `attempts` tasks in all, `baseMs` doubling up to `capMs`.
  */
-export const LOCK_TIMEOUT_RETRY = { attempts: 4, baseMs: 500, capMs: 8_000 } as const;
+export const LOCK_TIMEOUT_RETRY = { attempts: 7, baseMs: 500, capMs: 4_000 } as const;
 
 /** True for a task that ended because its worker timed out waiting for a config lock (it changed nothing). */
 export function isTaskLockTimeout(error: unknown): error is TaskFailedError {

@@ -112,7 +112,7 @@ function waveRows(run: LabRun): string[] {
 console.log(`Command: node --import tsx bench/labs.ts ${perNodeList.join(',')} ${faultPerNodeList.join(',')}`);
 console.log(
   `(Node ${process.version}; the demo cluster (3 nodes, template 9000 on pve1) with 1 TiB per node; task poll 1 s; ` +
-    `sync every 10 s (default); lab probe interval 5 s (actors/lab-service.ts); the gate asks a second person for a ` +
+    `sync every 10 s (default); lab probe interval 1 s (actors/lab-service.ts); the gate asks a second person for a ` +
     `lab of more than 10 guests: bob approves at the same simulated instant)`,
 );
 console.log('');

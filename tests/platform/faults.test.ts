@@ -194,7 +194,7 @@ describe('platform faults', () => {
   it('platform - a permanent lock timeout fails the request with the PVE message; the process keeps running', async () => {
     stack.sim.faults.lockTimeout(101, 1_000);
     const r = await stack.submit({ action: 'stop', target: vm(101) });
-    const record = await stack.settled(r.requestId);
+    const record = await stack.settled(r.requestId, 40_000);
     expect(record.status).toBe('failed');
     expect(record.error).toContain("can't lock file '/var/lock/qemu-server/lock-101.conf' - got timeout");
     expect(stack.sim.state.vms.get(101)?.status).toBe('running');
@@ -224,7 +224,8 @@ describe('platform faults', () => {
     expect(stack.sim.faults.view().httpErrors).toEqual([]);
     const polls = stack.log.lines.filter((l) => /polling UPID:pve2:.*failed .*596.*will poll again/.test(l));
     expect(polls).toHaveLength(2);
-  });
+    // Every retry after a lock timeout waits longer (LOCK_TIMEOUT_RETRY): about 16 s before the request gives up.
+  }, 45_000);
 
   it('platform - a 596 answering the stop POST: the request looks before it issues again, one stop, completed', async () => {
     stack.sim.faults.httpError({
