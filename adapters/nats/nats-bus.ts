@@ -88,6 +88,9 @@ export async function connectBus(opts: ConnectBusOptions): Promise<NatsBus> {
     reconnectJitter: 50,
     timeout: opts.connectTimeoutMs ?? 5_000,
     waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+    // No stack trace captured for every request (nats.js builds two Error objects per request for it): 1–2 % of a
+    // decision's CPU (bench/results/decisions.md). A failed request still says which subject and why.
+    noAsyncTraces: true,
   };
   if (opts.user !== undefined) {
     options.user = opts.user;
