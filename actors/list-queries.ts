@@ -103,10 +103,6 @@ function memo(name: (id: string) => string | undefined): (id: string) => string 
   };
 }
 
-/** Whether a request is about guest `vmid` of its cluster: its target, or a member of a bulk request. */
-const isAbout = (r: RequestRecord, vmid: number): boolean =>
-  r.target.vmid === vmid || (r.members?.some((m) => m.vmid === vmid) ?? false);
-
 export function createListQueries(
   deps: ListQueryDeps,
 ): Pick<QueryHandlers, 'vms' | 'hosts' | 'requests' | 'tokenList'> {
@@ -197,17 +193,13 @@ export function createListQueries(
       const from = offset ?? 0;
       const names = memo(deps.tokenName);
       const view = (r: RequestRecord) => deps.requestView(r, names);
-      if (guest === undefined) {
-        return {
-          items: store.requests.list({ ...filter, limit: size, offset: from }).map(view),
-          total: store.requests.count(filter),
-        };
-      }
-      // The store picks the guest's cluster; its VMID (a request's target, or a bulk request's members) is picked
-      // here, from every request of that cluster that matches the other filters (the store has no VMID filter).
-      const [cluster = '', vmid = ''] = guest.split('/');
-      const about = store.requests.list({ ...filter, cluster }).filter((r) => isAbout(r, Number(vmid)));
-      return { items: about.slice(from, from + size).map(view), total: about.length };
+      // A guest's requests: its target, or a member a bulk request lists (the store filters on both).
+      const [cluster, vmid] = guest === undefined ? [] : guest.split('/');
+      const where = guest === undefined ? filter : { ...filter, cluster, vmid: Number(vmid) };
+      return {
+        items: store.requests.list({ ...where, limit: size, offset: from }).map(view),
+        total: store.requests.count(where),
+      };
     },
     tokenList: ({ limit, offset }) => page(store.tokens.list(), limit, offset),
   };

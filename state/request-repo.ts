@@ -77,6 +77,8 @@ export interface RequestFilter {
   idPrefix?: string | undefined;
   /** Only the children of this bulk request. */
   parent?: string | undefined;
+  /** Only requests about this guest (with `cluster`): its target, or a member a bulk request lists. */
+  vmid?: number | undefined;
   /** Most rows returned (newest first). */
   limit?: number | undefined;
   /** Rows skipped before the first one returned (with `limit`: a page). */
@@ -216,6 +218,13 @@ export class RequestRepo {
     if (filter.status !== undefined) {
       const statuses = typeof filter.status === 'string' ? [filter.status] : filter.status;
       where.add('status IN (SELECT value FROM json_each(?))', jsonList(statuses));
+    }
+    if (filter.vmid !== undefined) {
+      where.add(
+        "(vmid = ? OR (members IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(members) WHERE json_extract(value, '$.vmid') = ?)))",
+        filter.vmid,
+        filter.vmid,
+      );
     }
     if (filter.idPrefix) {
       // A range on the primary key (index) rather than LIKE, whose '_' and '%' an id may contain.
