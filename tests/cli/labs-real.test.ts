@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/main';
 import type { SimCoreToken } from '../helpers/sim-core';
+import { GOOD } from '../labs/helpers';
 import type { RealCoreHarness } from './real-core';
 import { startRealCoreHarness } from './real-core';
 
@@ -27,37 +28,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   await h?.close();
 });
-
-/** A lab file good on the demo cluster: a router, a DC behind it and four clients, on two VLANs of its zone. */
-const GOOD = `
-name: range
-cluster: lab
-networks:
-  zone: { name: range, type: vlan, bridge: vmbr0 }
-  vnets:
-    - name: lan
-      tag: 300
-      subnets: [{ cidr: 10.30.0.0/24, gateway: 10.30.0.1 }]
-    - name: dmz
-      tag: 301
-      subnets: [{ cidr: 10.31.0.0/24, gateway: 10.31.0.1 }]
-vms:
-  - name: router
-    template: debian-12-template
-    memory: 1G
-    networks: [{ vnet: lan, address: 10.30.0.1 }, { vnet: dmz, address: 10.31.0.1 }]
-  - name: dc
-    template: debian-12-template
-    memory: 4G
-    networks: [{ vnet: lan, address: 10.30.0.10, gateway: 10.30.0.1 }]
-    dependsOn: [router]
-  - name: client
-    template: debian-12-template
-    count: 4
-    memory: 2G
-    networks: [{ vnet: lan, address: 10.30.0.100, gateway: 10.30.0.1 }]
-    dependsOn: [dc]
-`;
 
 /** `good` with `from` replaced by `to` (which must be there). */
 function edited(good: string, ...swaps: [string, string][]): string {

@@ -1,36 +1,6 @@
 // The issue's acceptance list: each bad lab file gives one clear error naming the path (and nothing is planned).
 import { describe, expect, it } from 'vitest';
-import { demoInventory, GiB, problemsOf } from './helpers';
-
-const GOOD = `
-name: range
-cluster: lab
-networks:
-  zone: { name: range, type: vlan, bridge: vmbr0 }
-  vnets:
-    - name: lan
-      tag: 300
-      subnets: [{ cidr: 10.30.0.0/24, gateway: 10.30.0.1 }]
-    - name: dmz
-      tag: 301
-      subnets: [{ cidr: 10.31.0.0/24, gateway: 10.31.0.1 }]
-vms:
-  - name: router
-    template: debian-12-template
-    memory: 1G
-    networks: [{ vnet: lan, address: 10.30.0.1 }, { vnet: dmz, address: 10.31.0.1 }]
-  - name: dc
-    template: debian-12-template
-    memory: 4G
-    networks: [{ vnet: lan, address: 10.30.0.10, gateway: 10.30.0.1 }]
-    dependsOn: [router]
-  - name: client
-    template: debian-12-template
-    count: 4
-    memory: 2G
-    networks: [{ vnet: lan, address: 10.30.0.100, gateway: 10.30.0.1 }]
-    dependsOn: [dc]
-`;
+import { demoInventory, GiB, GOOD, problemsOf } from './helpers';
 
 describe('labs - bad lab files', () => {
   it('labs - the good file has no problem', () => {
