@@ -153,6 +153,21 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     return this.start(key, stateName(snap.value as never), { snapshot: persisted, input });
   }
 
+  /**
+   * Restores an actor straight to rest (passivate only; otherwise as `restore`): its snapshot is resolved against
+   * the machine without starting an XState actor, so a restart with 100k idle VMs starts none. `get` wakes it as it
+   * wakes any actor at rest. A finished one is not brought back.
+   */
+  restoreResting(key: string, persisted: unknown): SnapshotFrom<TLogic> | undefined {
+    if (!this.options.passivate) return this.restore(key, persisted)?.getSnapshot() as SnapshotFrom<TLogic>;
+    const snap = persisted as Parameters<TLogic['resolveState']>[0] & { status?: string };
+    if (snap.status !== 'active') return undefined;
+    this.remove(key);
+    const snapshot = this.options.logic.resolveState(snap) as SnapshotFrom<TLogic>;
+    this.resting.set(key, snapshot);
+    return snapshot;
+  }
+
   private start(
     key: string,
     initial: string,

@@ -42,9 +42,9 @@ export function restoreActors(t: RestoreTargets): RestoreReport {
   const ended: string[] = [];
   for (const row of store.snapshots.listByKind('vm')) {
     const key = row.actorId.slice('vm:'.length);
-    const actor = t.vms.restore(key, row.snapshot);
-    if (actor) {
-      view.setVm(actor.getSnapshot().context.info);
+    const snapshot = t.vms.restoreResting(key, row.snapshot);
+    if (snapshot) {
+      view.setVm(snapshot.context.info);
       vms++;
     } else if ((row.snapshot as { status?: string }).status === 'done') ended.push(key);
   }

@@ -37,6 +37,7 @@ export async function openKnowledgeBase(deps: OpenKnowledgeBaseDeps): Promise<Kn
   const { runbooks, problems, overridden } = loadRunbooks(runbookDirs(config, deps.dataDir));
   for (const problem of problems) log.warn(`knowledge: runbook skipped: ${problem.message}`);
   for (const o of overridden) log.info(`knowledge: runbook ${o.id} from ${o.by} replaces ${o.file}`);
+  log.info(`knowledge: ${runbooks.length} runbooks loaded`);
   const knowledge = new KnowledgeBase({
     repo,
     clock,

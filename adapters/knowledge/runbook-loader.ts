@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { RunbookError } from './errors';
 import { parseRunbook, type Runbook } from './runbook';
 
-/** The directory of the runbooks shipped with Overseer. */
-export const SHIPPED_RUNBOOK_DIR: string = fileURLToPath(new URL('./runbooks', import.meta.url));
+/**
+ * The directory of the runbooks shipped with Overseer. Spelled from the project root two folders up, so that it is
+ * the same from this file and from the built bundle (dist/server/overseer.mjs, scripts/build-server.mjs).
+ */
+export const SHIPPED_RUNBOOK_DIR: string = fileURLToPath(new URL('../../adapters/knowledge/runbooks', import.meta.url));
 
 export interface LoadRunbooksOptions {
   /** Read SHIPPED_RUNBOOK_DIR first. Default true. */
