@@ -1,5 +1,7 @@
-// Runs every benchmark in its own node process (with --expose-gc) and prints their tables.
+// Runs every benchmark in its own node process (with --expose-gc), prints their tables, then issue 14's target
+// table collected from the rows the benchmarks report (bench/targets.ts).
 import { execFileSync } from 'node:child_process';
+import { TARGET_TAG, type TargetReport, targetTable } from './targets';
 
 const benches: { file: string; args: string[] }[] = [
   { file: 'bench/actors.ts', args: ['10000,100000'] },
@@ -12,6 +14,7 @@ const benches: { file: string; args: string[] }[] = [
   { file: 'bench/labs.ts', args: ['2,4,8,9,16', '2,8'] },
 ];
 
+const reports: TargetReport[] = [];
 for (const { file, args } of benches) {
   console.log(`\n## ${file} ${args.join(' ')}\n`);
   const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...args], {
@@ -19,5 +22,11 @@ for (const { file, args } of benches) {
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
   });
-  process.stdout.write(out);
+  for (const line of out.split('\n')) {
+    if (line.startsWith(`${TARGET_TAG} `)) reports.push(JSON.parse(line.slice(TARGET_TAG.length + 1)) as TargetReport);
+    else process.stdout.write(`${line}\n`);
+  }
 }
+
+console.log('\n## Issue 14 targets\n');
+console.log(targetTable(reports));
