@@ -2,6 +2,7 @@
 
 export * from './host.machine';
 export * from './incident.machine';
+export * from './lease.machine';
 export * from './loops/execution-loop.machine';
 export * from './loops/periodic-loop.machine';
 export * from './monitor';

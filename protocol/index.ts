@@ -29,12 +29,14 @@ export { QUERY_NAMES, querySchemas, TokenNameSchema } from './queries';
 export type { CoreHandlers, QueryHandlers, Refusal, ServeCoreOptions } from './responder';
 export { MAX_CREDENTIAL_LENGTH, serveCoreProtocol } from './responder';
 export * from './schemas';
-export type { EventKind, RequestCommand } from './subject-tokens';
+export type { EventKind, LeaseEvent, RequestCommand } from './subject-tokens';
 export {
   assertFilter,
+  assertLeaseEvent,
   assertSubject,
   assertToken,
   EVENT_KINDS,
+  LEASE_EVENTS,
   MAX_SUBJECT_LENGTH,
   MAX_TOKEN_LENGTH,
   REQUEST_COMMANDS,

@@ -11,8 +11,23 @@ export const MAX_SUBJECT_LENGTH = 1024;
 export const REQUEST_COMMANDS = ['approve', 'deny', 'cancel'] as const;
 export type RequestCommand = (typeof REQUEST_COMMANDS)[number];
 
-export const EVENT_KINDS = ['vm', 'host', 'req', 'incident', 'loop', 'lab'] as const;
+export const EVENT_KINDS = ['vm', 'host', 'req', 'incident', 'loop', 'lab', 'lease'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** What happens to a core's lease on a Proxmox cluster (renewals are not events: too many). */
+export const LEASE_EVENTS = ['acquired', 'taken-over', 'lost', 'released'] as const;
+export type LeaseEvent = (typeof LEASE_EVENTS)[number];
+
+export function assertLeaseEvent(event: unknown): LeaseEvent {
+  if (!LEASE_EVENTS.includes(event as LeaseEvent)) {
+    throw new InvalidSubjectError(
+      `invalid lease event '${String(event)}': expected one of ${LEASE_EVENTS.join(', ')}`,
+      String(event),
+      'lease event',
+    );
+  }
+  return event as LeaseEvent;
+}
 
 // Whitespace, control characters, the token separator and both wildcards.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is rejected

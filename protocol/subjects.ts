@@ -2,9 +2,10 @@
 // Nothing else concatenates subject strings.
 import type { RequestStatus } from '../machines/types';
 import { InvalidSubjectError } from './errors';
-import type { RequestCommand } from './subject-tokens';
+import type { LeaseEvent, RequestCommand } from './subject-tokens';
 import {
   assertCommand,
+  assertLeaseEvent,
   assertToken,
   assertVmid,
   checkSubject,
@@ -124,6 +125,9 @@ export const subjects = {
   /** A lab's event (its status, `drift`): `overseer.evt.lab.<name>.<event>`. */
   evtLab: (name: string, event: string): string =>
     join(SUBJECT_ROOT, 'evt', 'lab', assertToken(name, 'lab name'), assertToken(event, 'event')),
+  /** A core's lease on a Proxmox cluster: `overseer.evt.lease.<cluster>.<acquired|taken-over|lost|released>`. */
+  evtLease: (cluster: string, event: LeaseEvent): string =>
+    join(SUBJECT_ROOT, 'evt', 'lease', assertToken(cluster, 'cluster'), assertLeaseEvent(event)),
   evtLoop: (name: string, event: string): string =>
     join(SUBJECT_ROOT, 'evt', 'loop', assertToken(name, 'loop name'), assertToken(event, 'event')),
   /** Every event (the JetStream event stream's subject). */
@@ -144,7 +148,8 @@ export type EventFilterSpec =
   | { kind: 'req'; id?: string; status?: RequestStatus | (string & {}) }
   | { kind: 'incident'; id?: string; status?: string }
   | { kind: 'loop'; name?: string; event?: string }
-  | { kind: 'lab'; name?: string; event?: string };
+  | { kind: 'lab'; name?: string; event?: string }
+  | { kind: 'lease'; cluster?: string; event?: LeaseEvent };
 
 const any = <T>(value: T | undefined, check: (v: T) => string): string => (value === undefined ? '*' : check(value));
 
@@ -194,6 +199,12 @@ export function eventFilter(spec?: EventFilterSpec): string {
         ...base,
         any(spec.name, (v) => assertToken(v, 'lab name')),
         any(spec.event, (v) => assertToken(v, 'event')),
+      );
+    case 'lease':
+      return join(
+        ...base,
+        any(spec.cluster, (v) => assertToken(v, 'cluster')),
+        any(spec.event, assertLeaseEvent),
       );
     default:
       throw new InvalidSubjectError(

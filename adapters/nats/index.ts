@@ -1,5 +1,5 @@
-// Public face of the NATS adapter: the Bus (NATS and in-memory), the JetStream events stream and the
-// nats-server process launcher. Subjects and the wire contract are protocol/'s.
+// Public face of the NATS adapter: the Bus (NATS and in-memory), the JetStream events stream, the lease store and
+// the nats-server process launcher. Subjects and the wire contract are protocol/'s.
 export type {
   Bus,
   BusReplyOptions,
@@ -24,6 +24,21 @@ export {
   NatsServerStartError,
   StreamError,
 } from './errors';
+export type { KvLeaseStoreOptions, LeaseEntry, LeaseStore, LeaseValue } from './lease-store';
+export {
+  KvLeaseStore,
+  LEASE_BUCKET,
+  LeaseConflictError,
+  LeaseStoreError,
+  LeaseStoreTimeoutError,
+  LeaseValueError,
+  leaseBucketName,
+  leaseKey,
+  leaseValueSchema,
+  openKvLeaseStore,
+  presenceKey,
+  presencePrefix,
+} from './lease-store';
 export type { MemoryBus, MemoryBusOptions } from './memory-bus';
 export { createMemoryBus } from './memory-bus';
 export { assertNamespace, fromNamespace, toNamespace } from './namespace';
@@ -31,6 +46,7 @@ export type { ConnectBusOptions } from './nats-bus';
 export { connectBus, NatsBus } from './nats-bus';
 export type {
   EmbeddedNatsEndpoint,
+  NatsClusterMemberConfigOptions,
   NatsPasswords,
   NatsServerConfigOptions,
   NatsUserName,
@@ -45,9 +61,11 @@ export {
   natsPermissions,
   readEmbeddedEndpoint,
   readNatsPasswords,
+  renderNatsClusterMemberConfig,
   renderNatsServerConfig,
   writeEmbeddedEndpoint,
   writeNatsAuthConfig,
+  writeNatsClusterMemberConfig,
   writeNatsServerConfig,
 } from './server-config';
 export type { NatsServerExit, NatsServerProcess, SpawnNatsServerOptions } from './server-process';

@@ -257,3 +257,47 @@ export function writeNatsAuthConfig(path: string, auth: { user: string; pass: st
   writeFileSync(path, conf, { mode: 0o600 });
   return path;
 }
+
+/** One member of a nats-server cluster (routes between servers; JetStream replicated across them). */
+export interface NatsClusterMemberConfigOptions {
+  /** Distinct per server: JetStream's peers are known by it. */
+  serverName: string;
+  /** Client listen address; default 127.0.0.1. */
+  host?: string;
+  port: number;
+  /** This server's own JetStream store directory. */
+  storeDir: string;
+  cluster: {
+    /** The same on every member. */
+    name: string;
+    /** Route listen address; default the client host. */
+    host?: string;
+    port: number;
+    /** Every member's route URL (its own is ignored by the server), e.g. `nats-route://127.0.0.1:6222`. */
+    routes: string[];
+  };
+}
+
+/** The nats-server 2.9 configuration of one clustered server: no authorization (tests, trusted networks). */
+export function renderNatsClusterMemberConfig(opts: NatsClusterMemberConfigOptions): string {
+  const host = opts.host ?? '127.0.0.1';
+  return `server_name: ${quote(opts.serverName)}
+listen: ${quote(`${host}:${opts.port}`)}
+
+jetstream {
+  store_dir: ${quote(opts.storeDir)}
+}
+
+cluster {
+  name: ${quote(opts.cluster.name)}
+  listen: ${quote(`${opts.cluster.host ?? host}:${opts.cluster.port}`)}
+  routes: ${list(opts.cluster.routes)}
+}
+`;
+}
+
+/** Writes one clustered server's configuration and returns its path. */
+export function writeNatsClusterMemberConfig(path: string, opts: NatsClusterMemberConfigOptions): string {
+  writeFileSync(path, renderNatsClusterMemberConfig(opts), { mode: 0o600 });
+  return path;
+}
