@@ -26,6 +26,8 @@ export type { ParsedEventSubject, ParsedSubject } from './parse-subject';
 export { parseEventSubject, parseSubject } from './parse-subject';
 export type { QueryMap, QueryName, QueryReplyInput } from './queries';
 export { QUERY_NAMES, querySchemas, TokenNameSchema } from './queries';
+export * from './record-keys';
+export * from './record-schemas';
 export type { CoreHandlers, QueryHandlers, Refusal, ServeCoreOptions } from './responder';
 export { MAX_CREDENTIAL_LENGTH, serveCoreProtocol } from './responder';
 export * from './schemas';

@@ -79,6 +79,8 @@ export type { AppliedMigration, MigrationReport } from './migrate';
 export { appliedMigrations, migrate, schemaVersion } from './migrate';
 export type { Migration } from './migrations';
 export { AUDIT_APPEND_ONLY_MESSAGE, GENESIS_HASH, LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations';
+export type { LabRowValue, RecordMark, TokenRow } from './record-rows';
+export { RecordRowConflictError, RecordRows } from './record-rows';
 export type { RequestFilter, RequestPatch, RequestRecord, RequestUpdateResult, TaskRef } from './request-repo';
 export { RequestRepo } from './request-repo';
 export type { SnapshotRow } from './snapshot-repo';

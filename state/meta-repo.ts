@@ -9,6 +9,10 @@ const T = TABLES;
 export const META_KEYS = {
   /** The audit chain's keying marker: from which row it is keyed, under which key, with the key's MAC. */
   auditKeying: 'audit.keyed_from',
+  /** Prefix of `record.entity.<record key>`: the version, digest and revision of a record entity this core has. */
+  recordEntity: 'record.entity.',
+  /** Prefix of `record.audit.<cluster>`: the last sequence of the cluster's audit record this core has. */
+  recordAudit: 'record.audit.',
 } as const;
 
 export class MetaRepo {

@@ -45,6 +45,30 @@ export { assertNamespace, fromNamespace, toNamespace } from './namespace';
 export type { ConnectBusOptions } from './nats-bus';
 export { connectBus, NatsBus } from './nats-bus';
 export type {
+  AuditRecordItem,
+  ClusterRecord,
+  InvalidRecord,
+  JetStreamRecordStoreOptions,
+  RecordEntry,
+  RecordStore,
+  RecordWatch,
+  RecordWatchEvent,
+  RecordWatchOptions,
+} from './record-store';
+export {
+  JetStreamRecordStore,
+  openRecordStore,
+  RECORD_AUDIT_STREAM,
+  RECORD_AUDIT_SUBJECT,
+  RECORD_BUCKET,
+  RecordConflictError,
+  RecordStoreError,
+  RecordStoreTimeoutError,
+  recordAuditStreamName,
+  recordAuditSubject,
+  recordBucketName,
+} from './record-store';
+export type {
   EmbeddedNatsEndpoint,
   NatsClusterMemberConfigOptions,
   NatsPasswords,

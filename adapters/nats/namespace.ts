@@ -9,7 +9,7 @@ const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
  * Tokens that follow `overseer.` in un-namespaced subjects: a namespace named like one of them would make its
  * subjects look like another installation's (`overseer.evt.req.submit` would match `overseer.evt.>`).
  */
-const RESERVED = ['req', 'query', 'evt', 'actor', 'audit'];
+const RESERVED = ['req', 'query', 'evt', 'actor', 'audit', 'record'];
 
 /** Checks a namespace and returns it; throws InvalidSubjectError (part 'namespace') otherwise. */
 export function assertNamespace(namespace: unknown): string {

@@ -1,0 +1,256 @@
+// The record on a real three-server NATS cluster (JetStream R3): compare-and-set puts, a watch on another connection
+// that says when it has caught up, fenced audit appends, values that are not record values reported by key; and a
+// takeover end to end: core A's SQLite -> export -> the record -> core B's watch -> import -> an Overseer on B's
+// SQLite restores A's request actors and resumes the executing one, its recorded task polled, never issued again.
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../actors/config';
+import { Overseer } from '../../actors/overseer';
+import { auditBatchOf, importAudit, markAuditPublished } from '../../actors/record-audit';
+import { exportCluster, exportRequest, exportToken, importEntity, markPublished } from '../../actors/record-entities';
+import { createMemoryLog } from '../../adapters/log';
+import {
+  JetStreamRecordStore,
+  RecordConflictError,
+  type RecordStore,
+  type RecordWatchEvent,
+  recordBucketName,
+} from '../../adapters/nats';
+import { createProxmoxPlatform } from '../../adapters/proxmox';
+import { type AuditBatch, RecordValueError, recordKey, recordPrefix } from '../../protocol';
+import { StateStore } from '../../state';
+import { startNatsCluster, type TestNatsCluster } from '../helpers/nats-cluster';
+import { createSimStack } from '../helpers/sim-stack';
+import { dbPath, openStore } from '../state/helpers';
+
+let cluster: TestNatsCluster;
+const connections: NatsConnection[] = [];
+let namespaces = 0;
+
+beforeAll(async () => {
+  cluster = await startNatsCluster();
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+  await cluster?.stopAll();
+});
+
+/** A core's connection (to every server) and its record store, on a namespace of the test's own. */
+async function core(namespace: string): Promise<{ nc: NatsConnection; record: RecordStore }> {
+  const nc = await connect({ servers: cluster.urls, timeout: 5_000 });
+  connections.push(nc);
+  return { nc, record: await JetStreamRecordStore.open(nc, { namespace, replicas: 3 }) };
+}
+
+const freshNamespace = () => `rec${++namespaces}`;
+
+/** A token entity of a real store (the smallest valid record value). */
+function tokenValue(name: string) {
+  const store = openStore();
+  const { record } = store.tokens.create(name, 'operator', 'tok-admin', 1_000);
+  return exportToken(store, record.id);
+}
+
+const batch = (n: number): AuditBatch => ({
+  v: 1,
+  cluster: 'lab',
+  core: 'core-a',
+  entries: [{ seq: n, at: n, actor: 'overseer', kind: 'test.entry', data: { n } }],
+});
+
+describe('record store', () => {
+  it('record store - put is compare-and-set: a stale or repeated write is a RecordConflictError', async () => {
+    const ns = freshNamespace();
+    const { record } = await core(ns);
+    const { key, value } = tokenValue('carol');
+    const first = await record.put(key, value, 'new');
+    await expect(record.put(key, value, 'new')).rejects.toBeInstanceOf(RecordConflictError);
+    const next = { ...value, version: 2 };
+    const second = await record.put(key, next, first);
+    expect(second).toBeGreaterThan(first);
+    await expect(record.put(key, { ...value, version: 3 }, first)).rejects.toMatchObject({
+      name: 'RecordConflictError',
+      key,
+      expected: first,
+    });
+    expect(await record.get(key)).toEqual({ key, revision: second, value: next });
+    expect(await record.get(recordKey.token('nobody'))).toBeNull();
+    expect(await record.keys('_global.')).toEqual([key]);
+    // A value under another entity's key is refused before anything is written.
+    await expect(record.put(recordKey.token('someone-else'), value, 'new')).rejects.toBeInstanceOf(RecordValueError);
+  });
+
+  it('record store - a watch on another connection delivers every key, says it caught up, then follows changes', async () => {
+    const ns = freshNamespace();
+    const a = await core(ns);
+    const b = await core(ns);
+    const values = ['t1', 't2', 't3'].map(tokenValue);
+    for (const v of values) await a.record.put(v.key, v.value, 'new');
+    // Something that is not a record value, written around the store: reported by key, never a crash.
+    const badKey = recordKey.request('lab', 'garbage');
+    await jetstream(a.nc).publish(`$KV.${recordBucketName(ns)}.${badKey}`, 'not json');
+
+    const seen: RecordWatchEvent[] = [];
+    const watch = await b.record.watch({ fromStart: true }, (e) => {
+      seen.push(e);
+    });
+    await watch.caughtUp;
+    expect(watch.isCaughtUp).toBe(true);
+    expect(seen.filter((e) => e.type === 'put').map((e) => e.key)).toEqual(values.map((v) => v.key));
+    const invalid = seen.find((e) => e.type === 'invalid');
+    expect(invalid).toMatchObject({ key: badKey, error: { name: 'RecordValueError', key: badKey } });
+
+    const later = tokenValue('t4');
+    const revision = await a.record.put(later.key, later.value, 'new');
+    for (let i = 0; i < 200 && !seen.some((e) => e.key === later.key); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(seen.at(-1)).toEqual({ type: 'put', key: later.key, revision, value: later.value });
+    await watch.stop();
+    expect(await watch.closed).toBeUndefined();
+    await expect(b.record.get(badKey)).rejects.toMatchObject({ name: 'RecordValueError', key: badKey });
+    const lab = await b.record.loadCluster('lab');
+    expect(lab.entries).toEqual([]);
+    expect(lab.invalid).toMatchObject([{ key: badKey, error: { name: 'RecordValueError' } }]);
+  });
+
+  it('record store - an audit append expecting another last sequence is refused; batches read back in order', async () => {
+    const ns = freshNamespace();
+    const { record } = await core(ns);
+    expect(await record.lastAuditSeq('lab')).toBe(0);
+    const first = await record.appendAudit('lab', batch(1), 0);
+    await expect(record.appendAudit('lab', batch(2), 0)).rejects.toMatchObject({
+      name: 'RecordConflictError',
+      expected: 0,
+    });
+    const second = await record.appendAudit('lab', batch(2), first);
+    await expect(record.appendAudit('lab', batch(3), first)).rejects.toBeInstanceOf(RecordConflictError);
+    // Another cluster's record has its own sequence.
+    await record.appendAudit('other', { ...batch(1), cluster: 'other' }, 0);
+    expect(await record.lastAuditSeq('lab')).toBe(second);
+    expect(await record.readAudit('lab', 1)).toEqual([
+      { seq: first, batch: batch(1) },
+      { seq: second, batch: batch(2) },
+    ]);
+    expect(await record.readAudit('lab', second + 1)).toEqual([]);
+    await expect(record.appendAudit('lab', { ...batch(4), cluster: 'other' }, second)).rejects.toBeInstanceOf(
+      RecordValueError,
+    );
+  });
+
+  it('record store - a takeover: B imports A’s record of the cluster and its Overseer resumes A’s requests exactly once', async () => {
+    const ns = freshNamespace();
+    const stack = await createSimStack({ taskDurations: { qmstop: 30_000 } });
+    const a = await core(ns);
+    const b = await core(ns);
+    const storeB = StateStore.open(dbPath());
+    let overseerB: Overseer | undefined;
+    let platformB: ReturnType<typeof createProxmoxPlatform> | undefined;
+    try {
+      // Core A: a request awaiting a second person, one executing on the platform (its task recorded).
+      const alice = { id: 'alice', role: 'admin' as const };
+      stack.overseer.start();
+      await stack.settle();
+      const awaiting = await stack.overseer.submit({
+        action: 'destroy',
+        target: { cluster: 'lab', vmid: 114 },
+        force: true,
+        requester: alice,
+      });
+      const executing = await stack.overseer.submit({
+        action: 'stop',
+        target: { cluster: 'lab', vmid: 101 },
+        requester: alice,
+      });
+      expect([awaiting.decision, executing.decision]).toEqual(['awaiting_approval', 'approved']);
+      const recorded = () => (stack.store.requests.get(executing.requestId)?.taskIds.length ?? 0) > 0;
+      expect(await stack.advanceUntil(recorded, 20_000)).toBe(true);
+      stack.overseer.flushRequests();
+      const actorsA = Object.fromEntries(
+        [...stack.overseer.requests.entries()].map(([id, r]) => [id, r.getSnapshot().value]),
+      );
+      expect(actorsA).toMatchObject({ [awaiting.requestId]: 'awaiting_approval', [executing.requestId]: 'executing' });
+      // A is deposed: it stops acting before B takes over.
+      stack.overseer.stop();
+
+      // A publishes its cluster's record: every entity (compare-and-set) and its audit rows.
+      const published = exportCluster(stack.store, 'lab');
+      for (const e of published) {
+        markPublished(stack.store, e.key, e.value, await a.record.put(e.key, e.value, e.expectedRevision));
+      }
+      const loaded = await b.record.loadCluster('lab');
+      expect(loaded.entries.map((e) => e.key).sort()).toEqual(published.map((e) => e.key).sort());
+      const seq = await a.record.appendAudit('lab', auditBatchOf('lab', 'core-a', stack.store.audit.list()), 0);
+      markAuditPublished(stack.store, 'lab', seq);
+
+      // B follows the cluster's keys; once caught up it has everything A published, and A's audit rows on its chain.
+      const watch = await b.record.watch({ fromStart: true, prefix: recordPrefix('lab') }, (e) => {
+        if (e.type === 'put') importEntity(storeB, e.key, e.value, e.revision);
+      });
+      await watch.caughtUp;
+      await watch.stop();
+      for (const item of await b.record.readAudit('lab', 1)) {
+        if ('batch' in item) importAudit(storeB, item.batch, item.seq);
+      }
+      expect(storeB.requests.get(executing.requestId)).toEqual(stack.store.requests.get(executing.requestId));
+      expect(storeB.audit.list()).toHaveLength(stack.store.audit.list().length);
+      expect(storeB.audit.verify().ok).toBe(true);
+
+      // B's Overseer on B's SQLite restores A's request actors, in the same states.
+      platformB = createProxmoxPlatform(
+        {
+          name: 'lab',
+          host: '127.0.0.1',
+          port: stack.sim.port,
+          protocol: 'http',
+          auth: { type: 'token', tokenId: stack.sim.tokens[0]!.tokenid, secret: stack.sim.tokens[0]!.secret },
+          taskPollMs: 1000,
+          timeoutMs: 10_000,
+        },
+        { clock: stack.clock, log: createMemoryLog(stack.clock) },
+      );
+      overseerB = new Overseer({
+        clock: stack.clock,
+        log: createMemoryLog(stack.clock),
+        config: parseConfig({}),
+        store: storeB,
+        platforms: new Map([['lab', platformB]]),
+      });
+      // VMs and hosts are not in the record (the platform has them): B reads the cluster before it restores, so the
+      // executing request finds its guest.
+      await overseerB.syncAll();
+      expect(overseerB.restore().requests).toBe(Object.keys(actorsA).length);
+      const actorsB = Object.fromEntries(
+        [...overseerB.requests.entries()].map(([id, r]) => [id, r.getSnapshot().value]),
+      );
+      expect(actorsB).toEqual(actorsA);
+
+      // B resumes: the stop completes by polling A's task; the platform ran it once.
+      overseerB.startRoot();
+      for (let i = 0; i < 300 && storeB.requests.get(executing.requestId)?.status !== 'completed'; i++) {
+        await stack.clock.advanceAsync(1_000);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(storeB.requests.get(executing.requestId)?.status).toBe('completed');
+      const stops = stack.sim.oplog.filter((e) => e.result === 'started' && e.op === 'stop' && e.vmid === 101);
+      expect(stops).toHaveLength(1);
+
+      // B, the owner now, publishes its change over the revision it imported; A, deposed, can no longer write it.
+      expect(overseerB.deny(awaiting.requestId, { id: 'bob', role: 'admin' }, 'not now')).toMatchObject({ ok: true });
+      overseerB.flushRequests();
+      const denied = exportRequest(storeB, awaiting.requestId);
+      expect(denied).toMatchObject({ changed: true, value: { request: { status: 'denied' } } });
+      await b.record.put(denied.key, denied.value, denied.expectedRevision);
+      const stale = exportRequest(stack.store, awaiting.requestId);
+      await expect(
+        a.record.put(stale.key, { ...stale.value, version: 9 }, stale.expectedRevision),
+      ).rejects.toBeInstanceOf(RecordConflictError);
+      expect((await a.record.get(denied.key))?.value).toEqual(denied.value);
+    } finally {
+      overseerB?.stop();
+      await platformB?.close();
+      storeB.close();
+      await stack.cleanup();
+    }
+  }, 120_000);
+});
