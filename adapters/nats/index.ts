@@ -41,7 +41,7 @@ export {
 } from './lease-store';
 export type { MemoryBus, MemoryBusOptions } from './memory-bus';
 export { createMemoryBus } from './memory-bus';
-export { assertNamespace, fromNamespace, toNamespace } from './namespace';
+export { assertNamespace, clusterNamespace, fromNamespace, toNamespace } from './namespace';
 export type { ConnectBusOptions } from './nats-bus';
 export { connectBus, NatsBus } from './nats-bus';
 export type {

@@ -53,3 +53,11 @@ export function fromNamespace(subject: string, namespace: string | undefined): s
 export function everySubject(namespace: string | undefined): string {
   return toNamespace(`${ROOT_PREFIX}>`, namespace);
 }
+
+/**
+ * The namespace of one Proxmox cluster's own subjects when several cores share the fleet (actors/core-router.ts):
+ * only the core that owns the cluster answers them. `<ns>--<cluster>`, or `cluster--<cluster>` without a namespace.
+ */
+export function clusterNamespace(namespace: string | undefined, cluster: string): string {
+  return assertNamespace(`${namespace ?? 'cluster'}--${cluster}`);
+}
