@@ -1,25 +1,21 @@
 // The lease store (DESIGN §14): compare-and-set records of who owns which Proxmox cluster, in a replicated JetStream
-// key-value bucket. The bucket is a KV bucket in the standard layout (stream KV_<bucket> on `$KV.<bucket>.>`, one
-// message kept per key, deletes as `KV-Operation: DEL` markers), written through the JetStream stream API because
-// @nats-io/kv is not installed: a later switch to it reads and writes the same bucket. Only nats-server 2.9 features.
+// key-value bucket, through @nats-io/kv (stream KV_<bucket> on `$KV.<bucket>.>`, one message kept per key, deletes
+// as `KV-Operation: DEL` markers). Only nats-server 2.9 features: kv.create sends the library's defaults for the
+// server it talks to (history 1, discard new, allow_direct, rollup headers), no 2.10 options. Hand-written still:
+// the bucket's replicas check and retries on open, and list's key names (see list).
 //
 // A key's revision is its last message's stream sequence. create / update / delete carry the revision they expect
-// (Nats-Expected-Last-Subject-Sequence), so the stream leader accepts a write only on the revision its writer saw:
-// that is the whole consensus, done by JetStream's Raft group (R3 on a three-server cluster). Reads go to the stream
-// leader (STREAM.MSG.GET, not direct get), so a read never returns a revision older than an acknowledged write.
-import {
-  DiscardPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamClient,
-  type JetStreamManager,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-  type StoredMsg,
-} from '@nats-io/jetstream';
-import { headers, type NatsConnection, nanos, TimeoutError } from '@nats-io/transport-node';
+// (kv.create: none, or the tombstone's; kv.update; kv.delete's previousSeq), so the stream leader accepts a write
+// only on the revision its writer saw: that is the whole consensus, done by JetStream's Raft group (R3 on a
+// three-server cluster). Reads go to the stream leader: the bucket is opened with `allow_direct: false`, so kv.get
+// asks STREAM.MSG.GET (answered by the leader) rather than a direct get that any replica, a lagging one too, may
+// answer. So a read never returns a revision older than an acknowledged write, after a leader change too (the new
+// leader has every acknowledged write). A stale read would not break the leases (a take-over is a CAS on the
+// revision read: on a stale one it fails, and a revision seen later only starts the wait later), but it would delay
+// take-overs and make a release after a lost answer fail; leader reads keep the store as it was.
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, jetstream } from '@nats-io/jetstream';
+import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
+import { type NatsConnection, TimeoutError } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { type Clock, SystemClock } from '../clock';
 import { assertNamespace } from './namespace';
@@ -157,15 +153,18 @@ export interface KvLeaseStoreOptions {
   clock?: Clock;
 }
 
-const KV_OPERATION = 'KV-Operation';
-const TOMBSTONES = new Set(['DEL', 'PURGE']);
 const codec = new TextEncoder();
-const decoder = new TextDecoder();
 
+/** A CAS refused: the key's last revision is not the expected one (10164 is the same refusal on newer servers). */
 const isWrongRevision = (err: unknown) =>
-  err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
+  err instanceof JetStreamApiError &&
+  (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+    err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+
 const isStreamNotFound = (err: unknown) =>
   err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+/** 10058: a stream of that name exists with another configuration. */
+const isNameInUse = (err: unknown) => err instanceof JetStreamApiError && err.code === 10058;
 
 function assertKey(key: unknown): string {
   if (typeof key !== 'string' || key.length > 256 || !KEY.test(key)) {
@@ -177,23 +176,87 @@ function assertKey(key: unknown): string {
   return key;
 }
 
+/** update and delete compare with a revision a read or a write returned: a positive integer (0 would not compare). */
+function assertRevision(key: string, revision: unknown): number {
+  if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 1) {
+    throw new LeaseStoreError(`invalid revision ${String(revision)} for lease key '${key}': a positive integer`, key);
+  }
+  return revision;
+}
+
+const encode = (value: LeaseValue) => codec.encode(JSON.stringify(leaseValueSchema.parse(value)));
+
+/** Runs `call` within `limitMs` on `clock`; maps the client's errors to the store's. */
+async function bounded<T>(
+  clock: Clock,
+  limitMs: number,
+  bucket: string,
+  key: string,
+  what: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  const limit = limitMs + 250;
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = clock.setTimeout(
+      () => reject(new LeaseStoreTimeoutError(`${what} (${bucket}): no answer within ${limit} ms`, key, limit)),
+      limit,
+    );
+  });
+  try {
+    return await Promise.race([call(), expired]);
+  } catch (err) {
+    if (err instanceof LeaseStoreError) throw err;
+    if (err instanceof TimeoutError) {
+      throw new LeaseStoreTimeoutError(`${what} (${bucket}): no answer in time`, key, limitMs, { cause: err });
+    }
+    throw new LeaseStoreError(`${what} (${bucket}): ${(err as Error).message}`, key, { cause: err });
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+  }
+}
+
+/**
+ * Finds the bucket and checks its replicas (kv.create takes an existing bucket as it is), or creates it. On
+ * nats-server 2.9 a create racing another core's, and a status asked while the new stream has no leader yet, can go
+ * unanswered: each try is bounded by the client's timeout and tried again until the open bound is over (`gaveUp`).
+ */
+async function ensureBucket(kvm: Kvm, bucket: string, replicas: number, gaveUp: () => boolean): Promise<void> {
+  const kv = await kvm.open(bucket);
+  const again = (err: unknown) => !gaveUp() && (err instanceof TimeoutError || isNameInUse(err));
+  for (;;) {
+    const status = await kv.status().catch((err: unknown) => {
+      if (isStreamNotFound(err)) return 'missing' as const;
+      if (again(err)) return 'unanswered' as const;
+      throw err;
+    });
+    if (status === 'unanswered') continue;
+    if (status !== 'missing') {
+      if (status.replicas === replicas) return;
+      throw new LeaseStoreError(`bucket ${bucket} has ${status.replicas} replicas, expected ${replicas}`, '');
+    }
+    try {
+      await kvm.create(bucket, { replicas, history: 1 });
+      return;
+    } catch (err) {
+      // Made by another core at the same moment (with other options, the next status says so), or unanswered.
+      if (!again(err)) throw err;
+    }
+  }
+}
+
 /** The lease store on a JetStream KV bucket; `open` creates the bucket when it is missing. */
 export class KvLeaseStore implements LeaseStore {
-  readonly bucket: string;
   readonly stream: string;
-  private readonly timeoutMs: number;
-  private readonly clock: Clock;
 
   private constructor(
-    private readonly js: JetStreamClient,
+    private readonly kv: KV,
     private readonly jsm: JetStreamManager,
-    bucket: string,
-    opts: KvLeaseStoreOptions,
+    readonly bucket: string,
+    private readonly timeoutMs: number,
+    private readonly clock: Clock,
   ) {
-    this.bucket = bucket;
     this.stream = `KV_${bucket}`;
-    this.timeoutMs = opts.timeoutMs ?? 2_000;
-    this.clock = opts.clock ?? new SystemClock();
   }
 
   /** Opens (creating if needed) the bucket of `namespace` with `replicas` copies. */
@@ -204,148 +267,67 @@ export class KvLeaseStore implements LeaseStore {
       throw new LeaseStoreError(`invalid replicas ${replicas} for bucket ${bucket}: 1 to 5`, '');
     }
     const timeout = opts.timeoutMs ?? 2_000;
-    const jsm = await jetstreamManager(nc, { timeout, checkAPI: false });
-    const store = new KvLeaseStore(jetstream(nc, { timeout }), jsm, bucket, opts);
-    // Placing an R3 stream takes the meta leader a while: opening has its own, longer bound.
+    const clock = opts.clock ?? new SystemClock();
+    // Placing an R3 stream takes the meta leader a while: creating has its own, longer bound.
     const openTimeout = Math.max(timeout, opts.openTimeoutMs ?? 10_000);
-    const admin = await jetstreamManager(nc, { timeout: openTimeout, checkAPI: false });
-    const opener = new KvLeaseStore(jetstream(nc, { timeout: openTimeout }), admin, bucket, {
-      ...opts,
-      timeoutMs: openTimeout,
+    const admin = new Kvm(jetstream(nc, { timeout: Math.max(timeout, openTimeout / 4), checkAPI: false }));
+    let gaveUp = false;
+    await bounded(clock, openTimeout, bucket, '', 'open the bucket', () =>
+      ensureBucket(admin, bucket, replicas, () => gaveUp),
+    ).finally(() => {
+      gaveUp = true;
     });
-    await opener.bounded('', 'open the bucket', () => opener.ensureBucket(replicas));
-    return store;
+    // The handle for the calls: their timeout, and reads from the stream leader (see the top of the file).
+    const js = jetstream(nc, { timeout, checkAPI: false });
+    const kv = await new Kvm(js).open(bucket, { allow_direct: false });
+    return new KvLeaseStore(kv, await js.jetstreamManager(false), bucket, timeout, clock);
   }
 
-  private async ensureBucket(replicas: number): Promise<void> {
-    const config = {
-      name: this.stream,
-      subjects: [`$KV.${this.bucket}.>`],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      discard: DiscardPolicy.New,
-      num_replicas: replicas,
-      max_msgs_per_subject: 1,
-      max_age: 0,
-      duplicate_window: nanos(120_000),
-      allow_rollup_hdrs: true,
-      deny_delete: true,
-      deny_purge: false,
-      allow_direct: true,
-    };
-    try {
-      const info = await this.jsm.streams.info(this.stream);
-      if (info.config.num_replicas !== replicas) {
-        throw new LeaseStoreError(
-          `bucket ${this.bucket} has ${info.config.num_replicas} replicas, expected ${replicas}`,
-          '',
-        );
-      }
-      return;
-    } catch (err) {
-      if (!isStreamNotFound(err)) throw err;
-    }
-    try {
-      await this.jsm.streams.add(config);
-    } catch (err) {
-      // Another core created it at the same moment: the same config is accepted, another is reported above next time.
-      await this.jsm.streams.info(this.stream).catch(() => Promise.reject(err));
-    }
+  private bounded<T>(key: string, what: string, call: () => Promise<T>): Promise<T> {
+    return bounded(this.clock, this.timeoutMs, this.bucket, key, what, call);
   }
 
-  private subject(key: string): string {
-    return `$KV.${this.bucket}.${assertKey(key)}`;
-  }
-
-  /** Runs one call within the timeout; maps the client's errors to the store's. */
-  private async bounded<T>(key: string, what: string, call: () => Promise<T>): Promise<T> {
-    const limit = this.timeoutMs + 250;
-    let timer: ReturnType<Clock['setTimeout']> | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(
-        () => reject(new LeaseStoreTimeoutError(`${what} (${this.bucket}): no answer within ${limit} ms`, key, limit)),
-        limit,
-      );
-    });
-    try {
-      return await Promise.race([call(), expired]);
-    } catch (err) {
-      if (err instanceof LeaseStoreError) throw err;
-      if (err instanceof TimeoutError) {
-        throw new LeaseStoreTimeoutError(`${what} (${this.bucket}): no answer in time`, key, this.timeoutMs, {
-          cause: err,
-        });
-      }
-      throw new LeaseStoreError(`${what} (${this.bucket}): ${(err as Error).message}`, key, { cause: err });
-    } finally {
-      if (timer !== undefined) this.clock.clearTimeout(timer);
-    }
-  }
-
-  /** The key's last message (a value or a tombstone), or null. */
-  private last(key: string): Promise<StoredMsg | null> {
-    return this.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject(key) });
-  }
-
-  private decode(key: string, msg: StoredMsg): LeaseEntry | null {
-    const op = msg.header?.get(KV_OPERATION);
-    if (op && TOMBSTONES.has(op)) return null;
+  private decode(key: string, entry: KvEntry): LeaseEntry | null {
+    if (entry.operation !== 'PUT') return null;
     let raw: unknown;
     try {
-      raw = JSON.parse(decoder.decode(msg.data));
+      raw = entry.json<unknown>();
     } catch (err) {
-      throw new LeaseValueError(`lease key '${key}' (revision ${msg.seq}) is not JSON`, key, msg.seq, { cause: err });
+      throw new LeaseValueError(`lease key '${key}' (revision ${entry.revision}) is not JSON`, key, entry.revision, {
+        cause: err,
+      });
     }
     const parsed = leaseValueSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
       throw new LeaseValueError(
-        `lease key '${key}' (revision ${msg.seq}) is not a lease value${where}: ${issue?.message ?? 'invalid'}`,
+        `lease key '${key}' (revision ${entry.revision}) is not a lease value${where}: ${issue?.message ?? 'invalid'}`,
         key,
-        msg.seq,
+        entry.revision,
         { cause: parsed.error },
       );
     }
-    return { key, revision: msg.seq, value: parsed.data };
+    return { key, revision: entry.revision, value: parsed.data };
+  }
+
+  private async read(key: string): Promise<LeaseEntry | null> {
+    const entry = await this.kv.get(assertKey(key));
+    return entry ? this.decode(key, entry) : null;
   }
 
   get(key: string): Promise<LeaseEntry | null> {
-    return this.bounded(key, `read lease key '${key}'`, async () => {
-      const msg = await this.last(key);
-      return msg ? this.decode(key, msg) : null;
-    });
-  }
-
-  private async write(key: string, value: LeaseValue | null, revision: number): Promise<number> {
-    const h = headers();
-    if (value === null) h.set(KV_OPERATION, 'DEL');
-    const data = value === null ? undefined : codec.encode(JSON.stringify(value));
-    const ack = await this.js.publish(this.subject(key), data, {
-      headers: h,
-      timeout: this.timeoutMs,
-      expect: { lastSubjectSequence: revision, streamName: this.stream },
-    });
-    return ack.seq;
+    return this.bounded(key, `read lease key '${key}'`, () => this.read(key));
   }
 
   create(key: string, value: LeaseValue): Promise<number> {
-    const conflict = (cause?: unknown) =>
-      new LeaseConflictError(`lease key '${key}' already has a live record`, key, 0, { cause });
     return this.bounded(key, `create lease key '${key}'`, async () => {
       try {
-        return await this.write(key, leaseValueSchema.parse(value), 0);
+        // kv.create writes where the key has no message, or over its tombstone by the tombstone's revision.
+        return await this.kv.create(assertKey(key), encode(value));
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
-        // The key has a message: create only over a tombstone, by its revision (as @nats-io/kv does).
-        const msg = await this.last(key);
-        const op = msg?.header?.get(KV_OPERATION);
-        if (!msg || !op || !TOMBSTONES.has(op)) throw conflict(err);
-        try {
-          return await this.write(key, value, msg.seq);
-        } catch (again) {
-          throw isWrongRevision(again) ? conflict(again) : again;
-        }
+        throw new LeaseConflictError(`lease key '${key}' already has a live record`, key, 0, { cause: err });
       }
     });
   }
@@ -353,7 +335,7 @@ export class KvLeaseStore implements LeaseStore {
   update(key: string, value: LeaseValue, revision: number): Promise<number> {
     return this.bounded(key, `update lease key '${key}'`, async () => {
       try {
-        return await this.write(key, leaseValueSchema.parse(value), revision);
+        return await this.kv.update(assertKey(key), encode(value), assertRevision(key, revision), this.timeoutMs);
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
         throw new LeaseConflictError(`lease key '${key}' is no longer at revision ${revision}`, key, revision, {
@@ -366,7 +348,7 @@ export class KvLeaseStore implements LeaseStore {
   delete(key: string, revision: number): Promise<void> {
     return this.bounded(key, `delete lease key '${key}'`, async () => {
       try {
-        await this.write(key, null, revision);
+        await this.kv.delete(assertKey(key), { previousSeq: assertRevision(key, revision) });
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
         throw new LeaseConflictError(`lease key '${key}' is no longer at revision ${revision}`, key, revision, {
@@ -377,17 +359,16 @@ export class KvLeaseStore implements LeaseStore {
   }
 
   list(prefix: string): Promise<LeaseEntry[]> {
-    const filter = `${this.subject(prefix)}.>`;
     return this.bounded(prefix, `list lease keys under '${prefix}'`, async () => {
-      const info = await this.jsm.streams.info(this.stream, { subjects_filter: filter });
+      // The one hand-written call: not kv.keys, which makes an ordered push consumer per call that the server keeps
+      // for 5 minutes after it is stopped (its inactive_threshold), while list runs every presence heartbeat. The
+      // stream leader names the keys (tombstoned ones too: read() drops them); each is then read with kv.get.
       const base = `$KV.${this.bucket}.`;
+      const info = await this.jsm.streams.info(this.stream, { subjects_filter: `${base}${assertKey(prefix)}.>` });
       const live: LeaseEntry[] = [];
       for (const subject of Object.keys(info.state.subjects ?? {}).sort()) {
-        const key = subject.slice(base.length);
-        const msg = await this.last(key);
-        if (!msg) continue;
         try {
-          const entry = this.decode(key, msg);
+          const entry = await this.read(subject.slice(base.length));
           if (entry) live.push(entry);
         } catch (err) {
           if (!(err instanceof LeaseValueError)) throw err;

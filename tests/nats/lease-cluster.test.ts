@@ -207,6 +207,8 @@ describe('lease service on a three-server NATS cluster', () => {
       });
       expect(await store.get(key)).toEqual({ key, revision: r2, value: { core: 'a', epoch: 1, seq: 1 } });
       await expect(store.delete(key, r1)).rejects.toBeInstanceOf(LeaseConflictError);
+      // Revision 0 would make kv.delete unconditional: refused before anything is sent.
+      await expect(store.delete(key, 0)).rejects.toThrow(/invalid revision 0 for lease key/);
       await store.delete(key, r2);
       expect(await store.get(key)).toBeNull();
       const r3 = await store.create(key, { core: 'b', epoch: 2, seq: 0 }); // over the tombstone
