@@ -1,27 +1,22 @@
 // The record (DESIGN §14): what a core taking over a Proxmox cluster needs, in replicated JetStream storage (R3 on a
-// three-server cluster). Entities (protocol/record-schemas.ts) are kept in a KV bucket in the standard layout
-// (stream KV_<bucket> on `$KV.<bucket>.>`, one message per key, deletes as `KV-Operation` markers), written through
-// the JetStream stream API as adapters/nats/lease-store.ts does (@nats-io/kv is not installed). Audit batches are
-// appended to their own stream, every one kept, on `overseer.record.audit.<cluster>` (namespaced like every subject).
+// three-server cluster). Entities (protocol/record-schemas.ts) are kept in a KV bucket through @nats-io/kv (stream
+// KV_<bucket> on `$KV.<bucket>.>`, one message kept per key, deletes as `KV-Operation: DEL` markers), opened as
+// adapters/nats/lease-store.ts opens its own: the library's bucket defaults for nats-server 2.9, reads from the stream
+// leader. Audit batches are appended to their own stream, every one kept, on `overseer.record.audit.<cluster>`
+// (namespaced like every subject): a plain stream, on the JetStream API (record-audit-stream.ts).
 //
-// Fencing: a put carries the revision its writer last saw (Nats-Expected-Last-Subject-Sequence) and an audit append
-// the last sequence of its cluster's subject, so the stream leader refuses a write from a core that missed one — a
-// deposed owner's write fails (RecordConflictError). Only nats-server 2.9 features; every call is bounded in time;
-// a value read that is not a record value is a RecordValueError naming its key, never a crash.
-import {
-  DeliverPolicy,
-  DiscardPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-  type StreamConfig,
-} from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { nanos } from '@nats-io/transport-node';
+// Fencing: a put carries the revision its writer last saw (kv.update; kv.create expects none, or a delete marker's)
+// and an audit append the last sequence of its cluster's subject, so the stream leader refuses a write from a core
+// that missed one — a deposed owner's write fails (RecordConflictError). Only nats-server 2.9 features; every call is
+// bounded in time; a value read that is not a record value is a RecordValueError naming its key, never a crash.
+//
+// Reads go to the stream leader: the bucket is opened with `allow_direct: false`, so kv.get asks STREAM.MSG.GET,
+// never a replica that may lag, and a read is never older than an acknowledged write. Hand-written still: the
+// bucket's replicas check on open (ensureBucket), the key listing (keys: not kv.keys, which leaves a server consumer
+// per call for 5 minutes, see lease-store.ts list), and asking whether a watch has anything to catch up (anyUnder).
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type KV, type KvEntry, Kvm, type KvWatchEntry, KvWatchInclude } from '@nats-io/kv';
+import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import {
   type AuditBatch,
   decodeRecordValue,
@@ -33,7 +28,7 @@ import {
 import { type Clock, SystemClock } from '../clock';
 import { assertNamespace } from './namespace';
 import { type AuditRecordItem, ensureRecordStream, RecordAuditStream } from './record-audit-stream';
-import { RecordStoreCalls, RecordStoreError } from './record-store-calls';
+import { ensureBucket, RecordStoreCalls, RecordStoreError } from './record-store-calls';
 import { follow, type RecordWatch } from './record-watch';
 
 export type { AuditRecordItem } from './record-audit-stream';
@@ -122,32 +117,34 @@ export interface JetStreamRecordStoreOptions {
   clock?: Clock;
 }
 
-const KV_OPERATION = 'KV-Operation';
-const TOMBSTONES = new Set(['DEL', 'PURGE']);
 const encoder = new TextEncoder();
 const PREFIX = /^([-/_=A-Za-z0-9]+\.)*$/;
+/** A key @nats-io/kv can address (its own check also allows empty tokens); other subjects are no record keys. */
+const KV_KEY = /^[-/_=A-Za-z0-9]+(\.[-/_=A-Za-z0-9]+)*$/;
+/** Reads of a key listing in flight at once. */
+const GETS_AT_ONCE = 64;
 
 export class JetStreamRecordStore implements RecordStore {
   readonly bucket: string;
   readonly stream: string;
   readonly auditStream: string;
-  private readonly calls: RecordStoreCalls;
   private readonly audit: RecordAuditStream;
 
   private constructor(
     private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly kv: KV,
+    private readonly calls: RecordStoreCalls,
     private readonly opts: JetStreamRecordStoreOptions,
+    js: JetStreamClient,
   ) {
     this.bucket = recordBucketName(opts.namespace);
     this.stream = `KV_${this.bucket}`;
-    this.calls = new RecordStoreCalls(opts.clock ?? new SystemClock(), opts.timeoutMs ?? 5_000, this.bucket);
     this.audit = new RecordAuditStream({
       nc,
       js,
       jsm,
-      calls: this.calls,
+      calls,
       namespace: opts.namespace,
       scanTimeoutMs: this.scanTimeout,
     });
@@ -160,43 +157,27 @@ export class JetStreamRecordStore implements RecordStore {
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
       throw new RecordStoreError(`invalid replicas ${replicas} for the record: 1 to 5`, '');
     }
+    const bucket = recordBucketName(opts.namespace);
     const timeout = opts.timeoutMs ?? 5_000;
-    const store = new JetStreamRecordStore(
-      nc,
-      jetstream(nc, { timeout }),
-      await jetstreamManager(nc, { timeout, checkAPI: false }),
-      opts,
-    );
+    const calls = new RecordStoreCalls(opts.clock ?? new SystemClock(), timeout, bucket);
+    // The handle for the calls: their timeout, and reads from the stream leader (see the top of the file).
+    const js = jetstream(nc, { timeout, checkAPI: false });
+    const kv = await new Kvm(js).open(bucket, { allow_direct: false });
+    const store = new JetStreamRecordStore(nc, await js.jetstreamManager(false), kv, calls, opts, js);
     // Placing R3 streams takes the meta leader a while: opening has its own, longer bound.
     const openTimeout = Math.max(timeout, opts.openTimeoutMs ?? 15_000);
-    const admin = await jetstreamManager(nc, { timeout: openTimeout, checkAPI: false });
-    await store.calls.bounded('', 'open the record', openTimeout, async () => {
-      await ensureRecordStream(admin, store.kvConfig(replicas));
-      await ensureRecordStream(admin, store.audit.config(replicas));
-    });
+    const admin = new Kvm(jetstream(nc, { timeout: Math.max(timeout, openTimeout / 4), checkAPI: false }));
+    let gaveUp = false;
+    await calls
+      .bounded('', 'open the record', openTimeout, async () => {
+        await ensureBucket(admin, bucket, replicas, () => gaveUp);
+        const jsm = await jetstreamManager(nc, { timeout: openTimeout, checkAPI: false });
+        await ensureRecordStream(jsm, store.audit.config(replicas));
+      })
+      .finally(() => {
+        gaveUp = true;
+      });
     return store;
-  }
-
-  private kvConfig(replicas: number): Partial<StreamConfig> & { name: string } {
-    return {
-      name: this.stream,
-      subjects: [`$KV.${this.bucket}.>`],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      discard: DiscardPolicy.New,
-      num_replicas: replicas,
-      max_msgs_per_subject: 1,
-      max_age: 0,
-      duplicate_window: nanos(120_000),
-      allow_rollup_hdrs: true,
-      deny_delete: true,
-      deny_purge: false,
-      allow_direct: true,
-    };
-  }
-
-  private subject(key: string): string {
-    return `$KV.${this.bucket}.${key}`;
   }
 
   private filter(prefix: string | undefined): string {
@@ -205,10 +186,6 @@ export class JetStreamRecordStore implements RecordStore {
       throw new RecordStoreError(`invalid record key prefix '${p}': key tokens each followed by '.'`, p);
     }
     return `$KV.${this.bucket}.${p}>`;
-  }
-
-  private keyOf(subject: string): string {
-    return subject.slice(`$KV.${this.bucket}.`.length);
   }
 
   private encode(where: string, value: unknown): Uint8Array {
@@ -228,109 +205,101 @@ export class JetStreamRecordStore implements RecordStore {
           key,
         );
       }
+      if (expected !== 'new' && (!Number.isSafeInteger(expected) || expected < 1)) {
+        throw new RangeError(`put '${key}': the expected revision (${expected}) is not 'new' or a whole number >= 1`);
+      }
       const data = this.encode(key, value);
       // What is written is what any core can read back.
       decodeRecordValue(key, data);
-      if (expected !== 'new') return this.calls.cas(key, expected, () => this.write(key, data, expected));
-      return this.calls.cas(key, 0, async () => {
-        try {
-          return await this.write(key, data, 0);
-        } catch (err) {
-          // A key whose last message is a delete marker is new again: written over the marker's revision.
-          const last = await this.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject(key) });
-          const op = last?.header?.get(KV_OPERATION);
-          if (!last || !op || !TOMBSTONES.has(op)) throw err;
-          return this.write(key, data, last.seq);
-        }
-      });
+      // kv.create writes where the key has no message, or over its delete marker by the marker's revision.
+      if (expected === 'new') return this.calls.cas(key, 0, () => this.kv.create(key, data));
+      return this.calls.cas(key, expected, () => this.kv.update(key, data, expected));
     });
-  }
-
-  private async write(key: string, data: Uint8Array, revision: number): Promise<number> {
-    const ack = await this.js.publish(this.subject(key), data, {
-      expect: { lastSubjectSequence: revision, streamName: this.stream },
-    });
-    return ack.seq;
   }
 
   get(key: string): Promise<RecordEntry | null> {
     return this.calls.bounded(key, `read record key '${key}'`, undefined, async () => {
-      // From the stream leader (not a direct get): never older than an acknowledged write.
-      const msg = await this.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject(key) });
-      if (!msg) return null;
-      const op = msg.header?.get(KV_OPERATION);
-      if (op && TOMBSTONES.has(op)) return null;
-      return { key, revision: msg.seq, value: decodeRecordValue(key, msg.data, msg.seq) };
+      const entry = await this.kv.get(key);
+      const event = entry && this.toEvent(entry);
+      if (!event || event.type === 'delete') return null;
+      if (event.type === 'invalid') throw event.error;
+      return { key, revision: event.revision, value: event.value };
     });
   }
 
-  /** Every key's last message under `filter`, as the stream held them when the scan began. */
-  private async scan(filter: string, headersOnly: boolean, onMsg: (m: JsMsg) => void): Promise<void> {
-    const consumer = await this.js.consumers.get(this.stream, {
-      filter_subjects: filter,
-      deliver_policy: DeliverPolicy.LastPerSubject,
-      ...(headersOnly ? { headers_only: true } : {}),
-    });
-    try {
-      const pending = (await consumer.info(true)).num_pending;
-      if (pending === 0) return;
-      const messages = await consumer.consume({ max_messages: Math.min(pending, 512) });
-      try {
-        let seen = 0;
-        for await (const m of messages) {
-          onMsg(m);
-          if (++seen >= pending || m.info.pending === 0) break;
-        }
-      } finally {
-        messages.stop();
-      }
-    } finally {
-      if (!this.nc.isClosed()) await consumer.delete().catch(() => false);
+  /** The live keys under `filter`, named by the stream leader and each read from it, sorted (see keys). */
+  private async liveKeys(filter: string): Promise<string[]> {
+    const base = `$KV.${this.bucket}.`;
+    const info = await this.jsm.streams.info(this.stream, { subjects_filter: filter });
+    // A subject the library cannot name as a key (written around the store) is no record key either.
+    const keys = Object.keys(info.state.subjects ?? {})
+      .map((subject) => subject.slice(base.length))
+      .filter((key) => KV_KEY.test(key))
+      .sort();
+    const live: string[] = [];
+    for (let i = 0; i < keys.length; i += GETS_AT_ONCE) {
+      const entries = await Promise.all(keys.slice(i, i + GETS_AT_ONCE).map((key) => this.kv.get(key)));
+      for (const entry of entries) if (entry?.operation === 'PUT') live.push(entry.key);
     }
+    return live;
   }
 
-  keys(prefix?: string): Promise<string[]> {
+  // async: a bad prefix or cluster name rejects, like every other failure of the call.
+  async keys(prefix?: string): Promise<string[]> {
     const filter = this.filter(prefix);
-    return this.calls.bounded(prefix ?? '', `list record keys under '${prefix ?? ''}'`, this.scanTimeout, async () => {
-      const keys: string[] = [];
-      await this.scan(filter, true, (m) => {
-        const op = m.headers?.get(KV_OPERATION);
-        if (!op || !TOMBSTONES.has(op)) keys.push(this.keyOf(m.subject));
-      });
-      return keys.sort();
-    });
+    // Not kv.keys (a server consumer per call, left for 5 minutes): the stream leader lists the subjects; each is
+    // read to leave out the deleted ones.
+    return this.calls.bounded(prefix ?? '', `list record keys under '${prefix ?? ''}'`, this.scanTimeout, () =>
+      this.liveKeys(filter),
+    );
   }
 
-  loadCluster(cluster: string): Promise<ClusterRecord> {
+  /** Whether the stream has any message under `filter` (a wildcard last_by_subj, which 2.9 answers), from its leader. */
+  private async anyUnder(filter: string): Promise<boolean> {
+    return (await this.jsm.streams.getMessage(this.stream, { last_by_subj: filter })) !== null;
+  }
+
+  async loadCluster(cluster: string): Promise<ClusterRecord> {
     const prefix = recordPrefix(cluster);
     const filter = this.filter(prefix);
-    return this.calls.bounded(prefix, `load the record of cluster '${cluster}'`, this.scanTimeout, async () => {
-      const out: ClusterRecord = { entries: [], invalid: [], revision: 0 };
-      await this.scan(filter, false, (m) => {
-        out.revision = Math.max(out.revision, m.seq);
-        const event = this.toEvent(m);
-        if (event.type === 'put') out.entries.push({ key: event.key, revision: event.revision, value: event.value });
-        else if (event.type === 'invalid')
-          out.invalid.push({ key: event.key, revision: event.revision, error: event.error });
-      });
-      out.entries.sort((a, b) => a.revision - b.revision);
-      return out;
-    });
+    let entries: QueuedIterator<KvWatchEntry> | undefined;
+    return this.calls
+      .bounded(prefix, `load the record of cluster '${cluster}'`, this.scanTimeout, async () => {
+        const out: ClusterRecord = { entries: [], invalid: [], revision: 0 };
+        if (!(await this.anyUnder(filter))) return out;
+        // Every key's last value through one watch, stopped once caught up (record-watch.ts). Its consumer stays on
+        // the server for 5 minutes; loadCluster runs once per take-over, and reads the values ~3 times faster than
+        // a kv.get per key would (1 000 keys on a three-server cluster).
+        entries = await this.kv.watch({ key: `${prefix}>`, include: KvWatchInclude.LastValue });
+        for await (const entry of entries) {
+          out.revision = Math.max(out.revision, entry.revision);
+          const event = this.toEvent(entry);
+          if (event.type === 'put') out.entries.push({ key: event.key, revision: event.revision, value: event.value });
+          else if (event.type === 'invalid') {
+            out.invalid.push({ key: event.key, revision: event.revision, error: event.error });
+          }
+          if (entry.isUpdate || entry.delta === 0) {
+            out.entries.sort((a, b) => a.revision - b.revision);
+            return out;
+          }
+        }
+        throw new RecordStoreError(`the watch of ${this.bucket} ended before it caught up`, prefix);
+      })
+      .finally(() => entries?.stop());
   }
 
   private get scanTimeout(): number {
     return this.opts.scanTimeoutMs ?? 30_000;
   }
 
-  private toEvent(m: JsMsg): RecordWatchEvent {
-    const key = this.keyOf(m.subject);
-    const op = m.headers?.get(KV_OPERATION);
-    if (op && TOMBSTONES.has(op)) return { type: 'delete', key, revision: m.seq };
+  private toEvent(entry: KvEntry): RecordWatchEvent {
+    const { key, revision } = entry;
+    if (entry.operation !== 'PUT') return { type: 'delete', key, revision };
     try {
-      return { type: 'put', key, revision: m.seq, value: decodeRecordValue(key, m.data, m.seq) };
+      return { type: 'put', key, revision, value: decodeRecordValue(key, entry.value, revision) };
     } catch (err) {
       if (!(err instanceof RecordValueError)) throw err;
-      return { type: 'invalid', key, revision: m.seq, error: err };
+      return { type: 'invalid', key, revision, error: err };
     }
   }
 
@@ -339,26 +308,26 @@ export class JetStreamRecordStore implements RecordStore {
     onEntry: (event: RecordWatchEvent) => void | Promise<void>,
   ): Promise<RecordWatch> {
     const filter = this.filter(opts.prefix);
-    const { consumer, messages, initial } = await this.calls.bounded(
+    const { entries, initial } = await this.calls.bounded(
       opts.prefix ?? '',
       'watch the record',
       undefined,
       async () => {
-        const consumer = await this.js.consumers.get(this.stream, {
-          filter_subjects: filter,
-          deliver_policy: opts.fromStart ? DeliverPolicy.LastPerSubject : DeliverPolicy.New,
+        // The library's watch says it has caught up only on an entry (record-watch.ts): when no key is under the
+        // prefix, none comes. So the stream leader is asked first whether there is one; a key written between that
+        // answer and the watch's start is handed over after caughtUp.
+        const initial = opts.fromStart && (await this.anyUnder(filter));
+        const entries = await this.kv.watch({
+          key: `${opts.prefix ?? ''}>`,
+          include: opts.fromStart ? KvWatchInclude.LastValue : KvWatchInclude.UpdatesOnly,
         });
-        const initial = opts.fromStart ? (await consumer.info(true)).num_pending : 0;
-        const messages = await consumer.consume({ max_messages: 256 });
-        return { consumer, messages, initial };
+        return { entries, initial };
       },
     );
     return follow({
-      nc: this.nc,
-      consumer,
-      messages,
+      entries,
       initial,
-      toEvent: (m) => this.toEvent(m),
+      toEvent: (e) => this.toEvent(e),
       onEntry,
       what: this.bucket,
       key: opts.prefix ?? '',

@@ -1,8 +1,15 @@
-// Following a consumer of the record bucket (adapters/nats/record-store.ts watch): every message handed to the
-// watcher's callback in order, one at a time; "caught up" once the messages present when the consumer was created
-// (its num_pending then) have been handed over; the consumer deleted when the watch ends.
-import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+// Following a @nats-io/kv watch of the record bucket (adapters/nats/record-store.ts watch): every entry handed to the
+// watcher's callback in order, one at a time, and "caught up" once the keys present when the watch started have been.
+//
+// The library's signal, as it behaves on nats-server 2.9: a watch counts the entries pending when its consumer was
+// created and marks the last of them, and every later one, `isUpdate` (so isUpdate means "this one or an earlier one
+// completed the initial set"); `delta` is the consumer's pending count, 0 once nothing is left to deliver. Caught up
+// is the first entry with either. With no key to deliver the library hands over nothing at all, so the caller says
+// beforehand whether there is any (`initial`). The library's consumer is an ordered push consumer: it recreates
+// itself after a gap or missed heartbeats, and is left on the server when stopped until its inactivity threshold
+// (5 minutes) removes it; the library gives no way to delete it.
+import type { KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/transport-node';
 import { RecordStoreError } from './record-store-calls';
 
 export interface RecordWatch {
@@ -15,12 +22,11 @@ export interface RecordWatch {
 }
 
 export interface FollowOptions<E> {
-  nc: NatsConnection;
-  consumer: Consumer;
-  messages: ConsumerMessages;
-  /** Messages to hand over before the watch has caught up (0: caught up at once). */
-  initial: number;
-  toEvent: (m: JsMsg) => E;
+  /** What kv.watch returned. */
+  entries: QueuedIterator<KvWatchEntry>;
+  /** Whether there are entries to hand over before the watch has caught up (false: caught up at once). */
+  initial: boolean;
+  toEvent: (entry: KvWatchEntry) => E;
   onEntry: (event: E) => void | Promise<void>;
   /** What is watched, for errors (`the watch of <what>`). */
   what: string;
@@ -39,22 +45,22 @@ export function follow<E>(o: FollowOptions<E>): RecordWatch {
     caught = true;
     signal?.resolve();
   };
-  if (o.initial === 0) markCaughtUp();
+  if (!o.initial) markCaughtUp();
   let stopped = false;
   const closed = (async (): Promise<Error | undefined> => {
-    let seen = 0;
     try {
-      for await (const m of o.messages) {
-        await o.onEntry(o.toEvent(m));
-        if (!caught && (++seen >= o.initial || m.info.pending === 0)) markCaughtUp();
+      for await (const entry of o.entries) {
+        // Entries already queued when stop() was called are not handed over.
+        if (stopped) break;
+        await o.onEntry(o.toEvent(entry));
+        if (!caught && (entry.isUpdate || entry.delta === 0)) markCaughtUp();
       }
       return stopped ? undefined : new RecordStoreError(`the watch of ${o.what} ended`, o.key);
     } catch (err) {
-      o.messages.stop();
       return err instanceof Error ? err : new Error(String(err));
     } finally {
+      o.entries.stop();
       if (!caught) signal?.reject(new RecordStoreError(`the watch of ${o.what} ended before it caught up`, o.key));
-      if (!o.nc.isClosed()) await o.consumer.delete().catch(() => false);
     }
   })();
   return {
@@ -65,7 +71,7 @@ export function follow<E>(o: FollowOptions<E>): RecordWatch {
     closed,
     stop: async () => {
       stopped = true;
-      o.messages.stop();
+      o.entries.stop();
       await closed;
     },
   };

@@ -3,6 +3,7 @@
 // takeover end to end: core A's SQLite -> export -> the record -> core B's watch -> import -> an Overseer on B's
 // SQLite restores A's request actors and resumes the executing one, its recorded task polled, never issued again.
 import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../actors/config';
@@ -112,6 +113,44 @@ describe('record store', () => {
     const lab = await b.record.loadCluster('lab');
     expect(lab.entries).toEqual([]);
     expect(lab.invalid).toMatchObject([{ key: badKey, error: { name: 'RecordValueError' } }]);
+  });
+
+  it('record store - a watch of no key is caught up at once; a deleted key is new again and listings skip it', async () => {
+    const ns = freshNamespace();
+    const { nc, record } = await core(ns);
+    const seen: RecordWatchEvent[] = [];
+    const watch = await record.watch({ fromStart: true, prefix: '_global.' }, (e) => {
+      seen.push(e);
+    });
+    expect(watch.isCaughtUp).toBe(true);
+    await watch.caughtUp;
+
+    // More tokens than one round of reads, one deleted around the store (a delete marker, as kv.delete writes).
+    const store = openStore();
+    const values = Array.from({ length: 70 }, (_, i) => {
+      const { record: token } = store.tokens.create(`t${i}`, 'operator', 'tok-admin', 1_000);
+      return exportToken(store, token.id);
+    });
+    const revisions = await Promise.all(values.map((v) => record.put(v.key, v.value, 'new')));
+    const gone = values[0]!;
+    await (await new Kvm(jetstream(nc)).open(recordBucketName(ns))).delete(gone.key);
+    for (let i = 0; i < 300 && seen.length < 71; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(seen.filter((e) => e.type === 'put')).toHaveLength(70);
+    expect(seen.at(-1)).toMatchObject({ type: 'delete', key: gone.key });
+    await watch.stop();
+
+    expect(await record.get(gone.key)).toBeNull();
+    expect(await record.keys('_global.')).toEqual(
+      values
+        .slice(1)
+        .map((v) => v.key)
+        .sort(),
+    );
+    const revision = await record.put(gone.key, gone.value, 'new');
+    expect(revision).toBeGreaterThan(Math.max(...revisions));
+    await expect(record.put(gone.key, gone.value, 'new')).rejects.toBeInstanceOf(RecordConflictError);
+    expect(await record.get(gone.key)).toEqual({ key: gone.key, revision, value: gone.value });
+    expect(await record.keys('_global.')).toHaveLength(70);
   });
 
   it('record store - an audit append expecting another last sequence is refused; batches read back in order', async () => {
