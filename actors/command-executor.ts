@@ -74,8 +74,11 @@ export interface CommandExecutorDeps {
   now: () => number;
   /** Where commands run; without it a command request fails. */
   ssh?: CommandRunner | undefined;
-  /** Makes what the request recorded so far durable (called after the intent is recorded, before the command runs). */
-  durable?: (() => void) | undefined;
+  /**
+   * Makes what the request recorded so far durable (called after the intent is recorded, before the command runs); a
+   * promise is awaited, and a rejection means the command is not run.
+   */
+  durable?: (() => void | Promise<void>) | undefined;
   /** Called with the outcome of every command request that got as far as running (or being refused a re-run). */
   onCommandResult?: ((record: CommandRecord) => void) | undefined;
 }
@@ -123,7 +126,16 @@ export async function executeCommand(
   }
 
   send({ type: 'TASK_ISSUING', step: 0, at: deps.now() });
-  deps.durable?.();
+  const intent = deps.durable?.();
+  if (intent) {
+    try {
+      await intent;
+    } catch (error) {
+      const message = `the intent was not made durable: ${error instanceof Error ? error.message : String(error)}`;
+      send({ type: 'EXECUTION_FAILED', error: message });
+      return;
+    }
+  }
   deps.log.info(`req:${spec.id}: running ${JSON.stringify(command)} on ${target}`);
   let out: CommandOutput;
   try {

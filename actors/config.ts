@@ -109,6 +109,19 @@ const retentionRule = z
 export const configSchema = z
   .strictObject({
     clusters: z.array(clusterSchema).default([]),
+    /**
+     * Several cores sharing the clusters over a NATS cluster (docs/multi-core.md). Absent: this one core owns every
+     * cluster, as the embedded default does. `id` may come from OVERSEER_CORE_ID instead.
+     */
+    cores: z
+      .strictObject({
+        id: name.optional(),
+        /** How long a core's ownership of a cluster lasts without a renewal (issue 15: at most 5 s by default). */
+        leaseSeconds: z.number().min(1).max(60).default(5),
+        /** Copies JetStream keeps of the leases and the record: 3 on a three-server cluster. */
+        replicas: z.number().int().min(1).max(5).default(3),
+      })
+      .optional(),
     gate: gateSchema,
     loops: z
       .strictObject({
@@ -199,6 +212,13 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((config, ctx) => {
+    if (config.cores && config.clusters.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cores'],
+        message: 'needs at least one cluster in clusters: several cores share real clusters, not the embedded demo',
+      });
+    }
     // A remediation command the gate would refuse is a configuration error, not a denial at 3 a.m.
     const allowed = new Set(config.gate?.commands?.allowed ?? []);
     for (const [kind, command] of Object.entries(config.remediation?.commands ?? {})) {

@@ -19,6 +19,7 @@ import type { OverseerConfig } from './config';
 import { serveCore } from './core-service';
 import { startEmbeddedSimulator } from './embedded-sim';
 import { createInspector } from './inspector';
+import { coreIdOf, startMultiCore } from './multi-core';
 import { Overseer } from './overseer';
 import { platformsFromConfig } from './platforms';
 import { sshTargetsFromConfig } from './ssh-targets';
@@ -35,6 +36,7 @@ export interface CoreProcessDeps {
 }
 
 export async function startCore(deps: CoreProcessDeps): Promise<void> {
+  if (deps.config.cores) return startSharedCore(deps);
   const { bus, config, dataDir, env, clock, log, cleanups } = deps;
   let clusters = config.clusters;
   if (clusters.length === 0) {
@@ -109,6 +111,51 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
       auditCheckpoints,
     }),
   );
+}
+
+/**
+ * One of several cores sharing the fleet (config `cores`, docs/multi-core.md): no single database of record here;
+ * the core keeps its own (knowledge base documents) and runs a runtime per cluster it owns (multi-core.ts).
+ */
+async function startSharedCore(deps: CoreProcessDeps): Promise<void> {
+  const { bus, config, dataDir, env, clock, log, cleanups } = deps;
+  const core = coreIdOf(config, env);
+  const { key: auditKey } = loadOrCreateAuditKey(auditKeyPath(dataDir, env, config.audit.keyFile), log);
+  const local = StateStore.open(join(dataDir, 'overseer.db'), {
+    synchronous: config.state.synchronous,
+    auditKey,
+    now: () => clock.now(),
+  });
+  cleanups.push(() => local.close());
+  await ensureEventStream(await bus.jetstreamManager(), { namespace: bus.namespace });
+  // Every write to a cluster goes through its transport, which asks the lease first (bound once the leases exist).
+  let fence: (cluster: string) => void = (cluster) => {
+    throw new Error(`cluster ${cluster}: this core's leases are not running yet`);
+  };
+  const platforms = platformsFromConfig(config.clusters, { clock, log, fence: (cluster) => fence(cluster) });
+  cleanups.push(() => closePlatforms(platforms.values()));
+  const knowledge = await openKnowledgeBase({ config: config.knowledge, repo: local.knowledge, clock, log, dataDir });
+  const runbookWatch = watchRunbooks({ knowledge, dirs: runbookDirs(config.knowledge, dataDir), clock, log });
+  cleanups.push(() => runbookWatch.stop());
+  const notifier = createNotifier({ clock, log, bus }, config.notifications);
+  cleanups.push(() => notifier.close());
+  const multi = await startMultiCore({
+    bus,
+    config,
+    core,
+    dataDir,
+    clock,
+    log,
+    platforms,
+    knowledge,
+    notifier,
+    ssh: sshTargetsFromConfig(config, dataDir, { clock, log }),
+    auditKey,
+    local,
+    cleanups,
+  });
+  fence = (cluster) => multi.leases.fence(cluster);
+  log.info(`core ${core}: sharing ${config.clusters.length} cluster(s) with the other cores`);
 }
 
 /** On first start: an admin token, written to $OVERSEER_DATA_DIR/admin.token (0600) and never logged. */

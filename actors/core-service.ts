@@ -44,7 +44,20 @@ export interface CoreServiceDeps {
   queue?: string;
   /** Where the audit chain's head is checkpointed outside SQLite (the `audit` query verifies against it). */
   auditCheckpoints?: AuditCheckpointSink | undefined;
+  /**
+   * Approvals, denials and cancellations, when not the Overseer's own: a cluster runtime's answer only once its
+   * effect is in the replicated record (cluster-runtime.ts).
+   */
+  commands?: RequestCommands | undefined;
 }
+
+type RequestCommands = {
+  [K in 'approve' | 'deny' | 'cancel']: (
+    id: string,
+    by: Requester,
+    reason?: string,
+  ) => ReturnType<Overseer[K]> | Promise<ReturnType<Overseer[K]>>;
+};
 
 const requesterOf = (p: Principal): Requester => ({ id: p.id, role: p.role, name: p.name, person: p.person });
 
@@ -235,9 +248,10 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
       }),
     command: (id, command, p, principal) => {
       const by = requesterOf(principal);
-      if (command === 'approve') return overseer.approve(id, by, p.reason);
-      if (command === 'deny') return overseer.deny(id, by, p.reason);
-      return overseer.cancel(id, by, p.reason);
+      const commands: RequestCommands = deps.commands ?? overseer;
+      if (command === 'approve') return commands.approve(id, by, p.reason);
+      if (command === 'deny') return commands.deny(id, by, p.reason);
+      return commands.cancel(id, by, p.reason);
     },
     queries,
   };

@@ -87,8 +87,12 @@ export interface ExecutorDeps {
   taskTimeoutMs: number;
   /** How long a request waits for a running backup to release its guest (default taskTimeoutMs). */
   backupWaitMs?: number | undefined;
-  /** Makes what the request recorded so far durable (called before every platform call and after its task id). */
-  durable?: () => void;
+  /**
+   * Makes what the request recorded so far durable (called before every platform call and after its task id). A
+   * promise (a core that ships its record, issue 15) is awaited: before a platform call, a rejection means the call
+   * is not made and the request fails; after a task id, it is logged (the task runs; its id is on the local disk).
+   */
+  durable?: () => void | Promise<void>;
   /** Called once a request changed the platform, so the inventory is read again soon. */
   onPlatformChanged?: (cluster: string) => void;
   /** Re-issuing a task that failed on a lock timeout (default LOCK_TIMEOUT_RETRY). */
@@ -135,7 +139,8 @@ export function createExecutor(deps: ExecutorDeps) {
       if (!context) throw new ExecutionError(`request ${input.requestId} is not known to the runtime`);
       cancelRequested ||= context.cancelRequested;
       if (context.spec.action === 'command' && context.spec.target.selector === undefined) {
-        const commandDeps = { ...deps, now: () => deps.clock.now() };
+        // Its intent made durable as before a platform call: not run once the executor was stopped meanwhile.
+        const commandDeps = { ...deps, now: () => deps.clock.now(), durable: durableBeforeCall };
         return executeCommand(context, commandDeps, send, () => cancelRequested);
       }
       if (runsWithoutPlan(context)) {
@@ -239,7 +244,8 @@ export function createExecutor(deps: ExecutorDeps) {
         deps.log.warn(`req:${input.requestId}: adopting ${found.upid} issued before (${step.describe})`);
         const task = { upid: found.upid, node: found.node, step: step.index, vmid };
         sendEvent({ type: 'TASK_STARTED', task });
-        deps.durable?.();
+        const recorded = durableAfterTask(task);
+        if (recorded) await recorded;
         return task;
       }
       if (plan.effectVisible(step, vmid)) {
@@ -310,14 +316,16 @@ export function createExecutor(deps: ExecutorDeps) {
         if (clone && vmid === undefined) vmid = await vmids.next(plan.cluster, plan.platform);
         const at = deps.clock.now();
         sendEvent({ type: 'TASK_ISSUING', step: step.index, at, vmid });
-        deps.durable?.();
+        const intent = durableBeforeCall();
+        if (intent) await intent;
         try {
           const ref = await plan.run(step, vmid);
           // Done at once (no task): nothing to wait for, and doing it again after a crash sets the same again.
           if (!ref) return undefined;
           const task = { upid: ref.upid, node: ref.node, step: step.index, vmid };
           sendEvent({ type: 'TASK_STARTED', task });
-          deps.durable?.();
+          const recorded = durableAfterTask(task);
+          if (recorded) await recorded;
           return task;
         } catch (error) {
           const failure = classifyPveFailure(error);
@@ -342,6 +350,29 @@ export function createExecutor(deps: ExecutorDeps) {
           throw error;
         }
       }
+    }
+
+    /**
+     * The intent just recorded made durable before the platform call. Undefined when deps.durable is synchronous (the
+     * single core: nothing to wait for); a promise that rejects when it failed or the executor was stopped meanwhile.
+     */
+    function durableBeforeCall(): Promise<void> | undefined {
+      const pending = deps.durable?.();
+      if (!pending) return undefined;
+      return pending.then(() => {
+        if (abort.signal.aborted) throw abort.signal.reason;
+      });
+    }
+
+    /** A task id just recorded made durable; a failure is logged, the task is still this request's to wait for. */
+    function durableAfterTask(task: RequestTask): Promise<void> | undefined {
+      const pending = deps.durable?.();
+      if (!pending) return undefined;
+      return pending.catch((error: unknown) => {
+        deps.log.warn(
+          `req:${input.requestId}: task ${task.upid} is recorded here but not made durable: ${(error as Error).message}`,
+        );
+      });
     }
 
     /** How many times this request's platform calls went unanswered (each looked into, then issued again). */
@@ -394,7 +425,8 @@ export function createExecutor(deps: ExecutorDeps) {
         if (found) {
           const task = { upid: found.upid, node: found.node, step: step.index, vmid: step.vmid };
           sendEvent({ type: 'TASK_STARTED', task });
-          deps.durable?.();
+          const recorded = durableAfterTask(task);
+          if (recorded) await recorded;
           return task;
         }
         if (plan.effectVisible(step, step.vmid)) return undefined;

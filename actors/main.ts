@@ -40,6 +40,15 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
   const configPath =
     env.OVERSEER_CONFIG ?? (existsSync(join(dataDir, 'overseer.json')) ? join(dataDir, 'overseer.json') : undefined);
   const config = loadConfig(configPath);
+  if (config.cores && role !== 'gateway') {
+    // The cores of one fleet meet on the same NATS cluster and under the same namespace; a namespace of its own
+    // (the installation id a lone core derives) would make each core think it owns every cluster alone.
+    if (!env.NATS_URL)
+      throw new ConfigError('cores: several cores need NATS_URL (the NATS cluster they share)', 'NATS_URL');
+    if (!env.OVERSEER_NAMESPACE) {
+      throw new ConfigError('cores: every core of the fleet needs the same OVERSEER_NAMESPACE', 'OVERSEER_NAMESPACE');
+    }
+  }
   const natsWait = { log, clock, waitMs: natsWaitMs(env) };
   const gatewayHost = env.OVERSEER_HOST || DEFAULT_GATEWAY_HOST;
   // Before NATS, the token and the restore: a taken gateway port is said at once.
@@ -67,7 +76,10 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
     cleanups.push(() => bus.close());
     const gatewayBus: NatsBus = role === 'all' ? await connectEndpoint(nats, 'gateway', natsWait) : bus;
     if (gatewayBus !== bus) cleanups.push(() => gatewayBus.close());
-    if (role !== 'gateway') await assertNoOtherCore(bus, { namespace: nats.namespace, url: nats.url, log });
+    // Several cores share one installation only through leases (config `cores`); otherwise a second core is refused.
+    if (role !== 'gateway' && !config.cores) {
+      await assertNoOtherCore(bus, { namespace: nats.namespace, url: nats.url, log });
+    }
 
     if (role === 'all' || role === 'core') {
       const simPort = parsePort(env.OVERSEER_SIM_PORT, 'OVERSEER_SIM_PORT', 0);

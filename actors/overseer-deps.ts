@@ -28,6 +28,12 @@ export interface OverseerDeps {
   notifier?: Notifier | undefined;
   ssh?: SshTargetSource | undefined;
   knowledge?: (KnowledgeSink & FailureSink & KnowledgeAdvisor) | undefined;
+  /**
+   * Awaited after each local commit something waits for: before a submission's answer leaves, and before every
+   * platform call (the executor's durable hook). A cluster runtime of several cores (issue 15) ships its record here;
+   * none in the single core.
+   */
+  afterDurable?: (() => Promise<void>) | undefined;
 }
 
 /** Where failed requests are written back (the knowledge base). */

@@ -9,7 +9,7 @@ import { ConfigError } from './config';
 
 export function platformsFromConfig(
   clusters: readonly ClusterConfig[],
-  deps: { clock: Clock; log: Log },
+  deps: { clock: Clock; log: Log; fence?: ((cluster: string) => void) | undefined },
 ): Map<string, ProxmoxPlatform> {
   return createPlatforms(
     clusters.map((c, i) => {

@@ -84,7 +84,12 @@ export class RequestService {
             requestContext: (id) => this.requests.get(id)?.getSnapshot().context,
             taskTimeoutMs: config.execution.taskTimeoutSeconds * 1000,
             onPlatformChanged: () => wiring.syncSoon(),
-            durable: () => this.flush(),
+            // Before every platform call: what the request recorded so far is on the local disk, and (several
+            // cores, issue 15) in the replicated record.
+            durable: () => {
+              this.flush();
+              return deps.afterDurable?.();
+            },
             taskOwner: (upid) => {
               this.flush();
               return store.requests.findIdByTaskUpid(upid);
@@ -131,11 +136,14 @@ export class RequestService {
       }
       const earlier = store.requests.findByIdempotencyKey(submission.requester.id, submission.idempotencyKey);
       if (earlier) {
+        // Its answer may still be waiting for the record (several cores): a replay does not overtake it.
+        if (this.deps.afterDurable) await this.deps.afterDurable();
         // The first submission may still be deciding: answer with its decision, not a guess.
         const live = this.requests.get(earlier.id);
         if (live && !DECIDED.has(String(live.getSnapshot().value))) {
           const decided = await waitFor(live, (s) => DECIDED.has(String(s.value)));
           await this.writer.durable();
+          if (this.deps.afterDurable) await this.deps.afterDurable();
           return { ...this.answerOf(earlier.id, decided), replayed: true };
         }
         return {
@@ -156,6 +164,7 @@ export class RequestService {
     const snapshot = await waitFor(actor, (s) => DECIDED.has(String(s.value)));
     // The decision is on disk before the answer leaves: one commit serves every decision waiting on it.
     await this.writer.durable();
+    if (this.deps.afterDurable) await this.deps.afterDurable();
     return { ...this.answerOf(spec.id, snapshot), replayed: false };
   }
 

@@ -6,10 +6,12 @@
 // listed again after its VM was destroyed belongs to a new VM: a new actor, the old one's history archived.
 // Work is proportional to what changed: a VM whose actor already knows what the answer says gets no event and its
 // actor stays at rest (ActorSet passivation); only the view's entry is refreshed (its metrics). The loop's own sync
-// applies an answer in slices of SLICE_UNITS units of work (a VM that changed costs more than one that did not),
-// yielding to the event loop between them, so a 100k-VM answer never holds the core for long. Slices are counted,
-// not timed, so what runs between them does not depend on the machine's speed; an answer that fits in one slice is
-// applied without any await, exactly as `applyInventory` (observe, tests) applies it.
+// applies an answer in slices, yielding to the event loop between them, so a 100k-VM answer never holds the core for
+// long. A slice ends at a checkpoint once it has held the event loop SLICE_BUDGET_MS of the injected clock (and done
+// MIN_TIMED_UNITS units of work), or after SLICE_UNITS units whatever the clock says (a VM that changed costs more
+// than one that did not). On a simulated clock, whose time stands still while the sync works, slices are therefore
+// counted and what runs between them does not depend on the machine's speed. An answer smaller than MIN_TIMED_UNITS
+// is applied without any await, exactly as `applyInventory` (observe, tests) applies it.
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { Inventory, Platform } from '../adapters/platform/types';
@@ -79,10 +81,15 @@ export function sameVm(a: VmInfo, b: VmInfo): boolean {
   );
 }
 
-/** Work between two checkpoints (where woken actors go back to rest and a slice may end). */
-const CHECK_EVERY = 64;
-/** Units of work per slice of the loop's sync: a VM that did not change costs 1, one given an event or created 32. */
+/** Units of work between two checkpoints (where woken actors go back to rest and a slice may end). */
+const CHECK_UNITS = 64;
+/** Units of work after which a slice of the loop's sync ends whatever the clock says. */
 export const SLICE_UNITS = 4096;
+/** Clock time (ms) a slice may hold the event loop… */
+export const SLICE_BUDGET_MS = 3;
+/** …once it has done this many units (a smaller answer is applied at once, without an await). */
+export const MIN_TIMED_UNITS = 512;
+/** A VM that did not change costs 1 unit; one given an event or created 1 + EVENT_UNITS. */
 const EVENT_UNITS = 32;
 /**
  * VM actors given an event by one sync stay awake until the next (a VM that changed is likely to change again: a flip
@@ -90,7 +97,21 @@ const EVENT_UNITS = 32;
  */
 export const AWAKE_LIMIT = 10_000;
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * The event loop's turns between two slices: LOOP_TURNS immediates one after another, so a slice runs in at most one
+ * iteration of the loop in LOOP_TURNS. Work that needs a few iterations of its own (a decision waits for its group
+ * commit, an immediate; the snapshot writes a slice left are one) is done between two slices, not one slice per step.
+ */
+export const LOOP_TURNS = 4;
+const yieldToLoop = () => loopTurns(LOOP_TURNS);
+
+/** Resolves after `n` iterations of the event loop (n immediates, each queued by the one before). */
+function loopTurns(n: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const turn = (left: number) => (left <= 1 ? setImmediate(resolve) : setImmediate(() => turn(left - 1)));
+    turn(n);
+  });
+}
 
 /** Keys of the destroyed (final) VM actors of a cluster (actors at rest are all active: only running ones are read). */
 function destroyedVms(cluster: string, t: SyncTargets): Set<string> {
@@ -160,8 +181,13 @@ export function applyInventory(inventory: Inventory, t: SyncTargets, options: Ap
   });
 }
 
+/** Whether a slice that began at `startedAt` (clock time) and has done `units` of work has had its share. */
+function sliceDone(units: number, startedAt: number, clock: Clock): boolean {
+  return units >= SLICE_UNITS || (units >= MIN_TIMED_UNITS && clock.now() - startedAt >= SLICE_BUDGET_MS);
+}
+
 /**
- * Applies one answer in slices of SLICE_UNITS, yielding to the event loop between them (the sync loop). An answer
+ * Applies one answer in slices (see the header), yielding to the event loop between them (the sync loop). An answer
  * that fits in one slice is applied at once and its report returned as it is (no promise, no await).
  */
 export function applyInventorySliced(
@@ -170,32 +196,37 @@ export function applyInventorySliced(
   options: ApplyOptions = {},
 ): ClusterSyncReport | Promise<ClusterSyncReport> {
   const steps = applySteps(inventory, t, options);
-  const first = t.vms.batch(() => {
-    for (;;) {
-      const step = steps.next();
-      if (step.done || step.value >= SLICE_UNITS) return step;
-    }
-  });
-  return first.done ? first.value : rest(steps, first.value + SLICE_UNITS, t);
+  const first = runSlice(steps, 0, t);
+  return first.done ? first.value : rest(steps, first.value, t);
 }
 
-/** The slices after the first, each one unit of the store (see ActorSet.batch), the event loop's turn between them. */
+/** One slice, one unit of the store (see ActorSet.batch): steps until the slice has had its share or the work ends. */
+function runSlice(
+  steps: Generator<number, ClusterSyncReport>,
+  unitsBefore: number,
+  t: SyncTargets,
+): IteratorResult<number, ClusterSyncReport> {
+  const startedAt = t.clock.now();
+  return t.vms.batch(() => {
+    for (;;) {
+      const step = steps.next();
+      if (step.done || sliceDone(step.value - unitsBefore, startedAt, t.clock)) return step;
+    }
+  });
+}
+
+/** The slices after the first, the event loop's turn between them. */
 async function rest(
   steps: Generator<number, ClusterSyncReport>,
-  sliceEnd: number,
+  unitsBefore: number,
   t: SyncTargets,
 ): Promise<ClusterSyncReport> {
-  let end = sliceEnd;
+  let units = unitsBefore;
   for (;;) {
     await yieldToLoop();
-    const step = t.vms.batch(() => {
-      for (;;) {
-        const next = steps.next();
-        if (next.done || next.value >= end) return next;
-      }
-    });
+    const step = runSlice(steps, units, t);
     if (step.done) return step.value;
-    end = step.value + SLICE_UNITS;
+    units = step.value;
   }
 }
 
@@ -213,9 +244,11 @@ function* applySteps(
   let created = 0;
   let changed = 0;
   let renewed = 0;
-  let counted = 0;
   let units = 0;
-  const seen = new Set<string>();
+  /** Units done at the last checkpoint. */
+  let checked = 0;
+  /** VMs of this cluster the answer listed (and the view now holds as listed). */
+  let listed = 0;
   /** Actors woken or created since the last checkpoint: put back to rest there (but for those kept awake). */
   const touched: string[] = [];
   /** Actors given an event by this sync, kept awake until the next one (AWAKE_LIMIT at most). */
@@ -228,10 +261,14 @@ function* applySteps(
     t.vms.passivateIdle(touched, awake);
     touched.length = 0;
   };
-  for (const info of inventory.vms) {
+  // Index loops: a for-of in a generator allocates an iterator result per VM.
+  const { vms } = inventory;
+  for (let i = 0; i < vms.length; i++) {
+    const info = vms[i] as VmInfo;
     units++;
-    if (++counted % CHECK_EVERY === 0) {
+    if (units - checked >= CHECK_UNITS) {
       checkpoint();
+      checked = units;
       yield units;
     }
     const key = vmKey(info.cluster, info.vmid);
@@ -245,7 +282,7 @@ function* applySteps(
       exists = false;
       renewed++;
     }
-    seen.add(key);
+    if (info.cluster === cluster) listed++;
     t.view.setVm(info, key);
     if (!exists) {
       t.vms.create(key, { info, at });
@@ -262,19 +299,31 @@ function* applySteps(
   checkpoint();
 
   const unreachable = new Set(inventory.unreachableNodes);
+  // The VMs of this cluster in the view that the answer did not list. When the view holds no more of them than the
+  // answer listed (the usual sync), there are none and nothing is looked up. (Were a VMID listed twice, a VM missing
+  // would go uncounted this once: never the other way round.)
+  const inView = countVms(t.view, cluster);
   const known: VmInfo[] = [];
-  for (const [key, vm] of t.view.vms) {
-    units++;
-    if (++counted % CHECK_EVERY === 0) yield units;
-    if (vm.cluster === cluster && !seen.has(key)) known.push(vm);
+  if (inView > listed) {
+    const seen = new Set<number>();
+    for (const info of inventory.vms) if (info.cluster === cluster) seen.add(info.vmid);
+    for (const vm of t.view.vms.values()) {
+      units++;
+      if (units - checked >= CHECK_UNITS) {
+        checked = units;
+        yield units;
+      }
+      if (vm.cluster === cluster && !seen.has(vm.vmid)) known.push(vm);
+    }
   }
   // An empty answer for a cluster we know VMs of is suspicious: never count it as "all gone".
   const trustworthy = inventory.complete && quorate && inventory.vms.length > 0;
   let missing = 0;
   for (const vm of known) {
     units++;
-    if (++counted % CHECK_EVERY === 0) {
+    if (units - checked >= CHECK_UNITS) {
       checkpoint();
+      checked = units;
       yield units;
     }
     const key = vmKey(vm.cluster, vm.vmid);
@@ -314,6 +363,13 @@ function* applySteps(
     renewed,
     unreachableNodes: inventory.unreachableNodes,
   };
+}
+
+/** VMs of `cluster` in the view (out of the generator, where iterating a Map allocates per entry). */
+function countVms(view: SystemView, cluster: string): number {
+  let n = 0;
+  for (const vm of view.vms.values()) if (vm.cluster === cluster) n++;
+  return n;
 }
 
 function observeHost(info: HostInfo, quorate: boolean, at: number, t: SyncTargets): void {

@@ -6,12 +6,14 @@ import { TARGET_TAG, type TargetReport, targetTable } from './targets';
 const benches: { file: string; args: string[] }[] = [
   { file: 'bench/actors.ts', args: ['10000,100000'] },
   { file: 'bench/sync.ts', args: ['1000,10000,100000'] },
+  { file: 'bench/sync-latency.ts', args: ['10000', '30', '1'] },
   { file: 'bench/gateway.ts', args: ['10'] },
   { file: 'bench/detection.ts', args: ['200', '10,5,30'] },
   { file: 'bench/events.ts', args: ['10000', '2', '3', '2000'] },
   { file: 'bench/recovery.ts', args: ['5'] },
   { file: 'bench/dashboard.ts', args: ['10000', '10', '1000', '5'] },
   { file: 'bench/labs.ts', args: ['2,4,8,9,16', '2,8'] },
+  { file: 'bench/multi-core.ts', args: ['3'] },
 ];
 
 const reports: TargetReport[] = [];

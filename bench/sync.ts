@@ -9,15 +9,12 @@
 // SYNC_PROFILE=<dir>: also writes a CPU profile of the first sync and of the steady cycles of each size there
 // (<dir>/sync-<vms>-first.cpuprofile, …-steady.cpuprofile; open in Chrome DevTools).
 // SYNC_HEAP_SNAPSHOT=<dir>: writes a heap snapshot once the fleet is tracked (<dir>/sync-<vms>.heapsnapshot).
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { writeHeapSnapshot } from 'node:v8';
 import { parseConfig } from '../actors/config';
 import { Overseer } from '../actors/overseer';
@@ -26,6 +23,7 @@ import { SystemClock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import { closePlatforms } from '../adapters/proxmox';
 import { StateStore } from '../state';
+import { startSimProcess } from './sim-process';
 
 const NODES = 20;
 const STEADY_CYCLES = 7;
@@ -101,36 +99,9 @@ async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function startSimProcess(
-  vms: number,
-  secret: string,
-): Promise<{ proc: ChildProcess; port: number; tokenId: string }> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--max-old-space-size=8192',
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'sim-server.ts'),
-      String(vms),
-      String(NODES),
-      secret,
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const ready = await new Promise<{ port: number; tokenId: string }>((resolve, reject) => {
-    const lines = createInterface({ input: proc.stdout! });
-    lines.on('line', (line) => {
-      if (line.startsWith('READY ')) resolve(JSON.parse(line.slice('READY '.length)));
-    });
-    proc.once('exit', (code) => reject(new Error(`sim-server exited with ${code}`)));
-  });
-  return { proc, ...ready };
-}
-
 async function bench(vms: number) {
   const secret = randomUUID();
-  const sim = await startSimProcess(vms, secret);
+  const sim = await startSimProcess(vms, NODES, secret);
   const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-sync-'));
   try {
     // Baseline: what the answer alone costs to fetch and parse.
@@ -199,8 +170,7 @@ async function bench(vms: number) {
       rss: mem.rss,
     };
   } finally {
-    sim.proc.stdin?.end();
-    await new Promise((r) => sim.proc.once('exit', r));
+    await sim.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -145,10 +145,16 @@ export function preferredCore(cores: readonly string[], cluster: string): string
   return best;
 }
 
-/** How long the watched revision must stay unchanged before this core writes over it. */
+/**
+ * How long the watched revision must stay unchanged before this core writes over it. Fairness only shares free
+ * leases (cores starting together): a core that is not the preferred one lets the preferred take a free lease first.
+ * A lease whose holder stopped renewing is taken by whoever sees it expire first, so a dead core's clusters move
+ * within one lease time (issue 15: owned again within the lease time plus a second).
+ */
 export function takeOverAfter(context: Pick<LeaseMachineContext, 'seen' | 'preferred' | 'leaseMs'>): number {
   const free = context.seen?.holder === null;
-  return (free ? 0 : context.leaseMs) + (context.preferred ? 0 : context.leaseMs);
+  if (!free) return context.leaseMs;
+  return context.preferred ? 0 : context.leaseMs;
 }
 
 /** Until when a write sent at `sentAt` keeps its writer's lease valid (local clock). */

@@ -100,6 +100,21 @@ export const StatusReplySchema = z.object({
   now: z.number(),
   /** Incidents not yet resolved: how many, and how many of each severity (absent from older cores). */
   incidents: z.object({ open: z.number(), bySeverity: z.record(z.string(), z.number()) }).optional(),
+  /**
+   * Several cores (config `cores`): which core owns each cluster, as the answering core sees the leases: the
+   * owner, whether it is that core, how long ago the lease was renewed, and how long it stays valid (ms).
+   */
+  leases: z
+    .array(
+      z.object({
+        cluster: z.string(),
+        owner: z.string().optional(),
+        ownedByMe: z.boolean(),
+        ageMs: z.number(),
+        validForMs: z.number(),
+      }),
+    )
+    .optional(),
 });
 
 export const SummaryReplySchema = z.object({

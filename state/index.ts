@@ -79,6 +79,8 @@ export type { AppliedMigration, MigrationReport } from './migrate';
 export { appliedMigrations, migrate, schemaVersion } from './migrate';
 export type { Migration } from './migrations';
 export { AUDIT_APPEND_ONLY_MESSAGE, GENESIS_HASH, LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations';
+export type { DirtyEntity, DirtyKind } from './record-dirty';
+export { RECORD_DIRTY_TABLE, RecordDirtyTracker } from './record-dirty';
 export type { LabRowValue, RecordMark, TokenRow } from './record-rows';
 export { RecordRowConflictError, RecordRows } from './record-rows';
 export type { RequestFilter, RequestPatch, RequestRecord, RequestUpdateResult, TaskRef } from './request-repo';

@@ -7,6 +7,7 @@ import type { Clock } from '../clock';
 import type { Log } from '../log';
 import { PlatformTimeoutError, PveApiError } from '../platform/errors';
 import { type ResolvedConfig, urlHost } from './config';
+import type { ListSink } from './data-list';
 import { type FailureContext, toPlatformError } from './failures';
 import { retryOnLock } from './lock-retry';
 import { AuthSession } from './session';
@@ -16,6 +17,11 @@ import { type CallState, createCallFetch, type EngineFetch } from './transport';
 export interface ClientDeps {
   clock: Clock;
   log: Log;
+  /**
+   * Asked right before every request that may change the cluster (any method but GET, except logging in); a throw
+   * stops the request from being sent and is rethrown as it is. Several cores: "this core's lease is valid now".
+   */
+  fence?: ((cluster: string) => void) | undefined;
 }
 
 export interface CallOptions {
@@ -23,6 +29,8 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /** Retry lock-timeout refusals with backoff (default true). */
   retryLocks?: boolean | undefined;
+  /** Read the answer's `data` list in slices into a sink made by this (see CallState.readList). */
+  readList?: (() => ListSink) | undefined;
 }
 
 export type ApiFn<T> = (api: Proxmox.Api) => Promise<T>;
@@ -54,7 +62,7 @@ export class PveClient {
    */
   async call<T>(label: string, fn: ApiFn<T>, options: CallOptions = {}): Promise<unknown> {
     const { lockRetry } = this.config;
-    const once = () => this.once(label, fn, options.signal);
+    const once = () => this.once(label, fn, options.signal, options.readList);
     if (options.retryLocks === false) return once();
     return retryOnLock(once, {
       ...lockRetry,
@@ -69,7 +77,12 @@ export class PveClient {
     await this.dispatcher.close();
   }
 
-  private async once<T>(label: string, fn: ApiFn<T>, external: AbortSignal | undefined): Promise<unknown> {
+  private async once<T>(
+    label: string,
+    fn: ApiFn<T>,
+    external: AbortSignal | undefined,
+    readList?: () => ListSink,
+  ): Promise<unknown> {
     await this.session.ensure((login) => this.timed('POST /access/ticket', login, external));
     return this.timed(
       label,
@@ -80,6 +93,7 @@ export class PveClient {
         return result;
       },
       external,
+      readList,
     ).catch((err: unknown) => {
       if (err instanceof PveApiError && err.status === 401 && this.session.mode === 'ticket') this.session.invalidate();
       throw err;
@@ -87,11 +101,22 @@ export class PveClient {
   }
 
   /** Runs `work` with a fetch bound to a fresh call state under the clock-driven timeout. */
-  private async timed<R>(label: string, work: (fetch: EngineFetch) => Promise<R>, external?: AbortSignal): Promise<R> {
+  private async timed<R>(
+    label: string,
+    work: (fetch: EngineFetch) => Promise<R>,
+    external?: AbortSignal,
+    readList?: () => ListSink,
+  ): Promise<R> {
     const { clock } = this.deps;
     if (external?.aborted) throw external.reason;
     const controller = new AbortController();
-    const state: CallState = { signal: controller.signal, timedOut: false };
+    const { fence } = this.deps;
+    const state: CallState = {
+      signal: controller.signal,
+      timedOut: false,
+      readList,
+      ...(fence ? { beforeWrite: () => fence(this.cluster) } : {}),
+    };
     const ctx: FailureContext = {
       cluster: this.cluster,
       endpoint: this.endpoint,
@@ -113,6 +138,7 @@ export class PveClient {
     try {
       return await raceAbort(work(createCallFetch(this.dispatcher, state)), controller.signal);
     } catch (err) {
+      if (state.refusedWrite !== undefined) throw state.refusedWrite;
       throw toPlatformError(err, state, ctx);
     } finally {
       clock.clearTimeout(timer);

@@ -1,11 +1,18 @@
 // /cluster/resources + /cluster/status → Inventory of guests (QEMU VMs and LXC containers) and nodes. Every field
 // is checked; a bad entry is skipped and makes the inventory incomplete, and an offline node's guests stay listed as
 // `unknown` — never dropped.
-// `buildInventoryInSlices` reads a large answer (100k guests) in slices of RESOURCE_SLICE entries, giving the event
-// loop a turn between them; the checks and the result are the same as buildInventory's.
-import type { GuestType, HostInfo, HostStatus, VmInfo, VmPowerStatus } from '../../machines/types';
+// A ResourceReader reads the entries slice by slice as the answer's body is parsed (data-list.ts), so a large answer
+// (100k guests) is read while it arrives and its raw entries are dropped slice by slice; between slices it gives the
+// event loop a turn once READ_BUDGET_MS of the injected clock have passed, or RESOURCE_SLICE entries were read. The
+// checks and the result are buildInventory's.
+import type { HostInfo, HostStatus, VmInfo } from '../../machines/types';
+import type { Clock } from '../clock';
 import type { Inventory } from '../platform/types';
-import { FieldReader, isRecord, MAX_VMID, NODE_NAME_RE, type Wire } from './wire';
+import type { ListSink } from './data-list';
+import { EntryCache, readGuest, readGuestFast } from './guest-entry';
+import { FieldReader, isRecord, NODE_NAME_RE, type Wire } from './wire';
+
+export { splitTags } from './guest-entry';
 
 export type SectionResult = { ok: true; data: unknown } | { ok: false; error: unknown };
 
@@ -18,129 +25,16 @@ export interface InventoryInput {
   status: SectionResult;
 }
 
+/** What finishes an inventory once /cluster/resources was read. */
+export type InventoryEnd = Omit<InventoryInput, 'resources'>;
+
 export interface InventoryResult {
   inventory: Inventory;
   /** Why the inventory is incomplete, one line each (empty when complete). */
   problems: string[];
 }
 
-const TAG_SEPARATOR = /[;, ]/;
-
-/** PVE tags: `a;b`, older `a,b` / `a b`. */
-export function splitTags(tags: string | undefined): string[] {
-  if (!tags) return [];
-  if (!TAG_SEPARATOR.test(tags)) return [tags];
-  return [...new Set(tags.split(/[;, ]+/).filter((t) => t !== ''))];
-}
-
-const VM_STATUS: Record<string, VmPowerStatus> = {
-  running: 'running',
-  stopped: 'stopped',
-  paused: 'paused',
-  suspended: 'paused',
-  unknown: 'unknown',
-};
-
 const HOST_STATUS: Record<string, HostStatus> = { online: 'online', offline: 'offline', unknown: 'unknown' };
-
-/** A guest entry (`type: qemu` or `type: lxc`; VMs and containers share one VMID space). */
-function readVm(cluster: string, type: GuestType, e: Wire, where: () => string): { vm?: VmInfo; problems: string[] } {
-  const r = new FieldReader(e, where);
-  const vmid = r.int('vmid', 1, MAX_VMID);
-  const node = r.string('node', NODE_NAME_RE);
-  const status = r.string('status');
-  const name = r.optString('name');
-  const tags = r.optString('tags');
-  const lock = r.optString('lock');
-  const hastate = r.optString('hastate');
-  const pool = r.optString('pool');
-  const template = r.flag('template');
-  const vm = {
-    cpus: r.amount('maxcpu'),
-    maxmem: r.amount('maxmem'),
-    maxdisk: r.amount('maxdisk'),
-    mem: r.amount('mem'),
-    cpu: r.amount('cpu'),
-    uptime: r.amount('uptime'),
-  };
-  if (vmid !== undefined && e.id !== undefined && e.id !== `${type}/${vmid}`) {
-    r.problems.push(`${where()}: id ${JSON.stringify(e.id)} does not match vmid ${vmid}`);
-  }
-  if (!r.ok || vmid === undefined || node === undefined || status === undefined) return { problems: r.problems };
-  return {
-    problems: [],
-    vm: {
-      cluster,
-      vmid,
-      type,
-      // VMs on an offline node may come without a name (PVE's own default for a nameless VM is "VM <id>").
-      name: name || `VM ${vmid}`,
-      node,
-      status: VM_STATUS[status] ?? 'unknown',
-      lock: lock || undefined,
-      ...(pool ? { pool } : {}),
-      tags: splitTags(tags),
-      template,
-      haManaged: hastate !== undefined && hastate !== '',
-      ...(hastate ? { haState: hastate } : {}),
-      ...vm,
-    },
-  };
-}
-
-const absent = (v: unknown) => v === undefined || v === null;
-const optStringOk = (v: unknown) => absent(v) || typeof v === 'string';
-const amountOk = (v: unknown) => absent(v) || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
-const flagOf = (v: unknown): boolean | undefined =>
-  absent(v) || v === 0 || v === false || v === '0' ? false : v === 1 || v === true || v === '1' ? true : undefined;
-const amountOf = (v: unknown): number => (absent(v) ? 0 : (v as number));
-
-/**
- * The common case of readVm without a FieldReader: every field present has its usual type (vmid a number, node a
- * known-good name). Anything unusual returns undefined and the entry goes through readVm, which says what is wrong.
- * Builds the same VmInfo, key for key.
- */
-function readVmFast(cluster: string, type: GuestType, e: Wire, goodNodes: Set<string>): VmInfo | undefined {
-  const { vmid, node, status, name, tags, lock, hastate, pool } = e;
-  if (typeof vmid !== 'number' || !Number.isSafeInteger(vmid) || vmid < 1 || vmid > MAX_VMID) return undefined;
-  if (typeof node !== 'string' || node === '') return undefined;
-  if (!goodNodes.has(node)) {
-    if (!NODE_NAME_RE.test(node)) return undefined;
-    goodNodes.add(node);
-  }
-  if (typeof status !== 'string' || status === '') return undefined;
-  if (!optStringOk(name) || !optStringOk(tags) || !optStringOk(lock) || !optStringOk(hastate) || !optStringOk(pool)) {
-    return undefined;
-  }
-  const template = flagOf(e.template);
-  if (template === undefined) return undefined;
-  const { maxcpu, maxmem, maxdisk, mem, cpu, uptime } = e;
-  if (!amountOk(maxcpu) || !amountOk(maxmem) || !amountOk(maxdisk) || !amountOk(mem) || !amountOk(cpu))
-    return undefined;
-  if (!amountOk(uptime)) return undefined;
-  if (e.id !== undefined && e.id !== `${type}/${vmid}`) return undefined;
-  const ha = hastate as string | undefined | null;
-  return {
-    cluster,
-    vmid,
-    type,
-    name: (name as string | undefined) || `VM ${vmid}`,
-    node,
-    status: VM_STATUS[status] ?? 'unknown',
-    lock: (lock as string | undefined) || undefined,
-    ...(pool ? { pool: pool as string } : {}),
-    tags: splitTags(tags as string | undefined),
-    template,
-    haManaged: ha !== undefined && ha !== null && ha !== '',
-    ...(ha ? { haState: ha } : {}),
-    cpus: amountOf(maxcpu),
-    maxmem: amountOf(maxmem),
-    maxdisk: amountOf(maxdisk),
-    mem: amountOf(mem),
-    cpu: amountOf(cpu),
-    uptime: amountOf(uptime),
-  };
-}
 
 function readHost(cluster: string, e: Wire, where: () => string): { host?: HostInfo; problems: string[] } {
   const r = new FieldReader(e, where);
@@ -158,7 +52,8 @@ function readHost(cluster: string, e: Wire, where: () => string): { host?: HostI
     r.problems.push(`${where()}: id ${JSON.stringify(e.id)} does not match node ${node}`);
   }
   if (!r.ok || node === undefined || status === undefined) return { problems: r.problems };
-  return { problems: [], host: { cluster, node, status: HOST_STATUS[status] ?? 'unknown', ...metrics } };
+  const hostStatus = Object.hasOwn(HOST_STATUS, status) ? (HOST_STATUS[status] as HostStatus) : 'unknown';
+  return { problems: [], host: { cluster, node, status: hostStatus, ...metrics } };
 }
 
 interface ClusterStatus {
@@ -214,8 +109,23 @@ function readClusterStatus(section: SectionResult): ClusterStatus {
   return { quorate: quorate ?? false, online, problems };
 }
 
-/** /cluster/resources entries read per slice by buildInventoryInSlices. */
+/** Entries read at most between two turns of the event loop (whatever the clock says). */
 export const RESOURCE_SLICE = 2048;
+/** Clock time (ms) reading may hold the event loop before it gives it a turn. */
+export const READ_BUDGET_MS = 3;
+/**
+ * Iterations of the event loop given between two parts of the read, so that work needing a few of its own (a
+ * decision waiting for its group commit) is done in between (as the sync's slices do, actors/sync.ts).
+ */
+const READ_TURNS = 4;
+
+/** Resolves after `n` iterations of the event loop (n immediates, each queued by the one before). */
+function loopTurns(n: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const turn = (left: number) => (left <= 1 ? setImmediate(resolve) : setImmediate(() => turn(left - 1)));
+    turn(n);
+  });
+}
 
 interface ResourceAcc {
   cluster: string;
@@ -224,18 +134,18 @@ interface ResourceAcc {
   hosts: HostInfo[];
   vmIds: Set<number>;
   hostNames: Set<string>;
-  /** Node names already checked against NODE_NAME_RE. */
-  goodNodes: Set<string>;
+  cache: EntryCache;
 }
 
 /** Where entry `i` is, for a problem line. */
 const entryAt = (i: number) => `/cluster/resources[${i}]`;
 
-/** Reads /cluster/resources entries [from, to) into `acc`. */
-function readResources(resources: unknown[], from: number, to: number, acc: ResourceAcc): void {
-  const { cluster, problems, vms, hosts, vmIds, hostNames, goodNodes } = acc;
-  for (let i = from; i < to; i++) {
-    const e = resources[i];
+/** Reads the entries of `resources` (the first being entry `first` of the answer) into `acc`. */
+function readResources(resources: unknown[], first: number, acc: ResourceAcc): void {
+  const { cluster, problems, vms, hosts, vmIds, hostNames, cache } = acc;
+  for (let j = 0; j < resources.length; j++) {
+    const e = resources[j];
+    const i = first + j;
     if (!isRecord(e)) {
       problems.push(`${entryAt(i)}: not an object`);
       continue;
@@ -245,9 +155,9 @@ function readResources(resources: unknown[], from: number, to: number, acc: Reso
       continue;
     }
     if (e.type === 'qemu' || e.type === 'lxc') {
-      let vm = readVmFast(cluster, e.type, e, goodNodes);
+      let vm = readGuestFast(cluster, e.type, e, cache);
       if (!vm) {
-        const read = readVm(cluster, e.type, e, () => entryAt(i));
+        const read = readGuest(cluster, e.type, e, () => entryAt(i));
         if (read.problems.length > 0) problems.push(...read.problems);
         vm = read.vm;
       }
@@ -280,33 +190,65 @@ const newAcc = (cluster: string): ResourceAcc => ({
   hosts: [],
   vmIds: new Set(),
   hostNames: new Set(),
-  goodNodes: new Set(),
+  cache: new EntryCache(),
 });
 
+/** Reads a whole /cluster/resources answer at once. */
 export function buildInventory(input: InventoryInput): InventoryResult {
   const acc = newAcc(input.cluster);
-  readResources(input.resources, 0, input.resources.length, acc);
+  readResources(input.resources, 0, acc);
   return finishInventory(input, acc);
 }
 
 /**
- * buildInventory in slices of RESOURCE_SLICE entries, the event loop given a turn between two. An answer that fits
- * in one slice is read at once and returned as it is (no promise).
+ * Reads /cluster/resources entries as they come (a ListSink of the answer's body, or `addAll` of a parsed list) and
+ * makes the inventory of them. With no clock it never asks for a turn by time, only every RESOURCE_SLICE entries.
  */
-export function buildInventoryInSlices(input: InventoryInput): InventoryResult | Promise<InventoryResult> {
-  if (input.resources.length <= RESOURCE_SLICE) return buildInventory(input);
-  return (async () => {
-    const acc = newAcc(input.cluster);
-    const { resources } = input;
+export class ResourceReader implements ListSink {
+  private readonly acc: ResourceAcc;
+  /** Entries read since the event loop's last turn, and when (clock time) that turn ended. */
+  private sinceTurn = 0;
+  private turnAt: number;
+
+  constructor(
+    cluster: string,
+    private readonly clock?: Clock,
+  ) {
+    this.acc = newAcc(cluster);
+    this.turnAt = clock?.now() ?? 0;
+  }
+
+  add(entries: unknown[], first: number): void {
+    readResources(entries, first, this.acc);
+    this.sinceTurn += entries.length;
+  }
+
+  due(): Promise<void> | undefined {
+    const late = this.clock !== undefined && this.clock.now() - this.turnAt >= READ_BUDGET_MS;
+    if (!late && this.sinceTurn < RESOURCE_SLICE) return undefined;
+    this.sinceTurn = 0;
+    return loopTurns(READ_TURNS).then(() => {
+      this.turnAt = this.clock?.now() ?? 0;
+    });
+  }
+
+  /** Reads a parsed list in slices of RESOURCE_SLICE entries, giving the event loop its turns. */
+  async addAll(resources: unknown[]): Promise<this> {
     for (let from = 0; from < resources.length; from += RESOURCE_SLICE) {
-      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      readResources(resources, from, Math.min(resources.length, from + RESOURCE_SLICE), acc);
+      this.add(resources.slice(from, from + RESOURCE_SLICE), from);
+      const turn = this.due();
+      if (turn) await turn;
     }
-    return finishInventory(input, acc);
-  })();
+    return this;
+  }
+
+  /** The inventory of everything read, with /cluster/status. */
+  finish(end: InventoryEnd): InventoryResult {
+    return finishInventory(end, this.acc);
+  }
 }
 
-function finishInventory({ cluster, fetchedAt, status }: InventoryInput, acc: ResourceAcc): InventoryResult {
+function finishInventory({ cluster, fetchedAt, status }: InventoryEnd, acc: ResourceAcc): InventoryResult {
   const { problems, vms, hosts, hostNames } = acc;
   const cs = readClusterStatus(status);
   problems.push(...cs.problems);
@@ -340,7 +282,8 @@ function finishInventory({ cluster, fetchedAt, status }: InventoryInput, acc: Re
     if (cs.online.get(h.node) === false && h.status === 'online') h.status = 'offline';
     if (h.status !== 'online') unreachable.add(h.node);
   }
-  for (const vm of vms) {
+  for (let i = 0; i < vms.length; i++) {
+    const vm = vms[i] as VmInfo;
     if (!hostNames.has(vm.node)) {
       problems.push(`VM ${vm.vmid} is on node ${vm.node}, which is not listed`);
       unreachable.add(vm.node);

@@ -10,7 +10,7 @@ import { type ProxmoxClusterConfig, resolveConfig } from './config';
 import { createGuestConfigOps } from './guest-config';
 import { createGuestOps } from './guest-ops';
 import { checkNode, checkTask, checkVmid } from './guest-paths';
-import { buildInventoryInSlices, type SectionResult } from './inventory';
+import { ResourceReader, type SectionResult } from './inventory';
 import { createPoolOps } from './pools';
 import { createSdnOps } from './sdn';
 import { readTaskListEntry, readTaskStatus, waitForTask } from './tasks';
@@ -19,6 +19,8 @@ import { MAX_VMID } from './wire';
 export interface ProxmoxDeps {
   clock: Clock;
   log: Log;
+  /** Asked right before every write to the cluster (ClientDeps.fence): several cores' lease check. */
+  fence?: ((cluster: string) => void) | undefined;
 }
 
 /** A Platform that also owns network resources (its connection pool). */
@@ -61,7 +63,11 @@ export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: Proxmo
 
     async inventory(): Promise<Inventory> {
       const [resources, status] = await Promise.allSettled([
-        client.call('GET /cluster/resources', (api) => api.cluster.resources.$get(), { retryLocks: false }),
+        // The list is read in slices as the body arrives (a ResourceReader per answer); only a whole answer counts.
+        client.call('GET /cluster/resources', (api) => api.cluster.resources.$get(), {
+          retryLocks: false,
+          readList: () => new ResourceReader(cluster, clock),
+        }),
         client.call('GET /cluster/status', (api) => api.cluster.status.$get(), { retryLocks: false }),
       ]);
       if (resources.status === 'rejected') {
@@ -70,22 +76,22 @@ export function createProxmoxPlatform(config: ProxmoxClusterConfig, deps: Proxmo
         const why = cause instanceof Error ? cause.message : String(cause);
         throw new PlatformUnavailableError(`${cluster}: cannot read /cluster/resources: ${why}`, cluster, { cause });
       }
-      if (!Array.isArray(resources.value)) {
+      const answer = resources.value;
+      if (!(answer instanceof ResourceReader) && !Array.isArray(answer)) {
         throw new PlatformUnavailableError(
-          `${cluster}: /cluster/resources answered ${JSON.stringify(resources.value)?.slice(0, 80)} instead of a list`,
+          `${cluster}: /cluster/resources answered ${JSON.stringify(answer)?.slice(0, 80)} instead of a list`,
           cluster,
           { cause: new MalformedAnswerError('not a list', cluster, '/cluster/resources') },
         );
       }
+      const reader = Array.isArray(answer) ? await new ResourceReader(cluster, clock).addAll(answer) : answer;
       const statusSection: SectionResult =
         status.status === 'fulfilled' ? { ok: true, data: status.value } : { ok: false, error: status.reason };
-      const read = buildInventoryInSlices({
+      const { inventory, problems } = reader.finish({
         cluster,
         fetchedAt: clock.now(),
-        resources: resources.value,
         status: statusSection,
       });
-      const { inventory, problems } = read instanceof Promise ? await read : read;
       if (problems.length > 0) {
         const more = problems.length > 5 ? ` (+${problems.length - 5} more)` : '';
         log.warn(`${cluster}: inventory incomplete: ${problems.slice(0, 5).join('; ')}${more}`);

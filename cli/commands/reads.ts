@@ -59,6 +59,20 @@ export const statusCommand: Command = {
         status.clusters.map((c) => [c.cluster, c.reachable, c.quorate]),
       )}`,
     );
+    if (status.leases?.length) {
+      // Several cores share the fleet: who owns each cluster, and how fresh that core's lease is.
+      ctx.out(
+        `\n${table(
+          ['cluster', 'owner', 'lease renewed', 'valid for'],
+          status.leases.map((l) => [
+            l.cluster,
+            l.owner ? `${l.owner}${l.ownedByMe ? ' (answering core)' : ''}` : 'none',
+            `${(l.ageMs / 1000).toFixed(1)} s ago`,
+            l.ownedByMe ? `${(l.validForMs / 1000).toFixed(1)} s` : '',
+          ]),
+        )}`,
+      );
+    }
     const loops = Object.entries(status.loops);
     ctx.out(
       `\n${table(

@@ -9,6 +9,8 @@ export interface Child {
   line<T>(tag: string, timeoutMs?: number): Promise<T>;
   exited: Promise<number | null>;
   stderr(): string;
+  /** Every stdout line so far. */
+  stdout(): readonly string[];
 }
 
 export function runTs(file: string, args: string[], env: Record<string, string> = {}): Child {
@@ -31,6 +33,7 @@ export function runTs(file: string, args: string[], env: Record<string, string> 
     proc,
     exited,
     stderr: () => err,
+    stdout: () => lines,
     line<T>(tag: string, timeoutMs = 60_000): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(
