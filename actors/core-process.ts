@@ -132,7 +132,12 @@ async function startSharedCore(deps: CoreProcessDeps): Promise<void> {
   let fence: (cluster: string) => void = (cluster) => {
     throw new Error(`cluster ${cluster}: this core's leases are not running yet`);
   };
-  const platforms = platformsFromConfig(config.clusters, { clock, log, fence: (cluster) => fence(cluster) });
+  const platforms = platformsFromConfig(config.clusters, {
+    clock,
+    log,
+    fence: (cluster) => fence(cluster),
+    userAgent: `overseer core ${core}`,
+  });
   cleanups.push(() => closePlatforms(platforms.values()));
   const knowledge = await openKnowledgeBase({ config: config.knowledge, repo: local.knowledge, clock, log, dataDir });
   const runbookWatch = watchRunbooks({ knowledge, dirs: runbookDirs(config.knowledge, dataDir), clock, log });

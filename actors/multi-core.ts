@@ -7,7 +7,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '../adapters/clock';
+import type { Clock, TimerHandle } from '../adapters/clock';
 import type { KnowledgeBase } from '../adapters/knowledge';
 import type { Log } from '../adapters/log';
 import type { RecordStore } from '../adapters/nats';
@@ -125,6 +125,10 @@ async function retryTimeouts<T>(call: () => Promise<T>, clock: Clock): Promise<T
   }
 }
 
+/** A runtime that did not start is tried again after this, doubling up to START_RETRY_MAX_MS while the lease holds. */
+const START_RETRY_FIRST_MS = 500;
+const START_RETRY_MAX_MS = 10_000;
+
 /** Takes part in the shared fleet: leases, a runtime per owned cluster, the router. */
 export async function startMultiCore(deps: MultiCoreDeps): Promise<MultiCore> {
   const { bus, config, core, clock, log, cleanups } = deps;
@@ -172,12 +176,32 @@ export async function startMultiCore(deps: MultiCoreDeps): Promise<MultiCore> {
     return next;
   };
 
-  const start = (cluster: string) =>
-    enqueue(cluster, async () => {
-      if (running.has(cluster) || !leases.holds(cluster)) return;
-      const platform = deps.platforms.get(cluster);
-      if (!platform) throw new ConfigError(`cluster ${cluster} has no platform`, 'clusters');
-      const runtime = await startClusterRuntime({
+  // A runtime that could not start (the record or the cluster not answering, e.g. while JetStream elects a leader)
+  // is tried again while the lease holds: an owner that serves nothing would keep its cluster from every other core.
+  const retries = new Map<string, { attempt: number; timer?: TimerHandle | undefined }>();
+  const retryLater = (cluster: string, error: unknown) => {
+    const entry = retries.get(cluster) ?? { attempt: 0 };
+    entry.attempt++;
+    const delayMs = Math.min(START_RETRY_MAX_MS, START_RETRY_FIRST_MS * 2 ** (entry.attempt - 1));
+    log.error(
+      `cluster ${cluster}: ${(error as Error).message}; trying again in ${delayMs} ms (attempt ${entry.attempt})`,
+      error,
+    );
+    entry.timer = clock.setTimeout(() => {
+      entry.timer = undefined;
+      void start(cluster);
+    }, delayMs);
+    retries.set(cluster, entry);
+  };
+  const cancelRetry = (cluster: string) => {
+    const timer = retries.get(cluster)?.timer;
+    if (timer !== undefined) clock.clearTimeout(timer);
+    retries.delete(cluster);
+  };
+
+  const startRuntime = async (cluster: string, platform: Platform): Promise<ClusterRuntime | undefined> => {
+    try {
+      return await startClusterRuntime({
         cluster,
         platform,
         dataDir: deps.dataDir,
@@ -197,6 +221,21 @@ export async function startMultiCore(deps: MultiCoreDeps): Promise<MultiCore> {
           void stop(cluster, false);
         },
       });
+    } catch (error) {
+      if (leases.holds(cluster)) retryLater(cluster, error);
+      else log.error(`cluster ${cluster}: ${(error as Error).message}`, error);
+      return undefined;
+    }
+  };
+
+  const start = (cluster: string) =>
+    enqueue(cluster, async () => {
+      if (running.has(cluster) || !leases.holds(cluster)) return;
+      const platform = deps.platforms.get(cluster);
+      if (!platform) throw new ConfigError(`cluster ${cluster} has no platform`, 'clusters');
+      const runtime = await startRuntime(cluster, platform);
+      if (!runtime) return;
+      cancelRetry(cluster);
       // The lease may have gone while the runtime was being rebuilt: then it never answers.
       if (!leases.holds(cluster)) {
         await runtime.stop({ replicate: false });
@@ -221,6 +260,7 @@ export async function startMultiCore(deps: MultiCoreDeps): Promise<MultiCore> {
 
   const stop = (cluster: string, replicate: boolean) =>
     enqueue(cluster, async () => {
+      cancelRetry(cluster);
       const entry = running.get(cluster);
       if (!entry) return;
       running.delete(cluster);
@@ -261,6 +301,7 @@ export async function startMultiCore(deps: MultiCoreDeps): Promise<MultiCore> {
     // Clean stop: nothing more is answered, each runtime ships what it has while its lease still holds, and the
     // leases are released so the other cores take the clusters at once.
     unroute();
+    for (const cluster of [...retries.keys()]) cancelRetry(cluster);
     await Promise.all([...running.keys()].map((cluster) => stop(cluster, true)));
     await Promise.all(queues.values());
     await tokens.stop();

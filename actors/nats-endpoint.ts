@@ -116,6 +116,7 @@ export async function resolveNats(opts: ResolveNatsOptions): Promise<NatsEndpoin
   if (env.NATS_URL) {
     const namespace = explicit ?? installationId(dataDir, role);
     const credentials = credentialsFromEnv(env);
+    const followCluster = discoveryFromEnv(env);
     const servers = serversOf(env.NATS_URL);
     log.info(
       `using NATS at ${servers.join(', ')}; namespace '${namespace}' (${explicit ? 'OVERSEER_NAMESPACE' : `installation id, ${join(dataDir, INSTALLATION_ID_FILE)}`}): subjects overseer.${namespace}.…`,
@@ -126,10 +127,24 @@ export async function resolveNats(opts: ResolveNatsOptions): Promise<NatsEndpoin
         `NATS at ${servers.join(', ')} lets a client without credentials ${open}: anyone who reaches it can read or forge Overseer's traffic; require users with permissions (see deploy/nats-server.conf)`,
       );
     }
-    return { url: env.NATS_URL, embedded: false, namespace, credentials: { core: credentials, gateway: credentials } };
+    return {
+      url: env.NATS_URL,
+      embedded: false,
+      namespace,
+      credentials: { core: credentials, gateway: credentials },
+      followCluster,
+    };
   }
   if (role === 'gateway') return joinEmbedded(dataDir, explicit, log);
   return startEmbedded({ env, dataDir, log, namespace: explicit });
+}
+
+/** NATS_DISCOVERY: `on` (default) follows the servers the cluster announces; `off` keeps to NATS_URL's. */
+function discoveryFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env.NATS_DISCOVERY ?? 'on').trim().toLowerCase();
+  if (raw === 'on' || raw === '') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`NATS_DISCOVERY must be 'on' or 'off', not '${env.NATS_DISCOVERY}'`, 'NATS_DISCOVERY');
 }
 
 /** connectBus options for one part of Overseer on this endpoint. */
@@ -141,6 +156,7 @@ export function natsConnectOptions(endpoint: NatsEndpoint, who: 'core' | 'gatewa
     name: `overseer-${who}`,
     log,
     waitOnFirstConnect: true,
+    followCluster: endpoint.followCluster,
   };
 }
 

@@ -36,4 +36,6 @@ export interface NatsEndpoint {
   namespace: string | undefined;
   /** Who the core's and the gateway's connections log in as. */
   credentials: { core: NatsCredentials; gateway: NatsCredentials };
+  /** False (NATS_DISCOVERY=off): connect only to NATS_URL's servers, never to others the cluster announces. */
+  followCluster?: boolean | undefined;
 }

@@ -1,15 +1,13 @@
 // Builds the platform of every configured cluster (Proxmox adapter), reading pinned CA files once at start.
 import { readFileSync } from 'node:fs';
-import type { Clock } from '../adapters/clock';
-import type { Log } from '../adapters/log';
-import type { ProxmoxPlatform } from '../adapters/proxmox';
+import type { ProxmoxDeps, ProxmoxPlatform } from '../adapters/proxmox';
 import { createPlatforms } from '../adapters/proxmox';
 import type { ClusterConfig } from './config';
 import { ConfigError } from './config';
 
 export function platformsFromConfig(
   clusters: readonly ClusterConfig[],
-  deps: { clock: Clock; log: Log; fence?: ((cluster: string) => void) | undefined },
+  deps: ProxmoxDeps,
 ): Map<string, ProxmoxPlatform> {
   return createPlatforms(
     clusters.map((c, i) => {

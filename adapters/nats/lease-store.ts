@@ -13,11 +13,12 @@
 // leader has every acknowledged write). A stale read would not break the leases (a take-over is a CAS on the
 // revision read: on a stale one it fails, and a revision seen later only starts the wait later), but it would delay
 // take-overs and make a release after a lost answer fail; leader reads keep the store as it was.
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, jetstream } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
 import { type NatsConnection, TimeoutError } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { type Clock, SystemClock } from '../clock';
+import { boundedCall, ensureKvBucket, isWrongRevision } from './kv-bucket';
 import { assertNamespace } from './namespace';
 
 /** The lease bucket of an installation without a namespace. */
@@ -156,15 +157,6 @@ export interface KvLeaseStoreOptions {
 const codec = new TextEncoder();
 
 /** A CAS refused: the key's last revision is not the expected one (10164 is the same refusal on newer servers). */
-const isWrongRevision = (err: unknown) =>
-  err instanceof JetStreamApiError &&
-  (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-    err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
-
-const isStreamNotFound = (err: unknown) =>
-  err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
-/** 10058: a stream of that name exists with another configuration. */
-const isNameInUse = (err: unknown) => err instanceof JetStreamApiError && err.code === 10058;
 
 function assertKey(key: unknown): string {
   if (typeof key !== 'string' || key.length > 256 || !KEY.test(key)) {
@@ -187,7 +179,7 @@ function assertRevision(key: string, revision: unknown): number {
 const encode = (value: LeaseValue) => codec.encode(JSON.stringify(leaseValueSchema.parse(value)));
 
 /** Runs `call` within `limitMs` on `clock`; maps the client's errors to the store's. */
-async function bounded<T>(
+function bounded<T>(
   clock: Clock,
   limitMs: number,
   bucket: string,
@@ -195,54 +187,19 @@ async function bounded<T>(
   what: string,
   call: () => Promise<T>,
 ): Promise<T> {
-  const limit = limitMs + 250;
-  let timer: ReturnType<Clock['setTimeout']> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = clock.setTimeout(
-      () => reject(new LeaseStoreTimeoutError(`${what} (${bucket}): no answer within ${limit} ms`, key, limit)),
-      limit,
-    );
-  });
-  try {
-    return await Promise.race([call(), expired]);
-  } catch (err) {
-    if (err instanceof LeaseStoreError) throw err;
-    if (err instanceof TimeoutError) {
-      throw new LeaseStoreTimeoutError(`${what} (${bucket}): no answer in time`, key, limitMs, { cause: err });
-    }
-    throw new LeaseStoreError(`${what} (${bucket}): ${(err as Error).message}`, key, { cause: err });
-  } finally {
-    if (timer !== undefined) clock.clearTimeout(timer);
-  }
-}
-
-/**
- * Finds the bucket and checks its replicas (kv.create takes an existing bucket as it is), or creates it. On
- * nats-server 2.9 a create racing another core's, and a status asked while the new stream has no leader yet, can go
- * unanswered: each try is bounded by the client's timeout and tried again until the open bound is over (`gaveUp`).
- */
-async function ensureBucket(kvm: Kvm, bucket: string, replicas: number, gaveUp: () => boolean): Promise<void> {
-  const kv = await kvm.open(bucket);
-  const again = (err: unknown) => !gaveUp() && (err instanceof TimeoutError || isNameInUse(err));
-  for (;;) {
-    const status = await kv.status().catch((err: unknown) => {
-      if (isStreamNotFound(err)) return 'missing' as const;
-      if (again(err)) return 'unanswered' as const;
-      throw err;
-    });
-    if (status === 'unanswered') continue;
-    if (status !== 'missing') {
-      if (status.replicas === replicas) return;
-      throw new LeaseStoreError(`bucket ${bucket} has ${status.replicas} replicas, expected ${replicas}`, '');
-    }
-    try {
-      await kvm.create(bucket, { replicas, history: 1 });
-      return;
-    } catch (err) {
-      // Made by another core at the same moment (with other options, the next status says so), or unanswered.
-      if (!again(err)) throw err;
-    }
-  }
+  return boundedCall(
+    clock,
+    limitMs + 250,
+    call,
+    (limit) => new LeaseStoreTimeoutError(`${what} (${bucket}): no answer within ${limit} ms`, key, limit),
+    (err) => {
+      if (err instanceof LeaseStoreError) return err;
+      if (err instanceof TimeoutError) {
+        return new LeaseStoreTimeoutError(`${what} (${bucket}): no answer in time`, key, limitMs, { cause: err });
+      }
+      return new LeaseStoreError(`${what} (${bucket}): ${(err as Error).message}`, key, { cause: err });
+    },
+  );
 }
 
 /** The lease store on a JetStream KV bucket; `open` creates the bucket when it is missing. */
@@ -273,7 +230,13 @@ export class KvLeaseStore implements LeaseStore {
     const admin = new Kvm(jetstream(nc, { timeout: Math.max(timeout, openTimeout / 4), checkAPI: false }));
     let gaveUp = false;
     await bounded(clock, openTimeout, bucket, '', 'open the bucket', () =>
-      ensureBucket(admin, bucket, replicas, () => gaveUp),
+      ensureKvBucket(
+        admin,
+        bucket,
+        replicas,
+        () => gaveUp,
+        (message) => new LeaseStoreError(message, ''),
+      ),
     ).finally(() => {
       gaveUp = true;
     });

@@ -74,6 +74,11 @@ export interface ConnectBusOptions {
   requestTimeoutMs?: number;
   /** The installation's namespace (one subject token, see namespace.ts); none: subjects go out as they are. */
   namespace?: string | undefined;
+  /**
+   * Also use the servers the cluster announces (default true). False: only `servers`, so a core whose own server
+   * dies is cut off rather than moved (NATS_DISCOVERY=off).
+   */
+  followCluster?: boolean | undefined;
 }
 
 /** Connects to NATS. Rejects with BusAuthError (credentials refused) or BusConnectError (no server). */
@@ -91,6 +96,7 @@ export async function connectBus(opts: ConnectBusOptions): Promise<NatsBus> {
     // No stack trace captured for every request (nats.js builds two Error objects per request for it): 1–2 % of a
     // decision's CPU (bench/results/decisions.md). A failed request still says which subject and why.
     noAsyncTraces: true,
+    ignoreClusterUpdates: opts.followCluster === false,
   };
   if (opts.user !== undefined) {
     options.user = opts.user;

@@ -26,9 +26,10 @@ import {
   recordPrefix,
 } from '../../protocol';
 import { type Clock, SystemClock } from '../clock';
+import { ensureKvBucket } from './kv-bucket';
 import { assertNamespace } from './namespace';
 import { type AuditRecordItem, ensureRecordStream, RecordAuditStream } from './record-audit-stream';
-import { ensureBucket, RecordStoreCalls, RecordStoreError } from './record-store-calls';
+import { RecordStoreCalls, RecordStoreError } from './record-store-calls';
 import { follow, type RecordWatch } from './record-watch';
 
 export type { AuditRecordItem } from './record-audit-stream';
@@ -170,7 +171,13 @@ export class JetStreamRecordStore implements RecordStore {
     let gaveUp = false;
     await calls
       .bounded('', 'open the record', openTimeout, async () => {
-        await ensureBucket(admin, bucket, replicas, () => gaveUp);
+        await ensureKvBucket(
+          admin,
+          bucket,
+          replicas,
+          () => gaveUp,
+          (message) => new RecordStoreError(message, ''),
+        );
         const jsm = await jetstreamManager(nc, { timeout: openTimeout, checkAPI: false });
         await ensureRecordStream(jsm, store.audit.config(replicas));
       })

@@ -22,6 +22,8 @@ export interface ClientDeps {
    * stops the request from being sent and is rethrown as it is. Several cores: "this core's lease is valid now".
    */
   fence?: ((cluster: string) => void) | undefined;
+  /** The User-Agent of every request (several cores: which core made a call, in the cluster's logs). */
+  userAgent?: string | undefined;
 }
 
 export interface CallOptions {
@@ -110,11 +112,12 @@ export class PveClient {
     const { clock } = this.deps;
     if (external?.aborted) throw external.reason;
     const controller = new AbortController();
-    const { fence } = this.deps;
+    const { fence, userAgent } = this.deps;
     const state: CallState = {
       signal: controller.signal,
       timedOut: false,
       readList,
+      userAgent,
       ...(fence ? { beforeWrite: () => fence(this.cluster) } : {}),
     };
     const ctx: FailureContext = {

@@ -21,6 +21,8 @@ export interface ProxmoxDeps {
   log: Log;
   /** Asked right before every write to the cluster (ClientDeps.fence): several cores' lease check. */
   fence?: ((cluster: string) => void) | undefined;
+  /** The User-Agent of every request (ClientDeps.userAgent). */
+  userAgent?: string | undefined;
 }
 
 /** A Platform that also owns network resources (its connection pool). */

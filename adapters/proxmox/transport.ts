@@ -33,6 +33,8 @@ export interface CallState {
   beforeWrite?: (() => void) | undefined;
   /** What `beforeWrite` threw: the request was never sent. */
   refusedWrite?: unknown;
+  /** Sent as User-Agent on every request of the call (ClientDeps.userAgent). */
+  userAgent?: string | undefined;
 }
 
 /** The fetch signature proxmox-api's engine calls. */
@@ -63,6 +65,9 @@ export function createCallFetch(dispatcher: Dispatcher, state: CallState): Engin
     try {
       // The engine's own AbortSignal runs on a wall-clock timer; this call's signal (the injected clock) rules.
       const { signal: _engineSignal, ...rest } = init;
+      if (state.userAgent !== undefined) {
+        rest.headers = { ...(rest.headers as Record<string, string> | undefined), 'User-Agent': state.userAgent };
+      }
       res = await undiciFetch(target, { ...rest, signal: state.signal, dispatcher } as Parameters<
         typeof undiciFetch
       >[1]);

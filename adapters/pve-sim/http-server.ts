@@ -191,7 +191,8 @@ async function handleSim(deps: HandlerDeps, req: IncomingMessage, res: ServerRes
 export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     res.sendDate = false;
-    const scope: RequestScope = { open: true };
+    const agent = req.headers['user-agent'];
+    const scope: RequestScope = { open: true, ...(agent ? { agent } : {}) };
     res.once('close', () => {
       scope.open = false;
     });

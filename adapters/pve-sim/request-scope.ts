@@ -7,6 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RequestScope {
   /** False once the call's answer has been sent. */
   open: boolean;
+  /** The caller's User-Agent header, kept in the operation log (which Overseer core made a call). */
+  agent?: string | undefined;
 }
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();

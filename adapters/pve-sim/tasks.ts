@@ -143,9 +143,11 @@ export class TaskEngine {
     };
     state.tasks.set(upid, task);
     state.tasksByNode.get(opts.node)?.push(task);
+    const agent = requestScope.getStore()?.agent;
     const entry = (at: number, result: string): OpLogEntry => {
       const e: OpLogEntry = { at, op: opts.op, node: opts.node, vmid: opts.vmid, upid, result, user: opts.user };
       if (opts.detail) e.detail = opts.detail;
+      if (agent) e.agent = agent;
       return e;
     };
     oplog.push(entry(now, 'started'));
@@ -200,7 +202,9 @@ export class TaskEngine {
   /** An operation that changes the platform without a task (a synchronous API call): logged as accepted and done. */
   record(entry: Omit<OpLogEntry, 'at' | 'result'>): void {
     const at = this.o.clock.now();
-    this.o.oplog.push({ ...entry, at, result: 'started' }, { ...entry, at, result: 'OK' });
+    const agent = requestScope.getStore()?.agent;
+    const e = agent ? { ...entry, agent } : entry;
+    this.o.oplog.push({ ...e, at, result: 'started' }, { ...e, at, result: 'OK' });
     this.o.onChange?.();
   }
 

@@ -243,6 +243,8 @@ export interface OpLogEntry {
   /** 'started' when accepted; 'OK' or the error text when the task ends; 'crashed' for crashes. */
   result: string;
   user?: string | undefined;
+  /** The User-Agent of the HTTP call that started it (not a PVE field: the test's view of which client acted). */
+  agent?: string | undefined;
   /** Operation parameters worth knowing (newid, snapname, ...). */
   detail?: Record<string, unknown> | undefined;
 }

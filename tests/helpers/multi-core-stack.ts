@@ -48,6 +48,10 @@ export interface MultiCoreStackOptions extends StackOptions {
   /** Cores and NATS servers (default 3). */
   size?: number;
   namespace?: string;
+  /** Cores (by index) that keep to their own server (NATS_DISCOVERY=off): stopping it cuts them off. */
+  pinned?: readonly number[];
+  /** This core starts first and owns every cluster before the others start (leases are not rebalanced). */
+  first?: number;
 }
 
 export interface LeaseEvent {
@@ -62,6 +66,8 @@ interface StackBase {
   readonly cores: StackCore[];
   /** The first admin token (read from the data dir of the core that wrote it). */
   readonly token: string;
+  /** SIGTERMs the live cores and waits for them; their data dirs stay (for stop() to remove). */
+  stopCores(): Promise<void>;
   /** Kills the live cores, stops the servers, removes every temp dir; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -183,31 +189,52 @@ export async function startMultiCoreStack(opts: MultiCoreStackOptions): Promise<
     watcher.subscribe('overseer.evt.lease.>', (subject, payload) =>
       leaseEvents.push({ subject, at: Date.now(), payload }),
     );
-    for (let i = 0; i < size; i++) {
-      const id = `core-${i + 1}`;
-      cores.push(
-        startCore(id, dir, configPath, urls[i] ?? '', await findFreePort(), {
-          OVERSEER_CORE_ID: id,
-          OVERSEER_NAMESPACE: namespace,
-        }),
-      );
-    }
-    await ready(cores, timeoutMs);
-    const token = await readToken(cores, timeoutMs);
+    let token = '';
     const owners = async (): Promise<Record<string, string | undefined>> => {
-      const core = cores.find((c) => c.alive);
+      const core = cores.find((c) => c?.alive);
       if (!core) return {};
       const res = await fetch(`${core.url}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
       const body = (await res.json()) as { leases?: { cluster: string; owner?: string }[] };
       return Object.fromEntries((body.leases ?? []).map((l) => [l.cluster, l.owner]));
     };
-    await until('every cluster owned', timeoutMs, async () => {
-      const o = await owners();
-      return opts.clusters.every((c) => o[c]) ? o : undefined;
-    });
+    const allOwned = () =>
+      until('every cluster owned', timeoutMs, async () => {
+        const o = await owners();
+        return opts.clusters.every((c) => o[c]) ? o : undefined;
+      });
+    const order = Array.from({ length: size }, (_, i) => i);
+    if (opts.first !== undefined) order.unshift(...order.splice(opts.first, 1));
+    for (const i of order) {
+      const id = `core-${i + 1}`;
+      const core = startCore(id, dir, configPath, urls[i] ?? '', await findFreePort(), {
+        OVERSEER_CORE_ID: id,
+        OVERSEER_NAMESPACE: namespace,
+        ...(opts.pinned?.includes(i) ? { NATS_DISCOVERY: 'off' } : {}),
+      });
+      cores[i] = core;
+      if (i === opts.first) {
+        await ready([core], timeoutMs);
+        token = await readToken([core], timeoutMs);
+        await allOwned();
+      }
+    }
+    await ready(cores, timeoutMs);
+    if (!token) token = await readToken(cores, timeoutMs);
+    await allOwned();
     const w = watcher;
     const n = nats;
-    return { dir, sims, cores, token, nats: n, watcher: w, leaseEvents, owners, stop };
+    return {
+      dir,
+      sims,
+      cores,
+      token,
+      nats: n,
+      watcher: w,
+      leaseEvents,
+      owners,
+      stopCores: () => stopCores(cores),
+      stop,
+    };
   } catch (error) {
     const logs = cores.map((c) => `--- ${c.id}\n${c.child.stderr().slice(-2_000)}`).join('\n');
     await stop();
@@ -239,7 +266,7 @@ export async function startSingleCoreStack(opts: StackOptions): Promise<SingleCo
     await ready(cores, timeoutMs);
     const token = await readToken(cores, timeoutMs);
     const n = nats;
-    return { dir, sims, cores, token, nats: n, stop };
+    return { dir, sims, cores, token, nats: n, stopCores: () => stopCores(cores), stop };
   } catch (error) {
     const logs = cores.map((c) => `--- ${c.id}\n${c.child.stderr().slice(-2_000)}`).join('\n');
     await stop();
