@@ -24,7 +24,29 @@ export interface PlatformFacts {
   backups(cluster: string): Promise<{ newest: ReadonlyMap<number, number>; failedStorages: readonly string[] }>;
 }
 
-/** The facts from the clusters' platforms. */
+/**
+ * Concurrent reads of one fact share one platform call: a decision that needs a fact already being read (the same
+ * guest's snapshot names or power state, the same cluster's backups) waits for that read instead of sending its
+ * own. Only reads under way are shared, never a finished answer: a read started after another ended asks again.
+ */
+export function sharedReads<A extends unknown[], T>(
+  keyOf: (...args: A) => string,
+  read: (...args: A) => Promise<T>,
+): (...args: A) => Promise<T> {
+  const inFlight = new Map<string, Promise<T>>();
+  return (...args) => {
+    const key = keyOf(...args);
+    const running = inFlight.get(key);
+    if (running) return running;
+    const started = read(...args).finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
+    return started;
+  };
+}
+
+const guestKey = (cluster: string, node: string, vmid: number, type: GuestType) => `${cluster}/${node}/${type}/${vmid}`;
+
+/** The facts from the clusters' platforms (concurrent reads of one fact shared: sharedReads). */
 export function platformFacts(platforms: ReadonlyMap<string, Platform>): PlatformFacts {
   const platformOf = (cluster: string): Platform => {
     const platform = platforms.get(cluster);
@@ -32,15 +54,21 @@ export function platformFacts(platforms: ReadonlyMap<string, Platform>): Platfor
     return platform;
   };
   return {
-    snapshotNames: async (cluster, node, vmid, type) =>
+    snapshotNames: sharedReads(guestKey, async (cluster, node, vmid, type) =>
       (await platformOf(cluster).listSnapshots(node, vmid, type)).map((s) => s.name),
-    powerStatus: (cluster, node, vmid, type) => platformOf(cluster).vmStatus(node, vmid, type),
-    backups: async (cluster) => {
-      const listing = await platformOf(cluster).listBackups();
-      const newest = new Map<number, number>();
-      for (const [vmid, found] of newestBackups(listing)) newest.set(vmid, found.newest.ctime * 1000);
-      return { newest, failedStorages: listing.failedStorages };
-    },
+    ),
+    powerStatus: sharedReads(guestKey, async (cluster, node, vmid, type) =>
+      platformOf(cluster).vmStatus(node, vmid, type),
+    ),
+    backups: sharedReads(
+      (cluster) => cluster,
+      async (cluster) => {
+        const listing = await platformOf(cluster).listBackups();
+        const newest = new Map<number, number>();
+        for (const [vmid, found] of newestBackups(listing)) newest.set(vmid, found.newest.ctime * 1000);
+        return { newest, failedStorages: listing.failedStorages };
+      },
+    ),
   };
 }
 

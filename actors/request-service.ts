@@ -86,9 +86,10 @@ export class RequestService {
             onPlatformChanged: () => wiring.syncSoon(),
             // Before every platform call: what the request recorded so far is on the local disk, and (several
             // cores, issue 15) in the replicated record.
-            durable: () => {
-              this.flush();
-              return deps.afterDurable?.();
+            // The shared group commit, not a commit of its own per call.
+            durable: async () => {
+              await this.writer.durable();
+              await deps.afterDurable?.();
             },
             taskOwner: (upid) => {
               this.flush();
@@ -132,7 +133,7 @@ export class RequestService {
     if (submission.idempotencyKey) {
       // A first submission with this key still on its way to disk is found once it is there.
       if (this.writer.pendingIdempotent(submission.requester.id, submission.idempotencyKey) !== undefined) {
-        await this.writer.durable();
+        await this.writer.durable({ all: true });
       }
       const earlier = store.requests.findByIdempotencyKey(submission.requester.id, submission.idempotencyKey);
       if (earlier) {
@@ -373,20 +374,21 @@ export class RequestService {
       reasons: context.reasons,
       at: this.deps.clock.now(),
     });
-    const vm = spec.target.vmid !== undefined ? vms.get(vmKey(spec.target.cluster, spec.target.vmid)) : undefined;
-    // A command runs inside the guest: the VM actor has no operation state for it.
-    const opVm =
+    // The VM actor the operation runs on, looked up only when it is told something (an idle VM actor at rest would
+    // otherwise be brought back for every status change). A command runs inside the guest: the VM actor has no
+    // operation state for it.
+    const opVm = () =>
       spec.action === 'deploy'
         ? vms.get(vmKey(spec.target.cluster, Number(spec.params.template)))
-        : spec.action === 'command'
+        : spec.action === 'command' || spec.target.vmid === undefined
           ? undefined
-          : vm;
+          : vms.get(vmKey(spec.target.cluster, spec.target.vmid));
     switch (status) {
       case 'approved':
         execution.enqueue(id, spec);
         break;
       case 'executing':
-        opVm?.send({ type: 'OPERATION_STARTED', requestId: id, action: spec.action });
+        opVm()?.send({ type: 'OPERATION_STARTED', requestId: id, action: spec.action });
         break;
       default:
         if (TERMINAL_REQUEST_STATUSES.has(status)) {
@@ -394,7 +396,7 @@ export class RequestService {
           gate.release(spec, ran || status === 'completed');
           if (status === 'failed') this.recordFailure(id, context);
           if (ran) {
-            opVm?.send({ type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
+            opVm()?.send({ type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
             execution.finished(id);
           } else if (change.from === 'queued' || change.from === 'approved') {
             execution.finished(id);

@@ -1,8 +1,12 @@
 // Group commit for requests: a new request's row, its status history, audit entries and snapshot are queued as it
 // changes and written together, one transaction per burst of work for every request that changed in it (one
 // commit serves every decision waiting on it), the audit rows appended in that same commit. A submission's answer
-// waits for the commit that holds its decision (durable()); the runtime also flushes at once before every platform
-// call, so nothing acknowledged or about to touch the platform is ever only in memory.
+// waits for the commit that holds its decision (durable()), and so does every platform call (the executor), so
+// nothing acknowledged or about to touch the platform is ever only in memory.
+// A request's steps before its decision (its row, `received`, `validating`, `gating`) are held back from the group
+// commit until the decision joins them: no commit is spent on a request nobody has an answer for yet (an undecided
+// request lost on a crash was never answered, and its retry under the same Idempotency-Key decides it anew). A
+// synchronous flush(), or durable({ all: true }), writes them too.
 import type { RequestContext } from '../machines/request.machine';
 import type { RequestSpec, RequestStatus } from '../machines/types';
 import { actorId } from '../machines/types';
@@ -18,7 +22,12 @@ export interface RequestStatusChange {
   reasons?: string[] | undefined;
 }
 
+/** The statuses of a request before the gate has spoken. */
+const UNDECIDED: ReadonlySet<string> = new Set(['received', 'validating', 'gating']);
+
 interface PendingWrite {
+  /** Written by the next group commit; false while the request is undecided (written with its decision). */
+  ready: boolean;
   /** A request not stored yet: inserted (status `received`) before its changes. */
   insert?: { spec: RequestSpec; idempotencyKey: string | undefined } | undefined;
   changes: RequestStatusChange[];
@@ -45,9 +54,8 @@ export class RequestWriter {
 
   /** Queues a new request (stored as `received`, with its `request.received` audit entry) for the next commit. */
   insert(spec: RequestSpec, idempotencyKey: string | undefined): void {
-    this.pending.set(spec.id, { insert: { spec, idempotencyKey }, changes: [], at: spec.submittedAt });
+    this.pending.set(spec.id, { ready: false, insert: { spec, idempotencyKey }, changes: [], at: spec.submittedAt });
     if (idempotencyKey !== undefined) this.pendingKeys.set(keyOf(spec.requester.id, idempotencyKey), spec.id);
-    this.schedule();
   }
 
   /** The id of a request queued for insertion with this requester's idempotency key, if any. */
@@ -59,19 +67,30 @@ export class RequestWriter {
   queue(id: string, context: RequestContext, snapshot: unknown, at: number, change?: RequestStatusChange): void {
     let write = this.pending.get(id);
     if (!write) {
-      write = { changes: [], at };
+      write = { ready: change === undefined || !UNDECIDED.has(change.status), changes: [], at };
       this.pending.set(id, write);
     }
-    if (change) write.changes.push(change);
+    if (change) {
+      write.changes.push(change);
+      if (!UNDECIDED.has(change.status)) write.ready = true;
+    }
     write.context = context;
     write.snapshot = snapshot;
     write.at = at;
-    this.schedule();
+    if (write.ready) this.schedule();
   }
 
-  /** Resolves once everything queued so far is committed (rejects when that commit fails). */
-  durable(): Promise<void> {
-    if (this.pending.size === 0) return Promise.resolve();
+  /**
+   * Resolves once everything queued so far is committed (rejects when that commit fails): every request that has
+   * its decision, and with `all` the undecided ones too.
+   */
+  durable(options: { all?: boolean } = {}): Promise<void> {
+    let waiting = false;
+    for (const w of this.pending.values()) {
+      if (options.all) w.ready = true;
+      waiting ||= w.ready;
+    }
+    if (!waiting) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.schedule();
@@ -83,7 +102,7 @@ export class RequestWriter {
     this.scheduled = true;
     setImmediate(() => {
       try {
-        this.flush();
+        this.commit(false);
       } catch {
         // flush() rejected every waiter with the error; the writes stay queued for the next commit.
       }
@@ -91,19 +110,32 @@ export class RequestWriter {
   }
 
   /**
-   * Writes everything queued now, in one transaction, then resolves the waiters. When the transaction fails, the
-   * writes stay queued (ahead of anything queued since) and the error is thrown, and every waiter rejected with it.
+   * Writes everything queued now (undecided requests too), in one transaction, then resolves the waiters. When the
+   * transaction fails, the writes stay queued (ahead of anything queued since) and the error is thrown, and every
+   * waiter rejected with it.
    */
   flush(): void {
+    this.commit(true);
+  }
+
+  /** The group commit: every request queued that has its decision (with `all`, every request queued). */
+  private commit(all: boolean): void {
     this.scheduled = false;
     const waiters = this.waiters;
     this.waiters = [];
-    if (this.pending.size === 0) {
+    const writes = this.pending;
+    this.pending = new Map();
+    if (!all) {
+      for (const [id, w] of writes) {
+        if (w.ready) continue;
+        writes.delete(id);
+        this.pending.set(id, w);
+      }
+    }
+    if (writes.size === 0) {
       for (const w of waiters) w.resolve();
       return;
     }
-    const writes = this.pending;
-    this.pending = new Map();
     try {
       this.write(writes);
     } catch (error) {
@@ -170,6 +202,7 @@ export class RequestWriter {
 /** An earlier write with a later one queued for the same request after it. */
 function merge(earlier: PendingWrite, later: PendingWrite): PendingWrite {
   return {
+    ready: earlier.ready || later.ready,
     insert: earlier.insert ?? later.insert,
     changes: [...earlier.changes, ...later.changes],
     context: later.context ?? earlier.context,

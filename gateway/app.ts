@@ -1,8 +1,8 @@
 // createApp(deps): the Hono application. It never listens (server.ts does) and holds no logic: it checks
 // input, authenticates through the core, and turns core replies into HTTP answers.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { createAuthenticator } from './auth';
+import { limitBody } from './body-limit';
 import { proxiedAddressSource, socketAddress } from './client-address';
 import type { AppEnv, GatewayDeps } from './deps';
 import {
@@ -22,6 +22,7 @@ import { NoQuerySchema } from './http-schemas';
 import { GatewayMetrics } from './metrics';
 import { createErrorHandler } from './on-error';
 import { buildOpenApiDocument } from './openapi';
+import { PrincipalCache } from './principal-cache';
 import { FailureLimiter, TokenBucketLimiter } from './rate-limit';
 import type { RouteEntry } from './route-table';
 import { RouteTable } from './route-table';
@@ -98,6 +99,7 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
     ...(deps.maxSessions !== undefined ? { maxSessions: deps.maxSessions } : {}),
   });
   const summary = createSummaryFeed(deps.bus, clock, log);
+  const principals = new PrincipalCache(clock);
 
   let openapi: unknown;
   const ctx: RouteContext = {
@@ -115,6 +117,7 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
     summary,
     summaryStaleAfterMs: deps.summaryStaleAfterMs ?? DEFAULT_SUMMARY_STALE_AFTER_MS,
     retryAfterSeconds,
+    principals,
     openapi: () => {
       openapi ??= buildOpenApiDocument(table.specs);
       return openapi;
@@ -130,6 +133,7 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
     clientAddress:
       deps.clientAddress ?? (deps.trustedProxies?.length ? proxiedAddressSource(deps.trustedProxies) : socketAddress),
     retryAfterSeconds,
+    principals,
     onRateLimited: () => metrics.countRateLimited(),
     onAuthFailuresLimited: () => metrics.countAuthFailuresLimited(),
   });
@@ -145,18 +149,18 @@ export function createGateway(deps: GatewayDeps): GatewayApp {
   });
   app.use(
     '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(maxBodyBytes);
-      },
+    limitBody(maxBodyBytes, () => {
+      throw new PayloadTooLargeError(maxBodyBytes);
     }),
   );
 
   const mount = ({ spec, handler }: RouteEntry) => {
     app.on(spec.method.toUpperCase(), spec.path, async (c) => {
       c.set('route', spec.path);
-      const caller = spec.role === 'public' ? undefined : await authenticator.authenticate(c, spec.role);
+      const caller =
+        spec.role === 'public'
+          ? undefined
+          : await authenticator.authenticate(c, spec.role, { coreAuthenticates: spec.coreAuthenticates === true });
       if (caller) c.set('principal', caller.principal);
       const params = spec.params ? parseInput(spec.params, c.req.param(), 'path') : {};
       const query = parseInput(spec.query ?? NoQuerySchema, queryObject(c), 'query');

@@ -11,6 +11,9 @@
 // address out of signing in again. Signing in (POST /v1/session) presents a token exactly like a bearer header.
 // The gateway forwards the caller's token with every call it makes for them (a client bound to it), so the
 // core resolves who acts itself; the role checked here only answers early, the core checks again.
+// On the routes whose one core call the core authenticates itself (submit, the request commands), a principal the
+// core verified in the last few seconds (principal-cache.ts) stands in for the `auth` round trip; a credential the
+// core then refuses is dropped from the cache and answered and counted exactly as a refused `auth`.
 import type { Context } from 'hono';
 import type { Bus, CoreClient, Principal, Role } from '../protocol';
 import { BusRemoteError, ROLE_RANK } from '../protocol';
@@ -25,6 +28,7 @@ import {
   UnauthorizedError,
 } from './errors';
 import { AuthFailuresLimitedError } from './limit-errors';
+import type { PrincipalCache } from './principal-cache';
 import type { FailureLimiter, TokenBucketLimiter } from './rate-limit';
 import type { Session, SessionStore } from './session';
 import { csrfMatches, MUTATING_METHODS, readSessionCookie } from './session';
@@ -60,6 +64,8 @@ export interface AuthenticatorDeps {
   /** The request's client address; undefined when unknown (then nothing is counted). */
   clientAddress?: ClientAddressSource;
   retryAfterSeconds: number;
+  /** Principals the core verified lately; undefined: the core is asked `auth` before every call. */
+  principals?: PrincipalCache | undefined;
   onRateLimited?: () => void;
   onAuthFailuresLimited?: () => void;
 }
@@ -70,7 +76,15 @@ export interface Caller {
   core: CoreClient;
 }
 
-export type Authenticate = (c: Context<AppEnv>, role: Role) => Promise<Caller>;
+export interface AuthenticateOptions {
+  /**
+   * The route's call to the core is authenticated by the core itself: a principal the core verified lately is
+   * believed for the gateway's early checks instead of asking `auth` again.
+   */
+  coreAuthenticates?: boolean;
+}
+
+export type Authenticate = (c: Context<AppEnv>, role: Role, options?: AuthenticateOptions) => Promise<Caller>;
 
 export interface Authenticator {
   /** A route's caller: the bearer token, else (no Authorization header) the session cookie's token. */
@@ -99,26 +113,58 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     return key;
   };
 
-  /** Asks the core who `token` is, then takes one from its rate-limit bucket. */
-  const verify = async (token: string, key: string | undefined, session?: Session): Promise<Caller> => {
+  /** The core refused `token` (unknown or revoked): the session ends with it, or the address is counted. */
+  const refused = (token: string, key: string | undefined, session?: Session): never => {
+    deps.principals?.forget(token);
+    if (session) {
+      // Revoked since the sign-in: the session ends with it. Not counted, the client guessed nothing.
+      deps.sessions?.delete(session.id);
+      throw new SessionUnknownError("the session's token is unknown or revoked; sign in again");
+    }
+    if (key !== undefined) deps.failures!.fail(key);
+    throw new UnauthorizedError('the token is unknown or revoked');
+  };
+
+  /** A core client for `token` whose every refusal of the credential is handled as a refused `auth`. */
+  const refusing = (core: CoreClient, token: string, key: string | undefined, session?: Session): CoreClient => {
+    const guard = async <T>(call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (error) {
+        if (error instanceof BusRemoteError && error.remoteName === 'CredentialError') refused(token, key, session);
+        throw error;
+      }
+    };
+    return {
+      submit: (payload, opts) => guard(() => core.submit(payload, opts)),
+      command: (id, command, payload, opts) => guard(() => core.command(id, command, payload, opts)),
+      query: (what, payload, opts) => guard(() => core.query(what, payload, opts)),
+      withCredential: (credential) => core.withCredential(credential),
+    };
+  };
+
+  /** Asks the core who `token` is (or believes it verified lately), then takes one from its rate-limit bucket. */
+  const verify = async (
+    token: string,
+    key: string | undefined,
+    session?: Session,
+    coreAuthenticates = false,
+  ): Promise<Caller> => {
     // Only an answer that the credential is wrong counts: many honest calls in flight from one address (a busy
     // client, a core that is restarting) are never a reason to refuse it. Guesses already in flight when the
     // limit is reached still get their 401.
-    const core = deps.core.withCredential(token);
-    let principal: Principal;
-    try {
-      ({ principal } = await core.query('auth', {}));
-    } catch (error) {
-      if (error instanceof BusRemoteError && error.remoteName === 'CredentialError') {
-        if (session) {
-          // Revoked since the sign-in: the session ends with it. Not counted, the client guessed nothing.
-          deps.sessions?.delete(session.id);
-          throw new SessionUnknownError("the session's token is unknown or revoked; sign in again");
-        }
-        if (key !== undefined) deps.failures!.fail(key);
-        throw new UnauthorizedError('the token is unknown or revoked');
+    let core = deps.core.withCredential(token);
+    let principal = coreAuthenticates ? deps.principals?.get(token) : undefined;
+    if (principal) {
+      core = refusing(core, token, key, session);
+    } else {
+      try {
+        ({ principal } = await core.query('auth', {}));
+      } catch (error) {
+        if (error instanceof BusRemoteError && error.remoteName === 'CredentialError') refused(token, key, session);
+        throw error;
       }
-      throw error;
+      deps.principals?.set(token, principal);
     }
     const wait = deps.limiter?.take(principal.id) ?? 0;
     if (wait > 0) {
@@ -139,7 +185,8 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     return session;
   };
 
-  const authenticate: Authenticate = async (c, role) => {
+  const authenticate: Authenticate = async (c, role, options) => {
+    const coreAuthenticates = options?.coreAuthenticates === true;
     const key = admit(c);
     const header = c.req.header('authorization');
     let caller: Caller;
@@ -147,7 +194,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       const session = sessionOf(c);
       // Checked before the core is asked: a forged request costs nothing and tells nothing.
       if (MUTATING_METHODS.has(c.req.method.toUpperCase()) && !csrfMatches(c, session)) throw new CsrfError();
-      caller = await verify(session.token, key, session);
+      caller = await verify(session.token, key, session, coreAuthenticates);
     } else {
       let token: string;
       try {
@@ -157,7 +204,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
         if (key !== undefined && header !== undefined && header.trim() !== '') deps.failures!.fail(key);
         throw error;
       }
-      caller = await verify(token, key);
+      caller = await verify(token, key, undefined, coreAuthenticates);
     }
     if (ROLE_RANK[caller.principal.role] < ROLE_RANK[role]) {
       throw new ForbiddenError(`this route needs the ${role} role; the token's role is ${caller.principal.role}`);

@@ -42,6 +42,12 @@ export interface RouteSpec<
   otherSuccess?: SuccessAnswer[];
   /** Route-specific error statuses (404, 409, ...); auth, input and availability errors are added for all. */
   errors?: number[];
+  /**
+   * The handler's one call to the core carries the credential and the core authenticates it itself (submit, the
+   * request commands): a principal the core verified in the last few seconds is believed for the gateway's early
+   * checks (rate limit, role) instead of asking the core `auth` first (principal-cache.ts).
+   */
+  coreAuthenticates?: boolean;
 }
 
 export interface RouteInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {

@@ -51,6 +51,7 @@ import {
   StreamError,
 } from './errors';
 import { assertNamespace, fromNamespace, toNamespace } from './namespace';
+import { installOutbox } from './outbox';
 import { eventStreamName } from './streams';
 
 export interface ConnectBusOptions {
@@ -119,6 +120,8 @@ export async function connectBus(opts: ConnectBusOptions): Promise<NatsBus> {
       cause: err,
     });
   }
+  // One socket write per event-loop turn rather than one per message (outbox.ts).
+  installOutbox(nc);
   return new NatsBus(nc, opts);
 }
 

@@ -3,6 +3,7 @@
 import type { Bus } from '../../protocol';
 import type { GatewayClock, GatewayLog } from '../deps';
 import type { GatewayMetrics } from '../metrics';
+import type { PrincipalCache } from '../principal-cache';
 import type { SummaryFeed } from '../summary-feed';
 
 export interface SseContext {
@@ -28,6 +29,8 @@ export interface RouteContext {
   summaryStaleAfterMs: number;
   /** `Retry-After` seconds of the gateway's own 429/503 answers. */
   retryAfterSeconds: number;
+  /** Principals the core verified lately (a token revoked here is dropped from it at once). */
+  principals: PrincipalCache;
   /** The OpenAPI document, built once the table is complete. */
   openapi: () => unknown;
 }

@@ -45,6 +45,7 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
       headers: [{ name: IDEMPOTENCY_HEADER, description: 'Makes a retried submission return the first answer' }],
       success: { status: 201, description: 'The decision (a request was recorded)', schema: SubmitAnswerSchema },
       otherSuccess: [{ status: 200, description: 'A dry run: the decision, nothing done', schema: DryRunAnswerSchema }],
+      coreAuthenticates: true,
     },
     async ({ c, query, body, core }) => {
       const rawKey = c.req.header(IDEMPOTENCY_HEADER);
@@ -131,6 +132,7 @@ export function registerRequestRoutes(table: RouteTable, _ctx: RouteContext): vo
         bodyOptional: true,
         success: { status: 200, description: 'The request’s new status', schema: CommandAnswerSchema },
         errors: [404, 409],
+        coreAuthenticates: true,
       },
       async ({ c, params, body, core }) => {
         const reply = await core.command(params.id, command, {

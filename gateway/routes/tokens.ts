@@ -14,7 +14,7 @@ export const TokenListQuerySchema = z.strictObject({
   offset: OffsetSchema.optional(),
 });
 
-export function registerTokenRoutes(table: RouteTable, _ctx: RouteContext): void {
+export function registerTokenRoutes(table: RouteTable, ctx: RouteContext): void {
   table.add(
     {
       operationId: 'createToken',
@@ -67,6 +67,7 @@ export function registerTokenRoutes(table: RouteTable, _ctx: RouteContext): void
     async ({ c, params, core }) => {
       const { ok } = await core.query('tokenRevoke', { id: params.id });
       if (!ok) throw new NotFoundError(`no active token ${params.id}`);
+      ctx.principals.forgetId(params.id);
       return c.json({ id: params.id, revoked: true as const });
     },
   );

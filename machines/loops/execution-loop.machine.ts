@@ -1,7 +1,10 @@
 // The execution loop: takes approved requests into a queue and starts them with a per-node concurrency limit
 // (Proxmox's storage locks punish parallel clones on one node). Pure: starting a request is the named action
 // `startExecution`, supplied by the runtime.
-import { assign, setup } from 'xstate';
+// The work waits and runs in one list per node: an event changes, and looks for free slots on, only the node it is
+// about (every other node is as full as its waiting work allows after each event), so a long queue costs nothing
+// per enqueue beyond its own node.
+import { setup } from 'xstate';
 import { NotProvidedError } from '../unprovided';
 
 export interface QueuedWork {
@@ -13,9 +16,14 @@ export interface ExecutionLoopInput {
   perNodeLimit: number;
 }
 
+/** Work by node, each list in queue order; a node with none has no entry. */
+export type WorkByNode = Readonly<Record<string, readonly QueuedWork[]>>;
+
 export interface ExecutionLoopContext extends ExecutionLoopInput {
-  queue: QueuedWork[];
-  running: QueuedWork[];
+  /** Approved work waiting for a slot on its node. */
+  queued: WorkByNode;
+  /** Work started (or adopted after a restart), holding a slot on its node. */
+  running: WorkByNode;
 }
 
 export type ExecutionLoopEvent =
@@ -26,26 +34,35 @@ export type ExecutionLoopEvent =
   /** A request ended (any terminal state) or was cancelled while queued. */
   | { type: 'FINISHED'; requestId: string };
 
-/** Which queued work starts now, in queue order, without exceeding the per-node limit. */
-export function planDispatch(context: ExecutionLoopContext): { start: QueuedWork[]; queue: QueuedWork[] } {
-  const busy = new Map<string, number>();
-  for (const w of context.running) busy.set(w.node, (busy.get(w.node) ?? 0) + 1);
-  const start: QueuedWork[] = [];
-  const queue: QueuedWork[] = [];
-  for (const w of context.queue) {
-    const n = busy.get(w.node) ?? 0;
-    if (n < context.perNodeLimit) {
-      busy.set(w.node, n + 1);
-      start.push(w);
-    } else {
-      queue.push(w);
-    }
-  }
-  return { start, queue };
+/** Which of `node`'s waiting work starts now, in queue order, without exceeding the per-node limit. */
+export function planDispatch(
+  context: ExecutionLoopContext,
+  node: string,
+): { start: readonly QueuedWork[]; queued: readonly QueuedWork[] } {
+  const waiting = context.queued[node] ?? [];
+  const free = context.perNodeLimit - (context.running[node]?.length ?? 0);
+  if (free <= 0 || waiting.length === 0) return { start: [], queued: waiting };
+  return { start: waiting.slice(0, free), queued: waiting.slice(free) };
 }
 
+/** The node whose list holds `requestId`, if any. */
+function nodeHolding(byNode: WorkByNode, requestId: string): string | undefined {
+  for (const node in byNode) if (byNode[node]?.some((w) => w.requestId === requestId)) return node;
+  return undefined;
+}
+
+/** `byNode` with `node`'s list replaced (removed when empty). */
+function withList(byNode: WorkByNode, node: string, list: readonly QueuedWork[]): WorkByNode {
+  if (list.length > 0) return { ...byNode, [node]: list };
+  const { [node]: _gone, ...rest } = byNode;
+  return rest;
+}
+
+/** All work of one kind, in node order then queue order. */
+export const allWork = (byNode: WorkByNode): QueuedWork[] => Object.values(byNode).flat();
+
 const known = (context: ExecutionLoopContext, requestId: string) =>
-  context.queue.some((w) => w.requestId === requestId) || context.running.some((w) => w.requestId === requestId);
+  nodeHolding(context.queued, requestId) !== undefined || nodeHolding(context.running, requestId) !== undefined;
 
 const executionSetup = setup({
   types: {
@@ -57,48 +74,80 @@ const executionSetup = setup({
     startExecution: (_, _params: QueuedWork): void => {
       throw new NotProvidedError('startExecution');
     },
-    enqueueWork: assign(({ context, event }) =>
-      event.type === 'ENQUEUE' && !known(context, event.work.requestId)
-        ? { queue: [...context.queue, event.work] }
-        : {},
-    ),
-    adoptRunning: assign(({ context, event }) =>
-      event.type === 'ADOPT_RUNNING' && !known(context, event.work.requestId)
-        ? { running: [...context.running, event.work] }
-        : {},
-    ),
-    forget: assign(({ context, event }) =>
-      event.type === 'FINISHED'
-        ? {
-            queue: context.queue.filter((w) => w.requestId !== event.requestId),
-            running: context.running.filter((w) => w.requestId !== event.requestId),
-          }
-        : {},
-    ),
   },
 });
+
+/** The context after `node`'s free slots took its waiting work, and the work to start. */
+function dispatch(
+  context: ExecutionLoopContext,
+  node: string,
+): { next: ExecutionLoopContext; start: readonly QueuedWork[] } {
+  const { start, queued } = planDispatch(context, node);
+  if (start.length === 0) return { next: context, start };
+  return {
+    next: {
+      ...context,
+      queued: withList(context.queued, node, queued),
+      running: withList(context.running, node, [...(context.running[node] ?? []), ...start]),
+    },
+    start,
+  };
+}
 
 export const executionLoopMachine = executionSetup
   .extend({
     actions: {
-      dispatch: executionSetup.enqueueActions(({ context, enqueue }) => {
-        const { start, queue } = planDispatch(context);
-        if (start.length === 0) return;
-        enqueue.assign({ queue, running: [...context.running, ...start] });
+      enqueueWork: executionSetup.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ENQUEUE' || known(context, event.work.requestId)) return;
+        const { node } = event.work;
+        const added = {
+          ...context,
+          queued: withList(context.queued, node, [...(context.queued[node] ?? []), event.work]),
+        };
+        const { next, start } = dispatch(added, node);
+        enqueue.assign({ queued: next.queued, running: next.running });
+        for (const work of start) enqueue({ type: 'startExecution', params: work });
+      }),
+      adoptRunning: executionSetup.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ADOPT_RUNNING' || known(context, event.work.requestId)) return;
+        const { node } = event.work;
+        enqueue.assign({ running: withList(context.running, node, [...(context.running[node] ?? []), event.work]) });
+      }),
+      finish: executionSetup.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'FINISHED') return;
+        const { requestId } = event;
+        const drop = (byNode: WorkByNode, node: string | undefined): WorkByNode =>
+          node === undefined
+            ? byNode
+            : withList(
+                byNode,
+                node,
+                (byNode[node] ?? []).filter((w) => w.requestId !== requestId),
+              );
+        const fromQueue = nodeHolding(context.queued, requestId);
+        const fromRunning = nodeHolding(context.running, requestId);
+        if (fromQueue === undefined && fromRunning === undefined) return;
+        const freed = {
+          ...context,
+          queued: drop(context.queued, fromQueue),
+          running: drop(context.running, fromRunning),
+        };
+        const { next, start } = fromRunning === undefined ? { next: freed, start: [] } : dispatch(freed, fromRunning);
+        enqueue.assign({ queued: next.queued, running: next.running });
         for (const work of start) enqueue({ type: 'startExecution', params: work });
       }),
     },
   })
   .createMachine({
     id: 'execution',
-    context: ({ input }) => ({ ...input, queue: [], running: [] }),
+    context: ({ input }) => ({ ...input, queued: {}, running: {} }),
     initial: 'running',
     states: {
       running: {
         on: {
-          ENQUEUE: { actions: ['enqueueWork', 'dispatch'] },
-          ADOPT_RUNNING: { actions: ['adoptRunning', 'dispatch'] },
-          FINISHED: { actions: ['forget', 'dispatch'] },
+          ENQUEUE: { actions: 'enqueueWork' },
+          ADOPT_RUNNING: { actions: 'adoptRunning' },
+          FINISHED: { actions: 'finish' },
         },
       },
     },

@@ -2,7 +2,8 @@
 // names for snapshot requests, the power state for requests the inventory says have nothing to do.
 import { describe, expect, it } from 'vitest';
 import type { PlatformFacts } from '../../actors/gate-facts';
-import { gatherFacts } from '../../actors/gate-facts';
+import { gatherFacts, platformFacts, sharedReads } from '../../actors/gate-facts';
+import type { Platform } from '../../adapters/platform/types';
 import type { VmPowerStatus } from '../../machines/types';
 import { gateInput, makeWorld, patchCluster, patchHost, vmRequest } from './fixtures';
 
@@ -71,5 +72,54 @@ describe('gate facts', () => {
     const { source } = facts({ status: new Error('timeout') });
     const gathered = await gatherFacts(gateInput(vmRequest('stop', 102)), source);
     expect(gathered.powerStatus?.get('lab/102')).toBe('unknown');
+  });
+
+  it('gate facts - concurrent reads of one fact share one platform call; a later read asks again', async () => {
+    let calls = 0;
+    let release: (names: string[]) => void = () => {};
+    const read = sharedReads(
+      (vmid: number) => String(vmid),
+      (_vmid: number) => {
+        calls++;
+        return new Promise<string[]>((r) => {
+          release = r;
+        });
+      },
+    );
+    const first = read(101);
+    const second = read(101);
+    expect(calls).toBe(1);
+    release(['a']);
+    expect(await first).toEqual(['a']);
+    expect(await second).toEqual(['a']);
+    const third = read(101);
+    expect(calls).toBe(2);
+    release(['a', 'b']);
+    expect(await third).toEqual(['a', 'b']);
+  });
+
+  it('gate facts - a failed shared read fails every decision waiting on it, and the next read asks again', async () => {
+    let listed = 0;
+    const platform = {
+      listSnapshots: async () => {
+        listed++;
+        if (listed === 1) throw new Error('PVE said no');
+        return [{ name: 'nightly' }];
+      },
+    } as unknown as Platform;
+    const source = platformFacts(new Map([['lab', platform]]));
+    const [a, b] = await Promise.allSettled([
+      source.snapshotNames('lab', 'pve1', 101, 'qemu'),
+      source.snapshotNames('lab', 'pve1', 101, 'qemu'),
+    ]);
+    expect([a.status, b.status]).toEqual(['rejected', 'rejected']);
+    expect(listed).toBe(1);
+    expect(await source.snapshotNames('lab', 'pve1', 101, 'qemu')).toEqual(['nightly']);
+    // Another guest is another fact.
+    await Promise.all([
+      source.snapshotNames('lab', 'pve1', 101, 'qemu'),
+      source.snapshotNames('lab', 'pve1', 102, 'qemu'),
+    ]);
+    expect(listed).toBe(4);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { executionLoopMachine, planDispatch } from '../../machines';
+import { allWork, executionLoopMachine, planDispatch } from '../../machines';
 
 describe('execution loop', () => {
   it('execution - starts work in queue order within the per-node limit', () => {
@@ -34,19 +34,65 @@ describe('execution loop', () => {
     expect(started).toEqual([]);
     actor.send({ type: 'FINISHED', requestId: 'x' });
     expect(started).toEqual(['y']);
-    expect(actor.getSnapshot().context.queue).toEqual([]);
+    expect(actor.getSnapshot().context.queued).toEqual({});
+    expect(allWork(actor.getSnapshot().context.running)).toEqual([{ requestId: 'y', node: 'pve1' }]);
+  });
+
+  it('execution - a queued request that ends frees no slot; a duplicate on another node is ignored', () => {
+    const started: string[] = [];
+    const actor = createActor(
+      executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
+      { input: { perNodeLimit: 1 } },
+    ).start();
+    for (const [id, node] of [
+      ['a', 'pve1'],
+      ['b', 'pve1'],
+      ['c', 'pve1'],
+      ['b', 'pve2'],
+      ['d', 'pve2'],
+    ] as const) {
+      actor.send({ type: 'ENQUEUE', work: { requestId: id, node } });
+    }
+    expect(started).toEqual(['a', 'd']);
+    actor.send({ type: 'FINISHED', requestId: 'b' });
+    expect(started).toEqual(['a', 'd']);
+    actor.send({ type: 'FINISHED', requestId: 'nobody' });
+    actor.send({ type: 'FINISHED', requestId: 'a' });
+    expect(started).toEqual(['a', 'd', 'c']);
+    actor.send({ type: 'FINISHED', requestId: 'd' });
+    actor.send({ type: 'FINISHED', requestId: 'c' });
+    expect(actor.getSnapshot().context).toMatchObject({ queued: {}, running: {} });
+  });
+
+  it('execution - a long queue on one node: each enqueue starts nothing elsewhere, order is kept', () => {
+    const started: string[] = [];
+    const actor = createActor(
+      executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
+      { input: { perNodeLimit: 2 } },
+    ).start();
+    for (let i = 0; i < 500; i++) actor.send({ type: 'ENQUEUE', work: { requestId: `r${i}`, node: `n${i % 5}` } });
+    expect(started).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9']);
+    actor.send({ type: 'FINISHED', requestId: 'r3' });
+    expect(started.at(-1)).toBe('r13');
+    expect(actor.getSnapshot().context.queued.n3).toHaveLength(97);
   });
 
   it('execution - planDispatch is pure and keeps what does not fit queued', () => {
-    const plan = planDispatch({
+    const context = {
       perNodeLimit: 1,
-      queue: [
-        { requestId: 'a', node: 'n1' },
-        { requestId: 'b', node: 'n1' },
-      ],
-      running: [],
-    });
+      queued: {
+        n1: [
+          { requestId: 'a', node: 'n1' },
+          { requestId: 'b', node: 'n1' },
+        ],
+      },
+      running: {},
+    };
+    const plan = planDispatch(context, 'n1');
     expect(plan.start.map((w) => w.requestId)).toEqual(['a']);
-    expect(plan.queue.map((w) => w.requestId)).toEqual(['b']);
+    expect(plan.queued.map((w) => w.requestId)).toEqual(['b']);
+    expect(context.queued.n1).toHaveLength(2);
+    expect(planDispatch({ ...context, running: { n1: [{ requestId: 'x', node: 'n1' }] } }, 'n1').start).toEqual([]);
+    expect(planDispatch(context, 'n2')).toEqual({ start: [], queued: [] });
   });
 });
