@@ -5,7 +5,7 @@
 // snapshot is kept. `get` brings it back from that snapshot (the same state and context; no event, no state-change
 // line, no write), so whoever sends to it sees the same machine. Only logic without timers, delays or children may be
 // passivated: such an actor does nothing between events.
-import type { Actor, AnyStateMachine, InputFrom, InspectionEvent, Observer, SnapshotFrom } from 'xstate';
+import type { Actor, AnyActorScope, AnyStateMachine, InputFrom, InspectionEvent, Observer, SnapshotFrom } from 'xstate';
 import { createActor } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
@@ -26,10 +26,18 @@ export interface ActorSetOptions<TLogic extends AnyStateMachine> {
   onSnapshot?: (key: string, snapshot: SnapshotFrom<TLogic>, stateChanged: boolean) => void;
   /** Called once per actor before it starts (to listen to what it emits); again when a passivated one comes back. */
   onCreated?: (key: string, actor: Actor<TLogic>) => void;
+  /** Called when a new actor is made under `key` (by `create` or `createResting`), before anything else. */
+  onNew?: (key: string) => void;
   /** Idle actors may be put to rest by `passivateIdle` (logic without timers, delays or children only). */
   passivate?: boolean | undefined;
   /** Runs a burst of work on these actors as one unit of the store (one transaction); see `batch`. */
   transaction?: (<T>(fn: () => T) => T) | undefined;
+  /**
+   * Without `inspect`: records the type of each event an actor receives (`xstate.init` when it starts, but not when it
+   * wakes), for the inspector's journal, without XState building its inspection stream on every transition. Only for
+   * logic whose events all come through `send` (no child or other actor relays to it): the VM actors.
+   */
+  journal?: ((actorId: string, eventType: string) => void) | undefined;
 }
 
 /** What `entries()` hands out for an actor at rest: its snapshot, without bringing it back; anything else does. */
@@ -59,6 +67,8 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   private readonly resting = new Map<string, SnapshotFrom<TLogic>>();
 
   private readonly options: ActorSetOptions<TLogic>;
+  /** The scope `createResting` resolves initial states in (made on first use). */
+  private scope: InertScope | undefined;
 
   constructor(options: ActorSetOptions<TLogic>) {
     this.options = options;
@@ -143,7 +153,46 @@ export class ActorSet<TLogic extends AnyStateMachine> {
 
   /** A new actor, logged as a change from 'none'. */
   create(key: string, input: InputFrom<TLogic>): Actor<TLogic> {
+    this.options.onNew?.(key);
     return this.start(key, 'none', { input });
+  }
+
+  /**
+   * A new actor made straight at rest (passivate only): its initial state is resolved against the machine without
+   * starting an XState actor, as `restoreResting` does on a restart, so a first sync of 100k VMs starts (and leaves
+   * behind) none. Everything else is as `create` then `passivateIdle`: the state change from 'none' is logged and
+   * handed on, its snapshot too, and its start journaled. Logic whose start does anything (actions, children), a
+   * set without passivation or one under an inspection observer (which must see the actor start) takes `create`.
+   */
+  createResting(key: string, input: InputFrom<TLogic>): SnapshotFrom<TLogic> {
+    const options = this.options;
+    const initial = options.passivate && !options.inspect ? this.initialAtRest(input) : undefined;
+    if (!initial) {
+      const snapshot = this.create(key, input).getSnapshot() as SnapshotFrom<TLogic>;
+      this.passivateIdle([key]);
+      return snapshot;
+    }
+    options.onNew?.(key);
+    this.remove(key);
+    this.resting.set(key, initial);
+    const actorId = options.idOf(key);
+    options.journal?.(actorId, 'xstate.init');
+    const to = stateName((initial as { value: never }).value);
+    options.log.stateChange(actorId, 'none', to);
+    options.onStateChange?.(key, { actorId, from: 'none', to, snapshot: initial });
+    options.onSnapshot?.(key, initial, true);
+    return initial;
+  }
+
+  /** The initial snapshot for `input` when reaching it does nothing but compute (else undefined). */
+  private initialAtRest(input: InputFrom<TLogic>): SnapshotFrom<TLogic> | undefined {
+    this.scope ??= inertScope(this.options.logic);
+    const scope = this.scope;
+    scope.effects = 0;
+    const snapshot = this.options.logic.getInitialSnapshot(scope.scope, input) as SnapshotFrom<TLogic>;
+    const { status, children } = snapshot as { status?: string; children?: object };
+    if (scope.effects > 0 || status !== 'active' || (children && Object.keys(children).length > 0)) return undefined;
+    return snapshot;
   }
 
   /** An actor restored from a persisted snapshot; a finished one (final state) is not brought back. */
@@ -200,6 +249,16 @@ export class ActorSet<TLogic extends AnyStateMachine> {
       },
     });
     this.actors.set(key, { actor, unwatch });
+    const journal = options.inspect ? undefined : options.journal;
+    if (journal) {
+      // Every event such an actor receives comes through its send (see the option): journaled there.
+      const send = actor.send.bind(actor);
+      actor.send = (event) => {
+        journal(actorId, event.type);
+        send(event);
+      };
+      if (!waking) journal(actorId, 'xstate.init');
+    }
     options.onCreated?.(key, actor);
     actor.start();
     quiet = false;
@@ -220,6 +279,43 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     this.resting.clear();
     for (const key of [...this.actors.keys()]) this.remove(key);
   }
+}
+
+interface InertScope {
+  scope: AnyActorScope;
+  /** Actions, deferred work and emitted events the last initial state asked for (none: it only computed). */
+  effects: number;
+}
+
+/**
+ * An actor scope in which nothing happens: for resolving a machine's initial state without an actor. Its `self` is an
+ * actor of the logic that is never started (made without input, its own initial state is an error nobody reads).
+ */
+function inertScope(logic: AnyStateMachine): InertScope {
+  const self = createActor(logic);
+  const inert: InertScope = {
+    effects: 0,
+    scope: {
+      self,
+      id: '',
+      sessionId: '',
+      logger: () => {},
+      system: self.system,
+      defer: () => {
+        inert.effects++;
+      },
+      emit: () => {
+        inert.effects++;
+      },
+      stopChild: () => {
+        inert.effects++;
+      },
+      actionExecutor: () => {
+        inert.effects++;
+      },
+    },
+  };
+  return inert;
 }
 
 /** Passes inspection events on, except those of an actor's (re)start while `starting()` holds. */

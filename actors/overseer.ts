@@ -91,6 +91,8 @@ export class Overseer {
       log,
       store,
       inspect: deps.inspect,
+      // Without Stately's inspector, the VM actors' events go straight to the journal (see EntityActorsDeps).
+      vmJournal: given.inspect ? undefined : (id, type) => this.journal.record(id, type),
       view,
       summary,
       events: this.events,

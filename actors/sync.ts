@@ -93,7 +93,7 @@ export const MIN_TIMED_UNITS = 512;
 const EVENT_UNITS = 32;
 /**
  * VM actors given an event by one sync stay awake until the next (a VM that changed is likely to change again: a flip
- * costs no wake then), up to this many; the others, and every new actor, go to rest at once.
+ * costs no wake then), up to this many; the others go to rest at once (a new actor is made at rest).
  */
 export const AWAKE_LIMIT = 10_000;
 
@@ -285,8 +285,8 @@ function* applySteps(
     if (info.cluster === cluster) listed++;
     t.view.setVm(info, key);
     if (!exists) {
-      t.vms.create(key, { info, at });
-      touched.push(key);
+      // Made at rest: no XState actor is started (and left behind) for a VM that is only being discovered.
+      t.vms.createResting(key, { info, at });
       units += EVENT_UNITS;
       created++;
     } else if (known && !sameVm(known.context.info, info)) {

@@ -11,12 +11,17 @@
 // stays below its limit (100k messages): nats-server 2.9 (Debian's 2.9.10 here) ingests a stream that is AT its
 // max_msgs limit with discard-old and thousands of distinct subjects ~100× slower (nats-io/nats-server#4043).
 // That regime is measured too, once each, with a smaller flip (<full-flip> VMs), after filling the stream.
-// Run: node --import tsx bench/events.ts [vms=10000] [cycles=2] [reps=3] [full-flip=2000]
+// Run: node --import tsx bench/events.ts [vms=10000] [cycles=2] [reps=3] [full-flip=2000] (full-flip 0: that regime is
+// skipped). Besides wall time, each run's CPU time in this process (publisher, client, subscriber: process.cpuUsage)
+// is read, and events per CPU second compared the same way.
+// BENCH_CPU_PROFILE=<file.cpuprofile>: a CPU profile (node:inspector, 100 µs sampling) of the Overseer's first run
+// below the limit (measured under the profiler); summarise it with `node --import tsx bench/lab-profile.ts <file>`.
 // Stream probe (which stream settings keep nats-server 2.9 fast once the stream is full):
 //   node --import tsx bench/events.ts probe [subjects=10000] [max_msgs=100000] [publishes=20000]
 // fills a stream of each candidate configuration to its limit with <subjects> distinct subjects, then times raw
 // publishes of the same subjects (counted by a subscriber) against the same publishes into no stream at all.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -31,12 +36,14 @@ import { connectBus, EVENT_STREAM, ensureEventStream, findFreePort, spawnNatsSer
 import type { Inventory } from '../adapters/platform/types';
 import { StateStore } from '../state';
 import { largeInventory } from './fleet';
+import { reportTarget } from './targets';
 
 const probing = process.argv[2] === 'probe';
 const vms = probing ? 1 : Number(process.argv[2] ?? 10_000);
 const cycles = Number(process.argv[3] ?? 2);
 const reps = Number(process.argv[4] ?? 3);
 const fullFlip = Math.min(vms, Number(process.argv[5] ?? 2000));
+const profileFile = process.env.BENCH_CPU_PROFILE;
 if (!(vms > 0) || !(cycles > 0) || !(reps > 0)) throw new Error('usage: bench/events.ts [vms] [cycles] [reps]');
 const NODES = 20;
 const WAIT_LIMIT_MS = 60_000;
@@ -76,6 +83,40 @@ interface Sample {
   perSecond: number;
   /** Of `ms`, the time spent inside observe() (actors, SQLite, JSON encoding, handing bytes to the client). */
   observeMs?: number;
+  /** CPU time (user + system) of this process over the run. */
+  cpuMs: number;
+}
+
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** A CPU profiler for the Overseer's first run (BENCH_CPU_PROFILE; that run is measured under it). */
+class RunProfiler {
+  private session: Session | undefined;
+  private profiles: unknown[] = [];
+  async start(): Promise<void> {
+    if (!profileFile) return;
+    if (!this.session) {
+      this.session = new Session();
+      this.session.connect();
+      await this.session.post('Profiler.enable');
+      await this.session.post('Profiler.setSamplingInterval', { interval: 100 });
+    }
+    await this.session.post('Profiler.start');
+  }
+  async pause(): Promise<void> {
+    if (!this.session) return;
+    const { profile } = await this.session.post('Profiler.stop');
+    this.profiles.push(profile);
+  }
+  /** Writes the first run's profile (one run is what the summary reads). */
+  write(): void {
+    if (!profileFile || this.profiles.length === 0) return;
+    writeFileSync(profileFile, JSON.stringify(this.profiles[0]));
+    this.session?.disconnect();
+  }
 }
 
 /** The fleet with the first `count` VMs (default all) in `status`, the others running. */
@@ -140,7 +181,8 @@ async function main(): Promise<void> {
     for (const inv of [inventoryWith(base, 'stopped'), inventoryWith(base, 'running')]) o.observe(inv);
     await counter.waitFor(published);
 
-    const overseerRun = async (runCycles: number, count = vms): Promise<Sample> => {
+    const profiler = new RunProfiler();
+    const overseerRun = async (runCycles: number, count = vms, profile = false): Promise<Sample> => {
       counter.reset();
       recording = [];
       published = 0;
@@ -148,6 +190,8 @@ async function main(): Promise<void> {
         inventoryWith(base, (c % 2 === 0) === (next === 'stopped') ? 'stopped' : 'running', count),
       );
       let observeMs = 0;
+      if (profile) await profiler.start();
+      const c0 = cpuNow();
       const t0 = performance.now();
       for (const inventory of inventories) {
         const o0 = performance.now();
@@ -158,9 +202,11 @@ async function main(): Promise<void> {
         await new Promise((r) => setImmediate(r));
       }
       const last = await counter.waitFor(published);
+      const cpuMs = cpuNow() - c0;
+      if (profile) await profiler.pause();
       const ms = last - t0;
       const stateEvents = recording.filter((r) => r.subject.endsWith('.state')).length;
-      return { events: published, stateEvents, ms, perSecond: published / (ms / 1000), observeMs };
+      return { events: published, stateEvents, ms, perSecond: published / (ms / 1000), observeMs, cpuMs };
     };
 
     const baselineRun = async (shape: { subject: string; size: number }[]): Promise<Sample> => {
@@ -174,6 +220,7 @@ async function main(): Promise<void> {
       }
       const conn = raw!;
       counter.reset();
+      const c0 = cpuNow();
       const t0 = performance.now();
       let i = 0;
       for (const { subject, size } of shape) {
@@ -181,14 +228,15 @@ async function main(): Promise<void> {
         if (++i % vms === 0) await new Promise((r) => setImmediate(r));
       }
       const last = await counter.waitFor(shape.length);
+      const cpuMs = cpuNow() - c0;
       const ms = last - t0;
-      return { events: shape.length, stateEvents: shape.length, ms, perSecond: shape.length / (ms / 1000) };
+      return { events: shape.length, stateEvents: shape.length, ms, perSecond: shape.length / (ms / 1000), cpuMs };
     };
 
     // Regime 1, the stream below its limit (purged before each run). The first Overseer run gives the baseline
     // its shape (subjects and sizes); then baseline and Overseer alternate.
     await purge();
-    const overseerSamples: Sample[] = [await overseerRun(cycles)];
+    const overseerSamples: Sample[] = [await overseerRun(cycles, vms, true)];
     let shape = recording;
     const baselineSamples: Sample[] = [];
     for (let r = 0; r < reps; r++) {
@@ -201,6 +249,8 @@ async function main(): Promise<void> {
       }
     }
 
+    profiler.write();
+
     // Regime 2, the stream at its max_msgs limit: filled with the same subjects first (not measured).
     const limit = (await jsm.streams.info(EVENT_STREAM)).config.max_msgs;
     const fill = async () => {
@@ -208,11 +258,15 @@ async function main(): Promise<void> {
       await baselineRun(Array.from({ length: limit }, (_, k) => shape[k % shape.length]!));
       counter.reset();
     };
-    await fill();
-    const fullOverseer = await overseerRun(2, fullFlip);
-    const fullShape = recording;
-    await fill();
-    const fullBaseline = await baselineRun(fullShape);
+    let fullOverseer: Sample | undefined;
+    let fullBaseline: Sample | undefined;
+    if (fullFlip > 0) {
+      await fill();
+      fullOverseer = await overseerRun(2, fullFlip);
+      const fullShape = recording;
+      await fill();
+      fullBaseline = await baselineRun(fullShape);
+    }
     const kept = (await jsm.streams.info(EVENT_STREAM)).state.messages;
 
     const median = (xs: Sample[]) => [...xs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(xs.length / 2)]!;
@@ -221,6 +275,8 @@ async function main(): Promise<void> {
     const avgSize = shape.reduce((a, b) => a + b.size, 0) / Math.max(1, shape.length);
     const f = (n: number) => Math.round(n).toLocaleString('en');
     const ratio = (x: Sample, y: Sample) => `${(x.perSecond / y.perSecond).toFixed(3)}×`;
+    const perCpu = (x: Sample) => x.events / (x.cpuMs / 1000);
+    const cpuRatio = (x: Sample, y: Sample) => `${(perCpu(x) / perCpu(y)).toFixed(3)}×`;
     console.log(`Command: node --import tsx bench/events.ts ${vms} ${cycles} ${reps} ${fullFlip}`);
     console.log(
       `(nats-server ${server.url} with JetStream, stream ${EVENT_STREAM} on file storage, max_msgs ${f(limit)} ` +
@@ -229,23 +285,28 @@ async function main(): Promise<void> {
         `on average; median of ${reps} runs each; publisher and subscriber in this process; Node ${process.version})`,
     );
     console.log('');
-    console.log('| stream | publisher | events per run | time (first publish → last received) | events/s | ratio |');
-    console.log('|---|---|---:|---:|---:|---:|');
     console.log(
-      `| below its limit | raw \`nc.publish\`, same subjects and sizes (baseline) | ${f(bl.events)} | ${f(bl.ms)} ms | ${f(bl.perSecond)} | 1.00 |`,
+      '| stream | publisher | events per run | time (first publish → last received) | events/s | ratio | CPU ms | events per CPU s | ratio |',
+    );
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    const cpuCells = (x: Sample, y: Sample) => `${f(x.cpuMs)} | ${f(perCpu(x))} | ${cpuRatio(x, y)}`;
+    console.log(
+      `| below its limit | raw \`nc.publish\`, same subjects and sizes (baseline) | ${f(bl.events)} | ${f(bl.ms)} ms | ${f(bl.perSecond)} | 1.00 | ${cpuCells(bl, bl)} |`,
     );
     console.log(
-      `| below its limit | Overseer runtime (\`observe()\` → VM actors → NatsBus) | ${f(ov.events)} | ${f(ov.ms)} ms | ${f(ov.perSecond)} | ${ratio(ov, bl)} |`,
+      `| below its limit | Overseer runtime (\`observe()\` → VM actors → NatsBus) | ${f(ov.events)} | ${f(ov.ms)} ms | ${f(ov.perSecond)} | ${ratio(ov, bl)} | ${cpuCells(ov, bl)} |`,
     );
     console.log(
-      `| below its limit | Overseer, state-change events alone | ${f(ov.stateEvents)} | ${f(ov.ms)} ms | ${f(ov.stateEvents / (ov.ms / 1000))} | |`,
+      `| below its limit | Overseer, state-change events alone | ${f(ov.stateEvents)} | ${f(ov.ms)} ms | ${f(ov.stateEvents / (ov.ms / 1000))} | | | | |`,
     );
-    console.log(
-      `| at max_msgs (discard old) | raw \`nc.publish\` (baseline) | ${f(fullBaseline.events)} | ${f(fullBaseline.ms)} ms | ${f(fullBaseline.perSecond)} | 1.00 |`,
-    );
-    console.log(
-      `| at max_msgs (discard old) | Overseer runtime, ${f(fullFlip)} VMs flipping | ${f(fullOverseer.events)} | ${f(fullOverseer.ms)} ms | ${f(fullOverseer.perSecond)} | ${ratio(fullOverseer, fullBaseline)} |`,
-    );
+    if (fullOverseer && fullBaseline) {
+      console.log(
+        `| at max_msgs (discard old) | raw \`nc.publish\` (baseline) | ${f(fullBaseline.events)} | ${f(fullBaseline.ms)} ms | ${f(fullBaseline.perSecond)} | 1.00 | | | |`,
+      );
+      console.log(
+        `| at max_msgs (discard old) | Overseer runtime, ${f(fullFlip)} VMs flipping | ${f(fullOverseer.events)} | ${f(fullOverseer.ms)} ms | ${f(fullOverseer.perSecond)} | ${ratio(fullOverseer, fullBaseline)} | | | |`,
+      );
+    }
     console.log('');
     console.log(
       `Of the Overseer's ${f(ov.ms)} ms below the limit, ${f(ov.observeMs ?? 0)} ms are spent inside observe() ` +
@@ -255,6 +316,21 @@ async function main(): Promise<void> {
       `All runs below the limit (events/s): baseline ${baselineSamples.map((s) => f(s.perSecond)).join(', ')}; ` +
         `Overseer ${overseerSamples.map((s) => f(s.perSecond)).join(', ')}`,
     );
+    console.log(
+      `CPU ms per run: baseline ${baselineSamples.map((s) => f(s.cpuMs)).join(', ')}; ` +
+        `Overseer ${overseerSamples.map((s) => f(s.cpuMs)).join(', ')}`,
+    );
+    if (profileFile) console.log(`CPU profile of the first Overseer run below the limit: ${profileFile}`);
+    const result = ov.perSecond / bl.perSecond;
+    reportTarget({
+      row: 'events',
+      value: `${f(ov.perSecond)} events/s (${f(perCpu(ov))} per CPU s)`,
+      baseline: `raw nc.publish ${f(bl.perSecond)}/s (${f(perCpu(bl))} per CPU s)`,
+      result: `${result.toFixed(3)}× (by CPU ${cpuRatio(ov, bl)})`,
+      target: '≥ 0.5×',
+      met: result >= 0.5,
+      command: `node --import tsx bench/events.ts ${vms} ${cycles} ${reps} ${fullFlip}`,
+    });
   } finally {
     overseer?.stop();
     store?.close();

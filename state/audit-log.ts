@@ -10,7 +10,6 @@
 import type { Database } from 'better-sqlite3';
 import {
   type AuditKey,
-  auditDataJson,
   auditHash,
   auditHmac,
   checkpointMac,
@@ -18,6 +17,7 @@ import {
   keyingMarkerMac,
   sameDigest,
 } from './audit-hash';
+import { canonicalDataJson } from './audit-log-json';
 import { AuditChainError } from './errors';
 import { fromJson, toJson } from './json';
 import { META_KEYS } from './meta-repo';
@@ -173,6 +173,8 @@ export class AuditLog {
   private readonly appendTx: (entry: AuditEntry) => AuditRow;
   private readonly appendManyTx: (entries: readonly AuditEntry[]) => AuditHead;
   private readonly verifyTx: (opts: AuditVerifyOptions) => AuditVerification;
+  /** Entries queued by defer(), appended before anything else touches the chain (see defer). */
+  private deferred: AuditEntry[] = [];
 
   constructor(db: Database, opts: AuditLogOptions = {}) {
     this.stmts = new StatementCache(db);
@@ -202,7 +204,32 @@ export class AuditLog {
    * tail row leaves a gap that verify() keeps reporting. A keyed chain refuses appends from a log without the key.
    */
   append(entry: AuditEntry): AuditRow {
+    this.flushDeferred();
     return this.appendTx(entry);
+  }
+
+  /**
+   * Queues an entry for a group commit: the caller runs a burst of work in one transaction and calls
+   * flushDeferred() before it commits (or discardDeferred() when it rolls back). The queued entries go into the chain
+   * in the order they were queued, and before any row appended after them (append, appendMany and every read of the
+   * chain flush the queue first), so the chain's order is the order things happened.
+   */
+  defer(entry: AuditEntry): void {
+    this.assertTime(entry);
+    this.deferred.push(entry);
+  }
+
+  /** Appends the queued entries now, in one transaction (a savepoint inside the caller's); the new head, if any. */
+  flushDeferred(): AuditHead | undefined {
+    if (this.deferred.length === 0) return undefined;
+    const entries = this.deferred;
+    this.deferred = [];
+    return this.appendManyTx(entries);
+  }
+
+  /** Forgets the queued entries (their transaction is being rolled back). */
+  discardDeferred(): void {
+    this.deferred = [];
   }
 
   /**
@@ -211,12 +238,14 @@ export class AuditLog {
    * is moved once, to the last row. Returns the new head. For a group commit of many rows.
    */
   appendMany(entries: readonly AuditEntry[]): AuditHead {
+    this.flushDeferred();
     if (entries.length === 0) return this.lastRow();
     return this.appendManyTx(entries);
   }
 
   /** The head witness: last seq and hash, as audit_head keeps them. */
   head(): AuditHead {
+    this.flushDeferred();
     return (
       this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.auditHead} WHERE id = 1`).get() ?? {
         seq: 0,
@@ -227,6 +256,7 @@ export class AuditLog {
 
   /** The last row's seq and link, read from the table itself (0 and 64 zeros for an empty table). */
   lastRow(): AuditHead {
+    this.flushDeferred();
     return (
       this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.audit} ORDER BY seq DESC LIMIT 1`).get() ?? {
         seq: 0,
@@ -246,6 +276,7 @@ export class AuditLog {
    * checkpoint, then audit_head and the AUTOINCREMENT counter. Reports the first problem in one sentence.
    */
   verify(opts: AuditVerifyOptions = {}): AuditVerification {
+    this.flushDeferred();
     return this.verifyTx(opts);
   }
 
@@ -282,6 +313,7 @@ export class AuditLog {
 
   /** Rows matching every given field, oldest first. */
   list(filter: AuditFilter = {}): AuditRow[] {
+    this.flushDeferred();
     const where = new Where().eq(filter.actor, 'actor = ?').eq(filter.kind, 'kind = ?').eq(filter.sinceSeq, 'seq > ?');
     const limit = filter.limit !== undefined ? ' LIMIT ?' : '';
     const params = filter.limit !== undefined ? [...where.params, filter.limit] : where.params;
@@ -525,7 +557,8 @@ export class AuditLog {
   }
 
   private appendRows(entries: readonly AuditEntry[]): AuditHead {
-    for (const entry of entries) this.assertAppendable(entry);
+    for (const entry of entries) this.assertTime(entry);
+    this.assertKeyAtHand();
     const last = this.lastRow();
     let head: AuditHead = { seq: Math.max(this.sequenceCounter(), last.seq), hash: last.hash };
     for (const entry of entries) head = this.insertRow(entry, head.seq + 1, head.hash);
@@ -534,9 +567,18 @@ export class AuditLog {
   }
 
   private assertAppendable(entry: AuditEntry): void {
+    this.assertTime(entry);
+    this.assertKeyAtHand();
+  }
+
+  private assertTime(entry: AuditEntry): void {
     if (!Number.isSafeInteger(entry.at)) {
       throw new TypeError(`audit entry time must be an integer (epoch ms), got ${entry.at}`);
     }
+  }
+
+  /** A keyed chain takes rows only from a log that has the key. */
+  private assertKeyAtHand(): void {
     if (!this.key && this.readMarker() !== undefined) {
       throw new AuditChainError(
         'the audit chain is keyed: appending needs the audit key (open the store with it)',
@@ -548,7 +590,7 @@ export class AuditLog {
 
   /** Inserts one row linked to `prevHash`; returns it with its data as stored (canonical JSON). */
   private insertRow(entry: AuditEntry, seq: number, prevHash: string): Omit<AuditRow, 'data'> & { data: string } {
-    const data = auditDataJson(entry.data);
+    const data = canonicalDataJson(entry.data);
     const fields = { seq, at: entry.at, actor: entry.actor, kind: entry.kind };
     const key = this.key;
     const hash = key ? auditHmac(key, prevHash, fields, data) : auditHash(prevHash, fields, data);

@@ -35,4 +35,41 @@ describe('audit appendMany', () => {
     expect(store.audit.head()).toEqual(before);
     expect(store.audit.verify()).toMatchObject({ ok: true, rows: 1 });
   });
+
+  it('audit - deferred entries are appended by flushDeferred in order, chained as append would', () => {
+    const one = openStore();
+    for (const e of entries) one.audit.append(e);
+    const deferred = openStore();
+    deferred.transaction(() => {
+      for (const e of entries) deferred.audit.defer(e);
+      expect(deferred.audit.flushDeferred()).toEqual(one.audit.head());
+    });
+    expect(deferred.audit.flushDeferred()).toBeUndefined();
+    expect(deferred.audit.list({}).map((r) => r.hash)).toEqual(one.audit.list({}).map((r) => r.hash));
+    expect(deferred.audit.verify()).toMatchObject({ ok: true, rows: 3 });
+  });
+
+  it('audit - an append, appendMany or read after deferred entries finds them in the chain first', () => {
+    const store = openStore();
+    const [a, b, c] = entries as [AuditEntry, AuditEntry, AuditEntry];
+    store.transaction(() => {
+      store.audit.defer(a);
+      store.audit.append(b);
+      store.audit.defer(c);
+      expect(store.audit.head().seq).toBe(3);
+      store.audit.defer(a);
+      store.audit.appendMany([b]);
+    });
+    expect(store.audit.list({}).map((r) => r.at)).toEqual([a.at, b.at, c.at, a.at, b.at]);
+    expect(store.audit.verify()).toMatchObject({ ok: true, rows: 5 });
+  });
+
+  it('audit - discardDeferred forgets what was queued (its transaction rolled back)', () => {
+    const store = openStore();
+    store.audit.defer(entries[0] as AuditEntry);
+    store.audit.discardDeferred();
+    expect(store.audit.flushDeferred()).toBeUndefined();
+    expect(store.audit.head().seq).toBe(0);
+    expect(() => store.audit.defer({ ...(entries[0] as AuditEntry), at: 1.5 })).toThrow(TypeError);
+  });
 });

@@ -62,6 +62,19 @@ describe('inventory', () => {
     expect(inventory.listVms()).toEqual([]);
   });
 
+  it('inventory - upsertVms of a VM listed twice keeps its last row', () => {
+    const { inventory } = openStore();
+    const rows: VmRow[] = [];
+    for (let i = 0; i < 70; i++) rows.push({ info: vmInfo({ vmid: 100 + (i % 7) }), state: `s${i}`, at: i });
+    inventory.upsertVms(rows);
+    const all = inventory.listVms();
+    expect(all).toHaveLength(7);
+    for (const vm of all) {
+      const last = rows.filter((r) => r.info.vmid === vm.info.vmid).at(-1)!;
+      expect(vm).toEqual({ info: last.info, state: last.state, updatedAt: last.at });
+    }
+  });
+
   it('inventory - upsertVms of 20k rows stores every row exactly', () => {
     const { inventory } = openStore();
     const rows: VmRow[] = [];
