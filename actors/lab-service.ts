@@ -206,7 +206,7 @@ export class LabService {
     return this.answerOnceDecided(key);
   }
 
-  approve(ref: LabActPayload, by: Requester): LabView {
+  approve(ref: LabActPayload, by: Requester): Promise<LabView> {
     const actor = this.awaiting(ref);
     const refused = labApprovalRefusal(actor.getSnapshot().context, by);
     if (refused) throw new RoleRefusedError(refused);
@@ -214,7 +214,7 @@ export class LabService {
   }
 
   /** Denies (a second person, an admin) or cancels (its requester) a lab awaiting approval. */
-  deny(ref: LabActPayload, by: Requester): LabView {
+  deny(ref: LabActPayload, by: Requester): Promise<LabView> {
     const actor = this.awaiting(ref);
     const { context } = actor.getSnapshot();
     const refused = labCloseRefusal(context, by);
@@ -227,7 +227,7 @@ export class LabService {
     return this.sendAs(actor, event, by, own ? 'cancelled' : 'denied');
   }
 
-  destroy(ref: LabActPayload, by: Requester): LabView {
+  destroy(ref: LabActPayload, by: Requester): Promise<LabView> {
     if (ROLE_RANK[by.role] < ROLE_RANK[ACTION_ROLE.destroy]) {
       throw new RoleRefusedError(`role ${by.role} may not destroy a lab (needs ${ACTION_ROLE.destroy})`);
     }
@@ -235,13 +235,13 @@ export class LabService {
     return this.sendAs(actor, { type: 'DESTROY', by, at: this.w.deps.clock.now() }, by, 'destroy');
   }
 
-  snapshot(ref: LabRefPayload & { snapshot: string }, by: Requester): LabView {
+  snapshot(ref: LabRefPayload & { snapshot: string }, by: Requester): Promise<LabView> {
     const actor = this.inStatus(ref, ['ready'], 'snapshotted');
     const event: LabEvent = { type: 'SNAPSHOT', name: ref.snapshot, by, at: this.w.deps.clock.now() };
     return this.sendAs(actor, event, by, `snapshot ${ref.snapshot}`);
   }
 
-  revert(ref: LabRefPayload & { snapshot: string }, by: Requester): LabView {
+  revert(ref: LabRefPayload & { snapshot: string }, by: Requester): Promise<LabView> {
     const actor = this.inStatus(ref, ['ready'], 'reverted');
     const known = actor.getSnapshot().context.snapshots.map((s) => s.name);
     if (!known.includes(ref.snapshot)) {
@@ -286,10 +286,20 @@ export class LabService {
         timeout: APPLY_ANSWER_TIMEOUT_MS,
       }).catch(() => undefined);
     }
+    await this.durable();
     const [cluster = '', name = ''] = key.split('/');
     const record = this.w.deps.store.labs.get(cluster, name);
     if (!record) throw new InputRefusedError(`lab ${key} was not recorded`, 'name');
     return this.viewOf(record);
+  }
+
+  /**
+   * Writes the labs' pending changes now and waits until they are durable beyond this process (several cores: in the
+   * record, OverseerDeps.afterDurable), so an answer never tells of a lab a new owner would not know.
+   */
+  private async durable(): Promise<void> {
+    this.flush();
+    await this.w.deps.afterDurable?.();
   }
 
   private record(ref: LabRefPayload): LabRecord | undefined {
@@ -326,10 +336,12 @@ export class LabService {
     return this.inStatus(ref, ['awaiting_approval'], 'approved or denied');
   }
 
-  private sendAs(actor: Actor<LabMachine>, event: LabEvent, by: Requester, what: string): LabView {
+  /** Sends a person's command; answers once what it changed is durable (with several cores, in the record). */
+  private async sendAs(actor: Actor<LabMachine>, event: LabEvent, by: Requester, what: string): Promise<LabView> {
     const { context } = actor.getSnapshot();
     this.audit(by.id, 'lab.command', { lab: context.name, cluster: context.cluster, command: event.type, what });
     actor.send(event);
+    await this.durable();
     const record = this.w.deps.store.labs.get(context.cluster, context.name);
     if (!record) throw new InputRefusedError(`lab ${context.name} was not recorded`, 'name');
     return this.viewOf(record);

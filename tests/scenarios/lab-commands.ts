@@ -42,15 +42,15 @@ export async function scenarioLab(
       return labLines(await labs.apply(file, a, as), false);
     }
     case 'approve':
-      return labLines(labs.approve({ name: a as string }, as), false);
+      return labLines(await labs.approve({ name: a as string }, as), false);
     case 'deny':
-      return labLines(labs.deny({ name: a as string }, as), false);
+      return labLines(await labs.deny({ name: a as string }, as), false);
     case 'destroy':
-      return labLines(labs.destroy({ name: a as string }, as), false);
+      return labLines(await labs.destroy({ name: a as string }, as), false);
     case 'snapshot':
-      return labLines(labs.snapshot({ name: a as string, snapshot: b as string }, as), false);
+      return labLines(await labs.snapshot({ name: a as string, snapshot: b as string }, as), false);
     case 'revert':
-      return labLines(labs.revert({ name: a as string, snapshot: b as string }, as), false);
+      return labLines(await labs.revert({ name: a as string, snapshot: b as string }, as), false);
     case 'show':
       return labLines(labs.get({ name: a as string }), true);
   }
