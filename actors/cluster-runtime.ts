@@ -73,6 +73,8 @@ export interface ClusterRuntime {
   readonly imported: ClusterImportReport;
   /** Ships every commit made before the call (one round in flight at a time; see record-shipper.ts). */
   replicate(): Promise<void>;
+  /** replicate(), retried while the record cannot be reached and the lease holds (what an answer waits for). */
+  durable(): Promise<void>;
   /** The Overseer's commands, answered once their effect is in the record. */
   approve(id: string, by: Requester, reason?: string): Promise<CommandResult>;
   deny(id: string, by: Requester, reason?: string): Promise<CommandResult>;
@@ -176,6 +178,10 @@ class ClusterRuntimeImpl implements ClusterRuntime {
 
   replicate(): Promise<void> {
     return this.shipper.replicate();
+  }
+
+  durable(): Promise<void> {
+    return this.shipper.durable();
   }
 
   approve(id: string, by: Requester, reason?: string): Promise<CommandResult> {

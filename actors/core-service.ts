@@ -49,6 +49,8 @@ export interface CoreServiceDeps {
    * effect is in the replicated record (cluster-runtime.ts).
    */
   commands?: RequestCommands | undefined;
+  /** A cluster runtime's wait for the record (ClusterRuntime.durable): maintenance changes are answered after it. */
+  durable?: (() => Promise<void>) | undefined;
 }
 
 type RequestCommands = {
@@ -221,7 +223,13 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
     audit: (payload) => answerAuditQuery({ store, checkpoints: deps.auditCheckpoints }, payload),
     ...incidentQueries({ store, clock, incidents: overseer.monitor.incidents }),
     tokenRevoke: (payload, by) => revokeToken({ store, clock, principals }, payload, by),
-    ...maintenanceQueries({ store, clock, view: overseer.view, publish: (s, p) => deps.bus.publish(s, p) }),
+    ...maintenanceQueries({
+      store,
+      clock,
+      view: overseer.view,
+      publish: (s, p) => deps.bus.publish(s, p),
+      durable: deps.durable,
+    }),
     ...guestQueries({ overseer, platforms: overseer.platforms }),
     ...labQueries({ view: overseer.view, platforms: overseer.platforms, config }),
     ...actorQueries({ overseer, journal: overseer.journal }),

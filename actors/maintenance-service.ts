@@ -22,6 +22,11 @@ export interface MaintenanceServiceDeps {
   publish?: ((subject: string, payload: unknown) => void) | undefined;
   /** Ids of new windows and silences (default `m-<8 hex>`, `s-<8 hex>`; scenario tests number them). */
   newId?: ((kind: 'maintenance' | 'silence') => string) | undefined;
+  /**
+   * In a cluster runtime (several cores): resolves once every commit made before the call is in the replicated
+   * record. A start, end, add or remove is answered only after it, so a core taking the cluster over has it.
+   */
+  durable?: (() => Promise<void>) | undefined;
 }
 
 type MaintenanceHandlers = Pick<
@@ -75,6 +80,8 @@ export function maintenanceQueries(deps: MaintenanceServiceDeps): MaintenanceHan
   const { store, clock, view } = deps;
   const newId = deps.newId ?? randomId;
   const board = view.maintenance;
+  /** The answer to a change, once the change is in the record (at once without one). */
+  const answer = <T>(value: T): T | Promise<T> => (deps.durable ? deps.durable().then(() => value) : value);
 
   const knownCluster = (cluster: string, field: string) => {
     if (!view.clusters.has(cluster)) {
@@ -176,7 +183,7 @@ export function maintenanceQueries(deps: MaintenanceServiceDeps): MaintenanceHan
       board.setWindow(record);
       const window = maintenanceView(record, now);
       publish('maintenance', { type: 'maintenance.started', at: now, window });
-      return window;
+      return answer(window);
     },
 
     maintenanceEnd: ({ id }, principal) => {
@@ -186,7 +193,7 @@ export function maintenanceQueries(deps: MaintenanceServiceDeps): MaintenanceHan
       const now = clock.now();
       const window = maintenanceView(result.record, now);
       publish('maintenance', { type: 'maintenance.ended', at: now, window });
-      return { ok: true, window };
+      return answer({ ok: true as const, window });
     },
 
     silenceList: (p) => list(store.maintenance.silences, silenceView, p),
@@ -215,7 +222,7 @@ export function maintenanceQueries(deps: MaintenanceServiceDeps): MaintenanceHan
       board.setSilence(record);
       const silence = silenceView(record, now);
       publish('silence', { type: 'silence.added', at: now, silence });
-      return silence;
+      return answer(silence);
     },
 
     silenceRemove: ({ id }, principal) => {
@@ -225,7 +232,7 @@ export function maintenanceQueries(deps: MaintenanceServiceDeps): MaintenanceHan
       const now = clock.now();
       const silence = silenceView(result.record, now);
       publish('silence', { type: 'silence.removed', at: now, silence });
-      return { ok: true, silence };
+      return answer({ ok: true as const, silence });
     },
   };
 }

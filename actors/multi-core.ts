@@ -253,6 +253,8 @@ export async function startMultiCore(deps: MultiCoreDeps): Promise<MultiCore> {
           deny: (id, by, reason) => runtime.deny(id, by, reason),
           cancel: (id, by, reason) => runtime.cancel(id, by, reason),
         },
+        // A maintenance window or silence is answered once it is in the record.
+        durable: () => runtime.durable(),
       });
       running.set(cluster, { runtime, unserve });
       log.info(`cluster ${cluster}: this core (${core}) owns it and serves it`);

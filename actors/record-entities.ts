@@ -1,5 +1,6 @@
 // Between a core's SQLite and the record (DESIGN §14): the owner of a Proxmox cluster exports the latest full state of
-// each entity it changed (a request with its history and snapshot, an incident, a lab, an API token) and publishes it;
+// each entity it changed (a request with its history and snapshot, an incident, a lab, an API token, a maintenance
+// window, a silence: record-maintenance.ts) and publishes it;
 // every other core imports what it reads, each entity in one transaction, the newer version only.
 //
 // Versions: each entity value carries `version`. This database keeps, per record key, the version it holds, that
@@ -15,13 +16,17 @@ import { actorId } from '../machines/types';
 import {
   type IncidentEntity,
   type LabEntity,
+  type MaintenanceEntity,
   parseRecordValue,
   type RecordSnapshot,
   type RecordValue,
   RecordValueError,
   type RequestEntity,
   recordKey,
+  type SilenceEntity,
+  silenceCluster,
   type TokenEntity,
+  windowCluster,
 } from '../protocol';
 import {
   canonicalJson,
@@ -36,6 +41,7 @@ import {
   type RequestRecord,
   type StateStore,
 } from '../state';
+import { MissingEntryError, maintenanceBody, silenceBody, writeMaintenance, writeSilence } from './record-maintenance';
 
 /** An entity to export does not exist here, or cannot be placed in a cluster. */
 export class RecordEntityError extends Error {
@@ -197,7 +203,39 @@ export function exportToken(store: StateStore, id: string): RecordExport<TokenEn
   return exported<TokenEntity>(store, recordKey.token(id), { v: 1, kind: 'token', token });
 }
 
-/** Every request, incident and lab of `cluster` this database has (a first publication of a cluster). */
+/** A body from record-maintenance.ts, versioned; a window or silence that is not here is a RecordEntityError. */
+function exportedEntry<V extends RecordValue>(
+  store: StateStore,
+  what: string,
+  build: () => { key: string; body: object },
+): RecordExport<V> {
+  let built: { key: string; body: object };
+  try {
+    built = build();
+  } catch (err) {
+    if (!(err instanceof MissingEntryError)) throw err;
+    throw new RecordEntityError(err.message, what, { cause: err });
+  }
+  return exported<V>(store, built.key, built.body);
+}
+
+/**
+ * A maintenance window: its row, under the cluster its target names. A tag window names none: `cluster` says whose
+ * it is (the cluster of the core that set it).
+ */
+export function exportMaintenance(store: StateStore, id: string, cluster?: string): RecordExport<MaintenanceEntity> {
+  return exportedEntry(store, `maintenance ${id}`, () => maintenanceBody(store, id, cluster));
+}
+
+/** A silence: its row, under the cluster of its guest. */
+export function exportSilence(store: StateStore, id: string): RecordExport<SilenceEntity> {
+  return exportedEntry(store, `silence ${id}`, () => silenceBody(store, id));
+}
+
+/**
+ * Every request, incident, lab, maintenance window and silence of `cluster` this database has (a first publication
+ * of a cluster). Tag windows name no cluster: each cluster's export has them (its guests may carry the tag).
+ */
 export function exportCluster(store: StateStore, cluster: string): RecordExport[] {
   const out: RecordExport[] = [];
   for (const r of store.requests.list({ cluster })) out.push(exportRequest(store, r.id));
@@ -205,6 +243,12 @@ export function exportCluster(store: StateStore, cluster: string): RecordExport[
     if (incidentCluster(store, i.subject) === cluster) out.push(exportIncident(store, i.id, cluster));
   }
   for (const lab of recordRows(store).labsOf(cluster)) out.push(exportLab(store, cluster, lab.name, lab.createdAt));
+  for (const w of store.maintenance.windows.list({ all: true }, 0)) {
+    if ((windowCluster(w) ?? cluster) === cluster) out.push(exportMaintenance(store, w.id, cluster));
+  }
+  for (const s of store.maintenance.silences.list({ all: true }, 0)) {
+    if (silenceCluster(s) === cluster) out.push(exportSilence(store, s.id));
+  }
   return out;
 }
 
@@ -276,6 +320,12 @@ function writeEntity(store: StateStore, rows: RecordRows, value: RecordValue): v
     }
     case 'token':
       rows.putToken(value.token);
+      return;
+    case 'maintenance':
+      writeMaintenance(store, value);
+      return;
+    case 'silence':
+      writeSilence(store, value);
       return;
   }
 }

@@ -23,13 +23,15 @@ import {
   RecordStoreError,
   RecordStoreTimeoutError,
 } from '../adapters/nats/record-store';
-import { type RecordValue, RecordValueError } from '../protocol';
+import { type RecordValue, RecordValueError, silenceCluster, windowCluster } from '../protocol';
 import { type DirtyEntity, RecordDirtyTracker, type StateStore } from '../state';
 import { AuditShipper } from './record-audit-shipper';
 import {
   exportIncident,
   exportLab,
+  exportMaintenance,
   exportRequest,
+  exportSilence,
   exportToken,
   importEntity,
   incidentCluster,
@@ -297,6 +299,16 @@ export class RecordShipper {
         }
         case 'token':
           return exportToken(store, entity.id);
+        case 'maintenance': {
+          // A tag window names no cluster: it is this cluster's, whose core set it.
+          const window = store.maintenance.windows.get(entity.id);
+          const cluster = window && (windowCluster(window) ?? this.cluster);
+          return this.ours(cluster, what) ? exportMaintenance(store, entity.id, cluster) : undefined;
+        }
+        case 'silence': {
+          const silence = store.maintenance.silences.get(entity.id);
+          return this.ours(silence && silenceCluster(silence), what) ? exportSilence(store, entity.id) : undefined;
+        }
       }
     } catch (error) {
       if (error instanceof RecordEntityError) {

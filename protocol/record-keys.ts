@@ -4,10 +4,11 @@
 // digits), so encoding is reversible and two values never share a key. A cluster token never starts with '_': the
 // tokens of every core (`_global`) cannot be taken by a cluster named so.
 // A lab is keyed by its name and its creation time (`<cluster>.lab.<name>.<createdAt>`): a name used again after its
-// lab ended is another lab, and each core numbers its lab rows on its own.
+// lab ended is another lab, and each core numbers its lab rows on its own. A maintenance window and a silence are
+// kept under the cluster they belong to (`<cluster>.maintenance.<id>`, `<cluster>.silence.<id>`).
 
 /** The entity kinds of the record. */
-export const RECORD_KINDS = ['request', 'incident', 'lab', 'token'] as const;
+export const RECORD_KINDS = ['request', 'incident', 'lab', 'token', 'maintenance', 'silence'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 /** The cluster token of what every core shares (API tokens). */
@@ -98,11 +99,17 @@ export const recordKey = {
     return `${recordPrefix(cluster, 'lab')}${encodeKeyToken(name)}.${createdAt}`;
   },
   token: (id: string): string => `${GLOBAL_RECORD_SCOPE}.token.${encodeKeyToken(id)}`,
+  maintenance: (cluster: string, id: string): string => `${recordPrefix(cluster, 'maintenance')}${encodeKeyToken(id)}`,
+  silence: (cluster: string, id: string): string => `${recordPrefix(cluster, 'silence')}${encodeKeyToken(id)}`,
 } as const;
+
+/** The kinds keyed `<cluster>.<kind>.<id>`. */
+type KeyedById = 'request' | 'incident' | 'maintenance' | 'silence';
+const BY_ID = new Set<string>(['request', 'incident', 'maintenance', 'silence'] satisfies KeyedById[]);
 
 /** What a key names. `cluster` is undefined for the global scope. */
 export type ParsedRecordKey =
-  | { kind: 'request' | 'incident'; cluster: string; id: string }
+  | { kind: KeyedById; cluster: string; id: string }
   | { kind: 'lab'; cluster: string; name: string; createdAt: number }
   | { kind: 'token'; cluster: undefined; id: string };
 
@@ -121,9 +128,9 @@ export function parseRecordKey(key: string): ParsedRecordKey {
   }
   if (scope === GLOBAL_RECORD_SCOPE || scope.startsWith('_')) throw bad(`'${scope}' is not a cluster token`);
   const cluster = decodeClusterToken(scope, key);
-  if (kind === 'request' || kind === 'incident') {
+  if (BY_ID.has(kind)) {
     if (rest.length !== 1) throw bad(`a ${kind} key has one id token`);
-    return { kind, cluster, id: decodeKeyToken(rest[0] as string, key) };
+    return { kind: kind as KeyedById, cluster, id: decodeKeyToken(rest[0] as string, key) };
   }
   if (kind === 'lab') {
     const [name, at] = rest;

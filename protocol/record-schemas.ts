@@ -1,10 +1,12 @@
 // The values of the record (DESIGN §14): what a core taking over a Proxmox cluster needs, replicated through
-// JetStream. Each entity value is the latest full state of one request, incident, lab or API token (key: see
+// JetStream. Each entity value is the latest full state of one request, incident, lab, API token, maintenance window
+// or silence (key: see
 // record-keys.ts); audit rows travel in batches on a stream. Every value carries `v: 1` (its format) and each entity
 // a `version` that grows by one with every change published, so an importer can tell a newer value from one it has.
 import { z } from 'zod';
 import { IncidentSeveritySchema, IncidentStateSchema } from './incident-schemas';
 import { type ParsedRecordKey, parseRecordKey, RecordKeyError, recordKey } from './record-keys';
+import { checkEntryCluster, RecordMaintenanceSchema, RecordSilenceSchema } from './record-schemas-maintenance';
 import {
   ActionSchema,
   BulkMemberSchema,
@@ -13,6 +15,8 @@ import {
   RequestStatusSchema,
   RoleSchema,
 } from './schemas';
+
+export * from './record-schemas-maintenance';
 
 /** The format of every record value this code writes and reads. */
 export const RECORD_FORMAT = 1;
@@ -196,6 +200,19 @@ export const RecordTokenSchema = z.object({
 
 export const TokenEntitySchema = entity('token', { token: RecordTokenSchema });
 
+// --- maintenance windows and silences (record-schemas-maintenance.ts) --------------------------------------------
+
+/** A maintenance window, under the cluster its target names (a tag window: the cluster of the core that set it). */
+export const MaintenanceEntitySchema = entity('maintenance', {
+  cluster: text(),
+  window: RecordMaintenanceSchema,
+}).superRefine(checkEntryCluster);
+
+/** A silence, under the cluster of its guest. */
+export const SilenceEntitySchema = entity('silence', { cluster: text(), silence: RecordSilenceSchema }).superRefine(
+  checkEntryCluster,
+);
+
 // --- every entity --------------------------------------------------------------------------------------------------
 
 export const RecordValueSchema = z.discriminatedUnion('kind', [
@@ -203,12 +220,16 @@ export const RecordValueSchema = z.discriminatedUnion('kind', [
   IncidentEntitySchema,
   LabEntitySchema,
   TokenEntitySchema,
+  MaintenanceEntitySchema,
+  SilenceEntitySchema,
 ]);
 
 export type RequestEntity = z.infer<typeof RequestEntitySchema>;
 export type IncidentEntity = z.infer<typeof IncidentEntitySchema>;
 export type LabEntity = z.infer<typeof LabEntitySchema>;
 export type TokenEntity = z.infer<typeof TokenEntitySchema>;
+export type MaintenanceEntity = z.infer<typeof MaintenanceEntitySchema>;
+export type SilenceEntity = z.infer<typeof SilenceEntitySchema>;
 export type RecordValue = z.infer<typeof RecordValueSchema>;
 export type RecordSnapshot = z.infer<typeof RecordSnapshotSchema>;
 
@@ -223,6 +244,10 @@ export function recordKeyOf(value: RecordValue): string {
       return recordKey.lab(value.lab.cluster, value.lab.name, value.lab.createdAt);
     case 'token':
       return recordKey.token(value.token.id);
+    case 'maintenance':
+      return recordKey.maintenance(value.cluster, value.window.id);
+    case 'silence':
+      return recordKey.silence(value.cluster, value.silence.id);
   }
 }
 

@@ -86,21 +86,41 @@ export class TimedTable<Row extends CommonRow, Rec extends Lifetime & { id: stri
   }
 
   insert(rec: Rec & { reason: string; by: string; byName?: string | undefined }): void {
-    const placeholders = Array.from({ length: 9 + this.own.length }, () => '?').join(', ');
+    this.sql.get(`INSERT INTO ${this.table} (${this.columns}) VALUES (${this.placeholders})`).run(...this.row(rec));
+  }
+
+  /**
+   * Writes the entry as `rec` has it, ended or not (a row read from the record): a new row, or every column of the
+   * row with its id.
+   */
+  put(rec: Rec & { reason: string; by: string; byName?: string | undefined }): void {
+    const updates = [...COMMON_COLUMNS.split(', ').slice(1), ...this.own].map((c) => `${c} = excluded.${c}`);
     this.sql
-      .get(`INSERT INTO ${this.table} (${this.columns}) VALUES (${placeholders})`)
-      .run(
-        rec.id,
-        rec.from,
-        rec.until,
-        rec.reason,
-        rec.by,
-        rec.byName ?? null,
-        rec.createdAt,
-        null,
-        null,
-        ...this.values(rec),
-      );
+      .get(
+        `INSERT INTO ${this.table} (${this.columns}) VALUES (${this.placeholders})
+         ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`,
+      )
+      .run(...this.row(rec, true));
+  }
+
+  private get placeholders(): string {
+    return Array.from({ length: 9 + this.own.length }, () => '?').join(', ');
+  }
+
+  /** The columns' values; a new entry (insert) is never ended. */
+  private row(rec: Rec & { reason: string; by: string; byName?: string | undefined }, ended = false): unknown[] {
+    return [
+      rec.id,
+      rec.from,
+      rec.until,
+      rec.reason,
+      rec.by,
+      rec.byName ?? null,
+      rec.createdAt,
+      ended ? (rec.endedAt ?? null) : null,
+      ended ? (rec.endedBy ?? null) : null,
+      ...this.values(rec),
+    ];
   }
 
   get(id: string): Rec | undefined {

@@ -9,9 +9,10 @@ import { TABLES, type TableName } from './tables';
 
 /**
  * What a mark names: a request (its id), an incident (its id), a lab row (its row id), the current lab of a name
- * (`<cluster>/<name>`, from the lab actor's snapshot), an API token (its id).
+ * (`<cluster>/<name>`, from the lab actor's snapshot), an API token (its id), a maintenance window or a silence (its
+ * id: started, ended early; one that runs out changes no row, and the record has its end already).
  */
-export type DirtyKind = 'request' | 'incident' | 'lab' | 'lab-actor' | 'token';
+export type DirtyKind = 'request' | 'incident' | 'lab' | 'lab-actor' | 'token' | 'maintenance' | 'silence';
 
 export interface DirtyEntity {
   kind: DirtyKind;
@@ -71,6 +72,8 @@ function triggers(): TriggerSpec[] {
       mark("'token'", 'NEW.id'),
       'name, role, hash, created_at, created_by, revoked_at, person',
     ),
+    ...both(T.maintenanceWindows, 'maintenance', mark("'maintenance'", 'NEW.id')),
+    ...both(T.silences, 'silence', mark("'silence'", 'NEW.id')),
   ];
   for (const { prefix, kind } of SNAPSHOT_MARKS) {
     const id = `substr(NEW.actor_id, ${prefix.length + 1})`;
