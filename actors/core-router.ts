@@ -189,7 +189,7 @@ export function serveCoreRouter(deps: CoreRouterDeps): Unsubscribe {
     const parsed = parseSubject(subject);
     const name = (parsed.kind === 'query' ? parsed.what : '') as QueryName;
     const payload = (message as Envelope | undefined)?.payload ?? {};
-    const cluster = typeof payload.cluster === 'string' ? payload.cluster : undefined;
+    const cluster = typeof payload.cluster === 'string' ? payload.cluster : targetCluster(name, payload);
     if (cluster !== undefined) return forward(checkedCluster(cluster), subject, message);
     if (ANY_OWNER.has(name)) return anyOwner(subject, message);
     if (LISTS[name]) return mergedList(name, subject, message as Envelope);
@@ -229,6 +229,22 @@ export function serveCoreRouter(deps: CoreRouterDeps): Unsubscribe {
   return () => {
     for (const off of offs) off();
   };
+}
+
+/**
+ * The cluster a change names in its target: a guest or node window (`<cluster>/<vmid|node>`), a silence's guest. Its
+ * owner alone takes it, waiting through a handover. A tag window names none: every owner takes it for its guests.
+ */
+function targetCluster(name: QueryName, payload: Record<string, unknown>): string | undefined {
+  const target =
+    name === 'maintenanceStart' && payload.scope !== 'tag'
+      ? payload.target
+      : name === 'silenceAdd'
+        ? payload.guest
+        : undefined;
+  if (typeof target !== 'string') return undefined;
+  const slash = target.indexOf('/');
+  return slash > 0 ? target.slice(0, slash) : undefined;
 }
 
 function sumRecords(records: (Record<string, number> | undefined)[]): Record<string, number> {

@@ -67,6 +67,14 @@ function serveOwner(cluster: string): void {
             : { ok: false, code: 'not_found', reason: `request ${id} does not exist` },
         queries: {
           requests: () => ({ items: requests as never[], total: requests.length }),
+          silenceAdd: (payload: { until: number }) => {
+            seen.push({ cluster, credential: 'secret', payload });
+            return { id: `s-${cluster}`, ...payload, from: 1, by: ADMIN.id, createdAt: 1, state: 'active' };
+          },
+          maintenanceStart: (payload: { until: number }) => {
+            seen.push({ cluster, credential: 'secret', payload });
+            return { id: `m-${cluster}`, ...payload, from: 1, by: ADMIN.id, createdAt: 1, state: 'active' };
+          },
         },
       } as never,
       { authenticate: (credential) => (credential === 'secret' ? ADMIN : undefined) },
@@ -163,5 +171,28 @@ describe.runIf(natsServerAvailable)('core router', () => {
       .catch((e: unknown) => e);
     expect((error as BusRemoteError).remoteName).toBe('NoOwnerError');
     serveOwner('b');
+  });
+
+  it('core router - a guest or node window and a silence go to the owner of the cluster they name only', async () => {
+    seen.length = 0;
+    const until = Date.now() + 3_600_000;
+    const silence = (await client.query('silenceAdd', {
+      kind: 'vm-unexpected-stop',
+      guest: 'b/102',
+      until,
+      reason: 'patching',
+    } as never)) as {
+      id: string;
+    };
+    const window = (await client.query('maintenanceStart', {
+      scope: 'node',
+      target: 'a/pve1',
+      until,
+      reason: 'patching',
+    } as never)) as {
+      id: string;
+    };
+    expect([silence.id, window.id]).toEqual(['s-b', 'm-a']);
+    expect(seen.map((s) => s.cluster)).toEqual(['b', 'a']);
   });
 });
