@@ -3,6 +3,7 @@
 import type { Log } from '../adapters/log';
 import type { HostMachine } from '../machines/host.machine';
 import type { RequestContext, RequestMachine } from '../machines/request.machine';
+import { TERMINAL_REQUEST_STATUSES } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
 import type { StateStore, SummaryStore } from '../state';
 import type { ActorSet } from './actor-set';
@@ -68,7 +69,12 @@ export function restoreActors(t: RestoreTargets): RestoreReport {
     if (t.requests.restore(id, row.snapshot)) restoredRequests.push(id);
   }
   // A request recorded but killed before its actor wrote a first snapshot was never answered nor decided:
-  // it is gated afresh.
+  // it is gated afresh. Only a 'received' one can be such a request; when there is none and every active record
+  // has its actor back, there is nothing to look for (reading every active request is most of a restart's time
+  // with many in flight).
+  if (!needsRecordPass(store.requests.countByStatus(), restoredRequests.length)) {
+    return finish(t, restoredRequests, vms, hosts);
+  }
   for (const record of store.requests.listActive()) {
     if (t.requests.has(record.id)) continue;
     if (record.status === 'received') {
@@ -82,6 +88,21 @@ export function restoreActors(t: RestoreTargets): RestoreReport {
       log.error(`request ${record.id} is ${record.status} but has no snapshot; it cannot be restored`);
     }
   }
+  return finish(t, restoredRequests, vms, hosts);
+}
+
+/** Whether some active request record may lack its actor: one just received, or more records than actors. */
+function needsRecordPass(byStatus: Record<string, number>, restored: number): boolean {
+  let active = 0;
+  for (const [status, n] of Object.entries(byStatus)) {
+    if (!TERMINAL_REQUEST_STATUSES.has(status as never)) active += n;
+  }
+  return (byStatus.received ?? 0) > 0 || active !== restored;
+}
+
+/** The system summary's counts, the queued request writes, and the report. */
+function finish(t: RestoreTargets, restoredRequests: string[], vms: number, hosts: number): RestoreReport {
+  const { store, log } = t;
   t.summary.send({
     type: 'reset',
     vms: countStates(t.vms.entries()),

@@ -1,6 +1,7 @@
-// The recovery benchmark's baseline: a bare Hono server (one JSON route) on @hono/node-server, started the way the
-// Overseer is (Node with tsx), so "process start → first HTTP answer" is measured the same way for both.
-// Run: node --import tsx bench/bare-server.ts <port>
+// The recovery benchmark's baseline: a bare Hono server (one JSON route) on @hono/node-server, built and started the
+// way the Overseer is (scripts/build-server.mjs: one bundle run by its loader with V8's code cache, plain Node), so
+// "process start → first HTTP answer" is measured the same way for both.
+// Run: node scripts/build-server.mjs bench/bare-server.ts dist/bench bare-server && node dist/bench/bare-server.mjs <port>
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 

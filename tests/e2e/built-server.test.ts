@@ -1,9 +1,10 @@
 // `npm start` runs the built bundle (dist/server/overseer.mjs, scripts/build-server.mjs) with plain Node, not the
 // sources through tsx: the bundle must start the whole embedded default, find the dashboard and the shipped
-// runbooks from where it sits, gate a request, and stop cleanly on SIGTERM.
+// runbooks from where it sits, gate a request, write its V8 code cache (and run on without a usable one), and stop
+// cleanly on SIGTERM.
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,33 @@ describe.runIf(natsServerAvailable)('built server', () => {
     expect(res.status).toBe(201);
     expect(((await res.json()) as { decision: string }).decision).toBe('approved');
   });
+
+  it('built server - writes its code cache after the start; a damaged or foreign one only means compiling', async () => {
+    // The loader names the cache after its bundle's hash (scripts/build-server.mjs).
+    const loader = readFileSync(join(root, 'dist', 'server', 'overseer.mjs'), 'utf8');
+    const name = /"(overseer-bundle\.[0-9a-f]+\.v8-cache)"/.exec(loader)?.[1];
+    expect(name).toBeDefined();
+    const cache = join(root, 'dist', 'server', name ?? '');
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(cache) && Date.now() < deadline) await sleep(100);
+    expect(existsSync(cache)).toBe(true);
+    const help = () =>
+      execFileSync(process.execPath, ['dist/server/overseer.mjs', 'help'], { cwd: root, encoding: 'utf8' });
+    expect(help()).toContain('Usage: overseer');
+    // With --enable-source-maps, Node's own loader runs the bundle (and reads its source map).
+    const withMaps = execFileSync(process.execPath, ['--enable-source-maps', 'dist/server/overseer.mjs', 'help'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(withMaps).toContain('Usage: overseer');
+    const good = readFileSync(cache);
+    try {
+      writeFileSync(cache, Buffer.alloc(good.length, 7));
+      expect(help()).toContain('Usage: overseer');
+    } finally {
+      writeFileSync(cache, good);
+    }
+  }, 30_000);
 
   it('built server - stops cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));

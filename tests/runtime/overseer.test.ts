@@ -165,6 +165,25 @@ describe('runtime', () => {
     expect(rt.store.requests.get('interrupted')?.status).toBe('approved');
   });
 
+  it('runtime - a request in flight whose snapshot is missing is reported after a restart', async () => {
+    rt = createRuntime();
+    rt.overseer.observe(demoInventory());
+    const lost = await rt.overseer.submit({
+      action: 'destroy',
+      target: { cluster: 'lab', vmid: 114 },
+      force: true,
+      requester: alice,
+    });
+    expect(lost.decision).toBe('awaiting_approval');
+    rt.overseer.flushRequests();
+    rt = rt.reopen();
+    expect(rt.store.snapshots.delete(`req:${lost.requestId}`)).toBe(true);
+    expect(rt.overseer.restore().requests).toBe(0);
+    expect(rt.log.lines.join('\n')).toContain(
+      `request ${lost.requestId} is awaiting_approval but has no snapshot; it cannot be restored`,
+    );
+  });
+
   it('runtime - approval expires on time, also after a restart', async () => {
     rt = createRuntime({ config: { gate: { approvalTimeoutSeconds: 60 } } });
     rt.overseer.observe(demoInventory());
