@@ -77,6 +77,7 @@ export async function rebuildClusterStore(
       synchronous: opts.config.state.synchronous,
       auditKey: opts.auditKey,
       now: () => opts.clock.now(),
+      backgroundCheckpoints: { onProblem: (message) => log.warn(`cluster ${cluster}: ${message}`) },
     });
   } catch (cause) {
     throw new ClusterRuntimeError(

@@ -1,6 +1,8 @@
 // The core's part of `overseer serve`: the platforms (or the embedded simulator), SQLite with its keyed audit
 // chain and checkpoints, the knowledge base, notifications, SSH checks, the Overseer runtime and the core's side
 // of the wire contract. Every step that starts something registers how to stop it in `cleanups`.
+// What only some starts need (the embedded simulator, the inspector, several cores) is imported when needed, so a
+// start does not load it (the built command keeps it in chunks of its own: scripts/build-server.mjs).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../adapters/clock';
@@ -17,9 +19,6 @@ import { natsCheckpointSink, startAuditCheckpoints, verifyAudit } from './audit-
 import { auditKeyPath, loadOrCreateAuditKey, reportBrokenAudit } from './audit-startup';
 import type { OverseerConfig } from './config';
 import { serveCore } from './core-service';
-import { startEmbeddedSimulator } from './embedded-sim';
-import { createInspector } from './inspector';
-import { coreIdOf, startMultiCore } from './multi-core';
 import { Overseer } from './overseer';
 import { platformsFromConfig } from './platforms';
 import { sshTargetsFromConfig } from './ssh-targets';
@@ -40,6 +39,7 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
   const { bus, config, dataDir, env, clock, log, cleanups } = deps;
   let clusters = config.clusters;
   if (clusters.length === 0) {
+    const { startEmbeddedSimulator } = await import('./embedded-sim');
     const embedded = await startEmbeddedSimulator(dataDir, clock, deps.simPort);
     cleanups.push(() => embedded.sim.stop());
     clusters = [embedded.cluster];
@@ -52,6 +52,7 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
     synchronous: config.state.synchronous,
     auditKey,
     now: () => clock.now(),
+    backgroundCheckpoints: { onProblem: (message) => log.warn(message) },
   });
   cleanups.push(() => store.close());
   const auditCheckpoints = await natsCheckpointSink(bus, { namespace: bus.namespace });
@@ -61,7 +62,9 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
 
   const platforms = platformsFromConfig(clusters, { clock, log });
   cleanups.push(() => closePlatforms(platforms.values()));
-  const inspector = env.OVERSEER_INSPECT ? createInspector(env.OVERSEER_INSPECT, log, { clock }) : undefined;
+  const inspector = env.OVERSEER_INSPECT
+    ? (await import('./inspector')).createInspector(env.OVERSEER_INSPECT, log, { clock })
+    : undefined;
   if (inspector) cleanups.push(() => inspector.stop());
   const knowledge = await openKnowledgeBase({ config: config.knowledge, repo: store.knowledge, clock, log, dataDir });
   const runbookWatch = watchRunbooks({ knowledge, dirs: runbookDirs(config.knowledge, dataDir), clock, log });
@@ -119,6 +122,7 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
  */
 async function startSharedCore(deps: CoreProcessDeps): Promise<void> {
   const { bus, config, dataDir, env, clock, log, cleanups } = deps;
+  const { coreIdOf, startMultiCore } = await import('./multi-core');
   const core = coreIdOf(config, env);
   const { key: auditKey } = loadOrCreateAuditKey(auditKeyPath(dataDir, env, config.audit.keyFile), log);
   const local = StateStore.open(join(dataDir, 'overseer.db'), {

@@ -4,6 +4,7 @@ import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { ClusterInfo } from '../machines/types';
 import type { StateStore } from '../state';
+import { quickCheck } from '../state/quick-check';
 import type { OverseerConfig } from './config';
 import type { ClusterSyncReport } from './sync';
 
@@ -41,6 +42,7 @@ export interface HealthDeps {
 export class HealthTracker {
   private readonly heartbeats = new Map<PeriodicLoop, number>();
   private db: { ok: boolean; detail: string; at?: number } = { ok: true, detail: 'not checked yet' };
+  private checking: Promise<void> | undefined;
   private startedAt = 0;
 
   constructor(private readonly deps: HealthDeps) {}
@@ -66,11 +68,34 @@ export class HealthTracker {
     return age > STALL_FACTOR * intervalMs + STALL_GRACE_MS;
   }
 
-  /** The health loop's work: checks the database; returns the loops that missed their heartbeats. */
-  cycle(): PeriodicLoop[] {
+  /** Starts a check of the database file unless one is running; its answer is kept for the report. */
+  private checkDatabase(): void {
+    if (this.checking) return;
     const { store, clock, log } = this.deps;
-    const check = store.db.pragma('quick_check(1)', { simple: true });
-    this.db = { ok: check === 'ok', detail: String(check), at: clock.now() };
+    this.checking = quickCheck(store.db)
+      .then(
+        (check) => {
+          this.db = { ok: check === 'ok', detail: check, at: clock.now() };
+        },
+        (error: unknown) => {
+          log.error('the database integrity check did not run', error);
+          this.db = { ok: false, detail: `not checked: ${(error as Error).message}`, at: clock.now() };
+        },
+      )
+      .finally(() => {
+        this.checking = undefined;
+      });
+  }
+
+  /** The check of the database under way, if any (tests wait for it). */
+  databaseChecked(): Promise<void> {
+    return this.checking ?? Promise.resolve();
+  }
+
+  /** The health loop's work: checks the database (off the main thread); returns the loops that missed their heartbeats. */
+  cycle(): PeriodicLoop[] {
+    const { clock, log } = this.deps;
+    this.checkDatabase();
     const stalled: PeriodicLoop[] = [];
     for (const [name, intervalMs] of this.intervals()) {
       const late = clock.now() - (this.heartbeats.get(name) ?? this.startedAt);

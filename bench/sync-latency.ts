@@ -182,7 +182,7 @@ async function run(
     loops: { syncIntervalSeconds: 3600 },
   });
   const platforms = platformsFromConfig(config.clusters, { clock, log: quietLog });
-  const store = StateStore.open(join(dir, 'overseer.db'));
+  const store = StateStore.open(join(dir, 'overseer.db'), { backgroundCheckpoints: {} });
   const overseer = new Overseer({ clock, log: quietLog, config, store, platforms });
   // largeSeed: VM 100+i carries the 'db' tag when i % 5 === 1.
   const production = Array.from({ length: Math.floor(vms / 5) }, (_, k) => 100 + 5 * k + 1);

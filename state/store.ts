@@ -14,6 +14,7 @@ import { RequestRepo } from './request-repo';
 import { SnapshotRepo } from './snapshot-repo';
 import type { SystemSummary } from './summary-store';
 import { TokenRepo } from './token-repo';
+import { WalCheckpointer } from './wal-checkpointer';
 
 export interface StateStoreOptions extends OpenDatabaseOptions {
   /**
@@ -22,9 +23,16 @@ export interface StateStoreOptions extends OpenDatabaseOptions {
    * chain once keyed then refuses appends without it.
    */
   auditKey?: AuditKey | undefined;
+  /**
+   * Checkpoint the WAL from a worker thread instead of inside commits (state/wal-checkpointer.ts): the long-running
+   * services' stores. Problems are told to `onProblem`.
+   */
+  backgroundCheckpoints?: { onProblem?: (message: string) => void } | undefined;
 }
 
 export class StateStore {
+  /** The background WAL checkpointer, when the store was opened with one. */
+  private checkpointer: WalCheckpointer | undefined;
   readonly inventory: InventoryRepo;
   readonly requests: RequestRepo;
   readonly snapshots: SnapshotRepo;
@@ -42,7 +50,9 @@ export class StateStore {
   static open(path: string, opts: StateStoreOptions = {}): StateStore {
     const db = openDatabase(path, opts);
     try {
-      return new StateStore(db, opts);
+      const store = new StateStore(db, opts);
+      if (opts.backgroundCheckpoints) store.checkpointer = WalCheckpointer.start(db, opts.backgroundCheckpoints);
+      return store;
     } catch (error) {
       db.close();
       throw error;
@@ -87,6 +97,7 @@ export class StateStore {
   /** Closes the connection (checkpointing the WAL). Safe to call twice. */
   close(): void {
     if (!this.db.open) return;
+    this.checkpointer?.stop();
     try {
       this.db.pragma('optimize');
     } finally {
