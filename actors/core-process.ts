@@ -114,6 +114,8 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
       auditCheckpoints,
     }),
   );
+  // Its subscriptions are at the server before the process says it serves: a first call finds a responder.
+  await bus.flush();
 }
 
 /**

@@ -72,6 +72,7 @@ beforeAll(async () => {
     clock,
     startedAt: clock.now(),
   });
+  await coreBus.nc.flush();
   gateway = createGateway({ core: createCoreClient(gatewayBus), bus: gatewayBus, rateLimit: false });
 
   // The VM dies without a task, and every start Overseer tries fails: the incident stays unresolved.

@@ -62,6 +62,8 @@ beforeAll(async () => {
     tokens[name] = { id: record.id, token };
   }
   stopServing = serveCore({ bus: coreBus, overseer, store, config, clock, startedAt: clock.now() });
+  // The core's subscriptions are at the server before the first call (no "no responders" race).
+  await coreBus.nc.flush();
 });
 
 afterAll(async () => {
