@@ -148,7 +148,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   /** Brings an actor at rest back from its snapshot: no event, no state-change line, no snapshot written. */
   private wake(key: string, snapshot: SnapshotFrom<TLogic>): Actor<TLogic> {
     this.resting.delete(key);
-    return this.start(key, stateName((snapshot as { value: never }).value), { snapshot }, true);
+    return this.start(key, stateName((snapshot as { value: never }).value), { snapshot }, 'wake');
   }
 
   /** A new actor, logged as a change from 'none'. */
@@ -199,7 +199,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   restore(key: string, persisted: unknown, input?: InputFrom<TLogic>): Actor<TLogic> | undefined {
     const snap = persisted as { status?: string; value?: unknown };
     if (snap.status !== 'active') return undefined;
-    return this.start(key, stateName(snap.value as never), { snapshot: persisted, input });
+    return this.start(key, stateName(snap.value as never), { snapshot: persisted, input }, 'restore');
   }
 
   /**
@@ -217,17 +217,22 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     return snapshot;
   }
 
+  /**
+   * Starts an actor: 'new' (journaled, its first snapshot handed on), 'wake' (from rest: its start is not an event it
+   * received, neither journaled nor written again) or 'restore' (from its stored snapshot: journaled, but the snapshot
+   * it starts in is the stored one, not written again; a change while starting still is).
+   */
   private start(
     key: string,
     initial: string,
     extra: { input?: unknown; snapshot?: unknown },
-    waking = false,
+    mode: 'new' | 'wake' | 'restore' = 'new',
   ): Actor<TLogic> {
     const options = this.options;
     this.remove(key);
     const actorId = options.idOf(key);
-    // A woken actor's start is not an event it received: neither journaled nor written again.
-    let quiet = waking;
+    const waking = mode === 'wake';
+    let quiet = mode !== 'new';
     const inspect =
       waking && options.inspect
         ? quietStart(options.inspect, () => quiet)
@@ -245,7 +250,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
       initial,
       onStateChange: (change) => options.onStateChange?.(key, change as StateChange<SnapshotFrom<TLogic>>),
       onSnapshot: (snapshot, changed) => {
-        if (!quiet) options.onSnapshot?.(key, snapshot as SnapshotFrom<TLogic>, changed);
+        if (!quiet || (changed && !waking)) options.onSnapshot?.(key, snapshot as SnapshotFrom<TLogic>, changed);
       },
     });
     this.actors.set(key, { actor, unwatch });

@@ -105,4 +105,23 @@ describe('actor set', () => {
     expect(withInspect.set.liveCount).toBe(0);
     expect(withInspect.set.peek('lab/101')?.value).toBe('stopped');
   });
+
+  it('actor set - a restored actor does not hand on the stored snapshot it starts in; what it does next it does', () => {
+    const handed: string[] = [];
+    const set = new ActorSet({
+      kind: 'vm',
+      logic: vmMachine,
+      idOf: (key) => `vm:${key}`,
+      clock: new SimulatedClock(0),
+      log,
+      onSnapshot: (key, snapshot, changed) => handed.push(`${key} ${String(snapshot.value)} ${changed}`),
+    });
+    set.create('lab/101', { info: vmInfo(), at: 1 });
+    const stored = set.get('lab/101')?.getPersistedSnapshot();
+    handed.length = 0;
+    set.restore('lab/102', stored);
+    expect(handed).toEqual([]);
+    set.get('lab/102')?.send({ type: 'OBSERVED', info: vmInfo({ status: 'stopped' }), at: 2 });
+    expect(handed).toEqual(['lab/102 stopped true']);
+  });
 });
