@@ -11,19 +11,22 @@ import { vmInfo } from '../machines/fixtures';
 
 const log: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
 
-function vmSet(opts: { inspect?: (e: InspectionEvent) => void } = {}) {
+function vmSet(opts: { inspect?: (e: InspectionEvent) => void; passivate?: boolean } = {}) {
   const journaled: string[] = [];
+  /** What the set handed on: `<key> <state> <changed>`. */
+  const handed: string[] = [];
   const set = new ActorSet({
     kind: 'vm',
     logic: vmMachine,
     idOf: (key) => `vm:${key}`,
     clock: new SimulatedClock(0),
     log,
-    passivate: true,
+    passivate: opts.passivate ?? true,
     inspect: opts.inspect ? { next: opts.inspect } : undefined,
     journal: (id, type) => journaled.push(`${id} ${type}`),
+    onSnapshot: (key, snapshot, changed) => handed.push(`${key} ${String(snapshot.value)} ${changed}`),
   });
-  return { set, journaled };
+  return { set, journaled, handed };
 }
 
 describe('actor set', () => {
@@ -107,15 +110,7 @@ describe('actor set', () => {
   });
 
   it('actor set - a restored actor does not hand on the stored snapshot it starts in; what it does next it does', () => {
-    const handed: string[] = [];
-    const set = new ActorSet({
-      kind: 'vm',
-      logic: vmMachine,
-      idOf: (key) => `vm:${key}`,
-      clock: new SimulatedClock(0),
-      log,
-      onSnapshot: (key, snapshot, changed) => handed.push(`${key} ${String(snapshot.value)} ${changed}`),
-    });
+    const { set, handed } = vmSet({ passivate: false });
     set.create('lab/101', { info: vmInfo(), at: 1 });
     const stored = set.get('lab/101')?.getPersistedSnapshot();
     handed.length = 0;
