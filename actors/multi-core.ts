@@ -13,6 +13,7 @@ import type { Log } from '../adapters/log';
 import type { RecordStore } from '../adapters/nats';
 import {
   clusterNamespace,
+  LeaseStoreTimeoutError,
   NatsBus,
   openKvLeaseStore,
   openRecordStore,
@@ -129,6 +130,26 @@ async function retryTimeouts<T>(call: () => Promise<T>, clock: Clock): Promise<T
 const START_RETRY_FIRST_MS = 500;
 const START_RETRY_MAX_MS = 10_000;
 
+/** How many times opening a bucket is tried at start before the core gives up (each try has its own bound). */
+const OPEN_ATTEMPTS = 4;
+
+/**
+ * Opens a bucket, trying again while JetStream does not answer in time: cores started together on a busy cluster
+ * can each wait a while for the meta leader to place an R3 stream. Any other error, or the last timeout, is thrown.
+ */
+export async function patiently<T>(what: string, clock: Clock, log: Log, open: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (error) {
+      const timedOut = error instanceof LeaseStoreTimeoutError || error instanceof RecordStoreTimeoutError;
+      if (!timedOut || attempt >= OPEN_ATTEMPTS) throw error;
+      log.warn(`${what}: ${(error as Error).message}; trying again (attempt ${attempt + 1} of ${OPEN_ATTEMPTS})`);
+      await clock.sleep(1_000 * attempt);
+    }
+  }
+}
+
 /** Takes part in the shared fleet: leases, a runtime per owned cluster, the router. */
 export async function startMultiCore(deps: MultiCoreDeps): Promise<MultiCore> {
   const { bus, config, core, clock, log, cleanups } = deps;
@@ -137,12 +158,16 @@ export async function startMultiCore(deps: MultiCoreDeps): Promise<MultiCore> {
   const leaseMs = cores.leaseSeconds * 1000;
   const clusters = config.clusters.map((c) => c.name);
   const namespace = bus.namespace;
-  const leaseStore = await openKvLeaseStore(bus.nc, {
-    namespace,
-    replicas: cores.replicas,
-    timeoutMs: Math.max(250, Math.floor(leaseMs / 4)),
-  });
-  const records = await openRecordStore(bus.nc, { namespace, replicas: cores.replicas });
+  const leaseStore = await patiently('the lease bucket', clock, log, () =>
+    openKvLeaseStore(bus.nc, {
+      namespace,
+      replicas: cores.replicas,
+      timeoutMs: Math.max(250, Math.floor(leaseMs / 4)),
+    }),
+  );
+  const records = await patiently('the record', clock, log, () =>
+    openRecordStore(bus.nc, { namespace, replicas: cores.replicas }),
+  );
   await bootstrapAdminToken(records, deps.local, deps.dataDir, clock, log);
   const leases = new LeaseService({
     core,
