@@ -1,6 +1,6 @@
 // One SSH session: connect with the host key pinned, authenticate with the target's key, run commands.
 // The caller's AbortSignal (a deadline on the injected clock) aborts the connection at any point.
-import { Client, type ClientChannel } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import { raceAbort } from '../abort';
 import type { Log } from '../log';
 import {
@@ -93,7 +93,9 @@ export async function openSession(opts: OpenSessionOptions): Promise<Session> {
   const { target, knownHosts, log, signal, seen } = opts;
   checkTarget(target);
   const expected = await raceAbort(expectedKey(target, knownHosts), signal);
-  const client = new Client();
+  // Loaded on the first session: a core with no SSH target never pays for ssh2 (and its crypto) at start.
+  const { Client: SshClient } = await import('ssh2');
+  const client = new SshClient();
   // ssh2 emits 'error' for late failures too; without a listener that would crash the process.
   client.on('error', () => {});
   let refusal: SshError | undefined;
