@@ -1,7 +1,8 @@
 // The database's integrity check (PRAGMA quick_check) off the main thread. On a large file it blocks long enough to
 // stall every decision waiting behind it (92 ms with 10k VMs tracked, bench/sync-latency.ts, growing with the file),
-// so a worker thread opens the file read-only, checks it and answers. An in-memory database (tests) has no file a
-// worker could open: it is checked in place, as is any file when the worker cannot run.
+// so a worker thread opens the file read-only, checks it and answers. A small file (a few milliseconds of checking)
+// and an in-memory database are checked in place, as is any file when the worker cannot run.
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
@@ -30,12 +31,23 @@ const driver = (): string => {
 
 const inPlace = (db: Database): string => String(db.pragma('quick_check(1)', { simple: true }));
 
+/** Below this size a file is checked in place: about as long as starting a worker takes. */
+export const IN_PLACE_BELOW_BYTES = 8 * 1024 * 1024;
+
+const sizeOf = (file: string): number => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
+
 /**
  * `PRAGMA quick_check(1)` of `db`: 'ok', or the first problem found. A file database is checked by a worker thread on
  * its own read-only connection; when the worker cannot open or run it, the check runs here after all.
  */
-export async function quickCheck(db: Database): Promise<string> {
-  if (db.memory) return inPlace(db);
+export async function quickCheck(db: Database, inPlaceBelowBytes = IN_PLACE_BELOW_BYTES): Promise<string> {
+  if (db.memory || sizeOf(db.name) < inPlaceBelowBytes) return inPlace(db);
   let answer: { result?: string; error?: string };
   try {
     answer = await new Promise((resolve, reject) => {

@@ -1,5 +1,6 @@
 // The integrity check the health loop runs (state/quick-check.ts): a file is checked by a worker thread on its own
-// read-only connection, so the main thread keeps answering; an in-memory database is checked in place.
+// read-only connection, so the main thread keeps answering; a small file or an in-memory database is checked in
+// place.
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ describe('quick check', () => {
     const db = fileDb('sound.db', 20_000);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
-    const result = await quickCheck(db);
+    const result = await quickCheck(db, 0);
     clearInterval(timer);
     expect(result).toBe('ok');
     expect(ticks).toBeGreaterThan(0);
@@ -47,8 +48,19 @@ describe('quick check', () => {
     const fd = openSync(join(dir, 'damaged.db'), 'r+');
     writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, 3 * 4096);
     closeSync(fd);
-    const result = await quickCheck(db).catch((error: Error) => `error: ${error.message}`);
+    const result = await quickCheck(db, 0).catch((error: Error) => `error: ${error.message}`);
     expect(result).not.toBe('ok');
+    db.close();
+  });
+
+  it('quick check - a small file is checked in place, with no worker', async () => {
+    const db = fileDb('small.db', 100);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const result = await quickCheck(db);
+    clearInterval(timer);
+    expect(result).toBe('ok');
+    expect(ticks).toBe(0);
     db.close();
   });
 });
