@@ -105,8 +105,8 @@ function finish(t: RestoreTargets, restoredRequests: string[], vms: number, host
   const { store, log } = t;
   t.summary.send({
     type: 'reset',
-    vms: countStates(t.vms.entries()),
-    hosts: countStates(t.hosts.entries()),
+    vms: countStates(t.vms),
+    hosts: countStates(t.hosts),
     requests: store.requests.countByStatus(),
   });
   t.flushRequests();
@@ -114,10 +114,13 @@ function finish(t: RestoreTargets, restoredRequests: string[], vms: number, host
   return { vms, hosts, requests: restoredRequests.length };
 }
 
-function countStates(set: Iterable<[string, { getSnapshot(): { value: unknown } }]>): Record<string, number> {
+/** Actors by state name, read without waking those at rest. */
+function countStates(set: Pick<ActorSet<VmMachine | HostMachine>, 'keys' | 'peek'>): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const [, a] of set) {
-    const s = stateName(a.getSnapshot().value as never);
+  for (const key of set.keys()) {
+    const value = set.peek(key)?.value;
+    if (value === undefined) continue;
+    const s = stateName(value as never);
     counts[s] = (counts[s] ?? 0) + 1;
   }
   return counts;

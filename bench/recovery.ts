@@ -22,6 +22,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -50,6 +51,8 @@ const LIMIT_MS = 60_000;
 const CLOCK_TICKS = 100;
 /** BENCH_CPU_PROFILE_DIR=<dir>: one more restart under --cpu-prof, stopped with SIGTERM so the profile is written. */
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
+/** BENCH_TIMELINE=1: the last restart's log lines with their time after spawn. */
+const TIMELINE = process.env.BENCH_TIMELINE === '1';
 const root = join(import.meta.dirname, '..');
 /** What `npm start` runs (scripts/build-server.mjs), and the baseline built the same way. */
 const SERVER_BUNDLE = 'dist/server/overseer.mjs';
@@ -72,6 +75,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Child {
   proc: ChildProcess;
   lines: string[];
+  /** performance.now() when each line arrived. */
+  times: number[];
   /** performance.now() when a line matching the pattern was first seen. */
   seen(pattern: RegExp): { at: number; line: string } | undefined;
 }
@@ -90,6 +95,7 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
   return {
     proc,
     lines,
+    times,
     seen(pattern) {
       const i = lines.findIndex((l) => pattern.test(l));
       return i < 0 ? undefined : { at: times[i] ?? 0, line: lines[i] ?? '' };
@@ -222,7 +228,9 @@ async function main(): Promise<void> {
         try {
           return readFileSync(join(dir, 'data', 'admin.token'), 'utf8').trim();
         } catch {
-          if (performance.now() > limit) throw new Error('no admin token');
+          if (performance.now() > limit || first.proc.exitCode !== null) {
+            throw new Error(`no admin token:\n${first.lines.slice(-20).join('\n')}`);
+          }
           await sleep(50);
         }
       }
@@ -294,6 +302,13 @@ async function main(): Promise<void> {
         requests: Number(r),
       });
       after = (await summaryOf()).requests ?? {};
+      if (TIMELINE && i === restarts - 1) {
+        // The restart's own log, each line with its arrival after spawn (BENCH_TIMELINE=1).
+        for (const [k, l] of child.lines.slice(0, 40).entries()) {
+          console.log(`${((child.times[k] ?? 0) - t0).toFixed(0)} ms  ${l}`);
+        }
+        console.log(`${(statusAt - t0).toFixed(0)} ms  (first GET /v1/status 200)`);
+      }
       await kill(child, 'SIGKILL');
     }
     if (PROFILE_DIR) {
@@ -317,9 +332,22 @@ async function main(): Promise<void> {
     const verifyMs = performance.now() - t;
     const auditRows = store.db.prepare('SELECT count(*) AS n FROM audit').get() as { n: number } | undefined;
     const overseer = new Overseer({ clock: new SystemClock(), log: quietLog, config, store, platforms: new Map() });
+    // With BENCH_CPU_PROFILE_DIR, restore() is profiled too (restore.cpuprofile: the sources' own names).
+    const profiler = PROFILE_DIR ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+      await profiler.post('Profiler.start');
+    }
     t = performance.now();
     const restored = overseer.restore();
     const restoreMs = performance.now() - t;
+    if (profiler && PROFILE_DIR) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(join(PROFILE_DIR, 'restore.cpuprofile'), JSON.stringify(profile));
+      profiler.disconnect();
+    }
     overseer.stop();
     store.close();
 
@@ -388,7 +416,9 @@ async function main(): Promise<void> {
     sim?.stdin?.end();
     sim?.kill('SIGTERM');
     await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the data dir (to look at, or to profile a restore of it).
+    if (process.env.BENCH_KEEP === '1') console.log(`kept ${join(dir, 'data')}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

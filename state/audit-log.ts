@@ -173,6 +173,10 @@ export class AuditLog {
   private readonly appendTx: (entry: AuditEntry) => AuditRow;
   private readonly appendManyTx: (entries: readonly AuditEntry[]) => AuditHead;
   private readonly verifyTx: (opts: AuditVerifyOptions) => AuditVerification;
+  private readonly walkSliceTx: (
+    after: AuditHead | undefined,
+    limit: number,
+  ) => { last: AuditHead; rows: number; broken: boolean };
   /** Entries queued by defer(), appended before anything else touches the chain (see defer). */
   private deferred: AuditEntry[] = [];
 
@@ -186,6 +190,8 @@ export class AuditLog {
     // One read transaction: the walk, the head and the counter are one snapshot even while others append.
     const verify = db.transaction((o: AuditVerifyOptions) => this.verifyChain(o));
     this.verifyTx = (o) => verify.deferred(o);
+    const slice = db.transaction((after: AuditHead | undefined, limit: number) => this.walkSliceAt(after, limit));
+    this.walkSliceTx = (after, limit) => slice.deferred(after, limit);
     if (opts.key) {
       const key = opts.key;
       const now = opts.now ?? Date.now;
@@ -407,37 +413,16 @@ export class AuditLog {
     }
     // Without an anchor every row is walked, so a row slipped in below 1 is found too.
     const walk = this.stmts.get<StoredRow>(`SELECT ${COLUMNS} FROM ${T.audit} WHERE seq >= ? ORDER BY seq`);
-    for (const row of walk.iterate(fromAnchor ? expected : Number.MIN_SAFE_INTEGER)) {
-      if (row.seq < expected) {
-        return fail(row.seq, 'edited', `row ${row.seq} is out of sequence (the chain starts at 1): it was inserted`);
-      }
-      if (row.seq !== expected) {
-        const after = expected === 1 ? 'the first row' : `the row after ${expected - 1}`;
-        return fail(expected, 'deleted', `${rowRange(expected, row.seq - 1)} missing: ${after} is ${row.seq}`);
-      }
-      if (row.prev_hash !== prev) {
-        return fail(
-          row.seq,
-          'edited',
-          `row ${row.seq} does not link to row ${row.seq - 1}: one of them was rewritten (a recomputed hash upstream)`,
-        );
-      }
-      const keyed = keyedFrom !== null && row.seq >= keyedFrom;
-      const link =
-        keyed && key ? auditHmac(key, row.prev_hash, row, row.data) : auditHash(row.prev_hash, row, row.data);
-      if (!sameDigest(row.hash, link)) {
-        let sentence = `row ${row.seq}'s content does not match its hash: it was edited`;
-        if (keyed && row.hash === auditHash(row.prev_hash, row, row.data)) {
-          sentence = `row ${row.seq} carries a plain SHA-256 link where the chain is keyed: it was rewritten without the audit key`;
-        } else if (keyed) {
-          sentence = `row ${row.seq}'s content does not match its keyed link: it was edited, or linked with another key`;
-        }
-        return fail(row.seq, 'edited', sentence);
-      }
-      rows++;
-      prev = row.hash;
-      expected++;
-    }
+    const walked = this.walkRows(
+      walk.iterate(fromAnchor ? expected : Number.MIN_SAFE_INTEGER),
+      expected,
+      prev,
+      keyedFrom,
+    );
+    rows = walked.rows;
+    if (walked.problem) return result(walked.problem);
+    expected = walked.expected;
+    prev = walked.prev;
     const last = expected - 1;
 
     // 4. The checkpoint's row is still there, with the link it had.
@@ -505,6 +490,80 @@ export class AuditLog {
       });
     }
     return result();
+  }
+
+  /**
+   * Checks up to `limit` rows after `after` (undefined: from the chain's start) as verify() walks them, without the
+   * checks of the chain's end, in a read transaction of its own: a long chain walked in slices between other work.
+   * `last` is the last row checked (`after` when none follows it); `broken` when a row, or what says which rows are
+   * keyed, is not sound (verify() then names the problem).
+   */
+  walkSlice(after: AuditHead | undefined, limit: number): { last: AuditHead; rows: number; broken: boolean } {
+    this.flushDeferred();
+    return this.walkSliceTx(after, limit);
+  }
+
+  private walkSliceAt(after: AuditHead | undefined, limit: number): { last: AuditHead; rows: number; broken: boolean } {
+    const start = after ?? { seq: 0, hash: GENESIS_HASH };
+    const marker = this.readMarker();
+    const unsound = marker === 'unreadable' || (marker !== undefined) !== (this.key !== undefined);
+    const from = start.seq > 0 ? this.rowLink(start.seq) : start;
+    if (unsound || !from || !sameDigest(from.hash, start.hash)) return { last: start, rows: 0, broken: true };
+    const page = this.stmts.get<StoredRow>(`SELECT ${COLUMNS} FROM ${T.audit} WHERE seq > ? ORDER BY seq LIMIT ?`);
+    // From the start, a row slipped in below 1 is looked for too (as verify() does).
+    const lowest = start.seq === 0 ? Number.MIN_SAFE_INTEGER : start.seq;
+    const walked = this.walkRows(page.iterate(lowest, limit), start.seq + 1, start.hash, marker?.seq ?? null);
+    const last = walked.rows > 0 ? { seq: walked.expected - 1, hash: walked.prev } : start;
+    return { last, rows: walked.rows, broken: walked.problem !== undefined };
+  }
+
+  /** Walks `rows` (in seq order) from row `expected`, whose predecessor's link is `prev`: the first problem, or where the walk ended. */
+  private walkRows(
+    rows: Iterable<StoredRow>,
+    expected: number,
+    prev: string,
+    keyedFrom: number | null,
+  ): { rows: number; expected: number; prev: string; problem?: AuditProblem } {
+    const key = this.key;
+    let count = 0;
+    const fail = (row: number, kind: AuditProblemKind, sentence: string) => ({
+      rows: count,
+      expected,
+      prev,
+      problem: { row, kind, sentence },
+    });
+    for (const row of rows) {
+      if (row.seq < expected) {
+        return fail(row.seq, 'edited', `row ${row.seq} is out of sequence (the chain starts at 1): it was inserted`);
+      }
+      if (row.seq !== expected) {
+        const after = expected === 1 ? 'the first row' : `the row after ${expected - 1}`;
+        return fail(expected, 'deleted', `${rowRange(expected, row.seq - 1)} missing: ${after} is ${row.seq}`);
+      }
+      if (row.prev_hash !== prev) {
+        return fail(
+          row.seq,
+          'edited',
+          `row ${row.seq} does not link to row ${row.seq - 1}: one of them was rewritten (a recomputed hash upstream)`,
+        );
+      }
+      const keyed = keyedFrom !== null && row.seq >= keyedFrom;
+      const link =
+        keyed && key ? auditHmac(key, row.prev_hash, row, row.data) : auditHash(row.prev_hash, row, row.data);
+      if (!sameDigest(row.hash, link)) {
+        let sentence = `row ${row.seq}'s content does not match its hash: it was edited`;
+        if (keyed && row.hash === auditHash(row.prev_hash, row, row.data)) {
+          sentence = `row ${row.seq} carries a plain SHA-256 link where the chain is keyed: it was rewritten without the audit key`;
+        } else if (keyed) {
+          sentence = `row ${row.seq}'s content does not match its keyed link: it was edited, or linked with another key`;
+        }
+        return fail(row.seq, 'edited', sentence);
+      }
+      count++;
+      prev = row.hash;
+      expected++;
+    }
+    return { rows: count, expected, prev };
   }
 
   /** Writes the keying marker unless there is one: keyed from the next row; an existing log gets an anchor row. */
