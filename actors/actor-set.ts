@@ -4,11 +4,23 @@
 // to rest: the running XState actor (its own system, mailbox, listeners: ~4 KiB) is stopped and only its last
 // snapshot is kept. `get` brings it back from that snapshot (the same state and context; no event, no state-change
 // line, no write), so whoever sends to it sees the same machine. Only logic without timers, delays or children may be
-// passivated: such an actor does nothing between events.
-import type { Actor, AnyActorScope, AnyStateMachine, InputFrom, InspectionEvent, Observer, SnapshotFrom } from 'xstate';
+// passivated: such an actor does nothing between events. `send` does not even bring it back: the event is handled at
+// rest (actors/actor-at-rest.ts) as the running actor would handle it.
+import type {
+  Actor,
+  AnyActorScope,
+  AnyStateMachine,
+  EmittedFrom,
+  EventFrom,
+  InputFrom,
+  InspectionEvent,
+  Observer,
+  SnapshotFrom,
+} from 'xstate';
 import { createActor } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
+import { AtRest } from './actor-at-rest';
 import type { StateChange } from './watch';
 import { stateName, watchActor } from './watch';
 
@@ -24,8 +36,10 @@ export interface ActorSetOptions<TLogic extends AnyStateMachine> {
   inspect?: Observer<InspectionEvent> | undefined;
   onStateChange?: (key: string, change: StateChange<SnapshotFrom<TLogic>>) => void;
   onSnapshot?: (key: string, snapshot: SnapshotFrom<TLogic>, stateChanged: boolean) => void;
-  /** Called once per actor before it starts (to listen to what it emits); again when a passivated one comes back. */
+  /** Called once per actor before it starts; again when a passivated one comes back. */
   onCreated?: (key: string, actor: Actor<TLogic>) => void;
+  /** What an actor emits, whether it runs or the event was handled at rest (see `send`). */
+  onEmitted?: ((key: string, event: EmittedFrom<TLogic>) => void) | undefined;
   /** Called when a new actor is made under `key` (by `create` or `createResting`), before anything else. */
   onNew?: (key: string) => void;
   /** Idle actors may be put to rest by `passivateIdle` (logic without timers, delays or children only). */
@@ -45,16 +59,20 @@ class RestingActorRef<TLogic extends AnyStateMachine> {
   constructor(
     readonly id: string,
     private readonly snapshot: SnapshotFrom<TLogic>,
-    private readonly wake: () => Actor<TLogic>,
+    private readonly set: ActorSet<TLogic>,
+    private readonly key: string,
   ) {}
+  private wake(): Actor<TLogic> {
+    return this.set.get(this.key) as Actor<TLogic>;
+  }
   getSnapshot(): SnapshotFrom<TLogic> {
     return this.snapshot;
   }
   getPersistedSnapshot(): unknown {
     return this.wake().getPersistedSnapshot();
   }
-  send(event: Parameters<Actor<TLogic>['send']>[0]): void {
-    this.wake().send(event);
+  send(event: EventFrom<TLogic>): void {
+    this.set.send(this.key, event);
   }
   get logic(): TLogic {
     return this.wake().logic;
@@ -62,13 +80,19 @@ class RestingActorRef<TLogic extends AnyStateMachine> {
 }
 
 export class ActorSet<TLogic extends AnyStateMachine> {
-  private readonly actors = new Map<string, { actor: Actor<TLogic>; unwatch: () => void }>();
+  /** Running actors; `deliver` is the actor's own send (without the journal's wrapper: see `start`). */
+  private readonly actors = new Map<
+    string,
+    { actor: Actor<TLogic>; unwatch: () => void; deliver: (event: EventFrom<TLogic>) => void }
+  >();
   /** Actors at rest (passivate only): their last snapshot, by key. A key is in `actors` or here, never both. */
   private readonly resting = new Map<string, SnapshotFrom<TLogic>>();
 
   private readonly options: ActorSetOptions<TLogic>;
   /** The scope `createResting` resolves initial states in (made on first use). */
   private scope: InertScope | undefined;
+  /** How `send` handles an event for an actor at rest (made on first use; passivate and no `inspect` only). */
+  private atRest: AtRest<TLogic> | undefined;
 
   constructor(options: ActorSetOptions<TLogic>) {
     this.options = options;
@@ -84,6 +108,45 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     const snapshot = this.resting.get(key);
     return snapshot === undefined ? undefined : this.wake(key, snapshot);
   }
+  /**
+   * Sends `event` to the actor under `key`: 'rest' when it was handled at rest (passivate and no inspection observer,
+   * which must see the actor: exactly as a running actor handles it, see AtRest), 'live' when a running actor got it
+   * (one at rest that the event would finish or fail is brought back for it), undefined when there is none.
+   */
+  send(key: string, event: EventFrom<TLogic>): 'live' | 'rest' | undefined {
+    const live = this.actors.get(key)?.actor;
+    if (live) {
+      live.send(event);
+      return 'live';
+    }
+    if (!this.resting.has(key)) return undefined;
+    // Journaled as a running actor's send journals it: as it is sent (before it is handled, or waits: see AtRest).
+    const options = this.options;
+    if (!options.inspect) options.journal?.(options.idOf(key), (event as { type: string }).type);
+    return this.deliver(key, event);
+  }
+  /** `send` of an event already journaled (the running actor gets it through its own send). */
+  private deliver(key: string, event: EventFrom<TLogic>): 'live' | 'rest' | undefined {
+    const live = this.actors.get(key);
+    if (live) {
+      live.deliver(event);
+      return 'live';
+    }
+    const snapshot = this.resting.get(key);
+    if (snapshot === undefined) return undefined;
+    const options = this.options;
+    if (options.passivate && !options.inspect) {
+      this.atRest ??= new AtRest(options, this.resting, this.wakeFor, (k, e) => this.deliver(k, e));
+      return this.atRest.handle(key, snapshot, event);
+    }
+    this.wakeFor(key, snapshot, event);
+    return 'live';
+  }
+  /** Brings an actor at rest back and hands it an event already journaled. */
+  private readonly wakeFor = (key: string, snapshot: SnapshotFrom<TLogic>, event: EventFrom<TLogic>): void => {
+    this.wake(key, snapshot);
+    this.actors.get(key)?.deliver(event);
+  };
   /** The actor's current snapshot without bringing one at rest back. */
   peek(key: string): SnapshotFrom<TLogic> | undefined {
     const resting = this.resting.get(key);
@@ -102,7 +165,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     for (const [key, { actor }] of this.actors) yield [key, actor];
     for (const [key, snapshot] of this.resting) {
       if (!this.resting.has(key)) continue;
-      const ref = new RestingActorRef(this.options.idOf(key), snapshot, () => this.get(key) as Actor<TLogic>);
+      const ref = new RestingActorRef(this.options.idOf(key), snapshot, this, key);
       yield [key, ref as unknown as Actor<TLogic>];
     }
   }
@@ -115,15 +178,14 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   }
 
   /**
-   * Puts every running, active actor to rest (passivate only); `keys` limits it to those, `keep` spares those.
+   * Puts every running, active actor to rest (passivate only); `keys` limits it to those.
    * Call it when nobody holds an actor across it: right after a burst of work (a sync slice), never while a caller
    * keeps a reference.
    */
-  passivateIdle(keys?: Iterable<string>, keep?: ReadonlySet<string>): number {
+  passivateIdle(keys?: Iterable<string>): number {
     if (!this.options.passivate) return 0;
     let n = 0;
     for (const key of keys ?? [...this.actors.keys()]) {
-      if (keep?.has(key)) continue;
       const entry = this.actors.get(key);
       if (!entry) continue;
       const snapshot = entry.actor.getSnapshot() as SnapshotFrom<TLogic>;
@@ -253,7 +315,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
         if (!quiet || (changed && !waking)) options.onSnapshot?.(key, snapshot as SnapshotFrom<TLogic>, changed);
       },
     });
-    this.actors.set(key, { actor, unwatch });
+    this.actors.set(key, { actor, unwatch, deliver: actor.send });
     const journal = options.inspect ? undefined : options.journal;
     if (journal) {
       // Every event such an actor receives comes through its send (see the option): journaled there.
@@ -264,6 +326,8 @@ export class ActorSet<TLogic extends AnyStateMachine> {
       };
       if (!waking) journal(actorId, 'xstate.init');
     }
+    const onEmitted = options.onEmitted;
+    if (onEmitted) actor.on('*', (event) => onEmitted(key, event as EmittedFrom<TLogic>));
     options.onCreated?.(key, actor);
     actor.start();
     quiet = false;

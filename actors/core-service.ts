@@ -132,11 +132,12 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
   const tokenName = (id: string): string | undefined => store.tokens.get(id)?.name;
 
   const vmView = (info: VmInfo): VmView => {
-    const actor = overseer.vms.get(vmKey(info.cluster, info.vmid));
+    // Read without waking an actor at rest (a listing reads every VM).
+    const snapshot = overseer.vms.peek(vmKey(info.cluster, info.vmid));
     return {
       ...info,
       type: info.type ?? 'qemu',
-      state: actor ? stateName(actor.getSnapshot().value) : 'unknown',
+      state: snapshot ? stateName(snapshot.value) : 'unknown',
       production: isProductionVm(info, config.gate),
       activeRequest: overseer.view.activeRequests.get(vmKey(info.cluster, info.vmid)),
     };

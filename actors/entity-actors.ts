@@ -165,19 +165,21 @@ export class EntityActors {
           if (archived) log.info(`vm:${key}: the destroyed VM's history is kept as vm:${archived}`);
         }
       },
-      onCreated: (key, actor) => {
-        actor.on('issue', (issue) => {
+      // What a VM actor emits, running or handled at rest.
+      onEmitted: (key, emitted) => {
+        if (emitted.type === 'issue') {
+          const issue = emitted;
           log.warn(`vm:${key}: ${issue.detail}`);
           this.audit({ at: issue.at, actor: 'overseer', kind: `vm.${issue.kind}`, data: issue });
           events.publish(() => subjects.evtVm(issue.cluster, issue.vmid, 'issue'), issue);
           deps.onIssue(issue);
-        });
-        actor.on('stopped', (notice) => {
+        } else if (emitted.type === 'stopped') {
+          const notice = emitted;
           log.info(`vm:${key}: ${notice.detail}`);
           const data = stopRecord(notice);
           this.audit({ at: notice.at, actor: 'overseer', kind: `vm.${stoppedKind(notice)}`, data });
           events.publish(() => subjects.evtVm(notice.cluster, notice.vmid, stoppedKind(notice)), data);
-        });
+        }
       },
     });
 

@@ -374,21 +374,21 @@ export class RequestService {
       reasons: context.reasons,
       at: this.deps.clock.now(),
     });
-    // The VM actor the operation runs on, looked up only when it is told something (an idle VM actor at rest would
-    // otherwise be brought back for every status change). A command runs inside the guest: the VM actor has no
-    // operation state for it.
-    const opVm = () =>
+    // The key of the VM actor the operation runs on, told through the set (an idle VM actor at rest handles the event
+    // at rest: it is not brought back). A command runs inside the guest: the VM actor has no operation state for it.
+    const opVm = (): string | undefined =>
       spec.action === 'deploy'
-        ? vms.get(vmKey(spec.target.cluster, Number(spec.params.template)))
+        ? vmKey(spec.target.cluster, Number(spec.params.template))
         : spec.action === 'command' || spec.target.vmid === undefined
           ? undefined
-          : vms.get(vmKey(spec.target.cluster, spec.target.vmid));
+          : vmKey(spec.target.cluster, spec.target.vmid);
+    const tellVm = (key: string | undefined, event: Parameters<typeof vms.send>[1]) => key && vms.send(key, event);
     switch (status) {
       case 'approved':
         execution.enqueue(id, spec);
         break;
       case 'executing':
-        opVm()?.send({ type: 'OPERATION_STARTED', requestId: id, action: spec.action });
+        tellVm(opVm(), { type: 'OPERATION_STARTED', requestId: id, action: spec.action });
         break;
       default:
         if (TERMINAL_REQUEST_STATUSES.has(status)) {
@@ -396,7 +396,7 @@ export class RequestService {
           gate.release(spec, ran || status === 'completed');
           if (status === 'failed') this.recordFailure(id, context);
           if (ran) {
-            opVm()?.send({ type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
+            tellVm(opVm(), { type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
             execution.finished(id);
           } else if (change.from === 'queued' || change.from === 'approved') {
             execution.finished(id);

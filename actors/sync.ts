@@ -21,6 +21,7 @@ import { hostKey, vmKey } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
 import type { VmStopCause } from '../machines/vm-stop';
 import type { ActorSet } from './actor-set';
+import { yieldToLoop } from './loop-turns';
 import type { SystemView } from './system-view';
 import { explainStops } from './vm-stop-causes';
 
@@ -91,27 +92,6 @@ export const SLICE_BUDGET_MS = 3;
 export const MIN_TIMED_UNITS = 512;
 /** A VM that did not change costs 1 unit; one given an event or created 1 + EVENT_UNITS. */
 const EVENT_UNITS = 32;
-/**
- * VM actors given an event by one sync stay awake until the next (a VM that changed is likely to change again: a flip
- * costs no wake then), up to this many; the others go to rest at once (a new actor is made at rest).
- */
-export const AWAKE_LIMIT = 10_000;
-
-/**
- * The event loop's turns between two slices: LOOP_TURNS immediates one after another, so a slice runs in at most one
- * iteration of the loop in LOOP_TURNS. Work that needs a few iterations of its own (a decision waits for its group
- * commit, an immediate; the snapshot writes a slice left are one) is done between two slices, not one slice per step.
- */
-export const LOOP_TURNS = 4;
-const yieldToLoop = () => loopTurns(LOOP_TURNS);
-
-/** Resolves after `n` iterations of the event loop (n immediates, each queued by the one before). */
-function loopTurns(n: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const turn = (left: number) => (left <= 1 ? setImmediate(resolve) : setImmediate(() => turn(left - 1)));
-    turn(n);
-  });
-}
 
 /** Keys of the destroyed (final) VM actors of a cluster (actors at rest are all active: only running ones are read). */
 function destroyedVms(cluster: string, t: SyncTargets): Set<string> {
@@ -249,16 +229,15 @@ function* applySteps(
   let checked = 0;
   /** VMs of this cluster the answer listed (and the view now holds as listed). */
   let listed = 0;
-  /** Actors woken or created since the last checkpoint: put back to rest there (but for those kept awake). */
+  /**
+   * Actors given an event while running (or brought back by it: one it finished), put back to rest at the next
+   * checkpoint. An event for an actor at rest is handled at rest (ActorSet.send), cheaper than by a running actor: that
+   * one stays at rest (as a new one is made at rest).
+   */
   const touched: string[] = [];
-  /** Actors given an event by this sync, kept awake until the next one (AWAKE_LIMIT at most). */
-  const awake = new Set<string>();
-  const touch = (key: string) => {
-    if (awake.size < AWAKE_LIMIT) awake.add(key);
-    else touched.push(key);
-  };
+  const touch = (key: string) => touched.push(key);
   const checkpoint = () => {
-    t.vms.passivateIdle(touched, awake);
+    t.vms.passivateIdle(touched);
     touched.length = 0;
   };
   // Index loops: a for-of in a generator allocates an iterator result per VM.
@@ -290,8 +269,7 @@ function* applySteps(
       units += EVENT_UNITS;
       created++;
     } else if (known && !sameVm(known.context.info, info)) {
-      t.vms.get(key)?.send({ type: 'OBSERVED', info, at, stop: options.stops?.get(key) });
-      touch(key);
+      if (t.vms.send(key, { type: 'OBSERVED', info, at, stop: options.stops?.get(key) }) === 'live') touch(key);
       units += EVENT_UNITS;
       changed++;
     }
@@ -329,20 +307,17 @@ function* applySteps(
     const key = vmKey(vm.cluster, vm.vmid);
     if (!t.vms.has(key)) continue;
     if (unreachable.has(vm.node)) {
-      t.vms.get(key)?.send({ type: 'UNREACHABLE', at });
-      touch(key);
+      if (t.vms.send(key, { type: 'UNREACHABLE', at }) === 'live') touch(key);
       units += EVENT_UNITS;
     } else if (trustworthy) {
-      t.vms.get(key)?.send({ type: 'MISSING', at });
-      touch(key);
+      if (t.vms.send(key, { type: 'MISSING', at }) === 'live') touch(key);
       units += EVENT_UNITS;
       missing++;
     }
   }
   checkpoint();
-  // Actors awake since the last sync and not given an event by this one (also those woken by a request's event or a
-  // read, or restored at start) go to rest.
-  t.vms.passivateIdle(undefined, awake);
+  // Actors awake since the last sync (woken by a request's event or a read, or restored at start) go to rest.
+  t.vms.passivateIdle();
   if (!trustworthy && known.length > 0) {
     const why = !quorate
       ? 'the cluster has no quorum'

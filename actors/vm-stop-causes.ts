@@ -32,7 +32,7 @@ export async function explainStops(
   for (const info of inventory.vms) {
     if (info.status !== 'stopped') continue;
     const key = vmKey(info.cluster, info.vmid);
-    const snapshot = t.vms.get(key)?.getSnapshot();
+    const snapshot = t.vms.peek(key);
     if (!snapshot || snapshot.status !== 'active' || stateName(snapshot.value) !== 'running') continue;
     const { lastSeen, info: known } = snapshot.context;
     pending.push({

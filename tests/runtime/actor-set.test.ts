@@ -2,10 +2,12 @@
 // they are sent (its start as `xstate.init`, a wake from rest not at all); with one, XState's stream is left to it.
 
 import { describe, expect, it } from 'vitest';
-import type { InspectionEvent } from 'xstate';
+import type { EventFrom, InspectionEvent } from 'xstate';
 import { ActorSet } from '../../actors/actor-set';
+import { stateName } from '../../actors/watch';
 import { SimulatedClock } from '../../adapters/clock';
 import type { Log } from '../../adapters/log';
+import type { VmMachine } from '../../machines/vm.machine';
 import { vmMachine } from '../../machines/vm.machine';
 import { vmInfo } from '../machines/fixtures';
 
@@ -118,5 +120,200 @@ describe('actor set', () => {
     expect(handed).toEqual([]);
     set.get('lab/102')?.send({ type: 'OBSERVED', info: vmInfo({ status: 'stopped' }), at: 2 });
     expect(handed).toEqual(['lab/102 stopped true']);
+  });
+});
+
+// An event for an actor at rest is handled at rest (ActorSet.send, actors/actor-at-rest.ts): the same snapshots, log
+// lines, hooks and emitted events, in the same order, as the running actor the event used to wake.
+type VmEvent = EventFrom<VmMachine>;
+const KEY = 'lab/101';
+
+/** A VM set that records, in one list, everything it does: journal, log lines, hooks, emitted events. */
+function recordingSet(
+  opts: { logic?: VmMachine; inspect?: boolean; onEmitted?: (set: ActorSet<VmMachine>) => void } = {},
+) {
+  const seen: string[] = [];
+  const set: ActorSet<VmMachine> = new ActorSet({
+    kind: 'vm',
+    logic: opts.logic ?? vmMachine,
+    idOf: (key) => `vm:${key}`,
+    clock: new SimulatedClock(0),
+    log: {
+      stateChange: (id, from, to) => seen.push(`log ${id}: state changed from '${from}' to '${to}'`),
+      info: (m) => seen.push(`info ${m}`),
+      warn: (m) => seen.push(`warn ${m}`),
+      error: (m, cause) => seen.push(`error ${m}: ${String(cause)}`),
+    },
+    passivate: true,
+    inspect: opts.inspect ? { next: () => {} } : undefined,
+    journal: (id, type) => seen.push(`journal ${id} ${type}`),
+    onStateChange: (key, c) => seen.push(`change ${key} ${c.from} -> ${c.to} (${stateName(c.snapshot.value)})`),
+    onSnapshot: (key, snap, changed) =>
+      seen.push(`snapshot ${key} ${snap.status} ${changed} ${JSON.stringify(vmMachine.getPersistedSnapshot(snap))}`),
+    onEmitted: (key, e) => {
+      seen.push(`emitted ${key} ${JSON.stringify(e)}`);
+      opts.onEmitted?.(set);
+    },
+  });
+  return { set, seen };
+}
+
+const running = (over: Parameters<typeof vmInfo>[0] = {}) => vmInfo({ status: 'running', ...over });
+const stopped = (over: Parameters<typeof vmInfo>[0] = {}) => vmInfo({ status: 'stopped', uptime: 0, ...over });
+
+/**
+ * Runs `events` on one VM both ways: made at rest and sent each through `send`, and made running and sent each
+ * through the actor. Returns both records, how each event was handled at rest, and the persisted snapshots after
+ * each event.
+ */
+function bothWays(events: VmEvent[], opts: Parameters<typeof recordingSet>[0] = {}) {
+  const input = { info: running(), at: 1 };
+  const rest = recordingSet(opts);
+  rest.set.createResting(KEY, input);
+  const live = recordingSet(opts);
+  live.set.create(KEY, input);
+  const how: (string | undefined)[] = [];
+  const restSnaps: string[] = [];
+  const liveSnaps: string[] = [];
+  for (const event of events) {
+    how.push(rest.set.send(KEY, event));
+    live.set.get(KEY)?.send(event);
+    const atRest = rest.set.peek(KEY);
+    restSnaps.push(JSON.stringify(atRest && vmMachine.getPersistedSnapshot(atRest)));
+    liveSnaps.push(JSON.stringify(live.set.get(KEY)?.getPersistedSnapshot()));
+  }
+  return { rest, live, how, restSnaps, liveSnaps };
+}
+
+describe('actor set - events at rest', () => {
+  it('an unexplained stop: the issue is emitted before the state change is logged and handed on, as a running actor does', () => {
+    const unknown = { by: 'unknown' as const, error: 'task log unreadable' };
+    const events: VmEvent[] = [
+      // Not yet explained: the actor stays running (the same state: the snapshot is handed on, unchanged state).
+      { type: 'OBSERVED', info: stopped(), at: 2, stop: unknown },
+      { type: 'OBSERVED', info: stopped(), at: 3, stop: unknown },
+      // The third one is taken as an issue; a stop with no cause at all is one at once.
+      { type: 'OBSERVED', info: stopped(), at: 4, stop: unknown },
+      { type: 'OBSERVED', info: running(), at: 5 },
+      { type: 'OBSERVED', info: stopped(), at: 6 },
+      // Nothing changes (the same observation): the snapshot is handed on all the same.
+      { type: 'OBSERVED', info: stopped(), at: 6 },
+    ];
+    const { rest, live, how, restSnaps, liveSnaps } = bothWays(events);
+    expect(how).toEqual(events.map(() => 'rest'));
+    expect(rest.set.liveCount).toBe(0);
+    expect(restSnaps).toEqual(liveSnaps);
+    expect(rest.seen).toEqual(live.seen);
+    const order = rest.seen
+      .slice(rest.seen.indexOf('journal vm:lab/101 OBSERVED'))
+      .map((line) => line.split(' ').slice(0, 2).join(' '));
+    expect(order.slice(0, 6)).toEqual([
+      'journal vm:lab/101',
+      'snapshot lab/101',
+      'journal vm:lab/101',
+      'snapshot lab/101',
+      'journal vm:lab/101',
+      'emitted lab/101',
+    ]);
+    expect(
+      rest.seen.filter((l) => l.startsWith('emitted')).map((l) => JSON.parse(l.split(' ').slice(2).join(' ')).kind),
+    ).toEqual(['unexpected-stop', 'unexpected-stop']);
+  });
+
+  it("an operator's stop, an operation and an unreachable node: the same at rest as running", () => {
+    const task = { by: 'task' as const, upid: 'UPID:pve1:1', type: 'qmstop', user: 'root@pam', at: 3 };
+    const events: VmEvent[] = [
+      { type: 'OBSERVED', info: stopped(), at: 4, stop: task },
+      { type: 'OPERATION_STARTED', requestId: 'r1', action: 'start' },
+      { type: 'OBSERVED', info: running(), at: 5 },
+      { type: 'OPERATION_ENDED', requestId: 'other', ok: true },
+      { type: 'OPERATION_ENDED', requestId: 'r1', ok: true },
+      { type: 'UNREACHABLE', at: 6 },
+      { type: 'OBSERVED', info: running(), at: 7 },
+    ];
+    const { rest, live, how, restSnaps, liveSnaps } = bothWays(events);
+    expect(how).toEqual(events.map(() => 'rest'));
+    expect(rest.set.liveCount).toBe(0);
+    expect(restSnaps).toEqual(liveSnaps);
+    expect(rest.seen).toEqual(live.seen);
+    expect(rest.seen.filter((l) => l.startsWith('emitted'))).toHaveLength(1);
+    expect(rest.seen.some((l) => l.includes('"by":"operator"'))).toBe(true);
+    expect(rest.seen.filter((l) => l.startsWith('log'))).toEqual([
+      "log vm:lab/101: state changed from 'none' to 'running'",
+      "log vm:lab/101: state changed from 'running' to 'stopped'",
+      "log vm:lab/101: state changed from 'stopped' to 'starting'",
+      "log vm:lab/101: state changed from 'starting' to 'running'",
+      "log vm:lab/101: state changed from 'running' to 'unknown'",
+      "log vm:lab/101: state changed from 'unknown' to 'running'",
+    ]);
+  });
+
+  it('missing up to the limit: the last one (final state) is left to a running actor, which ends as it always did', () => {
+    const events: VmEvent[] = [
+      { type: 'MISSING', at: 2 },
+      { type: 'MISSING', at: 3 },
+    ];
+    const { rest, live, how, restSnaps, liveSnaps } = bothWays(events);
+    expect(how).toEqual(['rest', 'live']);
+    expect(restSnaps).toEqual(liveSnaps);
+    expect(rest.seen).toEqual(live.seen);
+    expect(rest.set.peek(KEY)?.status).toBe('done');
+    // As the running one: a finished actor stays (not at rest), and takes no more events.
+    expect(rest.set.liveCount).toBe(1);
+    expect(rest.set.passivateIdle()).toBe(0);
+    expect(rest.seen.at(-1)).toMatch(/^snapshot lab\/101 done true/);
+    expect(rest.seen).toContain("log vm:lab/101: state changed from 'running' to 'destroyed'");
+    expect(rest.seen.filter((l) => l.startsWith('journal'))).toEqual([
+      'journal vm:lab/101 xstate.init',
+      'journal vm:lab/101 MISSING',
+      'journal vm:lab/101 MISSING',
+    ]);
+  });
+
+  it('a transition that throws is left to a running actor: it fails and reports as it always did', () => {
+    const failing = vmMachine.provide({
+      guards: {
+        missingLimitReached: () => {
+          throw new Error('boom');
+        },
+      },
+    });
+    const { rest, live, how } = bothWays([{ type: 'MISSING', at: 2 }], { logic: failing });
+    expect(how).toEqual(['live']);
+    expect(rest.seen).toEqual(live.seen);
+    expect(rest.seen.at(-1)).toMatch(/^error vm:lab\/101: actor failed/);
+    expect(rest.set.peek(KEY)?.status).toBe('error');
+    expect(live.set.peek(KEY)?.status).toBe('error');
+  });
+
+  it("an event sent to the actor by a hook while it handles one waits, as in a running actor's mailbox", () => {
+    // Each set, told of the issue, sends the VM its next observation at once (once).
+    const sent = new Set<ActorSet<VmMachine>>();
+    const onEmitted = (set: ActorSet<VmMachine>) => {
+      if (sent.has(set)) return;
+      sent.add(set);
+      set.send(KEY, { type: 'OBSERVED', info: running(), at: 9 });
+    };
+    const { rest, live, how } = bothWays([{ type: 'OBSERVED', info: stopped(), at: 2 }], { onEmitted });
+    expect(how).toEqual(['rest']);
+    expect(sent.size).toBe(2);
+    expect(rest.seen).toEqual(live.seen);
+    expect(rest.set.peek(KEY)?.value).toBe('running');
+    expect(rest.set.liveCount).toBe(0);
+    const changes = rest.seen.filter((l) => l.startsWith('log'));
+    expect(changes).toEqual([
+      "log vm:lab/101: state changed from 'none' to 'running'",
+      "log vm:lab/101: state changed from 'running' to 'stopped'",
+      "log vm:lab/101: state changed from 'stopped' to 'running'",
+    ]);
+  });
+
+  it('under an inspection observer an actor at rest is woken for the event (the observer must see it)', () => {
+    const { set } = recordingSet({ inspect: true });
+    set.createResting(KEY, { info: running(), at: 1 });
+    expect(set.liveCount).toBe(0);
+    expect(set.send(KEY, { type: 'OBSERVED', info: stopped(), at: 2 })).toBe('live');
+    expect(set.liveCount).toBe(1);
+    expect(set.send('lab/999', { type: 'MISSING', at: 2 })).toBeUndefined();
   });
 });
