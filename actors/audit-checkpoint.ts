@@ -17,6 +17,7 @@ import type {
   AuditVerification,
   StateStore,
 } from '../state';
+import { yieldToLoop } from './loop-turns';
 
 /** How often the head is checkpointed, by default. */
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60_000;
@@ -78,8 +79,6 @@ export function verifyAgainst(store: StateStore, raw: unknown, anchor?: AuditHea
 /** Rows checked per slice by a walk that yields between slices (about 30 µs a row with the key: under 10 ms). */
 export const AUDIT_SLICE_ROWS = 250;
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * verifyWithCheckpoint, with the walk in slices that yield to the event loop between them, so verifying a long chain
  * (a million rows: half a minute) never holds decisions up. The rows up to the table's end as the walk began are
@@ -100,7 +99,7 @@ async function verifyInSlices(
     if (slice.broken || slice.rows === 0) break;
     at = slice.last;
     walked += slice.rows;
-    await nextTurn();
+    await yieldToLoop();
   }
   const verification = verifyWithCheckpoint(store, checkpoint, at);
   return { ...verification, rows: verification.rows + walked };

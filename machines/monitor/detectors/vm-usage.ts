@@ -5,12 +5,16 @@ import type { Condition, Detector } from '../types';
 
 export const detectVmUsage: Detector = ({ input, wasPresent }) => {
   const { vms, thresholds } = input;
+  const { vmMem, hysteresis } = thresholds;
+  // At or below this, usageSeverity finds nothing whatever was present before: most VMs stop here.
+  const floor = Math.min(vmMem.critical, vmMem.warning, vmMem.warning - hysteresis);
   const conditions: Condition[] = [];
   for (const vm of vms.values()) {
     const { info } = vm;
     if (info.status !== 'running' || info.maxmem <= 0) continue;
-    const subject = subjectOf.vm(info.cluster, info.vmid);
     const used = info.mem / info.maxmem;
+    if (!(used > floor)) continue;
+    const subject = subjectOf.vm(info.cluster, info.vmid);
     const severity = usageSeverity(
       used,
       thresholds.vmMem,
