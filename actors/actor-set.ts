@@ -21,6 +21,7 @@ import { createActor } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import { AtRest } from './actor-at-rest';
+import { RestingResolver } from './resolve-resting';
 import type { StateChange } from './watch';
 import { stateName, watchActor } from './watch';
 
@@ -91,6 +92,8 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   private readonly options: ActorSetOptions<TLogic>;
   /** The scope `createResting` resolves initial states in (made on first use). */
   private scope: InertScope | undefined;
+  /** What `restoreResting` resolves stored snapshots with (made on first use). */
+  private resolver: RestingResolver<TLogic> | undefined;
   /** How `send` handles an event for an actor at rest (made on first use; passivate and no `inspect` only). */
   private atRest: AtRest<TLogic> | undefined;
 
@@ -274,7 +277,8 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     const snap = persisted as Parameters<TLogic['resolveState']>[0] & { status?: string };
     if (snap.status !== 'active') return undefined;
     this.remove(key);
-    const snapshot = this.options.logic.resolveState(snap) as SnapshotFrom<TLogic>;
+    this.resolver ??= new RestingResolver(this.options.logic);
+    const snapshot = this.resolver.resolve(snap);
     this.resting.set(key, snapshot);
     return snapshot;
   }

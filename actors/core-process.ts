@@ -13,10 +13,9 @@ import { ensureEventStream } from '../adapters/nats';
 import { createNotifier } from '../adapters/notify';
 import { closePlatforms } from '../adapters/proxmox';
 import { OVERSEER_ID } from '../machines/types';
-import type { AuditVerification } from '../state';
 import { StateStore } from '../state';
-import type { AuditCheckpointer } from './audit-checkpoint';
-import { natsCheckpointSink, startAuditCheckpoints, verifyAudit } from './audit-checkpoint';
+import { natsCheckpointSink } from './audit-checkpoint';
+import { AuditStartWalk } from './audit-start-walk';
 import { auditKeyPath, loadOrCreateAuditKey, reportBrokenAudit } from './audit-startup';
 import type { OverseerConfig } from './config';
 import { serveCore } from './core-service';
@@ -72,17 +71,16 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
   const notifier = createNotifier({ clock, log, bus }, config.notifications);
   cleanups.push(() => notifier.close());
 
-  const reportAudit = (v: AuditVerification) =>
-    reportBrokenAudit(v, { store, log, clock, notifier, publish: (s, p) => bus.publish(s, p) });
-  let checkpoints: AuditCheckpointer | undefined;
-  let verified: Promise<void> = Promise.resolve();
-  let stopped = false;
   // Stopped after the runtime (cleanups run in reverse): the last checkpoint covers what the runtime wrote last.
-  cleanups.push(async () => {
-    stopped = true;
-    await verified;
-    await checkpoints?.stop();
+  const audit = new AuditStartWalk({
+    store,
+    sink: auditCheckpoints,
+    clock,
+    log,
+    checkpointIntervalMs: config.audit.checkpointIntervalSeconds * 1000,
+    report: (v) => reportBrokenAudit(v, { store, log, clock, notifier, publish: (s, p) => bus.publish(s, p) }),
   });
+  cleanups.push(() => audit.stop());
 
   const ssh = sshTargetsFromConfig(config, dataDir, { clock, log });
   const overseer = new Overseer({
@@ -114,24 +112,8 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
   // Its subscriptions are at the server before the process says it serves: a first call finds a responder.
   await bus.flush();
 
-  // A broken chain is a critical incident that notifies, found at start-up or by a checkpoint. The start-up walk of the
-  // whole chain runs once the core serves, in slices between its work (a long chain would hold the start for
-  // seconds); the checkpoints start from what it found.
-  verified = verifyAudit(store, auditCheckpoints)
-    .then((auditAtStart) => {
-      if (stopped) return;
-      if (!auditAtStart.ok) reportAudit(auditAtStart);
-      checkpoints = startAuditCheckpoints({
-        store,
-        sink: auditCheckpoints,
-        clock,
-        log,
-        initial: auditAtStart,
-        onBroken: reportAudit,
-        intervalMs: config.audit.checkpointIntervalSeconds * 1000,
-      });
-    })
-    .catch((error: unknown) => log.error('the audit chain could not be verified at start-up', error));
+  // The whole audit chain is walked a moment after the core serves, then checkpointed (AuditStartWalk).
+  audit.start();
 }
 
 /**

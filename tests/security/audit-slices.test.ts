@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { AUDIT_SLICE_ROWS, memoryCheckpointSink, verifyAudit } from '../../actors/audit-checkpoint';
+import { AuditStartWalk, START_WALK_DELAY_MS } from '../../actors/audit-start-walk';
 import { auditKeyPath, loadOrCreateAuditKey } from '../../actors/audit-startup';
+import { SimulatedClock } from '../../adapters/clock';
+import { createMemoryLog } from '../../adapters/log';
+import type { AuditVerification } from '../../state';
 import { StateStore, TABLES, triggerName } from '../../state';
 
 const A = TABLES.audit;
@@ -73,5 +77,50 @@ describe('audit slices', () => {
     const whole = store.audit.verify();
     expect(whole.problem).toMatchObject({ row: AUDIT_SLICE_ROWS * 2, kind: 'deleted' });
     expect((await verifyAudit(store, undefined)).problem).toEqual(whole.problem);
+  });
+
+  test('security - the start-up walk begins a moment after the core serves, reports a broken chain, then checkpoints', async () => {
+    const store = chain();
+    tamper(store, `UPDATE ${A} SET kind = 'token.revoked' WHERE seq = ?`, 9);
+    const clock = new SimulatedClock(0);
+    const sink = memoryCheckpointSink();
+    const reported: AuditVerification[] = [];
+    const walk = new AuditStartWalk({
+      store,
+      sink,
+      clock,
+      log: createMemoryLog(clock),
+      checkpointIntervalMs: 60_000,
+      report: (v) => reported.push(v),
+    });
+    walk.start();
+    await clock.advanceAsync(START_WALK_DELAY_MS - 1);
+    expect(reported).toHaveLength(0);
+    await clock.advanceAsync(1);
+    for (let i = 0; i < 50 && (reported.length === 0 || sink.stored.size === 0); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.problem).toMatchObject({ row: 9, kind: 'edited' });
+    await walk.stop();
+    expect([...sink.stored.values()][0]?.at(-1)).toMatchObject({ broken: { row: 9, kind: 'edited' } });
+  });
+
+  test('security - a start-up walk stopped before it begins walks nothing and stores no checkpoint', async () => {
+    const store = chain();
+    const clock = new SimulatedClock(0);
+    const sink = memoryCheckpointSink();
+    const walk = new AuditStartWalk({
+      store,
+      sink,
+      clock,
+      log: createMemoryLog(clock),
+      checkpointIntervalMs: 60_000,
+      report: () => {},
+    });
+    walk.start();
+    await walk.stop();
+    await clock.advanceAsync(START_WALK_DELAY_MS * 2);
+    expect(sink.stored.size).toBe(0);
   });
 });
