@@ -19,7 +19,7 @@ if (!(crashes > 0) || intervals.some((s) => !(s > 0))) {
   throw new Error('usage: bench/detection.ts [crashes] [interval seconds,...] [seed]');
 }
 const NODES = 4;
-/** Enough VMs that `crashes` distinct ones are running (largeSeed: two thirds running). */
+/** Enough VMs that `crashes` distinct ones are running (largeSeed: two thirds running, none production or HA). */
 const VMS = Math.ceil((crashes * 3) / 2) + 30;
 /** Simulated time a crash may take before the bench gives up on it. */
 const GIVE_UP_MS = 600_000;
@@ -88,6 +88,12 @@ async function run(intervalSeconds: number) {
   try {
     overseer.start();
     await stack.settle();
+    // The first sync applies the fleet in slices between event-loop turns: its report says it is done.
+    for (let turns = 0; overseer.lastSyncReports.length === 0; turns++) {
+      if (turns > 10_000) throw new Error('the first sync never finished');
+      await new Promise((r) => setImmediate(r));
+      await stack.settle();
+    }
     const victims = [...overseer.view.vms.values()]
       .filter((vm) => vm.status === 'running' && !vm.tags.includes('production') && !vm.haManaged)
       .map((vm) => vm.vmid)
