@@ -133,7 +133,7 @@ export async function verifyAudit(
   sink: AuditCheckpointSink | undefined,
 ): Promise<AuditVerification> {
   const keyId = store.audit.keyId;
-  const walk = async (checkpoint?: AuditCheckpoint | 'malformed') => verifyInSlices(store, checkpoint, undefined);
+  const walk = (checkpoint?: AuditCheckpoint | 'malformed') => verifyInSlices(store, checkpoint, undefined);
   if (!keyId) return { ...(await walk()), note: 'the chain is not keyed: there is no checkpoint to compare with' };
   if (!sink) return { ...(await walk()), note: 'no checkpoint store: the tail was not compared with a checkpoint' };
   let raw: unknown;

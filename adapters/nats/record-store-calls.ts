@@ -75,6 +75,13 @@ export class RecordStoreCalls {
         if (err instanceof TimeoutError) {
           return new RecordStoreTimeoutError(`${what} (${this.bucket}): no answer in time`, key, limit, { cause: err });
         }
+        // No responder for the bucket's stream (the client's JetStreamNotEnabled, not exported by name): on a cluster
+        // just formed or re-forming, its leader is not there yet.
+        // Nothing was written; as after a timeout, the call may be tried again.
+        if (err instanceof Error && err.name === 'JetStreamNotEnabled') {
+          const why = 'no stream answered (a new or re-forming cluster: no leader yet)';
+          return new RecordStoreTimeoutError(`${what} (${this.bucket}): ${why}`, key, limit, { cause: err });
+        }
         return new RecordStoreError(`${what} (${this.bucket}): ${(err as Error).message}`, key, { cause: err });
       },
     );
