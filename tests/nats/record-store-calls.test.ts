@@ -5,25 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../adapters/clock';
 import { RecordStoreCalls, RecordStoreError, RecordStoreTimeoutError } from '../../adapters/nats/record-store-calls';
 
-const calls = () => new RecordStoreCalls(new SimulatedClock(0), 1_000, 'OVERSEER_RECORD_t');
-const failing = (name: string, message: string) => () => Promise.reject(Object.assign(new Error(message), { name }));
+/** A put whose client call fails with an error of `name`, through the store's calls. */
+const putFailing = (name: string, message: string) =>
+  new RecordStoreCalls(new SimulatedClock(0), 1_000, 'OVERSEER_RECORD_t').bounded(
+    'k',
+    'put record key k',
+    undefined,
+    () => Promise.reject(Object.assign(new Error(message), { name })),
+  );
 
 describe('record store calls', () => {
   it('record store calls - no stream answering is a timeout (tried again); another refusal stays a store error', async () => {
-    const notEnabled = calls().bounded(
-      'k',
-      'put record key k',
-      undefined,
-      failing('JetStreamNotEnabled', 'jetstream is not enabled'),
-    );
+    const notEnabled = putFailing('JetStreamNotEnabled', 'jetstream is not enabled');
     await expect(notEnabled).rejects.toBeInstanceOf(RecordStoreTimeoutError);
     await expect(notEnabled).rejects.toThrow(/no stream answered/);
-    const refused = calls().bounded(
-      'k',
-      'put record key k',
-      undefined,
-      failing('JetStreamApiError', 'insufficient resources'),
-    );
+    const refused = putFailing('JetStreamApiError', 'insufficient resources');
     await expect(refused).rejects.toBeInstanceOf(RecordStoreError);
     await expect(refused).rejects.not.toBeInstanceOf(RecordStoreTimeoutError);
   });

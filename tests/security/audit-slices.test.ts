@@ -35,6 +35,22 @@ function chain(): StateStore {
   return store;
 }
 
+/** A start-up walk of `store`'s chain on a simulated clock, its checkpoints in memory, what it reports kept. */
+function startWalk(store: StateStore) {
+  const clock = new SimulatedClock(0);
+  const sink = memoryCheckpointSink();
+  const reported: AuditVerification[] = [];
+  const walk = new AuditStartWalk({
+    store,
+    sink,
+    clock,
+    log: createMemoryLog(clock),
+    checkpointIntervalMs: 60_000,
+    report: (v) => reported.push(v),
+  });
+  return { clock, sink, reported, walk };
+}
+
 function tamper(store: StateStore, sql: string, ...params: unknown[]): void {
   store.db.exec(`DROP TRIGGER ${triggerName(A, 'no_update')}; DROP TRIGGER ${triggerName(A, 'no_delete')};`);
   store.db.prepare(sql).run(...params);
@@ -82,17 +98,7 @@ describe('audit slices', () => {
   test('security - the start-up walk begins a moment after the core serves, reports a broken chain, then checkpoints', async () => {
     const store = chain();
     tamper(store, `UPDATE ${A} SET kind = 'token.revoked' WHERE seq = ?`, 9);
-    const clock = new SimulatedClock(0);
-    const sink = memoryCheckpointSink();
-    const reported: AuditVerification[] = [];
-    const walk = new AuditStartWalk({
-      store,
-      sink,
-      clock,
-      log: createMemoryLog(clock),
-      checkpointIntervalMs: 60_000,
-      report: (v) => reported.push(v),
-    });
+    const { clock, sink, reported, walk } = startWalk(store);
     walk.start();
     await clock.advanceAsync(START_WALK_DELAY_MS - 1);
     expect(reported).toHaveLength(0);
@@ -108,16 +114,7 @@ describe('audit slices', () => {
 
   test('security - a start-up walk stopped before it begins walks nothing and stores no checkpoint', async () => {
     const store = chain();
-    const clock = new SimulatedClock(0);
-    const sink = memoryCheckpointSink();
-    const walk = new AuditStartWalk({
-      store,
-      sink,
-      clock,
-      log: createMemoryLog(clock),
-      checkpointIntervalMs: 60_000,
-      report: () => {},
-    });
+    const { clock, sink, walk } = startWalk(store);
     walk.start();
     await walk.stop();
     await clock.advanceAsync(START_WALK_DELAY_MS * 2);
