@@ -4,93 +4,30 @@
 // the cluster over, rebuilds them from the record and acts on them at once: its gate asks a second person before
 // acting on the guest in maintenance, its monitor holds back what is silenced, and the window ended early holds
 // nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterRuntime, startClusterRuntime } from '../../actors/cluster-runtime';
-import { parseConfig } from '../../actors/config';
+import { describe, expect, it } from 'vitest';
+import type { ClusterRuntime } from '../../actors/cluster-runtime';
 import { maintenanceQueries } from '../../actors/maintenance-service';
 import { quietReason } from '../../actors/monitor-quiet';
-import { SystemClock } from '../../adapters/clock';
-import { createMemoryLog } from '../../adapters/log';
 import { JetStreamRecordStore, type RecordStore } from '../../adapters/nats/record-store';
-import { createProxmoxPlatform } from '../../adapters/proxmox';
 import { demoSeed, type Simulator, startSimulator } from '../../adapters/pve-sim';
 import { type MaintenanceEntity, type Principal, recordKey, type SilenceEntity } from '../../protocol';
-import { startNatsCluster, type TestNatsCluster } from '../helpers/nats-cluster';
+import { clock, startLabRuntime, useNatsCluster, waitFor } from '../helpers/cluster-runtime-harness';
 
 const TOKEN = { tokenid: 'root@pam!maint', secret: '0c7d2a55-3f1e-4b8a-9d6c-1e2f3a4b5c6d' };
-const clock = new SystemClock();
-const config = parseConfig({
-  loops: { syncIntervalSeconds: 30, monitorIntervalSeconds: 30, healthIntervalSeconds: 60 },
-});
 const olga: Principal = { id: 'tok-olga', name: 'olga', role: 'operator', person: 'p-olga' };
 const alice = { id: 'alice', role: 'admin' as const };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-let cluster: TestNatsCluster;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-beforeAll(async () => {
-  cluster = await startNatsCluster();
-}, 60_000);
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
-
-afterAll(async () => {
-  await cluster?.stopAll();
-});
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(25);
-  }
-}
+const h = useNatsCluster();
 
 async function recordsOf(namespace: string): Promise<RecordStore> {
-  const nc = await connect({ servers: cluster.urls, timeout: 2_000 });
-  cleanups.push(() => nc.close());
+  const nc = await connect({ servers: h.cluster.urls, timeout: 2_000 });
+  h.cleanups.push(() => nc.close());
   return JetStreamRecordStore.open(nc, { namespace, replicas: 3, timeoutMs: 2_000 });
 }
 
 /** Core `name`'s runtime for cluster `lab` (stopped after the test). */
-async function runtime(name: string, sim: Simulator, records: RecordStore): Promise<ClusterRuntime> {
-  const log = createMemoryLog(clock);
-  const dataDir = mkdtempSync(join(tmpdir(), `overseer-maint-${name}-`));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const platform = createProxmoxPlatform(
-    {
-      name: 'lab',
-      host: '127.0.0.1',
-      port: sim.port,
-      protocol: 'http',
-      auth: { type: 'token', tokenId: TOKEN.tokenid, secret: TOKEN.secret },
-      taskPollMs: 200,
-      timeoutMs: 5_000,
-    },
-    { clock, log },
-  );
-  cleanups.push(() => platform.close());
-  const rt = await startClusterRuntime({
-    cluster: 'lab',
-    platform,
-    dataDir,
-    core: name,
-    records,
-    fence: () => {},
-    config,
-    clock,
-    log,
-  });
-  cleanups.push(() => rt.stop({ replicate: false }));
-  return rt;
-}
+const runtime = async (name: string, sim: Simulator, records: RecordStore): Promise<ClusterRuntime> =>
+  (await startLabRuntime(h, name, sim, records, { token: TOKEN })).rt;
 
 /**
  * The maintenance queries a core serves for the runtime (core-service.ts wires them the same way); with `durable`,
@@ -108,7 +45,7 @@ describe('cluster maintenance', () => {
   it('cluster maintenance - a window and a silence set through core A reach the record, and core B taking the cluster over honours them', async () => {
     const ns = 'maint1';
     const sim = await startSimulator({ clock, seed: demoSeed(), tls: false, tokens: [TOKEN] });
-    cleanups.push(() => sim.stop());
+    h.cleanups.push(() => sim.stop());
     const [recordsA, recordsB] = await Promise.all([recordsOf(ns), recordsOf(ns)]);
     const rtA = await runtime('core-a', sim, recordsA);
 

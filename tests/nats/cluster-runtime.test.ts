@@ -3,64 +3,33 @@
 // core B rebuilds the cluster from the record and resumes the executing request by polling its recorded task (the
 // platform runs it once); A's late write is refused by compare-and-set. And a core cut off from the record neither
 // answers a submission nor makes its platform call until the record has them.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterRuntime, startClusterRuntime } from '../../actors/cluster-runtime';
-import { parseConfig } from '../../actors/config';
+import { describe, expect, it } from 'vitest';
 import { FencedError } from '../../actors/lease-types';
 import { recordRows } from '../../actors/record-entities';
 import { RecordOwnershipLostError } from '../../actors/record-shipper';
-import { SystemClock } from '../../adapters/clock';
-import { createMemoryLog } from '../../adapters/log';
 import {
   JetStreamRecordStore,
   type RecordStore,
   recordAuditStreamName,
   recordBucketName,
 } from '../../adapters/nats/record-store';
-import { createProxmoxPlatform, type ProxmoxPlatform } from '../../adapters/proxmox';
 import { demoSeed, type Simulator, startSimulator } from '../../adapters/pve-sim';
 import type { RequestEntity } from '../../protocol';
 import { recordKey } from '../../protocol';
 import { labActorId, StateStore } from '../../state';
-import { startNatsCluster, type TestClusterServer, type TestNatsCluster } from '../helpers/nats-cluster';
+import { clock, startLabRuntime, useNatsCluster, waitFor } from '../helpers/cluster-runtime-harness';
+import type { TestClusterServer } from '../helpers/nats-cluster';
 import { specOf, THREE_TIER } from '../labs/helpers';
 
 const TOKEN = { tokenid: 'root@pam!runtime', secret: '6a1e3f0a-7b2c-4c9e-9a51-0f6e2b8d4c22' };
-const clock = new SystemClock();
-const config = parseConfig({
-  loops: { syncIntervalSeconds: 30, monitorIntervalSeconds: 30, healthIntervalSeconds: 60 },
-});
 const alice = { id: 'alice', role: 'admin' as const };
 const bob = { id: 'bob', role: 'admin' as const };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-let cluster: TestNatsCluster;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-beforeAll(async () => {
-  cluster = await startNatsCluster();
-}, 60_000);
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
-
-afterAll(async () => {
-  await cluster?.stopAll();
-});
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(25);
-  }
-}
+const h = useNatsCluster();
 
 /** A core's connection (to `servers` only, reconnecting for ever) and its record store. */
 async function core(namespace: string, servers: string[]): Promise<{ nc: NatsConnection; records: RecordStore }> {
@@ -72,7 +41,7 @@ async function core(namespace: string, servers: string[]): Promise<{ nc: NatsCon
     maxReconnectAttempts: -1,
     ignoreClusterUpdates: true,
   });
-  cleanups.push(() => nc.close());
+  h.cleanups.push(() => nc.close());
   const records = await JetStreamRecordStore.open(nc, { namespace, replicas: 3, timeoutMs: 1_000 });
   return { nc, records };
 }
@@ -82,16 +51,16 @@ async function core(namespace: string, servers: string[]): Promise<{ nc: NatsCon
  * again, and the cluster is ready, after the test.
  */
 async function follower(namespace: string): Promise<TestClusterServer> {
-  const { nc } = await core(namespace, cluster.urls);
+  const { nc } = await core(namespace, h.cluster.urls);
   const jsm = await jetstreamManager(nc);
   const leaders = new Set<string | undefined>();
   for (const name of [`KV_${recordBucketName(namespace)}`, recordAuditStreamName(namespace)]) {
     leaders.add((await jsm.streams.info(name)).cluster?.leader);
   }
-  const server = cluster.servers.find((s) => !leaders.has(s.name)) ?? (cluster.servers[0] as TestClusterServer);
-  cleanups.unshift(async () => {
+  const server = h.cluster.servers.find((s) => !leaders.has(s.name)) ?? (h.cluster.servers[0] as TestClusterServer);
+  h.cleanups.unshift(async () => {
     if (!server.running) await server.restart();
-    await cluster.waitReady();
+    await h.cluster.waitReady();
   });
   return server;
 }
@@ -105,51 +74,13 @@ async function simulator(): Promise<Simulator> {
     // The long task: a stop that runs for a few seconds.
     taskDurations: { qmstop: 4_000, qmstart: 500 },
   });
-  cleanups.push(() => sim.stop());
+  h.cleanups.push(() => sim.stop());
   return sim;
 }
 
-function platformOf(sim: Simulator, log: ReturnType<typeof createMemoryLog>): ProxmoxPlatform {
-  const platform = createProxmoxPlatform(
-    {
-      name: 'lab',
-      host: '127.0.0.1',
-      port: sim.port,
-      protocol: 'http',
-      auth: { type: 'token', tokenId: TOKEN.tokenid, secret: TOKEN.secret },
-      taskPollMs: 200,
-      timeoutMs: 5_000,
-    },
-    { clock, log },
-  );
-  cleanups.push(() => platform.close());
-  return platform;
-}
-
 /** Starts a core's runtime for cluster `lab` (stopped after the test). */
-async function runtime(
-  name: string,
-  sim: Simulator,
-  records: RecordStore,
-  fence: () => void = () => {},
-): Promise<{ rt: ClusterRuntime; log: ReturnType<typeof createMemoryLog>; dataDir: string }> {
-  const log = createMemoryLog(clock);
-  const dataDir = mkdtempSync(join(tmpdir(), `overseer-crt-${name}-`));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const rt = await startClusterRuntime({
-    cluster: 'lab',
-    platform: platformOf(sim, log),
-    dataDir,
-    core: name,
-    records,
-    fence,
-    config,
-    clock,
-    log,
-  });
-  cleanups.push(() => rt.stop({ replicate: false }));
-  return { rt, log, dataDir };
-}
+const runtime = (name: string, sim: Simulator, records: RecordStore, fence?: () => void) =>
+  startLabRuntime(h, name, sim, records, { token: TOKEN, fence });
 
 const requestIn = async (records: RecordStore, id: string): Promise<RequestEntity | undefined> =>
   (await records.get(recordKey.request('lab', id)))?.value as RequestEntity | undefined;
@@ -166,7 +97,7 @@ describe('cluster runtime', () => {
     const a = await core(ns, [lonely.url]);
     const b = await core(
       ns,
-      cluster.urls.filter((u) => u !== lonely.url),
+      h.cluster.urls.filter((u) => u !== lonely.url),
     );
     const { rt: rtA } = await runtime('core-a', sim, a.records);
 
@@ -252,7 +183,7 @@ describe('cluster runtime', () => {
     const c = await core(ns, [lonely.url]);
     const observer = await core(
       ns,
-      cluster.urls.filter((u) => u !== lonely.url),
+      h.cluster.urls.filter((u) => u !== lonely.url),
     );
     const { rt } = await runtime('core-c', sim, c.records);
 
@@ -287,7 +218,7 @@ describe('cluster runtime', () => {
   it('cluster runtime - every entity a commit changes reaches the record once, calls made during a round share the next; a refused fence writes nothing', async () => {
     const ns = 'crt3';
     const sim = await simulator();
-    const d = await core(ns, cluster.urls);
+    const d = await core(ns, h.cluster.urls);
     let fenced = false;
     const fence = () => {
       if (fenced) throw new FencedError('core-d does not hold the lease on cluster lab', 'lab', 'core-d', 'not-owner');
@@ -350,7 +281,7 @@ describe('cluster runtime', () => {
     const temp = rt.store.db.prepare(`SELECT count(*) AS n FROM sqlite_temp_master WHERE type = 'trigger'`);
     expect((temp.get() as { n: number }).n).toBeGreaterThan(0);
     const single = StateStore.open(join(mkdtempSync(join(tmpdir(), 'overseer-crt-single-')), 'overseer.db'));
-    cleanups.push(() => single.close());
+    h.cleanups.push(() => single.close());
     const none = single.db.prepare(`SELECT count(*) AS n FROM sqlite_temp_master`).get() as { n: number };
     expect(none.n).toBe(0);
   }, 30_000);
