@@ -37,6 +37,7 @@ import { Hono } from 'hono';
 import { Pool } from 'undici';
 import { serve } from '../actors/main';
 import { findFreePort, spawnNatsServer } from '../adapters/nats';
+import { reportTarget } from './targets';
 
 const CONNECTIONS = 50;
 const OPEN_LOOP_RATE = 1_000;
@@ -254,8 +255,9 @@ async function profiled<T>(phase: () => Promise<T>): Promise<T> {
   }
 }
 
+const f = (n: number, d = 1) => n.toFixed(d);
+
 function row(what: string, mode: string, r: Result, extra = ''): string {
-  const f = (n: number, d = 1) => n.toFixed(d);
   return `| ${what} | ${mode} | ${r.requests} | ${f(r.perSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${r.errors} | ${extra} |`;
 }
 
@@ -403,6 +405,31 @@ async function main(): Promise<void> {
     print(`Decisions (open loop, ${LIGHT_RATE} req/s): ${mix(light)}`);
     print(`Decisions (closed loop): ${mix(closed)}`);
     print(`Decisions (open loop, ${OPEN_LOOP_RATE} req/s): ${mix(open)}`);
+    const command = `node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
+    reportTarget(
+      {
+        row: 'decisions',
+        value: `${f(closed.perSecond, 0)} decisions/s (p50 ${f(closed.p50, 1)} ms)`,
+        baseline: `bare Hono ${f(bareClosed.perSecond, 0)} req/s, same client`,
+        result: `${(closed.perSecond / bareClosed.perSecond).toFixed(3)}×`,
+        target: '≥ 0.25×',
+        met: closed.perSecond >= 0.25 * bareClosed.perSecond,
+        command,
+      },
+      print,
+    );
+    reportTarget(
+      {
+        row: 'decisionP99At1k',
+        value: `p99 ${f(open.p99, 1)} ms (${f(open.perSecond, 0)} of ${OPEN_LOOP_RATE} req/s served)`,
+        baseline: `bare Hono at ${OPEN_LOOP_RATE} req/s: p99 ${f(bareOpen.p99, 2)} ms`,
+        result: `${f(open.p99, 1)} ms (${(open.p99 / bareOpen.p99).toFixed(0)}× bare)`,
+        target: `≤ ${TARGET_P99_MS} ms`,
+        met: open.p99 <= TARGET_P99_MS,
+        command,
+      },
+      print,
+    );
   } finally {
     process.stdout.write = stdoutWrite;
     await stopOverseer?.();

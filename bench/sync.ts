@@ -24,6 +24,7 @@ import type { Log } from '../adapters/log';
 import { closePlatforms } from '../adapters/proxmox';
 import { StateStore } from '../state';
 import { startSimProcess } from './sim-process';
+import { reportTarget } from './targets';
 
 const NODES = 20;
 const STEADY_CYCLES = 7;
@@ -220,3 +221,35 @@ console.log(
 console.log(
   `- 100k VMs tracked in ≤ 600 MiB RSS: ${hundredK ? `${(hundredK.rss / 1024 ** 2).toFixed(0)} MiB → ${verdict(hundredK.rss <= 600 * 1024 ** 2)}` : 'not measured (add 100000)'}`,
 );
+const command = `node --expose-gc --import tsx bench/sync.ts ${process.argv[2] ?? ''}`.trim();
+if (tenK) {
+  reportTarget({
+    row: 'syncLoopDelay',
+    value: `steady ${ms(tenK.steady.delayP99Ms)} ms, first sync ${ms(tenK.first.delayP99Ms)} ms`,
+    baseline: `raw fetch + JSON.parse of the same answer ${ms(tenK.raw.delayP99Ms)} ms`,
+    result: `${ms(tenK.steady.delayP99Ms)} ms steady (first sync ${ms(tenK.first.delayP99Ms)} ms)`,
+    target: '≤ 20 ms',
+    met: tenK.steady.delayP99Ms <= 20 && tenK.first.delayP99Ms <= 20,
+    command,
+  });
+}
+if (hundredK) {
+  reportTarget({
+    row: 'syncCpu',
+    value: `${ms(hundredK.steady.cpuMs)} ms CPU per steady sync`,
+    baseline: `raw fetch + JSON.parse ${ms(hundredK.raw.cpuMs)} ms CPU`,
+    result: `${(hundredK.steady.cpuMs / hundredK.raw.cpuMs).toFixed(2)}×`,
+    target: '≤ 2×',
+    met: hundredK.steady.cpuMs <= 2 * hundredK.raw.cpuMs,
+    command,
+  });
+  reportTarget({
+    row: 'memory',
+    value: `${(hundredK.rss / 1024 ** 2).toFixed(0)} MiB RSS`,
+    baseline: '— (absolute)',
+    result: `${(hundredK.rss / 1024 ** 2).toFixed(0)} MiB`,
+    target: '≤ 600 MiB',
+    met: hundredK.rss <= 600 * 1024 ** 2,
+    command,
+  });
+}

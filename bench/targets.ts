@@ -32,9 +32,12 @@ export interface TargetReport {
 
 export const TARGET_TAG = 'BENCH-TARGET';
 
-/** Prints one row for bench/run.ts to collect (and for a reader of the benchmark's own output). */
-export function reportTarget(report: TargetReport): void {
-  console.log(`${TARGET_TAG} ${JSON.stringify(report)}`);
+/**
+ * Prints one row for bench/run.ts to collect (and for a reader of the benchmark's own output), through `write` when
+ * the benchmark has its own way to stdout.
+ */
+export function reportTarget(report: TargetReport, write: (line: string) => void = console.log): void {
+  write(`${TARGET_TAG} ${JSON.stringify(report)}`);
 }
 
 /** The table of every collected row, in the issue's order; a row no benchmark reported says so. */
