@@ -18,6 +18,7 @@ import {
   sameDigest,
 } from './audit-hash';
 import { canonicalDataJson } from './audit-log-json';
+import { type AuditSlice, rowRange, type StoredAuditRow as StoredRow, walkRows } from './audit-walk';
 import { AuditChainError } from './errors';
 import { fromJson, toJson } from './json';
 import { META_KEYS } from './meta-repo';
@@ -150,22 +151,11 @@ export interface AuditLogOptions {
 /** Kind of the row appended when a log that already has rows becomes keyed (it anchors the rows before it). */
 export const AUDIT_KEYED_KIND = 'audit.keyed';
 
-interface StoredRow {
-  seq: number;
-  at: number;
-  actor: string;
-  kind: string;
-  data: string;
-  prev_hash: string;
-  hash: string;
-}
-
 const T = TABLES;
 const COLUMNS = 'seq, at, actor, kind, data, prev_hash, hash';
 const MARKER_KEY = META_KEYS.auditKeying;
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const rowRange = (from: number, to: number): string => (from === to ? `row ${from} is` : `rows ${from} to ${to} are`);
 
 export class AuditLog {
   private readonly stmts: StatementCache;
@@ -173,10 +163,7 @@ export class AuditLog {
   private readonly appendTx: (entry: AuditEntry) => AuditRow;
   private readonly appendManyTx: (entries: readonly AuditEntry[]) => AuditHead;
   private readonly verifyTx: (opts: AuditVerifyOptions) => AuditVerification;
-  private readonly walkSliceTx: (
-    after: AuditHead | undefined,
-    limit: number,
-  ) => { last: AuditHead; rows: number; broken: boolean };
+  private readonly walkSliceTx: (after: AuditHead | undefined, limit: number) => AuditSlice;
   /** Entries queued by defer(), appended before anything else touches the chain (see defer). */
   private deferred: AuditEntry[] = [];
 
@@ -413,11 +400,12 @@ export class AuditLog {
     }
     // Without an anchor every row is walked, so a row slipped in below 1 is found too.
     const walk = this.stmts.get<StoredRow>(`SELECT ${COLUMNS} FROM ${T.audit} WHERE seq >= ? ORDER BY seq`);
-    const walked = this.walkRows(
+    const walked = walkRows(
       walk.iterate(fromAnchor ? expected : Number.MIN_SAFE_INTEGER),
       expected,
       prev,
       keyedFrom,
+      key,
     );
     rows = walked.rows;
     if (walked.problem) return result(walked.problem);
@@ -498,12 +486,12 @@ export class AuditLog {
    * `last` is the last row checked (`after` when none follows it); `broken` when a row, or what says which rows are
    * keyed, is not sound (verify() then names the problem).
    */
-  walkSlice(after: AuditHead | undefined, limit: number): { last: AuditHead; rows: number; broken: boolean } {
+  walkSlice(after: AuditHead | undefined, limit: number): AuditSlice {
     this.flushDeferred();
     return this.walkSliceTx(after, limit);
   }
 
-  private walkSliceAt(after: AuditHead | undefined, limit: number): { last: AuditHead; rows: number; broken: boolean } {
+  private walkSliceAt(after: AuditHead | undefined, limit: number): AuditSlice {
     const start = after ?? { seq: 0, hash: GENESIS_HASH };
     const marker = this.readMarker();
     const unsound = marker === 'unreadable' || (marker !== undefined) !== (this.key !== undefined);
@@ -512,58 +500,9 @@ export class AuditLog {
     const page = this.stmts.get<StoredRow>(`SELECT ${COLUMNS} FROM ${T.audit} WHERE seq > ? ORDER BY seq LIMIT ?`);
     // From the start, a row slipped in below 1 is looked for too (as verify() does).
     const lowest = start.seq === 0 ? Number.MIN_SAFE_INTEGER : start.seq;
-    const walked = this.walkRows(page.iterate(lowest, limit), start.seq + 1, start.hash, marker?.seq ?? null);
+    const walked = walkRows(page.iterate(lowest, limit), start.seq + 1, start.hash, marker?.seq ?? null, this.key);
     const last = walked.rows > 0 ? { seq: walked.expected - 1, hash: walked.prev } : start;
     return { last, rows: walked.rows, broken: walked.problem !== undefined };
-  }
-
-  /** Walks `rows` (in seq order) from row `expected`, whose predecessor's link is `prev`: the first problem, or where the walk ended. */
-  private walkRows(
-    rows: Iterable<StoredRow>,
-    expected: number,
-    prev: string,
-    keyedFrom: number | null,
-  ): { rows: number; expected: number; prev: string; problem?: AuditProblem } {
-    const key = this.key;
-    let count = 0;
-    const fail = (row: number, kind: AuditProblemKind, sentence: string) => ({
-      rows: count,
-      expected,
-      prev,
-      problem: { row, kind, sentence },
-    });
-    for (const row of rows) {
-      if (row.seq < expected) {
-        return fail(row.seq, 'edited', `row ${row.seq} is out of sequence (the chain starts at 1): it was inserted`);
-      }
-      if (row.seq !== expected) {
-        const after = expected === 1 ? 'the first row' : `the row after ${expected - 1}`;
-        return fail(expected, 'deleted', `${rowRange(expected, row.seq - 1)} missing: ${after} is ${row.seq}`);
-      }
-      if (row.prev_hash !== prev) {
-        return fail(
-          row.seq,
-          'edited',
-          `row ${row.seq} does not link to row ${row.seq - 1}: one of them was rewritten (a recomputed hash upstream)`,
-        );
-      }
-      const keyed = keyedFrom !== null && row.seq >= keyedFrom;
-      const link =
-        keyed && key ? auditHmac(key, row.prev_hash, row, row.data) : auditHash(row.prev_hash, row, row.data);
-      if (!sameDigest(row.hash, link)) {
-        let sentence = `row ${row.seq}'s content does not match its hash: it was edited`;
-        if (keyed && row.hash === auditHash(row.prev_hash, row, row.data)) {
-          sentence = `row ${row.seq} carries a plain SHA-256 link where the chain is keyed: it was rewritten without the audit key`;
-        } else if (keyed) {
-          sentence = `row ${row.seq}'s content does not match its keyed link: it was edited, or linked with another key`;
-        }
-        return fail(row.seq, 'edited', sentence);
-      }
-      count++;
-      prev = row.hash;
-      expected++;
-    }
-    return { rows: count, expected, prev };
   }
 
   /** Writes the keying marker unless there is one: keyed from the next row; an existing log gets an anchor row. */
