@@ -10,6 +10,7 @@ import {
   triggerName,
 } from '../../state';
 import { auditHash, hashInput } from '../../state/audit-hash';
+import type { StoredAuditRow } from '../../state/audit-walk';
 import { openStore } from './helpers';
 
 const A = TABLES.audit;
@@ -94,14 +95,10 @@ describe('audit', () => {
     db.prepare(`UPDATE ${A} SET actor = 'mallory', hash = ? WHERE seq = 2`).run('f'.repeat(64));
     expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 2, kind: 'edited' } });
     // Rewriting the row's hash correctly still breaks the chain at row 3.
-    const row = db.prepare(`SELECT seq, at, actor, kind, data, prev_hash FROM ${A} WHERE seq = 2`).get() as {
-      seq: number;
-      at: number;
-      actor: string;
-      kind: string;
-      data: string;
-      prev_hash: string;
-    };
+    const row = db.prepare(`SELECT seq, at, actor, kind, data, prev_hash FROM ${A} WHERE seq = 2`).get() as Omit<
+      StoredAuditRow,
+      'hash'
+    >;
     db.prepare(`UPDATE ${A} SET hash = ? WHERE seq = 2`).run(auditHash(row.prev_hash, row, row.data));
     expect(audit.verify()).toMatchObject({ ok: false, problem: { row: 3, kind: 'edited' } });
   });
