@@ -72,15 +72,22 @@ export class GateService {
 
   private input(spec: RequestSpec, facts: GatheredFacts = {}): GateInput {
     const now = this.clock.now();
+    const view = this.view;
+    const config = this.config;
+    let recentDestructive: number[] | undefined;
     return {
       request: spec,
       now,
-      config: this.config,
-      vms: this.view.vms,
-      hosts: this.view.hosts,
-      clusters: this.view.clusters,
-      activeRequests: this.view.activeRequests,
-      recentDestructive: this.view.recentDestructive(now, this.config.massOperation.windowSeconds * 1000),
+      config,
+      vms: view.vms,
+      hosts: view.hosts,
+      clusters: view.clusters,
+      activeRequests: view.activeRequests,
+      // Read when a check asks (only the mass-operation check does): a copy of every destructive request in the window.
+      get recentDestructive() {
+        recentDestructive ??= view.recentDestructive(now, config.massOperation.windowSeconds * 1000);
+        return recentDestructive;
+      },
       sshTargets: spec.action === 'command' ? this.options.sshTargets?.() : undefined,
       ...facts,
       maintenance: this.view.maintenance.windows(now),
