@@ -1,7 +1,7 @@
 // Hands approved requests to the execution loop (which runs them within the per-node limit), tells it when one
 // finished, and gives a new or restarted loop every request that is approved, queued or executing.
 import type { Actor } from 'xstate';
-import type { executionLoopMachine } from '../machines/loops/execution-loop.machine';
+import type { executionLoopMachine, QueuedWork } from '../machines/loops/execution-loop.machine';
 import type { RequestMachine } from '../machines/request.machine';
 import type { RequestSpec } from '../machines/types';
 import { vmKey } from '../machines/types';
@@ -51,22 +51,22 @@ export class ExecutionFeed {
     this.deps.loop()?.send({ type: 'FINISHED', requestId: id });
   }
 
-  /** Hands every approved, queued and executing request to a (new) execution loop. */
+  /** Hands every approved, queued and executing request to a (new) execution loop, in one event. */
   feed(): void {
     const loop = this.deps.loop();
     if (!loop) return;
-    const { requests } = this.deps;
-    for (const [id, actor] of requests.entries()) {
-      const snapshot = actor.getSnapshot();
-      const spec = snapshot.context.spec;
-      if (snapshot.value === 'executing')
-        loop.send({ type: 'ADOPT_RUNNING', work: { requestId: id, node: this.nodeOf(spec) } });
+    const running: QueuedWork[] = [];
+    const queued: QueuedWork[] = [];
+    for (const [id, actor] of this.deps.requests.entries()) {
+      const { value, context } = actor.getSnapshot();
+      if (value === 'executing') running.push({ requestId: id, node: this.nodeOf(context.spec) });
+      else if (value === 'queued') queued.push({ requestId: id, node: this.nodeOf(context.spec) });
+      else if (value === 'approved') {
+        // QUEUED first: the loop may start the request at once, and EXECUTE is only accepted once it is queued.
+        this.deps.requests.get(id)?.send({ type: 'QUEUED' });
+        queued.push({ requestId: id, node: this.nodeOf(context.spec) });
+      }
     }
-    for (const [id, actor] of requests.entries()) {
-      const snapshot = actor.getSnapshot();
-      if (snapshot.value === 'approved') this.enqueue(id, snapshot.context.spec);
-      else if (snapshot.value === 'queued')
-        loop.send({ type: 'ENQUEUE', work: { requestId: id, node: this.nodeOf(snapshot.context.spec) } });
-    }
+    loop.send({ type: 'RESUME', running, queued });
   }
 }

@@ -31,6 +31,11 @@ export type ExecutionLoopEvent =
   | { type: 'ENQUEUE'; work: QueuedWork }
   /** A request that was already executing when the Overseer restarted: it holds its slot. */
   | { type: 'ADOPT_RUNNING'; work: QueuedWork }
+  /**
+   * Every request a new (or restarted) loop takes over at once: those executing hold their slots, those queued wait
+   * in the given order. The same as ADOPT_RUNNING for each of `running`, then ENQUEUE for each of `queued`, in one step.
+   */
+  | { type: 'RESUME'; running: readonly QueuedWork[]; queued: readonly QueuedWork[] }
   /** A request ended (any terminal state) or was cancelled while queued. */
   | { type: 'FINISHED'; requestId: string };
 
@@ -113,6 +118,37 @@ export const executionLoopMachine = executionSetup
         const { node } = event.work;
         enqueue.assign({ running: withList(context.running, node, [...(context.running[node] ?? []), event.work]) });
       }),
+      resume: executionSetup.enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'RESUME') return;
+        const seen = new Set(
+          allWork(context.queued)
+            .concat(allWork(context.running))
+            .map((w) => w.requestId),
+        );
+        // Fresh lists (the context's own are never changed), appended to in order.
+        const copy = (byNode: WorkByNode) =>
+          Object.fromEntries(Object.entries(byNode).map(([node, list]) => [node, [...list]]));
+        const running: Record<string, QueuedWork[]> = copy(context.running);
+        const queued: Record<string, QueuedWork[]> = copy(context.queued);
+        const add = (into: Record<string, QueuedWork[]>, work: QueuedWork) => {
+          if (seen.has(work.requestId)) return;
+          seen.add(work.requestId);
+          const list = into[work.node];
+          if (list) list.push(work);
+          else into[work.node] = [work];
+        };
+        for (const work of event.running) add(running, work);
+        for (const work of event.queued) add(queued, work);
+        let next: ExecutionLoopContext = { ...context, queued, running };
+        const starts: QueuedWork[] = [];
+        for (const node of Object.keys(queued)) {
+          const step = dispatch(next, node);
+          next = step.next;
+          starts.push(...step.start);
+        }
+        enqueue.assign({ queued: next.queued, running: next.running });
+        for (const work of starts) enqueue({ type: 'startExecution', params: work });
+      }),
       finish: executionSetup.enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'FINISHED') return;
         const { requestId } = event;
@@ -147,6 +183,7 @@ export const executionLoopMachine = executionSetup
         on: {
           ENQUEUE: { actions: 'enqueueWork' },
           ADOPT_RUNNING: { actions: 'adoptRunning' },
+          RESUME: { actions: 'resume' },
           FINISHED: { actions: 'finish' },
         },
       },

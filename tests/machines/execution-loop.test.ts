@@ -1,8 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { allWork, executionLoopMachine, planDispatch } from '../../machines';
+import type { ExecutionLoopContext } from '../../machines/loops/execution-loop.machine';
 
 describe('execution loop', () => {
+  it('execution - RESUME takes over executing and queued work as ADOPT_RUNNING then ENQUEUE one by one would', () => {
+    const make = () => {
+      const started: string[] = [];
+      const actor = createActor(
+        executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
+        { input: { perNodeLimit: 2 } },
+      ).start();
+      // Work the loop already holds: one running, one waiting behind a full node.
+      actor.send({ type: 'ENQUEUE', work: { requestId: 'old1', node: 'pve1' } });
+      actor.send({ type: 'ADOPT_RUNNING', work: { requestId: 'old2', node: 'pve1' } });
+      actor.send({ type: 'ENQUEUE', work: { requestId: 'old3', node: 'pve1' } });
+      return { actor, started };
+    };
+    const node = (i: number) => `pve${(i % 3) + 1}`;
+    const running = [0, 1, 2, 3].map((i) => ({ requestId: `run${i}`, node: node(i) }));
+    // Duplicates (of each other, of running work, of work the loop holds) are ignored either way.
+    const queued = [
+      ...Array.from({ length: 12 }, (_, i) => ({ requestId: `q${i}`, node: node(i) })),
+      { requestId: 'q3', node: 'pve2' },
+      { requestId: 'run1', node: 'pve2' },
+      { requestId: 'old3', node: 'pve3' },
+    ];
+    const one = make();
+    for (const work of running) one.actor.send({ type: 'ADOPT_RUNNING', work });
+    for (const work of queued) one.actor.send({ type: 'ENQUEUE', work });
+    const all = make();
+    all.actor.send({ type: 'RESUME', running, queued });
+
+    expect(all.started).toEqual(expect.arrayContaining(one.started));
+    expect(all.started).toHaveLength(one.started.length);
+    const sorted = (ctx: ExecutionLoopContext) => ({
+      queued: allWork(ctx.queued).sort((a, b) => a.requestId.localeCompare(b.requestId)),
+      running: allWork(ctx.running).sort((a, b) => a.requestId.localeCompare(b.requestId)),
+      byNode: Object.fromEntries(Object.entries(ctx.queued).map(([n, list]) => [n, list.map((w) => w.requestId)])),
+    });
+    expect(sorted(all.actor.getSnapshot().context)).toEqual(sorted(one.actor.getSnapshot().context));
+  });
+
   it('execution - starts work in queue order within the per-node limit', () => {
     const started: string[] = [];
     const actor = createActor(
