@@ -21,9 +21,13 @@ import { createActor } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import { AtRest } from './actor-at-rest';
+import { yieldToLoop } from './loop-turns';
 import { RestingResolver } from './resolve-resting';
 import type { StateChange } from './watch';
 import { stateName, watchActor } from './watch';
+
+/** Actors `startDeferred` starts between two turns of the event loop (a request's: about 0.1 ms each). */
+const DEFERRED_SLICE = 50;
 
 export type EntityKind = 'vm' | 'host' | 'request' | 'incident' | 'lab';
 
@@ -86,8 +90,13 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     string,
     { actor: Actor<TLogic>; unwatch: () => void; deliver: (event: EventFrom<TLogic>) => void }
   >();
-  /** Actors at rest (passivate only): their last snapshot, by key. A key is in `actors` or here, never both. */
+  /** Actors at rest: their last snapshot, by key. A key is in `actors` or here, never both. */
   private readonly resting = new Map<string, SnapshotFrom<TLogic>>();
+  /**
+   * Actors restored but not started yet (`restoreDeferred`, any logic): the stored snapshot each starts from. Each is
+   * also in `resting` (its snapshot resolved, for reads), so anything but a read starts it, as it wakes one at rest.
+   */
+  private readonly deferred = new Map<string, unknown>();
 
   private readonly options: ActorSetOptions<TLogic>;
   /** The scope `createResting` resolves initial states in (made on first use). */
@@ -117,6 +126,8 @@ export class ActorSet<TLogic extends AnyStateMachine> {
    * (one at rest that the event would finish or fail is brought back for it), undefined when there is none.
    */
   send(key: string, event: EventFrom<TLogic>): 'live' | 'rest' | undefined {
+    // One restored but not started yet starts first (its start journaled before the event, as `restore` does).
+    if (this.deferred.has(key)) this.get(key);
     const live = this.actors.get(key)?.actor;
     if (live) {
       live.send(event);
@@ -138,7 +149,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     const snapshot = this.resting.get(key);
     if (snapshot === undefined) return undefined;
     const options = this.options;
-    if (options.passivate && !options.inspect) {
+    if (options.passivate && !options.inspect && !this.deferred.has(key)) {
       this.atRest ??= new AtRest(options, this.resting, this.wakeFor, (k, e) => this.deliver(k, e));
       return this.atRest.handle(key, snapshot, event);
     }
@@ -210,10 +221,17 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     return this.options.transaction ? this.options.transaction(fn) : fn();
   }
 
-  /** Brings an actor at rest back from its snapshot: no event, no state-change line, no snapshot written. */
+  /**
+   * Brings an actor at rest back from its snapshot: no event, no state-change line, no snapshot written. One restored
+   * by `restoreDeferred` starts from its stored snapshot, as `restore` would have started it.
+   */
   private wake(key: string, snapshot: SnapshotFrom<TLogic>): Actor<TLogic> {
     this.resting.delete(key);
-    return this.start(key, stateName((snapshot as { value: never }).value), { snapshot }, 'wake');
+    const value = stateName((snapshot as { value: never }).value);
+    const stored = this.deferred.get(key);
+    if (stored === undefined) return this.start(key, value, { snapshot }, 'wake');
+    this.deferred.delete(key);
+    return this.start(key, value, { snapshot: stored }, 'restore');
   }
 
   /** A new actor, logged as a change from 'none'. */
@@ -265,6 +283,29 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     const snap = persisted as { status?: string; value?: unknown };
     if (snap.status !== 'active') return undefined;
     return this.start(key, stateName(snap.value as never), { snapshot: persisted, input }, 'restore');
+  }
+
+  /**
+   * Restores an actor whose start can wait (any logic): it is readable at once (`peek`, `entries`, `keys`) and starts,
+   * as `restore` starts it, when anything else asks for it or when `startDeferred` reaches it. A restart with many
+   * requests in flight serves first and starts them in slices. A finished one is not brought back.
+   */
+  restoreDeferred(key: string, persisted: unknown): SnapshotFrom<TLogic> | undefined {
+    if ((persisted as { status?: string }).status !== 'active') return undefined;
+    this.remove(key);
+    this.resolver ??= new RestingResolver(this.options.logic);
+    const snapshot = this.resolver.resolve(persisted);
+    this.resting.set(key, snapshot);
+    this.deferred.set(key, persisted);
+    return snapshot;
+  }
+
+  /** Starts every actor `restoreDeferred` left waiting, `perSlice` at a time, the event loop's turns before each. */
+  async startDeferred(perSlice = DEFERRED_SLICE): Promise<void> {
+    while (this.deferred.size > 0) {
+      await yieldToLoop();
+      for (const key of [...this.deferred.keys()].slice(0, perSlice)) this.get(key);
+    }
   }
 
   /**
@@ -341,6 +382,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   /** Stops and forgets an actor (its persisted rows stay). */
   remove(key: string): void {
     this.resting.delete(key);
+    this.deferred.delete(key);
     const entry = this.actors.get(key);
     if (!entry) return;
     this.actors.delete(key);
@@ -350,6 +392,7 @@ export class ActorSet<TLogic extends AnyStateMachine> {
 
   stopAll(): void {
     this.resting.clear();
+    this.deferred.clear();
     for (const key of [...this.actors.keys()]) this.remove(key);
   }
 }

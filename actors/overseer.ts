@@ -66,6 +66,8 @@ export class Overseer {
   private readonly execution: ExecutionFeed;
   private readonly supervisor: RootSupervisor;
   private readonly retention: SnapshotRetention;
+  /** The restored request actors' start (see `startRequests`). */
+  private requestsStarted: Promise<void> | undefined;
 
   /** The events each actor received (the dashboard's inspector). */
   readonly journal: ActorJournal;
@@ -231,8 +233,20 @@ export class Overseer {
     return report;
   }
 
-  /** Starts the root actor, which spawns and supervises the loops, and hands it the restored requests. */
+  /**
+   * Starts the request actors `restore` brought back (readable, and started when asked for, until then), in slices
+   * from the next turn of the event loop on; resolves when all have started. `startRoot` calls it.
+   */
+  startRequests(): Promise<void> {
+    this.requestsStarted ??= this.requests
+      .startDeferred()
+      .catch((error: unknown) => this.deps.log.error('the restored request actors could not all be started', error));
+    return this.requestsStarted;
+  }
+
+  /** Starts the restored request actors, and the root actor, which spawns and supervises the loops, and feeds it. */
   startRoot(): void {
+    void this.startRequests();
     this.supervisor.start();
     this.execution.feed();
   }

@@ -66,7 +66,8 @@ export function restoreActors(t: RestoreTargets): RestoreReport {
     if (snapshot.value && ['awaiting_approval', 'approved', 'queued', 'executing'].includes(snapshot.value)) {
       t.gate.hold(snapshot.context.spec);
     }
-    if (t.requests.restore(id, row.snapshot)) restoredRequests.push(id);
+    // Started later, in slices (Overseer.startRequests): a restart with many in flight serves first.
+    if (t.requests.restoreDeferred(id, row.snapshot)) restoredRequests.push(id);
   }
   // A request recorded but killed before its actor wrote a first snapshot was never answered nor decided:
   // it is gated afresh. Only a 'received' one can be such a request; when there is none and every active record

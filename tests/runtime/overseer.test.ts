@@ -196,6 +196,7 @@ describe('runtime', () => {
     rt.clock.advance(30_000);
     rt = rt.reopen();
     rt.overseer.restore();
+    await rt.overseer.startRequests();
     rt.clock.advance(29_999);
     expect(rt.store.requests.get(waiting.requestId)?.status).toBe('awaiting_approval');
     rt.clock.advance(1);
