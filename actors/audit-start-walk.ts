@@ -1,5 +1,5 @@
 // The start-up walk of the whole audit chain and, from what it found, the periodic checkpoints. The walk begins a
-// moment after the core serves (START_WALK_DELAY_MS: it does not compete with the first requests after a restart) and
+// moment after the core serves (START_AFTER_SERVING_MS: it does not compete with the first requests after a restart) and
 // runs in slices between the core's work (a long chain would otherwise hold the start for seconds). A broken chain is
 // reported once found (`report`: a critical incident that notifies), at start-up or by a checkpoint.
 import type { Clock } from '../adapters/clock';
@@ -8,8 +8,10 @@ import type { AuditVerification, StateStore } from '../state';
 import type { AuditCheckpointer, AuditCheckpointSink } from './audit-checkpoint';
 import { startAuditCheckpoints, verifyAudit } from './audit-checkpoint';
 
-/** How long after `start` the walk begins. */
-export const START_WALK_DELAY_MS = 1000;
+/**
+ * How long after the core serves the work that can wait begins: this walk, and the loops (actors/core-process.ts).
+ */
+export const START_AFTER_SERVING_MS = 1000;
 
 export interface StartWalkDeps {
   store: StateStore;
@@ -48,9 +50,9 @@ export class AuditStartWalk {
       .catch((error: unknown) => log.error('the audit chain could not be verified at start-up', error));
   }
 
-  /** The core serves: the walk begins START_WALK_DELAY_MS from now. */
+  /** The core serves: the walk begins START_AFTER_SERVING_MS from now. */
   start(): void {
-    const timer = this.deps.clock.setTimeout(() => this.begin(), START_WALK_DELAY_MS);
+    const timer = this.deps.clock.setTimeout(() => this.begin(), START_AFTER_SERVING_MS);
     const begin = this.begin;
     this.begin = () => {
       this.deps.clock.clearTimeout(timer);

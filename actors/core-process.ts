@@ -15,7 +15,7 @@ import { closePlatforms } from '../adapters/proxmox';
 import { OVERSEER_ID } from '../machines/types';
 import { StateStore } from '../state';
 import { natsCheckpointSink } from './audit-checkpoint';
-import { AuditStartWalk } from './audit-start-walk';
+import { AuditStartWalk, START_AFTER_SERVING_MS } from './audit-start-walk';
 import { auditKeyPath, loadOrCreateAuditKey, reportBrokenAudit } from './audit-startup';
 import type { OverseerConfig } from './config';
 import { serveCore } from './core-service';
@@ -34,8 +34,18 @@ export interface CoreProcessDeps {
   cleanups: (() => Promise<void> | void)[];
 }
 
-export async function startCore(deps: CoreProcessDeps): Promise<void> {
-  if (deps.config.cores) return startSharedCore(deps);
+/**
+ * Starts the core: every actor restored and the core's side of the wire contract served. The returned function says
+ * the process serves (`serve` calls it once the gateway listens too): the work that can wait then begins a moment
+ * later (START_AFTER_SERVING_MS), so that after a restart the first answers do not queue behind it — the loops and
+ * their first cycles, the restored request actors' start (each is started at once when asked for meanwhile), and the
+ * walk of the audit chain.
+ */
+export async function startCore(deps: CoreProcessDeps): Promise<() => void> {
+  if (deps.config.cores) {
+    await startSharedCore(deps);
+    return () => {};
+  }
   const { bus, config, dataDir, env, clock, log, cleanups } = deps;
   let clusters = config.clusters;
   if (clusters.length === 0) {
@@ -95,7 +105,7 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
     notifier,
     ssh,
   });
-  overseer.start();
+  overseer.restore();
   cleanups.push(() => overseer.stop());
   cleanups.push(
     serveCore({
@@ -112,8 +122,12 @@ export async function startCore(deps: CoreProcessDeps): Promise<void> {
   // Its subscriptions are at the server before the process says it serves: a first call finds a responder.
   await bus.flush();
 
-  // The whole audit chain is walked a moment after the core serves, then checkpointed (AuditStartWalk).
-  audit.start();
+  return () => {
+    const timer = clock.setTimeout(() => overseer.startRoot(), START_AFTER_SERVING_MS);
+    cleanups.push(() => clock.clearTimeout(timer));
+    // The whole audit chain is walked a moment after the core serves, then checkpointed (AuditStartWalk).
+    audit.start();
+  };
 }
 
 /**

@@ -148,6 +148,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
   };
 
   const queries: QueryHandlers = {
+    // Before the loops start (a moment after the core serves), the root actor is not there yet: 'starting'.
     status: () => {
       const root = overseer.rootSnapshot;
       const loops: Record<string, { state: string; cycles: number; failures: number; lastError?: string }> = {};
@@ -164,7 +165,7 @@ export function createCoreHandlers(deps: CoreServiceDeps, principals: PrincipalR
         };
       }
       return {
-        state: root ? stateName(root.value) : 'stopped',
+        state: root ? stateName(root.value) : 'starting',
         escalated: root?.context.escalated ?? [],
         loops,
         clusters: [...overseer.view.clusters.values()],

@@ -81,9 +81,10 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
       await assertNoOtherCore(bus, { namespace: nats.namespace, url: nats.url, log });
     }
 
+    let startLoops = () => {};
     if (role === 'all' || role === 'core') {
       const simPort = parsePort(env.OVERSEER_SIM_PORT, 'OVERSEER_SIM_PORT', 0);
-      await startCore({ bus, config, dataDir, env, clock, log, simPort, cleanups });
+      startLoops = await startCore({ bus, config, dataDir, env, clock, log, simPort, cleanups });
     }
 
     if (role === 'all' || role === 'gateway') {
@@ -100,6 +101,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
       cleanups.push(() => gateway.close());
       log.info(`gateway listening on ${gateway.url}`);
     }
+    // The loops start once the process serves: after a restart, the first answers do not wait for their first cycles.
+    startLoops();
   } catch (error) {
     await stopAll();
     throw error;

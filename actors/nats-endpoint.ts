@@ -121,13 +121,18 @@ export async function resolveNats(opts: ResolveNatsOptions): Promise<NatsEndpoin
     log.info(
       `using NATS at ${servers.join(', ')}; namespace '${namespace}' (${explicit ? 'OVERSEER_NAMESPACE' : `installation id, ${join(dataDir, INSTALLATION_ID_FILE)}`}): subjects overseer.${namespace}.…`,
     );
-    const open = await probeAnonymousAccess(servers, namespace);
-    if (open) {
-      log.warn(
-        `NATS at ${servers.join(', ')} lets a client without credentials ${open}: anyone who reaches it can read or forge Overseer's traffic; require users with permissions (see deploy/nats-server.conf)`,
-      );
-    }
+    // Beside the start, which does not wait for a warning (a connection of its own and a few round trips).
+    const probed = probeAnonymousAccess(servers, namespace)
+      // A connection lost during the probe leaves nothing to report (the real connection reports it).
+      .catch(() => undefined)
+      .then((open) => {
+        if (!open) return;
+        log.warn(
+          `NATS at ${servers.join(', ')} lets a client without credentials ${open}: anyone who reaches it can read or forge Overseer's traffic; require users with permissions (see deploy/nats-server.conf)`,
+        );
+      });
     return {
+      probed,
       url: env.NATS_URL,
       embedded: false,
       namespace,

@@ -38,4 +38,9 @@ export interface NatsEndpoint {
   credentials: { core: NatsCredentials; gateway: NatsCredentials };
   /** False (NATS_DISCOVERY=off): connect only to NATS_URL's servers, never to others the cluster announces. */
   followCluster?: boolean | undefined;
+  /**
+   * NATS_URL: the probe of what a client without credentials may do, which runs beside the start (it only warns);
+   * resolves once its finding is logged.
+   */
+  probed?: Promise<void> | undefined;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { AUDIT_SLICE_ROWS, memoryCheckpointSink, verifyAudit } from '../../actors/audit-checkpoint';
-import { AuditStartWalk, START_WALK_DELAY_MS } from '../../actors/audit-start-walk';
+import { AuditStartWalk, START_AFTER_SERVING_MS } from '../../actors/audit-start-walk';
 import { auditKeyPath, loadOrCreateAuditKey } from '../../actors/audit-startup';
 import { SimulatedClock } from '../../adapters/clock';
 import { createMemoryLog } from '../../adapters/log';
@@ -100,7 +100,7 @@ describe('audit slices', () => {
     tamper(store, `UPDATE ${A} SET kind = 'token.revoked' WHERE seq = ?`, 9);
     const { clock, sink, reported, walk } = startWalk(store);
     walk.start();
-    await clock.advanceAsync(START_WALK_DELAY_MS - 1);
+    await clock.advanceAsync(START_AFTER_SERVING_MS - 1);
     expect(reported).toHaveLength(0);
     await clock.advanceAsync(1);
     for (let i = 0; i < 50 && (reported.length === 0 || sink.stored.size === 0); i++) {
@@ -117,7 +117,7 @@ describe('audit slices', () => {
     const { clock, sink, walk } = startWalk(store);
     walk.start();
     await walk.stop();
-    await clock.advanceAsync(START_WALK_DELAY_MS * 2);
+    await clock.advanceAsync(START_AFTER_SERVING_MS * 2);
     expect(sink.stored.size).toBe(0);
   });
 });

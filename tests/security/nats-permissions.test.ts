@@ -565,6 +565,7 @@ describe.runIf(natsServerAvailable)('security - a NATS_URL server', () => {
     try {
       const lines: string[] = [];
       const endpoint = await resolveNats({ env: { NATS_URL: server.url }, dataDir, log: quietLog(lines) });
+      await endpoint.probed;
       expect(endpoint.embedded).toBe(false);
       expect(endpoint.server).toBeUndefined();
       // No OVERSEER_NAMESPACE: the installation id, kept in the data dir and reused.
