@@ -111,6 +111,12 @@ const T = TABLES.incidents;
 const COLUMNS =
   'id, kind, subject, dedupe_key, severity, status, opened_at, updated_at, resolved_at, detail, actions, cause, outcome';
 const RESOLVED: IncidentStatus = 'resolved';
+/**
+ * `status <> 'resolved'` written out: SQLite uses the partial index of open incidents (migration v3) only when the
+ * query's condition is that literal, not a bound parameter; with a parameter every such read scans the whole table,
+ * which keeps every incident ever opened.
+ */
+const OPEN = `status <> '${RESOLVED}'`;
 
 const isUniqueViolation = (err: unknown): boolean =>
   err instanceof Error && (err as Error & { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -193,8 +199,8 @@ export class IncidentRepo {
   /** The incident not yet resolved with this dedupe key, if any. */
   findOpenByDedupeKey(dedupeKey: string): IncidentRecord | undefined {
     const row = this.sql
-      .get<IncidentRow>(`SELECT ${COLUMNS} FROM ${T} WHERE dedupe_key = ? AND status <> ?`)
-      .get(dedupeKey, RESOLVED);
+      .get<IncidentRow>(`SELECT ${COLUMNS} FROM ${T} WHERE dedupe_key = ? AND ${OPEN}`)
+      .get(dedupeKey);
     return row ? toRecord(row) : undefined;
   }
 
@@ -220,10 +226,10 @@ export class IncidentRepo {
   openCounts(): OpenIncidentCount[] {
     return this.sql
       .get<OpenIncidentCount>(
-        `SELECT kind, severity, count(*) AS count FROM ${T} WHERE status <> ? GROUP BY kind, severity
+        `SELECT kind, severity, count(*) AS count FROM ${T} WHERE ${OPEN} GROUP BY kind, severity
          ORDER BY kind, severity`,
       )
-      .all(RESOLVED);
+      .all();
   }
 
   private where(filter: IncidentFilter): Where {
@@ -238,8 +244,8 @@ export class IncidentRepo {
   /** Incidents not yet resolved (open, remediating, escalated), oldest first: the ones to restore actors for. */
   listOpen(): IncidentRecord[] {
     return this.sql
-      .get<IncidentRow>(`SELECT ${COLUMNS} FROM ${T} WHERE status <> ? ORDER BY opened_at, id`)
-      .all(RESOLVED)
+      .get<IncidentRow>(`SELECT ${COLUMNS} FROM ${T} WHERE ${OPEN} ORDER BY opened_at, id`)
+      .all()
       .map(toRecord);
   }
 
