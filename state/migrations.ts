@@ -305,6 +305,20 @@ const v8Labs: Migration = {
   },
 };
 
+/**
+ * The monitor reads a subject's incident history (its last 50, newest first) each time it remediates: without this
+ * index every such read scanned and sorted the whole incidents table, which only grows.
+ */
+const v9IncidentHistory: Migration = {
+  version: 9,
+  name: 'incident history by subject',
+  up(db) {
+    db.exec(`
+      CREATE INDEX ${indexName(T.incidents, 'subject', 'opened_at')} ON ${T.incidents} (subject, opened_at DESC, id);
+    `);
+  },
+};
+
 /** Every migration this code knows, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   v1InitialSchema,
@@ -315,6 +329,7 @@ export const MIGRATIONS: readonly Migration[] = [
   v6Maintenance,
   v7BulkRequests,
   v8Labs,
+  v9IncidentHistory,
 ];
 
 /** The schema version this code writes. */

@@ -5,6 +5,7 @@ import { labMachine } from '../../machines/lab.machine';
 import {
   DuplicateLabError,
   LAB_ENDED_STATUSES,
+  LATEST_SCHEMA_VERSION,
   LabEndedError,
   LabIdentityError,
   LabNotFoundError,
@@ -249,7 +250,7 @@ describe('state labs', () => {
     expect([...LAB_ENDED_STATUSES].sort()).toEqual(finals.sort());
   });
 
-  it('state labs - a v7 database with data gains the lab tables on upgrade to v8, keeping its rows', () => {
+  it('state labs - a v7 database with data gains the lab tables on upgrade, keeping its rows', () => {
     const file = dbPath();
     const v7 = openDatabase(file, { migrations: MIGRATIONS.filter((m) => m.version <= 7) });
     expect(schemaVersion(v7)).toBe(7);
@@ -260,7 +261,7 @@ describe('state labs', () => {
     old.close();
 
     const store = openStore(file);
-    expect(schemaVersion(store.db)).toBe(8);
+    expect(schemaVersion(store.db)).toBe(LATEST_SCHEMA_VERSION);
     expect(store.meta.get('kept')).toBe('yes');
     expect(store.requests.get('r1')?.status).toBe('received');
     store.labs.insert(newLab());
