@@ -21,6 +21,8 @@ import { createActor } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import { AtRest } from './actor-at-rest';
+import type { InertScope } from './actor-scope';
+import { inertScope, quietStart } from './actor-scope';
 import { yieldToLoop } from './loop-turns';
 import { RestingResolver } from './resolve-resting';
 import type { StateChange } from './watch';
@@ -304,7 +306,15 @@ export class ActorSet<TLogic extends AnyStateMachine> {
   async startDeferred(perSlice = DEFERRED_SLICE): Promise<void> {
     while (this.deferred.size > 0) {
       await yieldToLoop();
-      for (const key of [...this.deferred.keys()].slice(0, perSlice)) this.get(key);
+      for (const key of [...this.deferred.keys()].slice(0, perSlice)) {
+        try {
+          this.get(key);
+        } catch (error) {
+          // One that cannot start is gone from the set (as a failed restore); the others still start.
+          this.remove(key);
+          this.options.log.error(`${this.options.idOf(key)}: could not be started from its stored snapshot`, error);
+        }
+      }
     }
   }
 
@@ -395,52 +405,4 @@ export class ActorSet<TLogic extends AnyStateMachine> {
     this.deferred.clear();
     for (const key of [...this.actors.keys()]) this.remove(key);
   }
-}
-
-interface InertScope {
-  scope: AnyActorScope;
-  /** Actions, deferred work and emitted events the last initial state asked for (none: it only computed). */
-  effects: number;
-}
-
-/**
- * An actor scope in which nothing happens: for resolving a machine's initial state without an actor. Its `self` is an
- * actor of the logic that is never started (made without input, its own initial state is an error nobody reads).
- */
-function inertScope(logic: AnyStateMachine): InertScope {
-  const self = createActor(logic);
-  const inert: InertScope = {
-    effects: 0,
-    scope: {
-      self,
-      id: '',
-      sessionId: '',
-      logger: () => {},
-      system: self.system,
-      defer: () => {
-        inert.effects++;
-      },
-      emit: () => {
-        inert.effects++;
-      },
-      stopChild: () => {
-        inert.effects++;
-      },
-      actionExecutor: () => {
-        inert.effects++;
-      },
-    },
-  };
-  return inert;
-}
-
-/** Passes inspection events on, except those of an actor's (re)start while `starting()` holds. */
-function quietStart(inspect: Observer<InspectionEvent>, starting: () => boolean): Observer<InspectionEvent> {
-  return {
-    next: (event) => {
-      if (!starting()) inspect.next?.(event);
-    },
-    error: (err) => inspect.error?.(err),
-    complete: () => inspect.complete?.(),
-  };
 }

@@ -101,7 +101,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
       cleanups.push(() => gateway.close());
       log.info(`gateway listening on ${gateway.url}`);
     }
-    // The loops start once the process serves: after a restart, the first answers do not wait for their first cycles.
+    // The process serves: the work that can wait (the loops, the restored requests' start) begins a moment later, so
+    // that after a restart the first answers do not queue behind it (startCore).
     startLoops();
   } catch (error) {
     await stopAll();

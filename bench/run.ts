@@ -17,13 +17,21 @@ const benches: { file: string; args: string[] }[] = [
 ];
 
 const reports: TargetReport[] = [];
+const failed: string[] = [];
 for (const { file, args } of benches) {
   console.log(`\n## ${file} ${args.join(' ')}\n`);
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', file, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (error) {
+    // One benchmark that fails (its error is on stderr) does not hide the others' results: what it printed is kept.
+    out = String((error as { stdout?: unknown }).stdout ?? '');
+    failed.push(file);
+  }
   for (const line of out.split('\n')) {
     if (line.startsWith(`${TARGET_TAG} `)) reports.push(JSON.parse(line.slice(TARGET_TAG.length + 1)) as TargetReport);
     else process.stdout.write(`${line}\n`);
@@ -32,3 +40,7 @@ for (const { file, args } of benches) {
 
 console.log('\n## Issue 14 targets\n');
 console.log(targetTable(reports));
+if (failed.length > 0) {
+  console.log(`\nFAILED: ${failed.join(', ')} (see the errors above)`);
+  process.exitCode = 1;
+}
