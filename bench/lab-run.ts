@@ -103,7 +103,8 @@ export async function runLab(o: RunOptions): Promise<LabRun> {
   const phases: [string, number][] = [];
   let at = () => 0;
   const warnings = new Map<string, number>();
-  const prefix = `req:lab-lab-${o.name}-0-`;
+  // A lab step's request id: `lab-<cluster>-<name>.<submitted, base 36>-<generation>-<step>-<member>` (labRequestId).
+  const stepOf = new RegExp(`^req:lab-lab-${o.name}\\.[0-9a-z]+-0-(.+)$`);
   const labActor = `lab:lab/${o.name}`;
   const stack = await createSimStack({
     seed: benchSeed(),
@@ -122,8 +123,8 @@ export async function runLab(o: RunOptions): Promise<LabRun> {
       if (!m) return;
       const [, actor = '', , to = ''] = m;
       if (actor === labActor) phases.push([to, at()]);
-      if (!actor.startsWith(prefix)) return;
-      const id = actor.slice(prefix.length);
+      const id = stepOf.exec(actor)?.[1];
+      if (id === undefined) return;
       const dash = id.indexOf('-');
       const s = steps.get(id) ?? { step: id.slice(0, dash), member: id.slice(dash + 1), created: at() };
       if (to === 'executing') s.executing ??= at();
