@@ -8,7 +8,6 @@
 // rest (actors/actor-at-rest.ts) as the running actor would handle it.
 import type {
   Actor,
-  AnyActorScope,
   AnyStateMachine,
   EmittedFrom,
   EventFrom,

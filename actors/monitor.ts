@@ -1,7 +1,3 @@
-// The monitor loop's work: looks at the fleet (pure detectors), keeps one incident actor per condition
-// (deduplicated, stored, published), remediates through requests that pass the same gate as a human's, and
-// tells people. Closed incidents are written back to the knowledge base.
-import type { SnapshotFrom } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { Notifier } from '../adapters/notify';
@@ -16,7 +12,6 @@ import type {
   MonitoredHost,
   MonitoredRequest,
   MonitoredTask,
-  MonitoredVm,
   MonitorMemory,
   MonitorThresholds,
   RemediationPolicyConfig,
@@ -26,13 +21,13 @@ import type {
 import { decideRemediation, detectConditions, emptyMonitorMemory, parseSubject } from '../machines/monitor';
 import type { GateConfig } from '../machines/types';
 import { hostKey, OVERSEER_IDENTITY, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
-import type { VmMachine } from '../machines/vm.machine';
 import { subjects } from '../protocol';
 import type { StateStore } from '../state';
 import { ActorSet } from './actor-set';
 import { yieldToLoop } from './loop-turns';
 import type { MonitorFleet } from './monitor-fleet';
 import { MonitorQuiet } from './monitor-quiet';
+import { MonitoredVms } from './monitor-vms';
 import type { Submission } from './submission';
 import { stateName } from './watch';
 
@@ -87,12 +82,12 @@ export class Monitor {
   private readonly pending = new Map<string, string>();
   /** Maintenance windows and silences: incidents recorded, not remediated, not paged. */
   private readonly quiet: MonitorQuiet;
-  /** Each VM as the last cycle saw it, and the snapshot it was read from (see monitoredVms). */
-  private readonly vms = new Map<string, MonitoredVm>();
-  private readonly vmSnapshots = new Map<string, SnapshotFrom<VmMachine>>();
+  /** Each VM as the last cycle saw it. */
+  private readonly vms: MonitoredVms;
 
   constructor(private readonly deps: MonitorDeps) {
     this.quiet = new MonitorQuiet(deps.overseer.view, deps.log);
+    this.vms = new MonitoredVms(deps.overseer);
     const { clock, log, store } = deps;
     this.incidents = new ActorSet({
       kind: 'incident',
@@ -170,7 +165,10 @@ export class Monitor {
     await this.checkGuests(now);
     this.settleRemediations(now);
 
-    const vms = this.monitoredVms();
+    // A large fleet is read in slices (the event loop's turns between); a small one at once, as it always was.
+    // A large fleet is read in slices (the event loop's turns between); a small one at once, as it always was.
+    const read = this.vms.read();
+    const vms = read instanceof Promise ? await read : read;
     const hosts = new Map<string, MonitoredHost>();
     for (const [key, actor] of overseer.hosts.entries()) {
       const snap = actor.getSnapshot();
@@ -218,35 +216,6 @@ export class Monitor {
       await this.handle(condition, now);
       await yieldToLoop();
     }
-  }
-
-  /**
-   * Every VM as its actor knows it, read without waking those at rest. The map is kept from cycle to cycle and an
-   * entry made again only when the VM's snapshot or its info changed (both are replaced, never changed in place), so a
-   * cycle over 10k quiet VMs allocates next to nothing.
-   */
-  private monitoredVms(): ReadonlyMap<string, MonitoredVm> {
-    const { overseer } = this.deps;
-    const vms = this.vms;
-    let count = 0;
-    for (const key of overseer.vms.keys()) {
-      const snap = overseer.vms.peek(key);
-      if (!snap) continue;
-      count++;
-      const info = overseer.view.vms.get(key) ?? snap.context.info;
-      const before = vms.get(key);
-      if (before && this.vmSnapshots.get(key) === snap && before.info === info) continue;
-      vms.set(key, { info, state: stateName(snap.value), lastOperation: snap.context.lastOperation });
-      this.vmSnapshots.set(key, snap);
-    }
-    if (vms.size > count) {
-      for (const key of vms.keys()) {
-        if (overseer.vms.peek(key)) continue;
-        vms.delete(key);
-        this.vmSnapshots.delete(key);
-      }
-    }
-    return vms;
   }
 
   private async handle(condition: Condition, now: number): Promise<void> {
