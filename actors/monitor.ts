@@ -1,3 +1,6 @@
+// The monitor loop's work: looks at the fleet (pure detectors), keeps one incident actor per condition
+// (deduplicated, stored, published), remediates through requests that pass the same gate as a human's, and
+// tells people. Closed incidents are written back to the knowledge base.
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { Notifier } from '../adapters/notify';
@@ -165,7 +168,6 @@ export class Monitor {
     await this.checkGuests(now);
     this.settleRemediations(now);
 
-    // A large fleet is read in slices (the event loop's turns between); a small one at once, as it always was.
     // A large fleet is read in slices (the event loop's turns between); a small one at once, as it always was.
     const read = this.vms.read();
     const vms = read instanceof Promise ? await read : read;
