@@ -20,7 +20,14 @@ export default defineConfig({
         },
       },
       {
-        test: { ...shared, name: 'browser', include: ['tests/browser/**/*.test.ts'], sequence: { groupOrder: 1 } },
+        test: {
+          ...shared,
+          // A suite's set-up launches Chromium, which tests/browser/chromium.ts tries up to three times.
+          hookTimeout: 90_000,
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
   },

@@ -16,8 +16,18 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+/** Launches tried before giving up: now and then a Chromium start hangs on this kind of machine (no window, no error). */
+const LAUNCH_ATTEMPTS = 3;
+
+/** Chromium, launched again (after playwright killed the hung one) when a start does not finish in `timeoutMs`. */
 export async function launchChromium(timeoutMs = 15_000): Promise<Browser> {
   const executablePath = findTool('chromium');
   if (!executablePath) throw new Error('no /usr/bin/chromium: run apt-get install chromium (npm test installs it)');
-  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: timeoutMs });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: timeoutMs });
+    } catch (error) {
+      if (attempt >= LAUNCH_ATTEMPTS || (error as Error).name !== 'TimeoutError') throw error;
+    }
+  }
 }
