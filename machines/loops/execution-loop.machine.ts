@@ -29,11 +29,9 @@ export interface ExecutionLoopContext extends ExecutionLoopInput {
 export type ExecutionLoopEvent =
   /** An approved request to run in its turn. */
   | { type: 'ENQUEUE'; work: QueuedWork }
-  /** A request that was already executing when the Overseer restarted: it holds its slot. */
-  | { type: 'ADOPT_RUNNING'; work: QueuedWork }
   /**
-   * Every request a new (or restarted) loop takes over at once: those executing hold their slots, those queued wait
-   * in the given order. The same as ADOPT_RUNNING for each of `running`, then ENQUEUE for each of `queued`, in one step.
+   * Every request a new (or restarted) loop takes over at once: those already executing (after a restart) hold their
+   * slots; those queued wait in the given order, as ENQUEUE for each would have them, in one step.
    */
   | { type: 'RESUME'; running: readonly QueuedWork[]; queued: readonly QueuedWork[] }
   /** A request ended (any terminal state) or was cancelled while queued. */
@@ -113,11 +111,6 @@ export const executionLoopMachine = executionSetup
         enqueue.assign({ queued: next.queued, running: next.running });
         for (const work of start) enqueue({ type: 'startExecution', params: work });
       }),
-      adoptRunning: executionSetup.enqueueActions(({ context, event, enqueue }) => {
-        if (event.type !== 'ADOPT_RUNNING' || known(context, event.work.requestId)) return;
-        const { node } = event.work;
-        enqueue.assign({ running: withList(context.running, node, [...(context.running[node] ?? []), event.work]) });
-      }),
       resume: executionSetup.enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'RESUME') return;
         const seen = new Set(
@@ -182,7 +175,6 @@ export const executionLoopMachine = executionSetup
       running: {
         on: {
           ENQUEUE: { actions: 'enqueueWork' },
-          ADOPT_RUNNING: { actions: 'adoptRunning' },
           RESUME: { actions: 'resume' },
           FINISHED: { actions: 'finish' },
         },

@@ -3,19 +3,25 @@ import { createActor } from 'xstate';
 import { allWork, executionLoopMachine, planDispatch } from '../../machines';
 import type { ExecutionLoopContext } from '../../machines/loops/execution-loop.machine';
 
+/** An execution loop with `perNodeLimit`, and the ids of the requests it started, in order. */
+function loop(perNodeLimit: number) {
+  const started: string[] = [];
+  const actor = createActor(
+    executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
+    { input: { perNodeLimit } },
+  ).start();
+  return { actor, started };
+}
+
 describe('execution loop', () => {
-  it('execution - RESUME takes over executing and queued work as ADOPT_RUNNING then ENQUEUE one by one would', () => {
+  it('execution - RESUME takes over executing and queued work as ENQUEUE one by one would after the executing', () => {
     const make = () => {
-      const started: string[] = [];
-      const actor = createActor(
-        executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
-        { input: { perNodeLimit: 2 } },
-      ).start();
-      // Work the loop already holds: one running, one waiting behind a full node.
-      actor.send({ type: 'ENQUEUE', work: { requestId: 'old1', node: 'pve1' } });
-      actor.send({ type: 'ADOPT_RUNNING', work: { requestId: 'old2', node: 'pve1' } });
-      actor.send({ type: 'ENQUEUE', work: { requestId: 'old3', node: 'pve1' } });
-      return { actor, started };
+      const made = loop(2);
+      // Work the loop already holds: two running, one waiting behind a full node.
+      made.actor.send({ type: 'ENQUEUE', work: { requestId: 'old1', node: 'pve1' } });
+      made.actor.send({ type: 'RESUME', running: [{ requestId: 'old2', node: 'pve1' }], queued: [] });
+      made.actor.send({ type: 'ENQUEUE', work: { requestId: 'old3', node: 'pve1' } });
+      return made;
     };
     const node = (i: number) => `pve${(i % 3) + 1}`;
     const running = [0, 1, 2, 3].map((i) => ({ requestId: `run${i}`, node: node(i) }));
@@ -27,7 +33,7 @@ describe('execution loop', () => {
       { requestId: 'old3', node: 'pve3' },
     ];
     const one = make();
-    for (const work of running) one.actor.send({ type: 'ADOPT_RUNNING', work });
+    one.actor.send({ type: 'RESUME', running, queued: [] });
     for (const work of queued) one.actor.send({ type: 'ENQUEUE', work });
     const all = make();
     all.actor.send({ type: 'RESUME', running, queued });
@@ -43,11 +49,7 @@ describe('execution loop', () => {
   });
 
   it('execution - starts work in queue order within the per-node limit', () => {
-    const started: string[] = [];
-    const actor = createActor(
-      executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
-      { input: { perNodeLimit: 2 } },
-    ).start();
+    const { actor, started } = loop(2);
     for (const [id, node] of [
       ['a', 'pve1'],
       ['b', 'pve1'],
@@ -62,12 +64,8 @@ describe('execution loop', () => {
   });
 
   it('execution - adopted running work holds its slot and duplicates are ignored', () => {
-    const started: string[] = [];
-    const actor = createActor(
-      executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
-      { input: { perNodeLimit: 1 } },
-    ).start();
-    actor.send({ type: 'ADOPT_RUNNING', work: { requestId: 'x', node: 'pve1' } });
+    const { actor, started } = loop(1);
+    actor.send({ type: 'RESUME', running: [{ requestId: 'x', node: 'pve1' }], queued: [] });
     actor.send({ type: 'ENQUEUE', work: { requestId: 'y', node: 'pve1' } });
     actor.send({ type: 'ENQUEUE', work: { requestId: 'y', node: 'pve1' } });
     expect(started).toEqual([]);
@@ -78,11 +76,7 @@ describe('execution loop', () => {
   });
 
   it('execution - a queued request that ends frees no slot; a duplicate on another node is ignored', () => {
-    const started: string[] = [];
-    const actor = createActor(
-      executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
-      { input: { perNodeLimit: 1 } },
-    ).start();
+    const { actor, started } = loop(1);
     for (const [id, node] of [
       ['a', 'pve1'],
       ['b', 'pve1'],
@@ -104,11 +98,7 @@ describe('execution loop', () => {
   });
 
   it('execution - a long queue on one node: each enqueue starts nothing elsewhere, order is kept', () => {
-    const started: string[] = [];
-    const actor = createActor(
-      executionLoopMachine.provide({ actions: { startExecution: (_, w) => started.push(w.requestId) } }),
-      { input: { perNodeLimit: 2 } },
-    ).start();
+    const { actor, started } = loop(2);
     for (let i = 0; i < 500; i++) actor.send({ type: 'ENQUEUE', work: { requestId: `r${i}`, node: `n${i % 5}` } });
     expect(started).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9']);
     actor.send({ type: 'FINISHED', requestId: 'r3' });
