@@ -3,9 +3,9 @@
 // VM, release the gate's hold, record a failure). Requests are written through the RequestWriter's group commit.
 import { randomUUID } from 'node:crypto';
 import type { Actor } from 'xstate';
-import { fromPromise, waitFor } from 'xstate';
+import { waitFor } from 'xstate';
 import type { RecheckResult } from '../machines/gate';
-import type { RequestContext, RequestEvent, RequestMachine } from '../machines/request.machine';
+import type { GateActorInput, RequestContext, RequestEvent, RequestMachine } from '../machines/request.machine';
 import { approvalRefusal, closeRefusal, requestMachine } from '../machines/request.machine';
 import type { BulkMember, Requester, RequestSpec, RequestStatus } from '../machines/types';
 import { actorId, OVERSEER_ID, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
@@ -24,6 +24,7 @@ import { createExecutor } from './executor';
 import type { GateService } from './gate-service';
 import type { Monitor } from './monitor';
 import type { OverseerDeps } from './overseer-deps';
+import { fromSettled } from './promise-logic';
 import { RequestWriter } from './request-writer';
 import type { CommandResult, Submission, SubmitResult } from './submission';
 import type { SystemView } from './system-view';
@@ -73,8 +74,9 @@ export class RequestService {
       kind: 'request',
       logic: requestMachine.provide({
         actors: {
-          validate: fromPromise(async ({ input }) => gate.validate(input.spec)),
-          gate: fromPromise(async ({ input }) => gate.decide(input.spec)),
+          // Promise logic without an AbortController each (actors/promise-logic.ts): neither step is ever cancelled.
+          validate: fromSettled(async ({ input }: { input: GateActorInput }) => gate.validate(input.spec)),
+          gate: fromSettled(async ({ input }: { input: GateActorInput }) => gate.decide(input.spec)),
           approvalDeadline: deadline(clock, 'APPROVAL_EXPIRED'),
           execute: createExecutor({
             clock,

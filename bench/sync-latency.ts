@@ -68,6 +68,8 @@ const inspector = profileDir ? new Session() : undefined;
 if (inspector) {
   inspector.connect();
   await inspector.post('Profiler.enable');
+  // 250 µs between samples (the default is 1 ms): a decision's few milliseconds show their parts.
+  await inspector.post('Profiler.setSamplingInterval', { interval: 250 });
 }
 
 /** Profiles `work` into <SYNC_PROFILE>/latency-<name>.cpuprofile when SYNC_PROFILE is set (first run only). */
