@@ -1,5 +1,6 @@
 // startSimulator: wires state, faults, locks, workers and auth behind an HTTP(S) server on 127.0.0.1.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -56,6 +57,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const faults = new SimFaults(state, clock, oplog, opts.onChange);
   const flocks = new FlockTable(clock, faults);
   const stopping = new AbortController();
+  // Every running task sleeps on this one signal: as many listeners as tasks, not a leak (Node warns past 10).
+  setMaxListeners(0, stopping.signal);
   const tasks = new TaskEngine({
     state,
     clock,
