@@ -52,10 +52,31 @@ export async function buildServer({ contents, outDir, name, root = process.cwd()
     minifySyntax: true,
     sourcemap: 'linked',
     logLevel: 'warning',
+    plugins: [engineFetchWithoutUndici],
   });
   const hash = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 16);
   writeFileSync(join(outDir, `${name}.mjs`), loader(basename(bundle), `${name}-bundle.${hash}.v8-cache`));
 }
+
+/**
+ * proxmox-api's engine imports `fetch` from its own copy of undici (6.x, beside the project's 7.x) only as the default
+ * for a `fetch` option Overseer always gives (adapters/proxmox/session.ts). Without this, the bundle carried that
+ * whole second undici (544 KB of 4.5 MB) and every start evaluated it; here its import is Node's global fetch.
+ */
+const engineFetchWithoutUndici = {
+  name: 'engine-fetch-without-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/proxmox-api/`)
+        ? { path: 'undici', namespace: 'engine-fetch' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'engine-fetch' }, () => ({
+      contents: 'export const fetch = (...args) => globalThis.fetch(...args);',
+      loader: 'js',
+    }));
+  },
+};
 
 /** The loader: runs the CommonJS bundle beside it through node:vm, with V8's code cache when there is one. */
 function loader(bundleFile, cacheFile) {

@@ -100,7 +100,24 @@ describe.runIf(natsServerAvailable)('built server', () => {
       body: JSON.stringify({ action: 'snapshot', target: `${vm?.cluster}/${vm?.vmid}`, params: { snapname: 'built' } }),
     });
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { decision: string }).decision).toBe('approved');
+    const answer = (await res.json()) as { decision: string; id: string };
+    expect(answer.decision).toBe('approved');
+    // Executed through the bundled Proxmox client (whose engine's own undici is left out of the bundle).
+    let status = '';
+    for (let i = 0; i < 300 && status !== 'completed' && status !== 'failed'; i++) {
+      await sleep(100);
+      const got = await fetch(`${base}/v1/requests/${answer.id}`, { headers });
+      status = ((await got.json()) as { status: string }).status;
+    }
+    expect(status).toBe('completed');
+  }, 60_000);
+
+  it('built server - carries one undici (the Proxmox engine uses the fetch it is given)', () => {
+    const map = JSON.parse(readFileSync(join(root, 'dist', 'server', 'overseer-bundle.cjs.map'), 'utf8')) as {
+      sources: string[];
+    };
+    expect(map.sources.some((s) => s.includes('node_modules/undici/'))).toBe(true);
+    expect(map.sources.filter((s) => s.includes('proxmox-api/node_modules/undici'))).toEqual([]);
   });
 
   it('built server - writes its code cache after the start; a damaged or foreign one only means compiling', async () => {
