@@ -2,6 +2,8 @@
 // clock): the answer is read and applied in slices with the event loop turning between them, and it ends as one
 // applied at once would; a VM gone from the platform is still counted missing, an empty answer still removes nothing.
 import { afterEach, describe, expect, it } from 'vitest';
+import { MIN_TIMED_UNITS, SLICE_UNITS, sliceDone } from '../../actors/sync';
+import { SimulatedClock } from '../../adapters/clock';
 import { largeSeed } from '../../adapters/pve-sim';
 import type { SimStack } from '../helpers/sim-stack';
 import { createSimStack } from '../helpers/sim-stack';
@@ -70,5 +72,19 @@ describe('sync in slices', () => {
     expect(overseer.view.vms.has('big/1234')).toBe(false);
     expect(overseer.view.vms.size).toBe(VMS - 1);
     expect(stack.lines).toContainEqual(expect.stringContaining("vm:big/1234: state changed from 'running' to"));
+  });
+});
+
+describe('sync slice budget', () => {
+  it('sync - a slice ends once its work and its commit, at the pace the last slice measured, fill the budget', () => {
+    // 1 ms of work: not yet the 3 ms budget without a commit to count.
+    const clock = new SimulatedClock(1_000);
+    clock.advance(1);
+    expect(sliceDone(MIN_TIMED_UNITS, 1_000, clock, { commitPerUnit: 0 })).toBe(false);
+    // The last commit took 4 µs a unit: 512 units will take about 2 ms more to commit.
+    expect(sliceDone(MIN_TIMED_UNITS, 1_000, clock, { commitPerUnit: 0.004 })).toBe(true);
+    // Never before MIN_TIMED_UNITS (work goes on however slow the commits), always at SLICE_UNITS.
+    expect(sliceDone(MIN_TIMED_UNITS - 1, 1_000, clock, { commitPerUnit: 1 })).toBe(false);
+    expect(sliceDone(SLICE_UNITS, 1_000, clock, { commitPerUnit: 0 })).toBe(true);
   });
 });
