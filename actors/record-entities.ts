@@ -303,7 +303,9 @@ function writeEntity(store: StateStore, rows: RecordRows, value: RecordValue): v
         history,
       };
       rows.putRequest(record);
+      // A finished request has no snapshot (actors/request-writer.ts): one stored here before is not restored either.
       if (snapshot) store.snapshots.save(actorId.request(r.id), 'request', snapshot.value, snapshot.at);
+      else store.snapshots.delete(actorId.request(r.id));
       return;
     }
     case 'incident':

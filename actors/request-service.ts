@@ -422,7 +422,7 @@ export class RequestService {
     this.writer.queue(
       id,
       context,
-      actor.getPersistedSnapshot(),
+      () => actor.getPersistedSnapshot(),
       at,
       change && {
         ...change,

@@ -7,9 +7,12 @@
 // commit until the decision joins them: no commit is spent on a request nobody has an answer for yet (an undecided
 // request lost on a crash was never answered, and its retry under the same Idempotency-Key decides it anew). A
 // synchronous flush(), or durable({ all: true }), writes them too.
+// The actor's snapshot is what a restart brings the request back from, so it is taken when the commit writes it (the
+// last one of the burst, not one per step) and only for a request that goes on: a finished request is not restored,
+// and its stored snapshot, if an earlier commit wrote one, is deleted with the commit that finishes it.
 import type { RequestContext } from '../machines/request.machine';
 import type { RequestSpec, RequestStatus } from '../machines/types';
-import { actorId } from '../machines/types';
+import { actorId, TERMINAL_REQUEST_STATUSES } from '../machines/types';
 import type { AuditEntry, StateStore } from '../state';
 
 export interface RequestStatusChange {
@@ -32,7 +35,10 @@ interface PendingWrite {
   insert?: { spec: RequestSpec; idempotencyKey: string | undefined } | undefined;
   changes: RequestStatusChange[];
   context?: RequestContext | undefined;
-  snapshot?: unknown;
+  /** The actor's persisted snapshot, taken when the commit writes it. */
+  snapshot?: (() => unknown) | undefined;
+  /** Its last change ended the request: its snapshot is not written (a stored one is deleted). */
+  ended: boolean;
   at: number;
 }
 
@@ -54,7 +60,13 @@ export class RequestWriter {
 
   /** Queues a new request (stored as `received`, with its `request.received` audit entry) for the next commit. */
   insert(spec: RequestSpec, idempotencyKey: string | undefined): void {
-    this.pending.set(spec.id, { ready: false, insert: { spec, idempotencyKey }, changes: [], at: spec.submittedAt });
+    this.pending.set(spec.id, {
+      ready: false,
+      insert: { spec, idempotencyKey },
+      changes: [],
+      ended: false,
+      at: spec.submittedAt,
+    });
     if (idempotencyKey !== undefined) this.pendingKeys.set(keyOf(spec.requester.id, idempotencyKey), spec.id);
   }
 
@@ -63,16 +75,20 @@ export class RequestWriter {
     return this.pendingKeys.get(keyOf(requesterId, idempotencyKey));
   }
 
-  /** Queues the latest context and snapshot of a request, and the status change that led there, if any. */
-  queue(id: string, context: RequestContext, snapshot: unknown, at: number, change?: RequestStatusChange): void {
+  /**
+   * Queues the latest context of a request, how to take its actor's snapshot, and the status change that led there,
+   * if any.
+   */
+  queue(id: string, context: RequestContext, snapshot: () => unknown, at: number, change?: RequestStatusChange): void {
     let write = this.pending.get(id);
     if (!write) {
-      write = { ready: change === undefined || !UNDECIDED.has(change.status), changes: [], at };
+      write = { ready: change === undefined || !UNDECIDED.has(change.status), changes: [], ended: false, at };
       this.pending.set(id, write);
     }
     if (change) {
       write.changes.push(change);
       if (!UNDECIDED.has(change.status)) write.ready = true;
+      write.ended = TERMINAL_REQUEST_STATUSES.has(change.status);
     }
     write.context = context;
     write.snapshot = snapshot;
@@ -192,7 +208,12 @@ export class RequestWriter {
           },
           w.at,
         );
-        store.snapshots.save(actorId.request(id), 'request', w.snapshot, w.at);
+        // One inserted in this commit has no stored snapshot to delete.
+        if (w.ended) {
+          if (!w.insert) store.snapshots.delete(actorId.request(id));
+        } else if (w.snapshot) {
+          store.snapshots.save(actorId.request(id), 'request', w.snapshot(), w.at);
+        }
       }
       store.audit.appendMany(audit);
     });
@@ -207,6 +228,7 @@ function merge(earlier: PendingWrite, later: PendingWrite): PendingWrite {
     changes: [...earlier.changes, ...later.changes],
     context: later.context ?? earlier.context,
     snapshot: later.context ? later.snapshot : earlier.snapshot,
+    ended: later.changes.length > 0 ? later.ended : earlier.ended,
     at: later.at,
   };
 }

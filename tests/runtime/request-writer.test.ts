@@ -43,7 +43,7 @@ describe('request writer', () => {
   const steps = (s: RequestSpec, statuses: RequestStatus[], decision?: 'denied') => {
     let from = 'received';
     for (const status of statuses) {
-      writer.queue(s.id, contextOf(s, decision), { status }, 2_000, { status, from, at: 2_000 });
+      writer.queue(s.id, contextOf(s, decision), () => ({ status }), 2_000, { status, from, at: 2_000 });
       from = status;
     }
   };
@@ -105,5 +105,42 @@ describe('request writer', () => {
       'denied',
     ]);
     expect(store.audit.verify().ok).toBe(true);
+  });
+
+  it('request writer - a snapshot is taken once per commit, and none is kept of a finished request', async () => {
+    const taken: string[] = [];
+    const queue = (s: RequestSpec, status: RequestStatus, from: string, decision?: 'denied') =>
+      writer.queue(
+        s.id,
+        contextOf(s, decision),
+        () => {
+          taken.push(`${s.id} ${status}`);
+          return { status: 'active', value: status };
+        },
+        2_000,
+        { status, from, at: 2_000 },
+      );
+    // Denied at once: no snapshot taken, none stored.
+    const a = spec('a');
+    writer.insert(a, undefined);
+    queue(a, 'validating', 'received');
+    queue(a, 'gating', 'validating');
+    queue(a, 'denied', 'gating', 'denied');
+    // Waiting for an approval: the last step's snapshot, taken by the commit.
+    const b = spec('b');
+    writer.insert(b, undefined);
+    queue(b, 'validating', 'received');
+    queue(b, 'gating', 'validating');
+    queue(b, 'awaiting_approval', 'gating');
+    await writer.durable();
+    expect(taken).toEqual(['b awaiting_approval']);
+    expect(store.snapshots.get('req:a')).toBeUndefined();
+    expect(store.snapshots.get('req:b')?.snapshot).toEqual({ status: 'active', value: 'awaiting_approval' });
+    // Denied by a person later: the stored snapshot goes with the commit that finishes it.
+    queue(b, 'denied', 'awaiting_approval', 'denied');
+    await writer.durable();
+    expect(store.snapshots.get('req:b')).toBeUndefined();
+    expect(store.requests.get('b')?.status).toBe('denied');
+    expect(taken).toEqual(['b awaiting_approval']);
   });
 });

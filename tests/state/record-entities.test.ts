@@ -212,6 +212,27 @@ describe('record entities', () => {
     expect(b.requests.get('r-stop')?.history.at(-1)).toEqual({ status: 'completed', at: 9_000, by: 'overseer' });
   });
 
+  it('record entities - a request that finished without a snapshot takes away the one imported before', () => {
+    const a = openStore();
+    const b = openStore();
+    seedCoreA(a);
+    const v1 = exportRequest(a, 'r-stop');
+    importEntity(b, v1.key, v1.value, 3);
+    markPublished(a, v1.key, v1.value, 3);
+    expect(b.snapshots.get('req:r-stop')).toBeDefined();
+    // As the request writer finishes a request: its row completed, its actor's snapshot deleted in the same commit.
+    a.transaction(() => {
+      a.requests.update('r-stop', { status: 'completed', by: 'overseer' }, 9_000);
+      a.snapshots.delete('req:r-stop');
+    });
+    const v2 = exportRequest(a, 'r-stop');
+    expect(v2.value.snapshot).toBeNull();
+    expect(importEntity(b, v2.key, v2.value, 8).applied).toBe(true);
+    // Else a restart of B would bring back an executing request that has completed.
+    expect(b.snapshots.get('req:r-stop')).toBeUndefined();
+    expect(b.requests.get('r-stop')?.status).toBe('completed');
+  });
+
   it('record entities - a corrupt value is one RecordValueError naming its key, and nothing is written', () => {
     const a = openStore();
     const b = openStore();
