@@ -10,8 +10,9 @@
 // long. A slice ends at a checkpoint once it has held the event loop SLICE_BUDGET_MS of the injected clock (and done
 // MIN_TIMED_UNITS units of work), or after SLICE_UNITS units whatever the clock says (a VM that changed costs more
 // than one that did not). The budget counts the slice's commit too, as the slice before measured it per unit of work:
-// a first sync's commits (every VM's rows new) took 15–20 ms after 3 ms of work, a steady sync's next to nothing. On a simulated clock, whose time stands still while the sync works, slices are therefore
-// counted and what runs between them does not depend on the machine's speed. An answer smaller than MIN_TIMED_UNITS
+// a first sync's commits (every VM's rows new) took 15–20 ms after 3 ms of work, a steady sync's next to nothing. On
+// a simulated clock, whose time stands still while the sync works, slices are therefore counted and what runs
+// between them does not depend on the machine's speed. An answer smaller than MIN_TIMED_UNITS
 // is applied without any await, exactly as `applyInventory` (observe, tests) applies it.
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';

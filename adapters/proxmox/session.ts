@@ -10,15 +10,6 @@ import type { EngineFetch } from './transport';
 /** PVE tickets live 2 h; a new one is fetched after 1 h 45 min. */
 export const TICKET_RENEW_AFTER_MS = 105 * 60 * 1000;
 
-/**
- * The engine keeps its own wall-clock timer and AbortSignal per call; the call's fetch ignores the signal (the
- * injected clock decides when a call has taken too long). The engine clears its timer when the answer arrives, so
- * with the call's own timeout it never fires for a call that answered; only a call whose fetch failed leaves it to
- * run out, aborting a signal nobody listens to. (With 1 ms, as before, it fired on every call: an abort and a
- * DOMException with its stack, about 20 µs a call, bench/README.md session 6.)
- */
-const engineTimeoutMs = (config: ResolvedConfig): number => config.timeoutMs;
-
 interface Ticket {
   ticket: string;
   csrf: string;
@@ -86,8 +77,13 @@ export class AuthSession {
       host: urlHost(this.config.host),
       port: this.config.port,
       schema: this.config.protocol,
-      queryTimeout: engineTimeoutMs(this.config),
-      authTimeout: engineTimeoutMs(this.config),
+      // The engine keeps its own wall-clock timer and AbortSignal per call; the call's fetch ignores the signal (the
+      // injected clock decides when a call has taken too long). The engine clears its timer when the answer arrives,
+      // so with the call's own timeout it never fires for a call that answered; only a call whose fetch failed leaves
+      // it to run out, aborting a signal nobody listens to. (With 1 ms, as before, it fired on every call: an abort
+      // and a DOMException with its stack, bench/README.md session 6.)
+      queryTimeout: this.config.timeoutMs,
+      authTimeout: this.config.timeoutMs,
       fetch: fetch as unknown as ProxmoxEngineOptions['fetch'],
     };
     const auth = this.config.auth;
