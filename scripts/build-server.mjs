@@ -67,9 +67,7 @@ const engineFetchWithoutUndici = {
   name: 'engine-fetch-without-undici',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, (args) =>
-      args.importer.includes(`${'node_modules'}/proxmox-api/`)
-        ? { path: 'undici', namespace: 'engine-fetch' }
-        : undefined,
+      args.importer.includes('node_modules/proxmox-api/') ? { path: 'undici', namespace: 'engine-fetch' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'engine-fetch' }, () => ({
       contents: 'export const fetch = (...args) => globalThis.fetch(...args);',
