@@ -1,12 +1,13 @@
-// The VM and host actors: one per VM and host, each persisted on its own. Their snapshots and inventory rows are
-// coalesced into one write per burst of work (see WriteBatch): keeping 100k VM actors inside the root's own
-// snapshot would make every write rewrite the whole fleet.
+// The VM and host actors: one per VM and host, each persisted on its own. Their snapshots (and a host's inventory
+// row) are coalesced into one write per burst of work (see WriteBatch): keeping 100k VM actors inside the root's own
+// snapshot would make every write rewrite the whole fleet. A VM's snapshot is its only row: the VM inventory is a
+// view of these snapshots (state/migrations.ts, v11).
 import type { InspectionEvent, Observer, SnapshotFrom } from 'xstate';
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { HostMachine } from '../machines/host.machine';
 import { hostMachine } from '../machines/host.machine';
-import type { HostInfo, VmInfo } from '../machines/types';
+import type { HostInfo } from '../machines/types';
 import type { VmIssue, VmMachine, VmStoppedNotice } from '../machines/vm.machine';
 import { vmMachine } from '../machines/vm.machine';
 import { subjects } from '../protocol';
@@ -20,12 +21,9 @@ import type { StateChange } from './watch';
 import { stateName } from './watch';
 import { WriteBatch } from './write-batch';
 
-interface EntityWrite {
-  kind: 'vm' | 'host';
-  snapshot: unknown;
-  state: string;
-  info: VmInfo | HostInfo;
-}
+type EntityWrite =
+  | { kind: 'vm'; snapshot: unknown }
+  | { kind: 'host'; snapshot: unknown; state: string; info: HostInfo };
 
 /**
  * XState's persisted form of a VM snapshot (what `getPersistedSnapshot` returns), built directly: the VM machine has
@@ -117,13 +115,9 @@ export class EntityActors {
         store.snapshots.saveMany(
           rows.map((r) => ({ actorId: r.key, kind: r.value.kind, snapshot: r.value.snapshot, at })),
         );
-        const vms = rows
-          .filter((r) => r.value.kind === 'vm')
-          .map((r) => ({ info: r.value.info as VmInfo, state: r.value.state, at }));
-        const hosts = rows
-          .filter((r) => r.value.kind === 'host')
-          .map((r) => ({ info: r.value.info as HostInfo, state: r.value.state, at }));
-        if (vms.length > 0) store.inventory.upsertVms(vms);
+        const hosts = [];
+        for (const { value } of rows)
+          if (value.kind === 'host') hosts.push({ info: value.info, state: value.state, at });
         if (hosts.length > 0) store.inventory.upsertHosts(hosts);
       });
     });
@@ -142,12 +136,7 @@ export class EntityActors {
       inspect: deps.vmJournal ? undefined : deps.inspect,
       journal: deps.vmJournal,
       onSnapshot: (key, snapshot, changed) => {
-        this.writes.put(`vm:${key}`, {
-          kind: 'vm',
-          snapshot: persistedVmSnapshot(snapshot),
-          state: stateName(snapshot.value),
-          info: snapshot.context.info,
-        });
+        this.writes.put(`vm:${key}`, { kind: 'vm', snapshot: persistedVmSnapshot(snapshot) });
         if (snapshot.status === 'done') {
           view.removeVm(snapshot.context.info.cluster, snapshot.context.info.vmid);
           this.ended.add(key);

@@ -45,7 +45,6 @@ export type {
   HostRow,
   VmFilter,
   VmRecord,
-  VmRow,
 } from './inventory-repo';
 export { InventoryRepo } from './inventory-repo';
 export { canonicalJson } from './json';

@@ -23,12 +23,6 @@ export interface ClusterRecord {
   updatedAt: number;
 }
 
-export interface VmRow {
-  info: VmInfo;
-  state: string;
-  at: number;
-}
-
 export interface HostRow {
   info: HostInfo;
   state: string;
@@ -60,15 +54,10 @@ const T = TABLES;
 
 export class InventoryRepo {
   private readonly stmts: StatementCache;
-  private readonly upsertVmsTx: (rows: readonly VmRow[]) => void;
   private readonly upsertHostsTx: (rows: readonly HostRow[]) => void;
 
   constructor(db: Database) {
     this.stmts = new StatementCache(db);
-    const upsertVms = db.transaction((rows: readonly VmRow[]) => {
-      for (const row of rows) this.upsertVm(row.info, row.state, row.at);
-    });
-    this.upsertVmsTx = (rows) => upsertVms.immediate(rows);
     const upsertHosts = db.transaction((rows: readonly HostRow[]) => {
       for (const row of rows) this.upsertHost(row.info, row.state, row.at);
     });
@@ -76,21 +65,8 @@ export class InventoryRepo {
   }
 
   // ---- VMs ----------------------------------------------------------------------------------------------------
-
-  upsertVm(info: VmInfo, state: string, at: number): void {
-    this.stmts
-      .get(
-        `INSERT INTO ${T.vms} (cluster, vmid, node, info, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (cluster, vmid) DO UPDATE SET
-           node = excluded.node, info = excluded.info, state = excluded.state, updated_at = excluded.updated_at`,
-      )
-      .run(info.cluster, info.vmid, info.node, toJson(info, 'VmInfo'), state, at);
-  }
-
-  /** Upserts every row in one transaction: all or none. */
-  upsertVms(rows: readonly VmRow[]): void {
-    this.upsertVmsTx(rows);
-  }
+  // Read from the view of the VM actors' snapshots (migration v11): a VM is written once per change, as its actor's
+  // snapshot (actors/entity-actors.ts).
 
   getVm(cluster: string, vmid: number): VmRecord | undefined {
     const row = this.stmts
@@ -114,19 +90,6 @@ export class InventoryRepo {
       )
       .all(...where.params)
       .map((row) => this.vmRecord(row));
-  }
-
-  /** Sets the actor state of a stored VM. False when the VM is not stored. */
-  markVmState(cluster: string, vmid: number, state: string, at: number): boolean {
-    return (
-      this.stmts
-        .get(`UPDATE ${T.vms} SET state = ?, updated_at = ? WHERE cluster = ? AND vmid = ?`)
-        .run(state, at, cluster, vmid).changes > 0
-    );
-  }
-
-  deleteVm(cluster: string, vmid: number): boolean {
-    return this.stmts.get(`DELETE FROM ${T.vms} WHERE cluster = ? AND vmid = ?`).run(cluster, vmid).changes > 0;
   }
 
   /** Number of VMs per actor state. */

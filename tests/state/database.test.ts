@@ -17,9 +17,11 @@ import {
 import { dbPath } from './helpers';
 
 const tableNames = (db: BetterSqlite3.Database): string[] =>
-  (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map(
-    (r) => r.name,
-  );
+  (
+    db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name`).all() as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
 
 describe('database', () => {
   it('database - opens in WAL mode with foreign keys, busy timeout and synchronous NORMAL', () => {
@@ -43,7 +45,7 @@ describe('database', () => {
     }
   });
 
-  it('database - a new file gets every table of schema v1', () => {
+  it('database - a new file gets every table (and view) of the schema', () => {
     const db = openDatabase(dbPath());
     try {
       expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);

@@ -1,14 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { SerializationError, type VmRow } from '../../state';
+import type { VmInfo } from '../../machines/types';
+import type { StateStore } from '../../state';
 import { hostInfo, openStore, vmInfo } from './helpers';
 
+interface VmRow {
+  info: VmInfo;
+  state: string;
+  at: number;
+}
+
+/** VMs stored as the VM actors store them: one snapshot row each (actors/entity-actors.ts). */
+function saveVms(store: StateStore, rows: readonly VmRow[]): void {
+  store.snapshots.saveMany(
+    rows.map(({ info, state, at }) => ({
+      actorId: `vm:${info.cluster}/${info.vmid}`,
+      kind: 'vm',
+      snapshot: {
+        status: 'active',
+        value: state,
+        historyValue: {},
+        context: { info, lastSeen: at, missing: 0 },
+        children: {},
+      },
+      at,
+    })),
+  );
+}
+
 describe('inventory', () => {
-  it('inventory - upsertVm stores and replaces a VM with its actor state', () => {
-    const { inventory } = openStore();
-    inventory.upsertVm(vmInfo({ tags: ['prod'] }), 'running', 10);
+  it('inventory - a VM reads as its actor snapshot says, replaced with it', () => {
+    const store = openStore();
+    const { inventory } = store;
+    saveVms(store, [{ info: vmInfo({ tags: ['prod'] }), state: 'running', at: 10 }]);
     expect(inventory.getVm('lab', 101)).toEqual({ info: vmInfo({ tags: ['prod'] }), state: 'running', updatedAt: 10 });
 
-    inventory.upsertVm(vmInfo({ status: 'stopped', node: 'pve2' }), 'stopped', 20);
+    saveVms(store, [{ info: vmInfo({ status: 'stopped', node: 'pve2' }), state: 'stopped', at: 20 }]);
     expect(inventory.getVm('lab', 101)).toEqual({
       info: vmInfo({ status: 'stopped', node: 'pve2' }),
       state: 'stopped',
@@ -20,8 +46,9 @@ describe('inventory', () => {
   });
 
   it('inventory - listVms filters by cluster, node, state and tag', () => {
-    const { inventory } = openStore();
-    inventory.upsertVms([
+    const store = openStore();
+    const { inventory } = store;
+    saveVms(store, [
       { info: vmInfo({ vmid: 101, node: 'pve1', tags: ['prod', 'web'] }), state: 'running', at: 1 },
       { info: vmInfo({ vmid: 102, node: 'pve2', tags: ['web'] }), state: 'stopped', at: 1 },
       { info: vmInfo({ vmid: 103, node: 'pve1', tags: [] }), state: 'running', at: 1 },
@@ -38,45 +65,18 @@ describe('inventory', () => {
     expect(inventory.listVms({ tag: 'nope' })).toEqual([]);
   });
 
-  it('inventory - markVmState and deleteVm report whether the VM existed', () => {
-    const { inventory } = openStore();
-    inventory.upsertVm(vmInfo(), 'running', 1);
-    expect(inventory.markVmState('lab', 101, 'stopping', 5)).toBe(true);
-    expect(inventory.getVm('lab', 101)).toMatchObject({ state: 'stopping', updatedAt: 5, info: vmInfo() });
-    expect(inventory.markVmState('lab', 999, 'stopping', 5)).toBe(false);
-    expect(inventory.deleteVm('lab', 101)).toBe(true);
-    expect(inventory.deleteVm('lab', 101)).toBe(false);
-    expect(inventory.getVm('lab', 101)).toBeUndefined();
+  it('inventory - a VM whose snapshot is gone (archived, deleted) is gone from it', () => {
+    const store = openStore();
+    saveVms(store, [{ info: vmInfo(), state: 'running', at: 1 }]);
+    store.snapshots.save('vm:lab/101#1', 'vm-archived', { status: 'done', value: 'destroyed', context: {} }, 2);
+    expect(store.snapshots.delete('vm:lab/101')).toBe(true);
+    expect(store.inventory.getVm('lab', 101)).toBeUndefined();
+    expect(store.inventory.listVms()).toEqual([]);
   });
 
-  it('inventory - upsertVms writes nothing when one row fails', () => {
-    const { inventory } = openStore();
-    const bad = { info: { ...vmInfo({ vmid: 2 }), cpu: 10n as unknown as number }, state: 'running', at: 1 };
-    expect(() =>
-      inventory.upsertVms([
-        { info: vmInfo({ vmid: 1 }), state: 'running', at: 1 },
-        bad,
-        { info: vmInfo({ vmid: 3 }), state: 'running', at: 1 },
-      ]),
-    ).toThrow(SerializationError);
-    expect(inventory.listVms()).toEqual([]);
-  });
-
-  it('inventory - upsertVms of a VM listed twice keeps its last row', () => {
-    const { inventory } = openStore();
-    const rows: VmRow[] = [];
-    for (let i = 0; i < 70; i++) rows.push({ info: vmInfo({ vmid: 100 + (i % 7) }), state: `s${i}`, at: i });
-    inventory.upsertVms(rows);
-    const all = inventory.listVms();
-    expect(all).toHaveLength(7);
-    for (const vm of all) {
-      const last = rows.filter((r) => r.info.vmid === vm.info.vmid).at(-1)!;
-      expect(vm).toEqual({ info: last.info, state: last.state, updatedAt: last.at });
-    }
-  });
-
-  it('inventory - upsertVms of 20k rows stores every row exactly', () => {
-    const { inventory } = openStore();
+  it('inventory - 20k VMs read back exactly, filtered and counted by state', () => {
+    const store = openStore();
+    const { inventory } = store;
     const rows: VmRow[] = [];
     for (let i = 0; i < 20_000; i++) {
       rows.push({
@@ -85,9 +85,12 @@ describe('inventory', () => {
         at: i,
       });
     }
-    inventory.upsertVms(rows);
-    // Upserting again replaces, never duplicates.
-    inventory.upsertVms(rows.slice(0, 1000).map((r) => ({ ...r, state: 'locked', at: 99_999 })));
+    saveVms(store, rows);
+    // Saving again replaces, never duplicates.
+    saveVms(
+      store,
+      rows.slice(0, 1000).map((r) => ({ ...r, state: 'locked', at: 99_999 })),
+    );
 
     const all = inventory.listVms();
     expect(all).toHaveLength(20_000);

@@ -50,11 +50,15 @@ describe('summary store', () => {
 
   it('summary - reset from the database counts matches what is stored', () => {
     const state = openStore();
-    state.inventory.upsertVms([
-      { info: vmInfo({ vmid: 1 }), state: 'running', at: 1 },
-      { info: vmInfo({ vmid: 2 }), state: 'running', at: 1 },
-      { info: vmInfo({ vmid: 3 }), state: 'stopped', at: 1 },
-    ]);
+    // A VM is stored as its actor's snapshot; the inventory counts it from there.
+    for (const [vmid, value] of [
+      [1, 'running'],
+      [2, 'running'],
+      [3, 'stopped'],
+    ] as const) {
+      const snapshot = { status: 'active', value, context: { info: vmInfo({ vmid }), lastSeen: 1, missing: 0 } };
+      state.snapshots.save(`vm:lab/${vmid}`, 'vm', snapshot, 1);
+    }
     state.requests.insert(requestSpec(), 'received');
     const store = createSummaryStore();
     store.send({ type: 'reset', ...state.countSummary() });
