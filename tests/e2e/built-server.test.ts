@@ -120,6 +120,13 @@ describe.runIf(natsServerAvailable)('built server', () => {
     expect(map.sources.filter((s) => s.includes('proxmox-api/node_modules/undici'))).toEqual([]);
   });
 
+  it('built server - its bundle is ASCII, read as latin1; the licence comments are kept beside it', () => {
+    const dir = join(root, 'dist', 'server');
+    expect(readFileSync(join(dir, 'overseer-bundle.cjs')).every((b) => b < 0x80)).toBe(true);
+    expect(readFileSync(join(dir, 'overseer.mjs'), 'utf8')).toContain('readFileSync(file, "latin1")');
+    expect(readFileSync(join(dir, 'overseer-bundle.cjs.LEGAL.txt'), 'utf8')).toContain('formdata-polyfill');
+  });
+
   it('built server - writes its code cache after the start; a damaged or foreign one only means compiling', async () => {
     // The loader names the cache after its bundle's hash (scripts/build-server.mjs).
     const loader = readFileSync(join(root, 'dist', 'server', 'overseer.mjs'), 'utf8');
