@@ -38,13 +38,16 @@ export class SnapshotRepo {
     this.saveManyTx = (rows) => saveMany.immediate(rows);
   }
 
-  /** Stores (replaces) the snapshot of one actor. */
+  /**
+   * Stores (replaces) the snapshot of one actor. An actor's id names its kind ('vm:…', 'req:…', an archived VM's
+   * 'vm:…#n'), so a replaced row keeps its kind: SQLite rewrites the (kind, actor_id) index entry of every row whose
+   * kind is SET, even to the same value (a VM's change wrote its index page again for nothing).
+   */
   save(actorId: string, kind: string, snapshot: unknown, at: number): void {
     this.stmts
       .get(
         `INSERT INTO ${T.actorSnapshots} (actor_id, kind, snapshot, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (actor_id) DO UPDATE SET
-           kind = excluded.kind, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
+         ON CONFLICT (actor_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
       )
       .run(actorId, kind, toJson(snapshot, `snapshot of ${actorId}`), at);
   }
