@@ -115,7 +115,10 @@ const vmSetup = setup({
     isRunning: ({ context }) => context.info.status === 'running',
     isStopped: ({ context }) => context.info.status === 'stopped',
     isPaused: ({ context }) => context.info.status === 'paused',
+    observedLocked: ({ event }) => event.type === 'OBSERVED' && Boolean(event.info.lock),
+    observedRunning: ({ event }) => event.type === 'OBSERVED' && event.info.status === 'running',
     observedStopped: ({ event }) => event.type === 'OBSERVED' && event.info.status === 'stopped',
+    observedPaused: ({ event }) => event.type === 'OBSERVED' && event.info.status === 'paused',
     /** Someone else's decision: a task Overseer did not issue, or HA's requested state. */
     stoppedByOthers: ({ event }) => {
       const stop = stopOf(event);
@@ -210,6 +213,32 @@ const vmSetup = setup({
   },
 });
 
+type VmActionName = 'recordObservation' | 'recordStop' | 'announceStop' | 'raiseUnexpectedStop';
+type StopGuard = 'observedStopped' | 'observedLocked' | 'stoppedByOthers' | 'stoppedByOwnTask';
+
+/**
+ * An observation goes straight to the state the platform reports, in one step: what `discovered` works out from the
+ * context after it is recorded, worked out here from the observation itself (a VM change is one XState microstep,
+ * not two). `prefix` '.' targets a child of the root, '' a sibling.
+ */
+const routeObservation = (prefix: '.' | '', actions: VmActionName[]) =>
+  [
+    { guard: 'observedLocked' as const, target: `${prefix}locked`, actions },
+    { guard: 'observedRunning' as const, target: `${prefix}running`, actions },
+    { guard: 'observedStopped' as const, target: `${prefix}stopped`, actions },
+    { guard: 'observedPaused' as const, target: `${prefix}paused`, actions },
+    { target: `${prefix}unknown`, actions },
+  ] as const;
+
+/** A running VM seen stopped, for the reason `why` says (undefined: any): to `stopped`, or `locked` under a lock. */
+const routeStop = (why: 'stoppedByOthers' | 'stoppedByOwnTask' | undefined, actions: VmActionName[]) => {
+  const stopped: StopGuard[] = why ? ['observedStopped', why] : ['observedStopped'];
+  return [
+    { guard: and([...stopped, 'observedLocked']), target: 'locked', actions },
+    { guard: and(stopped), target: 'stopped', actions },
+  ] as const;
+};
+
 /**
  * An operation state: observations update what is known but do not move the VM until the request that
  * operates on it ends (the request, not a passing observation, says how it went).
@@ -238,7 +267,7 @@ export const vmMachine = vmSetup.createMachine({
   context: ({ input }) => ({ info: input.info, lastSeen: input.at, missing: 0 }),
   initial: 'discovered',
   on: {
-    OBSERVED: { target: '.discovered', actions: 'recordObservation' },
+    OBSERVED: routeObservation('.', ['recordObservation']),
     UNREACHABLE: { target: '.unknown', actions: 'recordUnreachable' },
     MISSING: [
       { guard: 'missingLimitReached', target: '.destroyed', actions: ['countMissing', 'raiseVanished'] },
@@ -247,7 +276,7 @@ export const vmMachine = vmSetup.createMachine({
     OPERATION_STARTED: operationTransitions,
   },
   states: {
-    // Routes to the state the platform reports; every observation passes through here.
+    // Routes to the state the platform reports: where a VM starts, and where an operation's end leaves it.
     discovered: {
       always: [
         { guard: 'isLocked', target: 'locked' },
@@ -260,24 +289,12 @@ export const vmMachine = vmSetup.createMachine({
     running: {
       on: {
         OBSERVED: [
-          {
-            guard: and(['observedStopped', 'stoppedByOthers']),
-            target: 'discovered',
-            actions: ['recordObservation', 'recordStop', 'announceStop'],
-          },
-          {
-            guard: and(['observedStopped', 'stoppedByOwnTask']),
-            target: 'discovered',
-            actions: ['recordObservation', 'recordStop'],
-          },
+          ...routeStop('stoppedByOthers', ['recordObservation', 'recordStop', 'announceStop']),
+          ...routeStop('stoppedByOwnTask', ['recordObservation', 'recordStop']),
           // The task log could not be read: stay running and look again at the next observation.
           { guard: and(['observedStopped', 'stopNotYetExplained']), actions: 'countUnexplainedStop' },
-          {
-            guard: 'observedStopped',
-            target: 'discovered',
-            actions: ['recordObservation', 'recordStop', 'raiseUnexpectedStop'],
-          },
-          { target: 'discovered', actions: 'recordObservation' },
+          ...routeStop(undefined, ['recordObservation', 'recordStop', 'raiseUnexpectedStop']),
+          ...routeObservation('', ['recordObservation']),
         ],
       },
     },

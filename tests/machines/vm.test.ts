@@ -32,6 +32,31 @@ describe('vm machine', () => {
     expect(startVm(vmInfo({ status: 'unknown' })).actor.getSnapshot().value).toBe('unknown');
   });
 
+  it('vm - an observation takes the VM to the reported state in one step, from any state', () => {
+    const cases = [
+      { from: 'running', info: vmInfo({ status: 'stopped', lock: 'backup' }), to: 'locked' },
+      { from: 'running', info: vmInfo({ status: 'paused' }), to: 'paused' },
+      { from: 'running', info: vmInfo({ status: 'unknown' }), to: 'unknown' },
+      { from: 'stopped', info: vmInfo({ status: 'running' }), to: 'running' },
+      { from: 'locked', info: vmInfo({ status: 'stopped' }), to: 'stopped' },
+      { from: 'paused', info: vmInfo({ status: 'running', lock: 'migrate' }), to: 'locked' },
+    ] as const;
+    for (const c of cases) {
+      const start = c.from === 'locked' ? vmInfo({ lock: 'backup' }) : vmInfo({ status: c.from });
+      const microsteps: unknown[] = [];
+      const actor = createActor(vmMachine, {
+        input: { info: start, at: 0 },
+        inspect: (e) => void (e.type === '@xstate.microstep' && microsteps.push(e)),
+      }).start();
+      expect(actor.getSnapshot().value).toBe(c.from);
+      microsteps.length = 0;
+      actor.send({ type: 'OBSERVED', info: c.info, at: 7 });
+      expect(actor.getSnapshot().value).toBe(c.to);
+      expect(actor.getSnapshot().context).toMatchObject({ info: c.info, lastSeen: 7 });
+      expect(microsteps).toHaveLength(1);
+    }
+  });
+
   it('vm - running to stopped with no request behind it raises an issue', () => {
     const { actor, issues } = startVm();
     actor.send({ type: 'OBSERVED', info: vmInfo({ status: 'stopped' }), at: 5 });

@@ -16,8 +16,8 @@ describe('statechart layout', () => {
     const graph = buildElkGraph(parseMachine(wire(vmMachine)));
     const machine = graph.children?.[0];
     expect(machine?.id).toBe('s:');
-    const observed = machine?.edges?.find((e) => e.sources[0] === 's:' && e.targets[0] === 's:discovered');
-    expect(observed?.labels?.[0]?.text).toBe('OBSERVED');
+    const observed = machine?.edges?.find((e) => e.sources[0] === 's:' && e.targets[0] === 's:running');
+    expect(observed?.labels?.[0]?.text).toBe('OBSERVED [observedRunning]');
     expect(machine?.children?.some((c) => c.id === 'i:')).toBe(true);
   });
 
