@@ -206,18 +206,20 @@ export class Overseer {
   restore(): RestoreReport {
     const { store, log, config } = this.deps;
     loadMaintenance(this.view, store, this.deps.clock.now());
-    const report = restoreActors({
-      store,
-      log,
-      approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000,
-      view: this.view,
-      summary: this.summary,
-      gate: this.gate,
-      vms: this.vms,
-      hosts: this.hosts,
-      requests: this.requests,
-      flushRequests: () => this.flushRequests(),
-    });
+    const report = store.withMappedReads(() =>
+      restoreActors({
+        store,
+        log,
+        approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000,
+        view: this.view,
+        summary: this.summary,
+        gate: this.gate,
+        vms: this.vms,
+        hosts: this.hosts,
+        requests: this.requests,
+        flushRequests: () => this.flushRequests(),
+      }),
+    );
     // Labs after requests, whose actors their steps wait for; their steps go on once everything is back.
     report.labs = this.labService.restore();
     this.labService.started();

