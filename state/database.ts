@@ -57,5 +57,15 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Data
  * become savepoints. `fn` must be synchronous.
  */
 export function transaction<T>(db: Database, fn: () => T): T {
-  return db.transaction(fn).immediate();
+  let run = runners.get(db);
+  if (!run) {
+    // better-sqlite3's wrapper, made once per connection with the work as its argument: db.transaction(fn) for each
+    // transaction made five functions and defined five properties on each of four of them, every commit.
+    const immediate = db.transaction((work: () => unknown) => work()).immediate;
+    run = (work) => immediate(work);
+    runners.set(db, run);
+  }
+  return run(fn) as T;
 }
+
+const runners = new WeakMap<Database, (work: () => unknown) => unknown>();
