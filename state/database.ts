@@ -61,8 +61,7 @@ export function transaction<T>(db: Database, fn: () => T): T {
   if (!run) {
     // better-sqlite3's wrapper, made once per connection with the work as its argument: db.transaction(fn) for each
     // transaction made five functions and defined five properties on each of four of them, every commit.
-    const immediate = db.transaction((work: () => unknown) => work()).immediate;
-    run = (work) => immediate(work);
+    run = db.transaction((work: () => unknown) => work()).immediate;
     runners.set(db, run);
   }
   return run(fn) as T;
