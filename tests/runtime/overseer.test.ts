@@ -228,4 +228,21 @@ describe('runtime', () => {
     expect(vmState(rt, 114)).toBe('unknown');
     expect(vmState(rt, 101)).toBe('running');
   });
+
+  it('runtime - request ids are time-ordered UUIDs: each new one sorts after the one before', async () => {
+    rt = createRuntime();
+    rt.overseer.observe(demoInventory());
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const result = await rt.overseer.submit({
+        action: 'destroy',
+        target: { cluster: 'lab', vmid: 114 },
+        requester: alice,
+      });
+      ids.push(result.requestId);
+    }
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
 });
