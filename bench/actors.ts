@@ -9,9 +9,9 @@ import { createActor, createMachine } from 'xstate';
 import { parseConfig } from '../actors/config';
 import { Overseer } from '../actors/overseer';
 import { SystemClock } from '../adapters/clock';
-import type { Log } from '../adapters/log';
 import { StateStore } from '../state';
 import { largeInventory } from './fleet';
+import { quietLog } from './offline-runtime';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -20,7 +20,6 @@ const heap = () => {
   gc();
   return process.memoryUsage().heapUsed;
 };
-const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
 
 function baseline(n: number) {
   const machine = createMachine({ id: 'bare', initial: 'on', states: { on: {} } });

@@ -10,18 +10,14 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../actors/config';
-import { Overseer } from '../actors/overseer';
-import { SystemClock } from '../adapters/clock';
-import type { Log } from '../adapters/log';
 import type { Requester } from '../machines/types';
 import { StateStore } from '../state';
 import { largeInventory } from './fleet';
+import { offlineOverseer } from './offline-runtime';
 
 const decisions = Number(process.argv[2] ?? 2000);
 const burst = Number(process.argv[3] ?? 10);
 if (!(decisions > 0) || !(burst >= 1)) throw new Error('usage: bench/decision-writes.ts [decisions] [burst ≥ 1]');
-const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
 const bench: Requester = { id: 'bench', role: 'admin' };
 const FRAME_HEADER = 24;
 const WAL_HEADER = 32;
@@ -29,14 +25,7 @@ const WAL_HEADER = 32;
 const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-decision-writes-'));
 const walFile = join(dir, 'overseer.db-wal');
 const store = StateStore.open(join(dir, 'overseer.db'));
-const overseer = new Overseer({
-  clock: new SystemClock(),
-  log: quietLog,
-  config: parseConfig({}),
-  store,
-  platforms: new Map(),
-  events: { publish: () => {} },
-});
+const overseer = offlineOverseer(store, () => {});
 const fleet = largeInventory(10_000, 20, Date.now());
 overseer.observe(fleet);
 const production = fleet.vms.filter((vm) => vm.tags.includes('production')).map((vm) => vm.vmid);

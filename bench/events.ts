@@ -30,12 +30,12 @@ import { parseConfig } from '../actors/config';
 import type { EventSink } from '../actors/overseer';
 import { Overseer } from '../actors/overseer';
 import { SystemClock } from '../adapters/clock';
-import type { Log } from '../adapters/log';
 import type { NatsBus, NatsServerProcess } from '../adapters/nats';
 import { connectBus, EVENT_STREAM, ensureEventStream, findFreePort, spawnNatsServer } from '../adapters/nats';
 import type { Inventory } from '../adapters/platform/types';
 import { StateStore } from '../state';
 import { largeInventory } from './fleet';
+import { quietLog } from './offline-runtime';
 import { reportTarget } from './targets';
 
 const probing = process.argv[2] === 'probe';
@@ -47,7 +47,6 @@ const profileFile = process.env.BENCH_CPU_PROFILE;
 if (!(vms > 0) || !(cycles > 0) || !(reps > 0)) throw new Error('usage: bench/events.ts [vms] [cycles] [reps]');
 const NODES = 20;
 const WAIT_LIMIT_MS = 60_000;
-const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Counts what arrives on overseer.evt.> (its own connection, as any consumer's). */

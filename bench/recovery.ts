@@ -32,10 +32,10 @@ import { readAuditKey } from '../actors/audit-startup';
 import { loadConfig } from '../actors/config';
 import { Overseer } from '../actors/overseer';
 import { SystemClock } from '../adapters/clock';
-import type { Log } from '../adapters/log';
 import type { NatsServerProcess } from '../adapters/nats';
 import { findFreePort, spawnNatsServer } from '../adapters/nats';
 import { StateStore } from '../state';
+import { quietLog } from './offline-runtime';
 import { reportTarget } from './targets';
 
 const restarts = Number(process.argv[2] ?? 5);
@@ -337,7 +337,6 @@ async function main(): Promise<void> {
     }
 
     // --- where the time goes (in this process, on the same data dir) -------------------------------------------
-    const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
     const config = loadConfig(configPath);
     let t = performance.now();
     const store = StateStore.open(join(dir, 'data', 'overseer.db'), {

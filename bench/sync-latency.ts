@@ -28,10 +28,10 @@ import { parseConfig } from '../actors/config';
 import { Overseer } from '../actors/overseer';
 import { platformsFromConfig } from '../actors/platforms';
 import { SystemClock } from '../adapters/clock';
-import type { Log } from '../adapters/log';
 import { closePlatforms } from '../adapters/proxmox';
 import type { Requester } from '../machines/types';
 import { StateStore } from '../state';
+import { quietLog } from './offline-runtime';
 import { startSimProcess } from './sim-process';
 import { reportTarget } from './targets';
 
@@ -43,7 +43,6 @@ const TARGET_P99_MS = 5;
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 if (!exposedGc) throw new Error('run with node --expose-gc --import tsx bench/sync-latency.ts');
 const gc: () => void = exposedGc;
-const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
 const bench: Requester = { id: 'bench', role: 'admin' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -20,9 +20,9 @@ import { parseConfig } from '../actors/config';
 import { Overseer } from '../actors/overseer';
 import { platformsFromConfig } from '../actors/platforms';
 import { SystemClock } from '../adapters/clock';
-import type { Log } from '../adapters/log';
 import { closePlatforms } from '../adapters/proxmox';
 import { StateStore } from '../state';
+import { quietLog } from './offline-runtime';
 import { startSimProcess } from './sim-process';
 import { reportTarget } from './targets';
 
@@ -36,7 +36,6 @@ const settle = () => {
   gc();
   gc();
 };
-const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
 
 interface Sample {
   cpuMs: number;

@@ -9,29 +9,18 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../actors/config';
-import { Overseer } from '../actors/overseer';
-import { SystemClock } from '../adapters/clock';
-import type { Log } from '../adapters/log';
 import type { Inventory } from '../adapters/platform/types';
 import { StateStore } from '../state';
 import { largeInventory } from './fleet';
+import { offlineOverseer } from './offline-runtime';
 
 const vms = Number(process.argv[2] ?? 10_000);
 const flips = Number(process.argv[3] ?? 20);
 if (!(vms > 0) || !(flips >= 2)) throw new Error('usage: bench/vm-flips.ts [vms] [flips ≥ 2]');
-const quietLog: Log = { stateChange() {}, info() {}, warn() {}, error() {} };
 const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-vm-flips-'));
 const store = StateStore.open(join(dir, 'overseer.db'));
 let events = 0;
-const overseer = new Overseer({
-  clock: new SystemClock(),
-  log: quietLog,
-  config: parseConfig({}),
-  store,
-  platforms: new Map(),
-  events: { publish: () => void events++ },
-});
+const overseer = offlineOverseer(store, () => void events++);
 const base = largeInventory(vms, 20, Date.now());
 const inventory = (status: 'running' | 'stopped'): Inventory => ({
   ...base,
