@@ -40,14 +40,11 @@ const MAX_MISSED_CUTS = 3;
  * Reads `body` (a JSON answer) and hands the entries of its `data` list to `sink`. Resolves with what `data` was:
  * a list (its entries all handed over) or anything else (returned as it is; what was handed over does not count).
  */
-export async function readDataList(body: ReadableStream<Uint8Array> | null, sink: ListSink): Promise<DataRead> {
+export async function readDataList(body: AsyncIterable<Uint8Array> | null, sink: ListSink): Promise<DataRead> {
   const slicer = new ListSlicer(sink);
   if (body) {
-    const chunks = body.getReader();
-    for (;;) {
-      const { done, value } = await chunks.read();
-      if (done) break;
-      if (slicer.push(value)) await slicer.drain();
+    for await (const chunk of body) {
+      if (slicer.push(chunk)) await slicer.drain();
     }
   }
   return slicer.end();

@@ -3,7 +3,10 @@
 // body of an error answer, network failure) so the call can be reported as a typed error instead of
 // the engine's generic one. A call that reads a large list (/cluster/resources) hands the engine an answer whose
 // json() reads the body's `data` list in slices into the call's sink as the body arrives (data-list.ts).
-import { type Dispatcher, Response, fetch as undiciFetch } from 'undici';
+// It sends with undici's `request`, not its WHATWG `fetch`: the engine reads only a few members of the answer
+// (EngineAnswer), and fetch's Request, Headers and web streams cost about 100 µs more per call (bench/README.md,
+// session 9).
+import type { Dispatcher } from 'undici';
 import { type ListSink, readDataList } from './data-list';
 
 export interface ErrorAnswer {
@@ -37,8 +40,22 @@ export interface CallState {
   userAgent?: string | undefined;
 }
 
+/** What proxmox-api's engine reads of a fetch Response (ProxmoxEngine.doRequest and getTicket). */
+export interface EngineAnswer {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: { get(name: string): string | null };
+  /** The engine hands it on only for `application/octet-stream`, which no call of this adapter asks for. */
+  readonly body: null;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+}
+
 /** The fetch signature proxmox-api's engine calls. */
-export type EngineFetch = (url: string | URL, init?: Record<string, unknown>) => Promise<Response>;
+export type EngineFetch = (url: string | URL, init?: Record<string, unknown>) => Promise<EngineAnswer>;
+
+/** The content type PVE answers with, the only one the engine parses. */
+const JSON_TYPE = 'application/json;charset=UTF-8';
 
 const API_PREFIX = '/api2/json';
 /** Logging in (POST /access/ticket) changes nothing on the cluster: never fenced. */
@@ -61,54 +78,113 @@ export function createCallFetch(dispatcher: Dispatcher, state: CallState): Engin
         throw refusal;
       }
     }
-    let res: Response;
+    let res: Dispatcher.ResponseData;
     try {
       // The engine's own AbortSignal runs on a wall-clock timer; this call's signal (the injected clock) rules.
-      const { signal: _engineSignal, ...rest } = init;
-      if (state.userAgent !== undefined) {
-        rest.headers = { ...(rest.headers as Record<string, string> | undefined), 'User-Agent': state.userAgent };
-      }
-      res = await undiciFetch(target, { ...rest, signal: state.signal, dispatcher } as Parameters<
-        typeof undiciFetch
-      >[1]);
+      const headers = { ...(init.headers as Record<string, string> | undefined) };
+      if (state.userAgent !== undefined) headers['User-Agent'] = state.userAgent;
+      res = await dispatcher.request({
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: typeof init.body === 'string' ? init.body : null,
+        signal: state.signal,
+      });
     } catch (err) {
       state.networkError = state.signal.aborted ? state.signal.reason : err;
       throw state.networkError;
     }
     state.networkError = undefined;
-    if (res.status === 200) {
+    if (res.statusCode === 200 && state.readList && headerOf(res.headers, 'content-type') === JSON_TYPE) {
       state.errorAnswer = undefined;
-      return state.readList ? new ListAnswer(res, state.readList) : res;
+      return new ListAnswer(res, state.readList);
     }
+    // Read whole here: an answer the engine does not read (an unexpected content type) must not hold the connection.
     let body = '';
+    let unreadable: { error: unknown } | undefined;
     try {
-      body = await res.text();
-    } catch {
-      // a broken error body still leaves the status and its text
+      body = await res.body.text();
+    } catch (error) {
+      // A broken error body still leaves the status and its text; a broken 200 fails the engine's json(), as it did
+      // with fetch.
+      unreadable = { error };
     }
-    state.errorAnswer = { status: res.status, statusText: res.statusText, body };
-    // Hand the engine an equivalent answer (its body already read here).
-    return new Response(body === '' ? null : body, {
-      status: res.status,
-      statusText: res.statusText,
-      headers: res.headers,
-    });
+    if (res.statusCode === 200) state.errorAnswer = undefined;
+    else state.errorAnswer = { status: res.statusCode, statusText: res.statusText, body };
+    return new TextAnswer(res, body, res.statusCode === 200 ? unreadable : undefined);
   };
 }
 
-/** A 200 answer whose json() reads the `data` list in slices into a new sink (see CallState.readList). */
-class ListAnswer extends Response {
-  readonly #sink: () => ListSink;
+function headerOf(headers: Dispatcher.ResponseData['headers'], name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
 
-  constructor(res: Response, sink: () => ListSink) {
-    super(res.body, { status: res.status, statusText: res.statusText, headers: res.headers });
-    this.#sink = sink;
+/** An answer's headers as the engine asks for them (undici gives them as an object, names in lower case). */
+class AnswerHeaders {
+  constructor(private readonly raw: Dispatcher.ResponseData['headers']) {}
+
+  get(name: string): string | null {
+    return headerOf(this.raw, name.toLowerCase());
+  }
+}
+
+/** The members of an answer the engine reads, from undici's response data. */
+abstract class Answer implements EngineAnswer {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: AnswerHeaders;
+  readonly body = null;
+
+  constructor(res: Dispatcher.ResponseData) {
+    this.status = res.statusCode;
+    this.statusText = res.statusText;
+    this.headers = new AnswerHeaders(res.headers);
+  }
+
+  abstract json(): Promise<unknown>;
+  abstract text(): Promise<string>;
+}
+
+/** An answer read whole (or whose reading failed: `unreadable`). */
+class TextAnswer extends Answer {
+  constructor(
+    res: Dispatcher.ResponseData,
+    private readonly content: string,
+    private readonly unreadable: { error: unknown } | undefined,
+  ) {
+    super(res);
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  async text(): Promise<string> {
+    if (this.unreadable) throw this.unreadable.error;
+    return this.content;
+  }
+}
+
+/** A 200 JSON answer whose json() reads the `data` list in slices into a new sink (see CallState.readList). */
+class ListAnswer extends Answer {
+  constructor(
+    private readonly res: Dispatcher.ResponseData,
+    private readonly sink: () => ListSink,
+  ) {
+    super(res);
   }
 
   /** `{data}` as the engine expects it: the sink holding the list's entries, or `data` itself when not a list. */
-  override json = async (): Promise<{ data: unknown }> => {
-    const sink = this.#sink();
-    const read = await readDataList(this.body, sink);
+  async json(): Promise<{ data: unknown }> {
+    const sink = this.sink();
+    const read = await readDataList(this.res.body, sink);
     return { data: read.list ? sink : read.data };
-  };
+  }
+
+  text(): Promise<string> {
+    return this.res.body.text();
+  }
 }

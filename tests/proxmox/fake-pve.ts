@@ -16,6 +16,8 @@ export interface FakeRequest {
   /** form body of POST/PUT */
   form: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
+  /** The client's port: which connection the request came on. */
+  remotePort: number | undefined;
 }
 
 export interface FakeReply {
@@ -96,6 +98,7 @@ export async function startFakePve(
           query: url.searchParams,
           form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
           headers: req.headers,
+          remotePort: req.socket.remotePort,
         };
         requests.push(fr);
         const segments = path.split('/').filter(Boolean);

@@ -98,6 +98,23 @@ describe('inventory', () => {
     await expect(platform.inventory()).rejects.toBeInstanceOf(PlatformUnavailableError);
   });
 
+  it('inventory - an answer the client cannot use is read to its end: its connection serves later calls', async () => {
+    fake.route('GET /cluster/status', { data: clusterStatus({ pve1: 1 }) });
+    fake.route('GET /cluster/resources', {
+      raw: `<html>${'proxy error '.repeat(2000)}</html>`,
+      contentType: 'text/html',
+    });
+    const portsOf = async (calls: number) => {
+      const from = fake.requests.length;
+      for (let i = 0; i < calls; i++)
+        await expect(platform.inventory()).rejects.toBeInstanceOf(PlatformUnavailableError);
+      return new Set(fake.requests.slice(from).map((r) => r.remotePort));
+    };
+    const first = await portsOf(5);
+    const later = await portsOf(10);
+    expect([...later].filter((port) => !first.has(port))).toEqual([]);
+  });
+
   it('inventory - no answer within timeoutMs (clock time) is a failure', async () => {
     fake.route('GET /cluster/resources', { hang: true });
     fake.route('GET /cluster/status', { data: clusterStatus({ pve1: 1 }) });
