@@ -6,6 +6,8 @@
 // It sends with undici's `request`, not its WHATWG `fetch`: the engine reads only a few members of the answer
 // (EngineAnswer), and fetch's Request, Headers and web streams cost about 100 µs more per call (bench/README.md,
 // session 9).
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { type ListSink, readDataList } from './data-list';
 
@@ -81,7 +83,11 @@ export function createCallFetch(dispatcher: Dispatcher, state: CallState): Engin
     let res: Dispatcher.ResponseData;
     try {
       // The engine's own AbortSignal runs on a wall-clock timer; this call's signal (the injected clock) rules.
-      const headers = { ...(init.headers as Record<string, string> | undefined) };
+      // pveproxy gzips a large answer when asked for it; such a body is gunzipped as it arrives (bodyOf).
+      const headers: Record<string, string> = {
+        ...(init.headers as Record<string, string> | undefined),
+        'Accept-Encoding': 'gzip',
+      };
       if (state.userAgent !== undefined) headers['User-Agent'] = state.userAgent;
       res = await dispatcher.request({
         origin: target.origin,
@@ -98,13 +104,13 @@ export function createCallFetch(dispatcher: Dispatcher, state: CallState): Engin
     state.networkError = undefined;
     if (res.statusCode === 200 && state.readList && headerOf(res.headers, 'content-type') === JSON_TYPE) {
       state.errorAnswer = undefined;
-      return new ListAnswer(res, state.readList);
+      return new ListAnswer(res, bodyOf(res), state.readList);
     }
     // Read whole here: an answer the engine does not read (an unexpected content type) must not hold the connection.
     let body = '';
     let unreadable: { error: unknown } | undefined;
     try {
-      body = await res.body.text();
+      body = gzipped(res) ? await textOf(bodyOf(res)) : await res.body.text();
     } catch (error) {
       // A broken error body still leaves the status and its text; a broken 200 fails the engine's json(), as it did
       // with fetch.
@@ -114,6 +120,26 @@ export function createCallFetch(dispatcher: Dispatcher, state: CallState): Engin
     else state.errorAnswer = { status: res.statusCode, statusText: res.statusText, body };
     return new TextAnswer(res, body, res.statusCode === 200 ? unreadable : undefined);
   };
+}
+
+const gzipped = (res: Dispatcher.ResponseData) =>
+  headerOf(res.headers, 'content-encoding')?.trim().toLowerCase() === 'gzip';
+
+/** The answer's body, gunzipped as it arrives when it came gzipped. */
+function bodyOf(res: Dispatcher.ResponseData): AsyncIterable<Uint8Array> {
+  if (!gzipped(res)) return res.body;
+  const gunzip = createGunzip();
+  // pipeline() destroys both streams on a failure (a broken gzip stream): the reader sees the error.
+  pipeline(res.body, gunzip, () => {});
+  return gunzip;
+}
+
+/** A body's text, without a leading byte-order mark (as fetch's and undici's text() read it). */
+async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function headerOf(headers: Dispatcher.ResponseData['headers'], name: string): string | null {
@@ -171,7 +197,8 @@ class TextAnswer extends Answer {
 /** A 200 JSON answer whose json() reads the `data` list in slices into a new sink (see CallState.readList). */
 class ListAnswer extends Answer {
   constructor(
-    private readonly res: Dispatcher.ResponseData,
+    res: Dispatcher.ResponseData,
+    private readonly content: AsyncIterable<Uint8Array>,
     private readonly sink: () => ListSink,
   ) {
     super(res);
@@ -180,11 +207,11 @@ class ListAnswer extends Answer {
   /** `{data}` as the engine expects it: the sink holding the list's entries, or `data` itself when not a list. */
   async json(): Promise<{ data: unknown }> {
     const sink = this.sink();
-    const read = await readDataList(this.res.body, sink);
+    const read = await readDataList(this.content, sink);
     return { data: read.list ? sink : read.data };
   }
 
   text(): Promise<string> {
-    return this.res.body.text();
+    return textOf(this.content);
   }
 }

@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export const PVE_JSON = 'application/json;charset=UTF-8';
 
@@ -35,6 +36,8 @@ export interface FakeReply {
   hang?: boolean;
   /** Drop the connection without answering. */
   drop?: boolean;
+  /** Gzip the body when the request accepts it, as pveproxy does for large answers. */
+  gzip?: boolean;
 }
 
 export type Handler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
@@ -122,8 +125,11 @@ export async function startFakePve(
           return;
         }
         const status = reply.status ?? 200;
-        const body = reply.raw ?? JSON.stringify({ data: reply.data ?? null, ...reply.extra });
-        const headers: Record<string, string> = { 'Content-Length': String(Buffer.byteLength(body)) };
+        const text = reply.raw ?? JSON.stringify({ data: reply.data ?? null, ...reply.extra });
+        const gzip = reply.gzip === true && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+        const body = gzip ? gzipSync(text) : Buffer.from(text);
+        const headers: Record<string, string> = { 'Content-Length': String(body.length) };
+        if (gzip) headers['Content-Encoding'] = 'gzip';
         const ct = reply.contentType === undefined ? PVE_JSON : reply.contentType;
         if (ct !== null) headers['Content-Type'] = ct;
         res.writeHead(status, reply.statusText ?? (status === 200 ? 'OK' : 'Error'), headers);

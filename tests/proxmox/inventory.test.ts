@@ -115,6 +115,17 @@ describe('inventory', () => {
     expect([...later].filter((port) => !first.has(port))).toEqual([]);
   });
 
+  it('inventory - the client asks for gzip, and a gzipped answer reads as the plain one', async () => {
+    const guests = Array.from({ length: 3000 }, (_, i) => vm(1000 + i, 'pve1'));
+    fake.route('GET /cluster/status', { data: clusterStatus({ pve1: 1 }), gzip: true });
+    fake.route('GET /cluster/resources', { data: [node('pve1'), ...guests], gzip: true });
+    const from = fake.requests.length;
+    const inventory = await platform.inventory();
+    expect(inventory).toMatchObject({ complete: true, quorate: true });
+    expect(inventory.vms.map((v) => v.vmid)).toEqual(guests.map((g) => g.vmid));
+    for (const request of fake.requests.slice(from)) expect(request.headers['accept-encoding']).toBe('gzip');
+  });
+
   it('inventory - no answer within timeoutMs (clock time) is a failure', async () => {
     fake.route('GET /cluster/resources', { hang: true });
     fake.route('GET /cluster/status', { data: clusterStatus({ pve1: 1 }) });
