@@ -4,8 +4,8 @@
 // the engine's generic one. A call that reads a large list (/cluster/resources) hands the engine an answer whose
 // json() reads the body's `data` list in slices into the call's sink as the body arrives (data-list.ts).
 // It sends with undici's `request`, not its WHATWG `fetch`: the engine reads only a few members of the answer
-// (EngineAnswer), and fetch's Request, Headers and web streams cost about 100 µs more per call (bench/README.md,
-// session 9).
+// (EngineAnswer), and fetch's Request, Headers and web streams cost 150–250 µs more client CPU per call
+// (bench/README.md, session 9).
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
