@@ -3,9 +3,8 @@
 // `overseer.submit()` — one at a time (each its own group commit) and in bursts of <burst> submitted together (one
 // commit for the burst, as under load). Per decision: CPU time (process.cpuUsage, user and system) and the pages
 // written to the WAL (checkpoints off while measured, so the WAL grows by exactly what the commits write). Then one
-// decision of each kind (denied; an approved snapshot) alone, its WAL frames named by the b-tree (table or index)
-// each page belongs to (SQLite's dbstat), which is what a commit costs: every page is a frame of its own, written
-// with two pwrite() calls. The pages do not vary run to run; the CPU does on a shared machine.
+// denied decision alone, its WAL frames named by the b-tree (table or index) each page belongs to (SQLite's
+// dbstat), which is what a commit costs: every page is a frame of its own, written with two pwrite() calls. The pages do not vary run to run; the CPU does on a shared machine.
 // Run: node --import tsx bench/decision-writes.ts [decisions=2000] [burst=10]
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +28,6 @@ const overseer = offlineOverseer(store, () => {});
 const fleet = largeInventory(10_000, 20, Date.now());
 overseer.observe(fleet);
 const production = fleet.vms.filter((vm) => vm.tags.includes('production')).map((vm) => vm.vmid);
-const others = fleet.vms.filter((vm) => !vm.tags.includes('production')).map((vm) => vm.vmid);
 const pageSize = Number(store.db.pragma('page_size', { simple: true }));
 const walBytes = () => {
   try {
@@ -91,16 +89,6 @@ try {
     rows.push(`| ${size === 1 ? 'one at a time' : `bursts of ${size}`} | ${cpuUs.toFixed(0)} | ${pages.toFixed(2)} |`);
   }
   const denied = await framesOf(deny);
-  let snapshotDecision = '';
-  const approved = await framesOf(async () => {
-    const result = await overseer.submit({
-      action: 'snapshot',
-      target: { cluster: 'big', vmid: others[0] as number },
-      params: { snapname: 'bench' },
-      requester: bench,
-    });
-    snapshotDecision = result.decision;
-  });
   console.log(`Command: node --import tsx bench/decision-writes.ts ${decisions} ${burst}`);
   console.log(
     `(${decisions} denied decisions per row, 10,000 VMs observed, ${pageSize}-byte pages; Node ${process.version})`,
@@ -111,9 +99,6 @@ try {
   for (const row of rows) console.log(row);
   console.log('');
   console.log(`One denied decision's commit: ${denied}`);
-  console.log(
-    `One snapshot request's decision commit (${snapshotDecision}; no loops run, so it goes no further): ${approved}`,
-  );
 } finally {
   overseer.stop();
   store.close();
