@@ -24,7 +24,7 @@ import { fromJson, toJson } from './json';
 import { META_KEYS } from './meta-repo';
 import { GENESIS_HASH } from './migrations';
 import { StatementCache, Where } from './statements';
-import { SQLITE_SEQUENCE, TABLES } from './tables';
+import { AUDIT_SELF_ACTOR, SQLITE_SEQUENCE, TABLES } from './tables';
 
 export interface AuditEntry {
   /** epoch ms; an integer */
@@ -308,6 +308,8 @@ export class AuditLog {
   list(filter: AuditFilter = {}): AuditRow[] {
     this.flushDeferred();
     const where = new Where().eq(filter.actor, 'actor = ?').eq(filter.kind, 'kind = ?').eq(filter.sinceSeq, 'seq > ?');
+    // The (actor, seq) index leaves Overseer's own rows out; the query says so, for SQLite to search it.
+    if (filter.actor !== undefined && filter.actor !== AUDIT_SELF_ACTOR) where.add(`actor <> '${AUDIT_SELF_ACTOR}'`);
     const limit = filter.limit !== undefined ? ' LIMIT ?' : '';
     const params = filter.limit !== undefined ? [...where.params, filter.limit] : where.params;
     return this.stmts

@@ -26,6 +26,12 @@ export type TableName = (typeof TABLES)[TableKey];
 /** SQLite's own table that keeps AUTOINCREMENT counters (read by the audit check). */
 export const SQLITE_SEQUENCE = 'sqlite_sequence';
 
+/**
+ * The audit actor Overseer writes its own rows under (machines/types.ts OVERSEER_ID): most rows of the log (every
+ * request status change, every VM issue). The (actor, seq) index leaves them out (migration v12).
+ */
+export const AUDIT_SELF_ACTOR = 'overseer';
+
 /** Name of an index on `table` over `columns`: `idx_<table>_<col>_<col>`. */
 export const indexName = (table: TableName, ...columns: string[]): string => `idx_${table}_${columns.join('_')}`;
 
