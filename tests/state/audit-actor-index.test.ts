@@ -61,7 +61,7 @@ describe('audit actor index', () => {
     // Back to version 11: the full index, as every database had it before.
     const raw = new BetterSqlite3(file);
     raw.exec(
-      `DROP INDEX ${INDEX}; CREATE INDEX ${INDEX} ON audit (actor, seq); DELETE FROM schema_migrations WHERE version = 12;`,
+      `DROP INDEX ${INDEX}; CREATE INDEX ${INDEX} ON audit (actor, seq); DELETE FROM schema_migrations WHERE version >= 12;`,
     );
     raw.close();
     const after = openStore(file);
