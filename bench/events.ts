@@ -53,17 +53,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class Counter {
   received = 0;
   lastAt = 0;
+  /** The subject and size of each message as it arrived: the shape of what was published. */
+  shape: { subject: string; size: number }[] = [];
   constructor(readonly nc: NatsConnection) {
     nc.subscribe('overseer.evt.>', {
-      callback: () => {
+      callback: (_, msg) => {
         this.received++;
         this.lastAt = performance.now();
+        this.shape.push({ subject: msg.subject, size: msg.data.length });
       },
     });
   }
   reset(): void {
     this.received = 0;
     this.lastAt = 0;
+    this.shape = [];
   }
   async waitFor(n: number): Promise<number> {
     const limit = performance.now() + WAIT_LIMIT_MS;
@@ -147,14 +151,14 @@ async function main(): Promise<void> {
     const counter = new Counter(sub);
     await sub.flush();
 
-    // The Overseer's events go to the bus; the wrapper counts them and keeps their subjects and sizes.
+    // The Overseer's events go to the bus; the wrapper counts them. Their subjects and sizes (the baseline's shape) are
+    // what the counter saw arrive: encoding each payload again here would count the bench's own work.
     let recording: { subject: string; size: number }[] = [];
     let published = 0;
     const natsBus = bus;
     const events: EventSink = {
       publish(subject, payload) {
         published++;
-        recording.push({ subject, size: JSON.stringify(payload).length });
         natsBus.publish(subject, payload);
       },
     };
@@ -183,7 +187,6 @@ async function main(): Promise<void> {
     const profiler = new RunProfiler();
     const overseerRun = async (runCycles: number, count = vms, profile = false): Promise<Sample> => {
       counter.reset();
-      recording = [];
       published = 0;
       const inventories = Array.from({ length: runCycles }, (_, c) =>
         inventoryWith(base, (c % 2 === 0) === (next === 'stopped') ? 'stopped' : 'running', count),
@@ -204,6 +207,7 @@ async function main(): Promise<void> {
       const cpuMs = cpuNow() - c0;
       if (profile) await profiler.pause();
       const ms = last - t0;
+      recording = counter.shape;
       const stateEvents = recording.filter((r) => r.subject.endsWith('.state')).length;
       return { events: published, stateEvents, ms, perSecond: published / (ms / 1000), observeMs, cpuMs };
     };
