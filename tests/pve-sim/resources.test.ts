@@ -120,16 +120,15 @@ describe('pve-sim resources', () => {
 });
 
 describe('pve-sim scale', () => {
-  it('scale - /cluster/resources for 100k VMs builds and serializes in well under a second', () => {
+  // How fast it is belongs to bench/sync.ts (the raw fetch + parse baseline reads this answer), not to a test.
+  it('scale - /cluster/resources for 100k VMs builds and serializes every VM', () => {
     const clock = new SimulatedClock(START);
     const state = createState(largeSeed({ vms: 100_000, nodes: 20 }), clock);
-    const answer = () => JSON.stringify({ data: clusterResources(state, clock.now()) });
-    answer(); // warm up
-    const t0 = performance.now();
-    const json = answer();
-    const ms = performance.now() - t0;
+    const json = JSON.stringify({ data: clusterResources(state, clock.now()) });
     expect(json.length).toBeGreaterThan(10_000_000);
-    expect(ms).toBeLessThan(750);
+    const { data } = JSON.parse(json) as { data: { type: string; vmid?: number }[] };
+    const vmids = new Set(data.filter((r) => r.type === 'qemu' || r.type === 'lxc').map((r) => r.vmid));
+    expect(vmids.size).toBe(100_000);
   });
 
   it('scale - 10k VMs on 20 nodes answer over HTTPS', async () => {
