@@ -179,4 +179,47 @@ describe('subjects', () => {
     expect(assertFilter('overseer.*.x')).toBe('overseer.*.x');
     invalid(() => assertFilter('overseer.>.x'));
   });
+
+  test('subjects - a publish subject is accepted exactly when every token passes the token-by-token check', () => {
+    // assertSubject recognises a plain subject in one pass; assertFilter (no wildcards used) checks token by token.
+    const chars = ['a', 'Z', '9', '-', '_', ':', 'é', '.', '*', '>', ' ', '\t', '\u0000', '\u001f', '\u007f', '\u00a0'];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed;
+    };
+    const samples = [
+      'overseer.evt.vm.big.101.state',
+      'x'.repeat(128),
+      'x'.repeat(129),
+      `a.${'y'.repeat(129)}`,
+      '',
+      '.',
+    ];
+    samples.push(`${'a.'.repeat(511)}a`, `${'a.'.repeat(512)}a`);
+    for (let i = 0; i < 5_000; i++) {
+      const length = 1 + (next() % 12);
+      samples.push(Array.from({ length }, () => chars[next() % chars.length]).join(''));
+    }
+    for (const subject of samples) {
+      const wildcardFree = !/(^|\.)[*>](\.|$)/.test(subject);
+      if (!wildcardFree) continue;
+      let slow: boolean;
+      try {
+        assertFilter(subject);
+        slow = true;
+      } catch {
+        slow = false;
+      }
+      let fast: boolean;
+      try {
+        assertSubject(subject);
+        fast = true;
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidSubjectError);
+        fast = false;
+      }
+      expect(fast, JSON.stringify(subject)).toBe(slow);
+    }
+  });
 });
