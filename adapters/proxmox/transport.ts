@@ -110,7 +110,7 @@ export function createCallFetch(dispatcher: Dispatcher, state: CallState): Engin
     let body = '';
     let unreadable: { error: unknown } | undefined;
     try {
-      body = gzipped(res) ? await textOf(bodyOf(res)) : await res.body.text();
+      body = await textOf(bodyOf(res));
     } catch (error) {
       // A broken error body still leaves the status and its text; a broken 200 fails the engine's json(), as it did
       // with fetch.
