@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   BusAuthError,
@@ -62,6 +63,35 @@ describe('nats bus', () => {
       const bad = await a.nc.request(subjects.query('raw'), '{not json', { timeout: 2_000 });
       expect(bad.json<{ error: { name: string } }>().error.name).toBe('BusPayloadError');
     } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('nats bus - an answered request makes no error object (patches/@nats-io+nats-core: no stack captured per reply)', async () => {
+    // The module request.js reads RequestError from, as Node loaded it for the bus.
+    const errors = createRequire(createRequire(import.meta.url).resolve('@nats-io/nats-core'))('./errors.js') as {
+      RequestError: new (...args: never[]) => Error;
+    };
+    const Original = errors.RequestError;
+    let made = 0;
+    errors.RequestError = class extends Original {
+      constructor(...args: never[]) {
+        super(...args);
+        made++;
+      }
+    };
+    const a = await connectBus({ servers: server.url, name: 'answers-a' });
+    const b = await connectBus({ servers: server.url, name: 'answers-b' });
+    try {
+      b.reply(subjects.query('echo'), (payload) => payload);
+      await b.flush();
+      for (let i = 0; i < 20; i++) expect(await a.request(subjects.query('echo'), { i })).toEqual({ i });
+      expect(made).toBe(0);
+      // A request nobody answers still fails as before.
+      await expect(a.request(subjects.query('nobody'), {}, { timeoutMs: 200 })).rejects.toThrow();
+    } finally {
+      errors.RequestError = Original;
       await a.close();
       await b.close();
     }
