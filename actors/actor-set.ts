@@ -54,8 +54,8 @@ export interface ActorSetOptions<TLogic extends AnyStateMachine> {
   transaction?: (<T>(fn: () => T) => T) | undefined;
   /**
    * Without `inspect`: records the type of each event an actor receives (`xstate.init` when it starts, but not when it
-   * wakes), for the inspector's journal, without XState building its inspection stream on every transition. Only for
-   * logic whose events all come through `send` (no child or other actor relays to it): the VM actors.
+   * wakes), for the inspector's journal, without XState building its inspection stream on every transition: what
+   * its own `send`, a child's relay (a promise's outcome, a callback's event) or a delayed event hands it.
    */
   journal?: ((actorId: string, eventType: string) => void) | undefined;
 }
@@ -85,8 +85,13 @@ class RestingActorRef<TLogic extends AnyStateMachine> {
   }
 }
 
+/** Where XState's system relay hands an actor each event it receives (internal to XState's types). */
+interface Receiver<TLogic extends AnyStateMachine> {
+  _send(event: EventFrom<TLogic>): void;
+}
+
 export class ActorSet<TLogic extends AnyStateMachine> {
-  /** Running actors; `deliver` is the actor's own send (without the journal's wrapper: see `start`). */
+  /** Running actors; `deliver` hands an event to the actor without journaling it again (see `start`). */
   private readonly actors = new Map<
     string,
     { actor: Actor<TLogic>; unwatch: () => void; deliver: (event: EventFrom<TLogic>) => void }
@@ -369,20 +374,25 @@ export class ActorSet<TLogic extends AnyStateMachine> {
         if (!quiet || (changed && !waking)) options.onSnapshot?.(key, snapshot as SnapshotFrom<TLogic>, changed);
       },
     });
-    this.actors.set(key, { actor, unwatch, deliver: actor.send });
+    let deliver: (event: EventFrom<TLogic>) => void = actor.send;
     const journal = options.inspect ? undefined : options.journal;
     if (journal) {
-      // Every event such an actor receives comes through its send (see the option): journaled there.
-      const send = actor.send.bind(actor);
+      // Every event an actor receives, whoever sends it, reaches it through XState's system relay, which hands it to
+      // the actor's internal `_send` (the one place XState's inspection stream reports `@xstate.event`): journaled
+      // there.
+      const internal = actor as unknown as Receiver<TLogic>;
+      const receive = internal._send.bind(actor);
       // Bound to a name first: V8 allocates a function literal assigned straight to a property in its old space,
       // where it would keep what it closes over alive past the young generation's collections (bench/README.md).
-      const journaledSend: typeof actor.send = (event) => {
-        journal(actorId, event.type);
-        send(event);
+      const journaledReceive = (event: EventFrom<TLogic>) => {
+        journal(actorId, (event as { type: string }).type);
+        receive(event);
       };
-      actor.send = journaledSend;
+      internal._send = journaledReceive;
+      deliver = receive;
       if (!waking) journal(actorId, 'xstate.init');
     }
+    this.actors.set(key, { actor, unwatch, deliver });
     const onEmitted = options.onEmitted;
     if (onEmitted) actor.on('*', (event) => onEmitted(key, event as EmittedFrom<TLogic>));
     options.onCreated?.(key, actor);

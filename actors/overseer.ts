@@ -77,6 +77,9 @@ export class Overseer {
     // Every actor's inspection events go to the journal, and on to Stately's inspector when one is configured.
     this.journal = new ActorJournal(given.clock);
     const deps: OverseerDeps = { ...given, inspect: this.journal.observer(given.inspect) };
+    // Without Stately's inspector, the VM and request actors' events go straight to the journal, and XState builds no
+    // inspection stream for them (see ActorSetOptions.journal).
+    const directJournal = given.inspect ? undefined : (id: string, type: string) => this.journal.record(id, type);
     this.deps = deps;
     const { clock, log, config, store } = deps;
     const { view, summary } = this;
@@ -93,8 +96,7 @@ export class Overseer {
       log,
       store,
       inspect: deps.inspect,
-      // Without Stately's inspector, the VM actors' events go straight to the journal (see EntityActorsDeps).
-      vmJournal: given.inspect ? undefined : (id, type) => this.journal.record(id, type),
+      vmJournal: directJournal,
       view,
       summary,
       events: this.events,
@@ -120,6 +122,7 @@ export class Overseer {
       },
       recordFailedRequest: (...failure) => this.monitor.recordFailedRequest(...failure),
       syncSoon: () => this.syncSoon(),
+      journal: directJournal,
     });
     this.requests = this.requestService.requests;
     const ssh = deps.ssh;

@@ -56,6 +56,8 @@ export interface RequestServiceDeps {
   recordFailedRequest: Monitor['recordFailedRequest'];
   /** Asks the sync loop for a cycle now (after a request changed the platform). */
   syncSoon: () => void;
+  /** Where the request actors' events are journaled when no inspector needs XState's inspection stream. */
+  journal?: ((actorId: string, eventType: string) => void) | undefined;
 }
 
 export class RequestService {
@@ -118,7 +120,8 @@ export class RequestService {
       idOf: (key) => actorId.request(key),
       clock,
       log,
-      inspect: deps.inspect,
+      inspect: wiring.journal ? undefined : deps.inspect,
+      journal: wiring.journal,
       onSnapshot: (key, snapshot, changed) => {
         if (!changed) this.persist(key, snapshot.context, undefined);
       },

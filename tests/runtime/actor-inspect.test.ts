@@ -65,6 +65,20 @@ describe('actor inspector', () => {
     const types = vm?.events.map((e) => e.type) ?? [];
     expect(types).toEqual(['xstate.init', 'OPERATION_STARTED', 'OPERATION_ENDED']);
     expect(vm?.events.at(-1)?.at).toBeLessThanOrEqual(stack.clock.now());
+    // The request's own events: those sent to it, and those its children relayed (the gate's outcomes, the executor's).
+    // Read by XState's internal relay, not its inspection stream, which no inspector asked for here.
+    const request = () => stack.overseer.journal.events(`req:${submitted.requestId}`).map((e) => e.type);
+    await stack.advanceUntil(() => request().includes('EXECUTION_SUCCEEDED'), 60_000);
+    expect(request()).toEqual([
+      'xstate.init',
+      'xstate.done.actor.0.request.validating',
+      'xstate.done.actor.0.request.gating',
+      'QUEUED',
+      'EXECUTE',
+      'TASK_ISSUING',
+      'TASK_STARTED',
+      'EXECUTION_SUCCEEDED',
+    ]);
   });
 
   it('inspect - the root answers its parallel machine; an unknown or malformed id answers null', async () => {

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { EventFrom, InspectionEvent } from 'xstate';
+import { fromCallback, fromPromise, setup } from 'xstate';
 import { ActorSet } from '../../actors/actor-set';
 import { stateName } from '../../actors/watch';
 import { SimulatedClock } from '../../adapters/clock';
@@ -364,5 +365,70 @@ describe('actor set - events at rest', () => {
     expect(set.send(KEY, { type: 'OBSERVED', info: stopped(), at: 2 })).toBe('live');
     expect(set.liveCount).toBe(1);
     expect(set.send('lab/999', { type: 'MISSING', at: 2 })).toBeUndefined();
+  });
+});
+
+// A parent whose children relay to it: a promise's outcome, a callback's event, and a delayed event of its own.
+const relaying = setup({
+  actors: {
+    work: fromPromise(async () => 7),
+    ticker: fromCallback(({ sendBack }) => {
+      sendBack({ type: 'TICK' });
+    }),
+  },
+}).createMachine({
+  id: 'relaying',
+  initial: 'working',
+  states: {
+    working: { invoke: { src: 'work', onDone: 'ticking' } },
+    ticking: { invoke: { src: 'ticker' }, on: { TICK: 'waiting' } },
+    waiting: { after: { 10: 'done' } },
+    done: { on: { GO: 'done' } },
+  },
+});
+
+function relayingSet(opts: { inspect?: (e: InspectionEvent) => void }) {
+  const clock = new SimulatedClock(0);
+  const journaled: string[] = [];
+  const set = new ActorSet({
+    kind: 'request',
+    logic: relaying,
+    idOf: (key) => `req:${key}`,
+    clock,
+    log,
+    inspect: opts.inspect ? { next: opts.inspect } : undefined,
+    journal: (id, type) => journaled.push(`${id} ${type}`),
+  });
+  return { set, clock, journaled };
+}
+
+describe('actor set - children', () => {
+  it('actor set - without inspect, what children relay and delayed events are journaled as the inspection stream reports them', async () => {
+    const run = async (opts: { inspect?: (e: InspectionEvent) => void }) => {
+      const { set, clock, journaled } = relayingSet(opts);
+      set.create('r1', {});
+      await new Promise((r) => setImmediate(r));
+      clock.advance(10);
+      set.get('r1')?.send({ type: 'GO' });
+      expect(set.peek('r1')?.value).toBe('done');
+      return journaled;
+    };
+    const inspected: string[] = [];
+    const viaInspect = await run({
+      inspect: (e) => {
+        if (e.type === '@xstate.event' && (e.actorRef as { id?: string }).id === 'req:r1')
+          inspected.push(`req:r1 ${e.event.type}`);
+      },
+    });
+    expect(viaInspect).toEqual([]);
+    const direct = await run({});
+    expect(direct).toEqual(inspected);
+    expect(direct.map((d) => d.split(' ')[1])).toEqual([
+      'xstate.init',
+      expect.stringMatching(/^xstate\.done\.actor\./),
+      'TICK',
+      expect.stringMatching(/^xstate\.after\./),
+      'GO',
+    ]);
   });
 });
