@@ -176,9 +176,10 @@ export class RequestWriter {
     const audit: AuditEntry[] = [];
     store.transaction(() => {
       for (const [id, w] of writes) {
-        if (w.insert) {
-          const { spec, idempotencyKey } = w.insert;
-          store.requests.insert(spec, 'received', idempotencyKey);
+        const { context, insert } = w;
+        if (insert) {
+          const { spec, idempotencyKey } = insert;
+          if (!context) store.requests.insert(spec, 'received', idempotencyKey);
           audit.push({ at: spec.submittedAt, actor: spec.requester.id, kind: 'request.received', data: spec });
         }
         for (const c of w.changes) {
@@ -189,28 +190,26 @@ export class RequestWriter {
             data: { id, from: c.from, to: c.status, reasons: c.reasons, note: c.note },
           });
         }
-        const { context } = w;
         if (!context) continue;
-        store.requests.applyChanges(
-          id,
-          w.changes.map((c) => ({ status: c.status, at: c.at, by: c.by, note: c.note })),
-          {
-            decision: context.decision,
-            reasons: context.reasons,
-            checks: context.checks,
-            taskIds: context.tasks.map((t) => ({
-              upid: t.upid,
-              node: t.node,
-              ...(t.vmid !== undefined ? { vmid: t.vmid } : {}),
-            })),
-            error: context.error,
-            members: context.members,
-          },
-          w.at,
-        );
+        const changes = w.changes.map((c) => ({ status: c.status, at: c.at, by: c.by, note: c.note }));
+        const patch = {
+          decision: context.decision,
+          reasons: context.reasons,
+          checks: context.checks,
+          taskIds: context.tasks.map((t) => ({
+            upid: t.upid,
+            node: t.node,
+            ...(t.vmid !== undefined ? { vmid: t.vmid } : {}),
+          })),
+          error: context.error,
+          members: context.members,
+        };
+        // A request first written now goes in as it is now (one insert, not an insert and then an update).
+        if (insert) store.requests.insertWithChanges(insert.spec, insert.idempotencyKey, changes, patch, w.at);
+        else store.requests.applyChanges(id, changes, patch, w.at);
         // One inserted in this commit has no stored snapshot to delete.
         if (w.ended) {
-          if (!w.insert) store.snapshots.delete(actorId.request(id));
+          if (!insert) store.snapshots.delete(actorId.request(id));
         } else if (w.snapshot) {
           store.snapshots.save(actorId.request(id), 'request', w.snapshot(), w.at);
         }

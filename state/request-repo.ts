@@ -124,6 +124,7 @@ const T = TABLES;
 const COLUMNS = `id, action, cluster, vmid, params, force, requester_id, requester_role, origin, status, decision,
   reasons, checks, task_ids, idempotency_key, submitted_at, updated_at, error, requester_name, requester_person,
   selector, node, parent_id, members`;
+const COLUMN_PLACEHOLDERS = COLUMNS.split(',').fill('?').join(', ');
 const ACTIVE_STATUSES = REQUEST_STATUSES.filter((s) => !TERMINAL_REQUEST_STATUSES.has(s));
 
 const isSqliteCode = (err: unknown, code: string): boolean =>
@@ -134,6 +135,13 @@ export class RequestRepo {
   private readonly insertTx: (spec: RequestSpec, status: RequestStatus, key: string | undefined) => RequestRecord;
   private readonly updateTx: (id: string, patch: RequestPatch, at: number) => RequestUpdateResult;
   private readonly applyTx: (id: string, changes: readonly StatusChange[], patch: RequestPatch, at: number) => void;
+  private readonly insertChangedTx: (
+    spec: RequestSpec,
+    key: string | undefined,
+    changes: readonly StatusChange[],
+    patch: RequestPatch,
+    at: number,
+  ) => void;
 
   constructor(db: Database) {
     this.stmts = new StatementCache(db);
@@ -143,6 +151,8 @@ export class RequestRepo {
     this.updateTx = (id, patch, at) => update.immediate(id, patch, at);
     const apply = db.transaction(this.applyRows.bind(this));
     this.applyTx = (id, changes, patch, at) => apply.immediate(id, changes, patch, at);
+    const insertChanged = db.transaction(this.insertChangedRows.bind(this));
+    this.insertChangedTx = (spec, key, changes, patch, at) => insertChanged.immediate(spec, key, changes, patch, at);
   }
 
   /**
@@ -150,8 +160,13 @@ export class RequestRepo {
    * Throws DuplicateRequestError when the id, or the requester's idempotency key, is already stored.
    */
   insert(spec: RequestSpec, status: RequestStatus, idempotencyKey?: string): RequestRecord {
+    return this.mapDuplicate(spec, idempotencyKey, () => this.insertTx(spec, status, idempotencyKey));
+  }
+
+  /** `write`'s result; a constraint it broke as the DuplicateRequestError that names the id or idempotency key. */
+  private mapDuplicate<T>(spec: RequestSpec, idempotencyKey: string | undefined, write: () => T): T {
     try {
-      return this.insertTx(spec, status, idempotencyKey);
+      return write();
     } catch (err) {
       if (isSqliteCode(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
         throw new DuplicateRequestError(`request ${spec.id} already exists`, 'id', spec.id, { cause: err });
@@ -167,6 +182,22 @@ export class RequestRepo {
       }
       throw err;
     }
+  }
+
+  /**
+   * A new request with the status changes it went through before it was first written, and `patch` (as applyChanges
+   * takes them): the same rows as insert(spec, 'received', idempotencyKey) followed by applyChanges(id, changes,
+   * patch, at), written as one row insert and its history (nothing read back, no update of the row just written).
+   * Throws DuplicateRequestError as insert does.
+   */
+  insertWithChanges(
+    spec: RequestSpec,
+    idempotencyKey: string | undefined,
+    changes: readonly StatusChange[],
+    patch: RequestPatch,
+    at: number,
+  ): void {
+    this.mapDuplicate(spec, idempotencyKey, () => this.insertChangedTx(spec, idempotencyKey, changes, patch, at));
   }
 
   /** Applies `patch` at time `at` in one transaction. Throws RequestNotFoundError for an unknown id. */
@@ -280,32 +311,8 @@ export class RequestRepo {
 
   private insertRows(spec: RequestSpec, status: RequestStatus, idempotencyKey: string | undefined): RequestRecord {
     const origin = spec.origin ?? 'human';
-    this.stmts
-      .get(
-        `INSERT INTO ${T.requests} (${COLUMNS})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '[]', '[]', '[]', ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL)`,
-      )
-      .run(
-        spec.id,
-        spec.action,
-        spec.target.cluster,
-        spec.target.vmid ?? null,
-        toJson(spec.params ?? {}, 'request params'),
-        spec.force ? 1 : 0,
-        spec.requester.id,
-        spec.requester.role,
-        origin,
-        status,
-        idempotencyKey ?? null,
-        spec.submittedAt,
-        spec.submittedAt,
-        spec.requester.name ?? null,
-        spec.requester.person ?? null,
-        spec.target.selector ?? null,
-        spec.target.node ?? null,
-        spec.parent ?? null,
-      );
-    this.appendHistory(spec.id, { status, at: spec.submittedAt, by: spec.requester.id });
+    this.insertRow(spec, idempotencyKey, status, {}, spec.submittedAt);
+    this.insertHistory(spec.id, 1, { status, at: spec.submittedAt, by: spec.requester.id });
     return {
       ...spec,
       params: spec.params ?? {},
@@ -321,6 +328,61 @@ export class RequestRepo {
       history: [{ status, at: spec.submittedAt, by: spec.requester.id }],
       members: undefined,
     };
+  }
+
+  private insertChangedRows(
+    spec: RequestSpec,
+    idempotencyKey: string | undefined,
+    changes: readonly StatusChange[],
+    patch: RequestPatch,
+    at: number,
+  ): void {
+    // The history as insert() then applyChanges() leave it: `received`, then each change to another status.
+    const history: StatusChange[] = [{ status: 'received', at: spec.submittedAt, by: spec.requester.id }];
+    for (const change of changes) {
+      if (change.status !== history[history.length - 1]?.status) history.push(change);
+    }
+    const last = history[history.length - 1] as StatusChange;
+    this.insertRow(spec, idempotencyKey, last.status, patch, at);
+    for (let i = 0; i < history.length; i++) this.insertHistory(spec.id, i + 1, history[i] as StatusChange);
+  }
+
+  /** A new request's row, in `status`, with what `patch` sets (its status, by and note aside). */
+  private insertRow(
+    spec: RequestSpec,
+    idempotencyKey: string | undefined,
+    status: RequestStatus,
+    patch: RequestPatch,
+    at: number,
+  ): void {
+    this.stmts
+      .get(`INSERT INTO ${T.requests} (${COLUMNS}) VALUES (${COLUMN_PLACEHOLDERS})`)
+      .run(
+        spec.id,
+        spec.action,
+        spec.target.cluster,
+        spec.target.vmid ?? null,
+        toJson(spec.params ?? {}, 'request params'),
+        spec.force ? 1 : 0,
+        spec.requester.id,
+        spec.requester.role,
+        spec.origin ?? 'human',
+        status,
+        patch.decision ?? null,
+        patch.reasons === undefined ? '[]' : toJson(patch.reasons, 'request reasons'),
+        patch.checks === undefined ? '[]' : toJson(patch.checks, 'request checks'),
+        patch.taskIds === undefined ? '[]' : toJson(patch.taskIds, 'request task ids'),
+        idempotencyKey ?? null,
+        spec.submittedAt,
+        at,
+        patch.error ?? null,
+        spec.requester.name ?? null,
+        spec.requester.person ?? null,
+        spec.target.selector ?? null,
+        spec.target.node ?? null,
+        spec.parent ?? null,
+        patch.members === undefined ? null : toJson(patch.members, 'request members'),
+      );
   }
 
   private updateRows(id: string, patch: RequestPatch, at: number): RequestUpdateResult {
@@ -379,6 +441,13 @@ export class RequestRepo {
         at,
         id,
       );
+  }
+
+  /** History entry `seq` of a request (a new request's, whose entries are numbered here). */
+  private insertHistory(id: string, seq: number, change: StatusChange): void {
+    this.stmts
+      .get(`INSERT INTO ${T.requestStatusHistory} (request_id, seq, status, at, by, note) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(id, seq, change.status, change.at, change.by ?? null, change.note ?? null);
   }
 
   private appendHistory(id: string, change: StatusChange): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../machines/types';
+import type { RequestPatch } from '../../state';
 import { DuplicateRequestError, RequestNotFoundError } from '../../state';
 import { openStore, requestSpec } from './helpers';
 
@@ -166,6 +167,59 @@ describe('requests', () => {
     const reopened = openStore(file);
     expect(reopened.requests.get('r1')).toEqual(before);
     expect(reopened.requests.listActive().map((r) => r.id)).toEqual(['r1']);
+  });
+});
+
+describe('requests - insert with changes', () => {
+  const cases = [
+    {
+      name: 'a denial',
+      changes: [
+        { status: 'validating' as const, at: 1_001 },
+        { status: 'gating' as const, at: 1_002 },
+        { status: 'denied' as const, at: 1_003, by: 'bob', note: 'no' },
+      ],
+      patch: { decision: 'denied' as const, reasons: ['VM 101 is production'], checks, error: undefined },
+    },
+    {
+      name: 'an approval with tasks, members and an error, a repeated status among its changes',
+      changes: [
+        { status: 'validating' as const, at: 1_001 },
+        { status: 'validating' as const, at: 1_001 },
+        { status: 'approved' as const, at: 1_002 },
+      ],
+      patch: {
+        decision: 'approved' as const,
+        reasons: [],
+        checks,
+        taskIds: [{ upid: 'UPID:pve1:1', node: 'pve1', vmid: 101 }],
+        error: 'boom',
+        members: [{ vmid: 101, action: 'stop' as const, params: {} }],
+      },
+    },
+    { name: 'no change at all', changes: [], patch: {} as RequestPatch },
+  ];
+  for (const { name, changes, patch } of cases) {
+    it(`requests - insertWithChanges stores ${name} as insert then applyChanges would`, () => {
+      const one = openStore().requests;
+      one.insert(requestSpec(), 'received', 'k');
+      one.applyChanges('r1', changes, patch, 2_000);
+      const other = openStore().requests;
+      other.insertWithChanges(requestSpec(), 'k', changes, patch, 2_000);
+      expect(other.get('r1')).toEqual(one.get('r1'));
+      expect(other.findByIdempotencyKey('alice', 'k')?.id).toBe('r1');
+    });
+  }
+
+  it('requests - insertWithChanges refuses a stored id or idempotency key as insert does, and writes nothing', () => {
+    const { requests } = openStore();
+    requests.insert(requestSpec(), 'received', 'k');
+    const again = () => requests.insertWithChanges(requestSpec(), undefined, [{ status: 'gating', at: 2 }], {}, 2);
+    expect(again).toThrow(DuplicateRequestError);
+    const sameKey = () => requests.insertWithChanges(requestSpec({ id: 'r2' }), 'k', [], {}, 2);
+    expect(sameKey).toThrow(/already submitted request r1 with idempotency key k/);
+    expect(requests.get('r2')).toBeUndefined();
+    expect(requests.get('r1')?.history).toEqual([{ status: 'received', at: 1_000, by: 'alice' }]);
   });
 });
 
