@@ -14,6 +14,7 @@
 // Mix (Overseer): half `destroy` of a production VM without force (denied by the production check), half
 // `snapshot` of a VM, round-robin over the 8,000 non-production VMs (approved, or denied by the conflicts check
 // when the VM's earlier snapshot is still queued or running; approved ones execute in the background).
+// BENCH_MIX=denied: every request is the denied `destroy` (decisions alone: nothing executes in the background).
 // The Overseer's log (one line per actor state change) goes to a file in the temp dir, as a daemon's to journald.
 //
 // Run: node --expose-gc --import tsx bench/gateway.ts [seconds]
@@ -49,6 +50,7 @@ const NODES = 20;
 const WARMUP_SECONDS = 2;
 
 const seconds = Number(process.argv[2] ?? 10);
+const deniedOnly = process.env.BENCH_MIX === 'denied';
 if (!(seconds > 0)) throw new Error('usage: bench/gateway.ts [seconds]');
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 if (!exposedGc) throw new Error('run with node --expose-gc --import tsx bench/gateway.ts');
@@ -342,7 +344,7 @@ async function main(): Promise<void> {
     const overseerCall = (): Call => {
       const i = n++;
       const body =
-        i % 2 === 0
+        i % 2 === 0 || deniedOnly
           ? { action: 'destroy', target: `bench/${production[(i >> 1) % production.length]}` }
           : {
               action: 'snapshot',
@@ -364,7 +366,8 @@ async function main(): Promise<void> {
     const open = await withCpu(processes, () => openLoop(pool, headers, overseerCall, 201, OPEN_LOOP_RATE, seconds));
 
     // --- report ------------------------------------------------------------------------------------------
-    print(`Command: node --expose-gc --import tsx bench/gateway.ts ${seconds}`);
+    const command = `${deniedOnly ? 'BENCH_MIX=denied ' : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
+    print(`Command: ${command}`);
     print(
       `Node ${process.version}; ${CONNECTIONS} keep-alive connections (undici Pool); fleet ${VMS} VMs on ${NODES} nodes; ` +
         `nats-server ${nats.url}; rate limit off.\n`,
@@ -405,7 +408,6 @@ async function main(): Promise<void> {
     print(`Decisions (open loop, ${LIGHT_RATE} req/s): ${mix(light)}`);
     print(`Decisions (closed loop): ${mix(closed)}`);
     print(`Decisions (open loop, ${OPEN_LOOP_RATE} req/s): ${mix(open)}`);
-    const command = `node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
     reportTarget(
       {
         row: 'decisions',
