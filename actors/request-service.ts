@@ -1,7 +1,6 @@
 // The request actors and what is done with them: submissions (idempotent, answered once the gate has spoken),
 // approvals, denials and cancellations, and what follows each status change (persist, publish, queue, tell the
 // VM, release the gate's hold, record a failure). Requests are written through the RequestWriter's group commit.
-import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from 'xstate';
 import { waitFor } from 'xstate';
 import type { RecheckResult } from '../machines/gate';
@@ -25,6 +24,7 @@ import type { GateService } from './gate-service';
 import type { Monitor } from './monitor';
 import type { OverseerDeps } from './overseer-deps';
 import { fromSettled } from './promise-logic';
+import { newRequestId } from './request-ids';
 import { RequestWriter } from './request-writer';
 import type { CommandResult, Submission, SubmitResult } from './submission';
 import type { SystemView } from './system-view';
@@ -164,7 +164,10 @@ export class RequestService {
     }
     // A time-ordered id (UUIDv7, increasing within the process): each commit's new rows go to the last pages of the
     // indexes keyed by request id instead of one random page each (bench/README.md, session 9).
-    const spec = this.specOf(submission, this.deps.newId ? this.deps.newId('request') : uuidv7());
+    const spec = this.specOf(
+      submission,
+      this.deps.newId ? this.deps.newId('request') : newRequestId(this.deps.clock.now()),
+    );
     // The request's row and its `request.received` entry go to disk in the commit that holds its decision: nothing
     // reaches the platform before a flush, and an answer never leaves before that commit.
     this.writer.insert(spec, submission.idempotencyKey);
