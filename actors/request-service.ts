@@ -60,6 +60,16 @@ export interface RequestServiceDeps {
   journal?: ((actorId: string, eventType: string) => void) | undefined;
 }
 
+/**
+ * The key of the VM actor a request's operation runs on: a deploy's template, the target VM otherwise; none for a
+ * command (it runs inside the guest: the VM actor has no operation state for it) or a request without a VM.
+ */
+function operationVm(spec: RequestSpec): string | undefined {
+  if (spec.action === 'deploy') return vmKey(spec.target.cluster, Number(spec.params.template));
+  if (spec.action === 'command' || spec.target.vmid === undefined) return undefined;
+  return vmKey(spec.target.cluster, spec.target.vmid);
+}
+
 export class RequestService {
   readonly requests: ActorSet<RequestMachine>;
   private readonly writer: RequestWriter;
@@ -384,29 +394,25 @@ export class RequestService {
       reasons: context.reasons,
       at: this.deps.clock.now(),
     });
-    // The key of the VM actor the operation runs on, told through the set (an idle VM actor at rest handles the event
-    // at rest: it is not brought back). A command runs inside the guest: the VM actor has no operation state for it.
-    const opVm = (): string | undefined =>
-      spec.action === 'deploy'
-        ? vmKey(spec.target.cluster, Number(spec.params.template))
-        : spec.action === 'command' || spec.target.vmid === undefined
-          ? undefined
-          : vmKey(spec.target.cluster, spec.target.vmid);
-    const tellVm = (key: string | undefined, event: Parameters<typeof vms.send>[1]) => key && vms.send(key, event);
+    // The VM actor the operation runs on is told through the set (an idle VM actor at rest handles the event at rest:
+    // it is not brought back).
     switch (status) {
       case 'approved':
         execution.enqueue(id, spec);
         break;
-      case 'executing':
-        tellVm(opVm(), { type: 'OPERATION_STARTED', requestId: id, action: spec.action });
+      case 'executing': {
+        const vm = operationVm(spec);
+        if (vm) vms.send(vm, { type: 'OPERATION_STARTED', requestId: id, action: spec.action });
         break;
+      }
       default:
         if (TERMINAL_REQUEST_STATUSES.has(status)) {
           const ran = change.from === 'executing';
           gate.release(spec, ran || status === 'completed');
           if (status === 'failed') this.recordFailure(id, context);
           if (ran) {
-            tellVm(opVm(), { type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
+            const vm = operationVm(spec);
+            if (vm) vms.send(vm, { type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
             execution.finished(id);
           } else if (change.from === 'queued' || change.from === 'approved') {
             execution.finished(id);
