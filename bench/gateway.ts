@@ -15,6 +15,9 @@
 // `snapshot` of a VM, round-robin over the 8,000 non-production VMs (approved, or denied by the conflicts check
 // when the VM's earlier snapshot is still queued or running; approved ones execute in the background).
 // BENCH_MIX=denied: every request is the denied `destroy` (decisions alone: nothing executes in the background).
+// BENCH_TOPOLOGY=split: the core in a process of its own (`overseer serve --role core`, as deploy/ runs it) and the
+// gateway in this one (`serve --role gateway`), meeting over the same nats-server; the core's CPU is counted beside
+// the nats-server's and the simulator's. Default: `serve --role all` in this process (`npm start`).
 // The Overseer's log (one line per actor state change) goes to a file in the temp dir, as a daemon's to journald.
 //
 // Run: node --expose-gc --import tsx bench/gateway.ts [seconds]
@@ -26,7 +29,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +54,7 @@ const WARMUP_SECONDS = 2;
 
 const seconds = Number(process.argv[2] ?? 10);
 const deniedOnly = process.env.BENCH_MIX === 'denied';
+const split = process.env.BENCH_TOPOLOGY === 'split';
 if (!(seconds > 0)) throw new Error('usage: bench/gateway.ts [seconds]');
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 if (!exposedGc) throw new Error('run with node --expose-gc --import tsx bench/gateway.ts');
@@ -220,6 +224,22 @@ async function startSimProcess(secret: string): Promise<{ proc: ChildProcess; po
   return { proc, ...ready };
 }
 
+/** `overseer serve --role core` in a process of its own, its log into `log`; resolves once it wrote the admin token. */
+async function startCoreProcess(env: Record<string, string>, log: NodeJS.WritableStream): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli', 'bin.js'), 'serve', '--role', 'core'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  proc.stdout?.pipe(log, { end: false });
+  const tokenFile = join(env.OVERSEER_DATA_DIR as string, 'admin.token');
+  for (let waited = 0; !existsSync(tokenFile); waited += 100) {
+    if (proc.exitCode !== null) throw new Error(`the core exited with ${proc.exitCode}`);
+    if (waited > 60_000) throw new Error('the core wrote no admin token in 60 s');
+    await sleep(100);
+  }
+  return proc;
+}
+
 async function startBaseline(): Promise<{ url: string; close(): Promise<void> }> {
   const app = new Hono();
   app.post('/x', (c) => c.json({ ok: true }));
@@ -274,6 +294,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-gw-'));
   const logFile = createWriteStream(join(dir, 'overseer.log'));
   let sim: ChildProcess | undefined;
+  let core: ChildProcess | undefined;
   let stopOverseer: (() => Promise<void>) | undefined;
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
@@ -316,13 +337,19 @@ async function main(): Promise<void> {
     const port = await findFreePort();
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
       logFile.write(chunk, ...rest)) as typeof process.stdout.write;
-    stopOverseer = await serve(['--role', 'all'], {
+    const env = {
       OVERSEER_DATA_DIR: join(dir, 'data'),
       OVERSEER_CONFIG: configPath,
       NATS_URL: nats.url,
       OVERSEER_PORT: String(port),
       OVERSEER_RATE_LIMIT: 'off',
-    });
+    };
+    if (split) {
+      core = await startCoreProcess(env, logFile);
+      stopOverseer = await serve(['--role', 'gateway'], env);
+    } else {
+      stopOverseer = await serve(['--role', 'all'], env);
+    }
     const token = readFileSync(join(dir, 'data', 'admin.token'), 'utf8').trim();
     const url = `http://127.0.0.1:${port}`;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
@@ -356,7 +383,7 @@ async function main(): Promise<void> {
     // Lightest load first: each phase leaves approved snapshots queued behind it (executed in the background).
     await closedLoop(pool, headers, overseerCall, 201, WARMUP_SECONDS);
     gc();
-    const processes = [nats.pid, sim.pid];
+    const processes = core ? [nats.pid, sim.pid, core.pid] : [nats.pid, sim.pid];
     const light = await withCpu(processes, () => openLoop(pool, headers, overseerCall, 201, LIGHT_RATE, seconds));
     gc();
     const closed = await withCpu(processes, () =>
@@ -366,11 +393,11 @@ async function main(): Promise<void> {
     const open = await withCpu(processes, () => openLoop(pool, headers, overseerCall, 201, OPEN_LOOP_RATE, seconds));
 
     // --- report ------------------------------------------------------------------------------------------
-    const command = `${deniedOnly ? 'BENCH_MIX=denied ' : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
+    const command = `${deniedOnly ? 'BENCH_MIX=denied ' : ''}${split ? 'BENCH_TOPOLOGY=split ' : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
     print(`Command: ${command}`);
     print(
       `Node ${process.version}; ${CONNECTIONS} keep-alive connections (undici Pool); fleet ${VMS} VMs on ${NODES} nodes; ` +
-        `nats-server ${nats.url}; rate limit off.\n`,
+        `nats-server ${nats.url}; rate limit off; ${core ? 'the core in a process of its own (serve --role core), the gateway in this one' : 'serve --role all in this process'}.\n`,
     );
     print('| endpoint | load | requests | req/s | p50 ms | p99 ms | errors | |');
     print('|---|---|---:|---:|---:|---:|---:|---|');
@@ -397,12 +424,14 @@ async function main(): Promise<void> {
     const cpu = (r: Result) =>
       `${r.cpuUs?.toFixed(0)} µs this process` +
       (r.otherCpuUs?.length
-        ? ` + ${r.otherCpuUs.map((u) => u.toFixed(0)).join(' + ')} µs nats-server + simulator`
+        ? ` + ${r.otherCpuUs.map((u) => u.toFixed(0)).join(' + ')} µs nats-server + simulator${core ? ' + core' : ''}`
         : '');
     print(`CPU per request, bare Hono closed loop: ${cpu(bareClosed)}`);
     print(`CPU per decision, open loop ${LIGHT_RATE} req/s: ${cpu(light)}`);
+    // The Overseer's own CPU: this process, and the core's when it runs apart.
+    const overseerUs = (closed.cpuUs ?? 0) + (core ? (closed.otherCpuUs?.[2] ?? 0) : 0);
     print(
-      `CPU per decision, closed loop: ${cpu(closed)} (this process: ${((closed.cpuUs ?? 0) / (bareClosed.cpuUs ?? 1)).toFixed(1)}× bare Hono's per request)`,
+      `CPU per decision, closed loop: ${cpu(closed)} (${core ? 'this process + core' : 'this process'}: ${(overseerUs / (bareClosed.cpuUs ?? 1)).toFixed(1)}× bare Hono's per request)`,
     );
     print(`CPU per decision, open loop ${OPEN_LOOP_RATE} req/s: ${cpu(open)}`);
     print(`Decisions (open loop, ${LIGHT_RATE} req/s): ${mix(light)}`);
@@ -436,6 +465,11 @@ async function main(): Promise<void> {
     process.stdout.write = stdoutWrite;
     await stopOverseer?.();
     for (const cleanup of cleanups.reverse()) await cleanup();
+    if (core && core.exitCode === null) {
+      const exited = new Promise((r) => core?.once('exit', r));
+      core.kill('SIGTERM');
+      await exited;
+    }
     sim?.stdin?.end();
     sim?.kill('SIGTERM');
     logFile.end();
