@@ -1,8 +1,9 @@
 // Request ids: UUIDv7 (time first, so each commit's new rows go to the last pages of the indexes keyed by request id;
 // bench/README.md, session 9), increasing within the process, formatted by the `uuid` package. Its own v7 draws 16
-// bytes from WebCrypto's getRandomValues for every id (3.5 % of a denied decision's CPU, bench/README.md, session 11);
-// here they come from a pool that node:crypto refills 256 ids at a time, and the time and sequence are kept as `uuid`
-// keeps them when it draws its own: a new millisecond starts from a random sequence, the same millisecond counts up.
+// bytes from WebCrypto's getRandomValues for every id (3.5 % of an offline denial's profile; bench/README.md,
+// session 11); here they come from a pool that node:crypto refills 256 ids at a time, and the time and sequence are
+// kept as `uuid` keeps them when it draws its own: a new millisecond starts from a random sequence, the same
+// millisecond counts up.
 import { randomFillSync } from 'node:crypto';
 import { v7 } from 'uuid';
 

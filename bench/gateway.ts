@@ -233,8 +233,16 @@ async function startCoreProcess(env: Record<string, string>, log: NodeJS.Writabl
   proc.stdout?.pipe(log, { end: false });
   const tokenFile = join(env.OVERSEER_DATA_DIR as string, 'admin.token');
   for (let waited = 0; !existsSync(tokenFile); waited += 100) {
-    if (proc.exitCode !== null) throw new Error(`the core exited with ${proc.exitCode}`);
-    if (waited > 60_000) throw new Error('the core wrote no admin token in 60 s');
+    const failure =
+      proc.exitCode !== null
+        ? `the core exited with ${proc.exitCode}`
+        : waited > 60_000
+          ? 'the core wrote no admin token in 60 s'
+          : undefined;
+    if (failure) {
+      proc.kill('SIGKILL');
+      throw new Error(failure);
+    }
     await sleep(100);
   }
   return proc;
