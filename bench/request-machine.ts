@@ -9,6 +9,7 @@ import { fromSettled } from '../actors/promise-logic';
 import type { RequestInput } from '../machines/request.machine';
 import { requestMachine } from '../machines/request.machine';
 import type { CheckResult, GateResult } from '../machines/types';
+import { requestSpec } from '../tests/machines/fixtures';
 
 const decisions = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -24,19 +25,7 @@ const denial: GateResult = {
 const logic = requestMachine.provide({
   actors: { validate: fromSettled(async () => schema), gate: fromSettled(async () => denial) },
 });
-const input: RequestInput = {
-  spec: {
-    id: 'bench',
-    action: 'destroy',
-    target: { cluster: 'bench', vmid: 101 },
-    params: {},
-    force: false,
-    requester: { id: 'bench', role: 'admin' },
-    submittedAt: 0,
-    origin: 'human',
-  },
-  approvalTimeoutMs: 60_000,
-};
+const input: RequestInput = { spec: requestSpec({ action: 'destroy' }), approvalTimeoutMs: 60_000 };
 
 async function decide(): Promise<void> {
   const actor = createActor(logic, { input });

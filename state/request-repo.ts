@@ -124,7 +124,8 @@ const T = TABLES;
 const COLUMNS = `id, action, cluster, vmid, params, force, requester_id, requester_role, origin, status, decision,
   reasons, checks, task_ids, idempotency_key, submitted_at, updated_at, error, requester_name, requester_person,
   selector, node, parent_id, members`;
-const COLUMN_PLACEHOLDERS = COLUMNS.split(',').fill('?').join(', ');
+/** One `?` per column, for an insert of a whole row. */
+const ROW_PARAMETERS = COLUMNS.split(',').fill('?').join(', ');
 const ACTIVE_STATUSES = REQUEST_STATUSES.filter((s) => !TERMINAL_REQUEST_STATUSES.has(s));
 
 const isSqliteCode = (err: unknown, code: string): boolean =>
@@ -356,7 +357,7 @@ export class RequestRepo {
     at: number,
   ): void {
     this.stmts
-      .get(`INSERT INTO ${T.requests} (${COLUMNS}) VALUES (${COLUMN_PLACEHOLDERS})`)
+      .get(`INSERT INTO ${T.requests} (${COLUMNS}) VALUES (${ROW_PARAMETERS})`)
       .run(
         spec.id,
         spec.action,
