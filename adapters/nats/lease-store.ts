@@ -1,21 +1,25 @@
 // The lease store (DESIGN §14): compare-and-set records of who owns which Proxmox cluster, in a replicated JetStream
 // key-value bucket, through @nats-io/kv (stream KV_<bucket> on `$KV.<bucket>.>`, one message kept per key, deletes
 // as `KV-Operation: DEL` markers). Only nats-server 2.9 features: kv.create sends the library's defaults for the
-// server it talks to (history 1, discard new, allow_direct, rollup headers), no 2.10 options. Hand-written still:
-// the bucket's replicas check and retries on open, and list's key names (see list).
+// server it talks to (history 1, discard new, allow_direct, rollup headers), no 2.10 options. Hand-written: the
+// bucket's replicas check and retries on open, list's key names (see list) and the writes (below).
 //
-// A key's revision is its last message's stream sequence. create / update / delete carry the revision they expect
-// (kv.create: none, or the tombstone's; kv.update; kv.delete's previousSeq), so the stream leader accepts a write
-// only on the revision its writer saw: that is the whole consensus, done by JetStream's Raft group (R3 on a
-// three-server cluster). Reads go to the stream leader: the bucket is opened with `allow_direct: false`, so kv.get
-// asks STREAM.MSG.GET (answered by the leader) rather than a direct get that any replica, a lagging one too, may
-// answer. So a read never returns a revision older than an acknowledged write, after a leader change too (the new
-// leader has every acknowledged write). A stale read would not break the leases (a take-over is a CAS on the
-// revision read: on a stale one it fails, and a revision seen later only starts the wait later), but it would delay
-// take-overs and make a release after a lost answer fail; leader reads keep the store as it was.
-import { type JetStreamManager, jetstream } from '@nats-io/jetstream';
+// A key's revision is its last message's stream sequence. create / update / delete carry the revision they expect,
+// so the stream leader accepts a write only on the revision its writer saw: that is the whole consensus, done by
+// JetStream's Raft group (R3 on a three-server cluster). They are not @nats-io/kv's (see write): nats-server
+// before 2.9.21 compares a key's expected revision with what it has stored, not with what it has accepted and not
+// stored yet, so concurrent writes at one revision all land (nats-io/nats-server#4320); each write also names the
+// stream's last sequence, which the leader counts as it accepts.
+//
+// Reads go to the stream leader: the bucket is opened with `allow_direct: false`, so kv.get asks STREAM.MSG.GET
+// (answered by the leader) rather than a direct get that any replica, a lagging one too, may answer. So a read never
+// returns a revision older than an acknowledged write, after a leader change too (the new leader has every
+// acknowledged write). A stale read would not break the leases (a take-over is a CAS on the revision read: on a
+// stale one it fails, and a revision seen later only starts the wait later), but it would delay take-overs and make
+// a release after a lost answer fail; leader reads keep the store as it was.
+import { type JetStreamClient, type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
-import { type NatsConnection, TimeoutError } from '@nats-io/transport-node';
+import { headers, type NatsConnection, TimeoutError } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { type Clock, SystemClock } from '../clock';
 import { boundedCall, ensureKvBucket, isWrongRevision } from './kv-bucket';
@@ -156,7 +160,12 @@ export interface KvLeaseStoreOptions {
 
 const codec = new TextEncoder();
 
-/** A CAS refused: the key's last revision is not the expected one (10164 is the same refusal on newer servers). */
+/** How many times a write reads the stream again when other keys' writes keep landing between its read and publish. */
+const WRITE_ATTEMPTS = 8;
+/** The key written once into an empty bucket, so that every write can name a last sequence (see write). */
+const FIRST_KEY = 'bucket.created';
+/** The header that marks a key's message a delete (as @nats-io/kv writes it; not exported by it). */
+const KV_OPERATION = 'KV-Operation';
 
 function assertKey(key: unknown): string {
   if (typeof key !== 'string' || key.length > 256 || !KEY.test(key)) {
@@ -208,6 +217,7 @@ export class KvLeaseStore implements LeaseStore {
 
   private constructor(
     private readonly kv: KV,
+    private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly bucket: string,
     private readonly timeoutMs: number,
@@ -243,7 +253,7 @@ export class KvLeaseStore implements LeaseStore {
     // The handle for the calls: their timeout, and reads from the stream leader (see the top of the file).
     const js = jetstream(nc, { timeout, checkAPI: false });
     const kv = await new Kvm(js).open(bucket, { allow_direct: false });
-    return new KvLeaseStore(kv, await js.jetstreamManager(false), bucket, timeout, clock);
+    return new KvLeaseStore(kv, js, await js.jetstreamManager(false), bucket, timeout, clock);
   }
 
   private bounded<T>(key: string, what: string, call: () => Promise<T>): Promise<T> {
@@ -284,41 +294,75 @@ export class KvLeaseStore implements LeaseStore {
   }
 
   create(key: string, value: LeaseValue): Promise<number> {
-    return this.bounded(key, `create lease key '${key}'`, async () => {
-      try {
-        // kv.create writes where the key has no message, or over its tombstone by the tombstone's revision.
-        return await this.kv.create(assertKey(key), encode(value));
-      } catch (err) {
-        if (!isWrongRevision(err)) throw err;
-        throw new LeaseConflictError(`lease key '${key}' already has a live record`, key, 0, { cause: err });
-      }
-    });
+    return this.bounded(key, `create lease key '${key}'`, () =>
+      this.write(
+        key,
+        encode(value),
+        'free',
+        () => new LeaseConflictError(`lease key '${key}' already has a live record`, key, 0),
+      ),
+    );
   }
 
   update(key: string, value: LeaseValue, revision: number): Promise<number> {
-    return this.bounded(key, `update lease key '${key}'`, async () => {
-      try {
-        return await this.kv.update(assertKey(key), encode(value), assertRevision(key, revision), this.timeoutMs);
-      } catch (err) {
-        if (!isWrongRevision(err)) throw err;
-        throw new LeaseConflictError(`lease key '${key}' is no longer at revision ${revision}`, key, revision, {
-          cause: err,
-        });
-      }
-    });
+    return this.bounded(key, `update lease key '${key}'`, () =>
+      this.write(key, encode(value), assertRevision(key, revision), () => this.moved(key, revision)),
+    );
   }
 
-  delete(key: string, revision: number): Promise<void> {
-    return this.bounded(key, `delete lease key '${key}'`, async () => {
+  async delete(key: string, revision: number): Promise<void> {
+    await this.bounded(key, `delete lease key '${key}'`, () =>
+      this.write(key, undefined, assertRevision(key, revision), () => this.moved(key, revision)),
+    );
+  }
+
+  private moved(key: string, revision: number): LeaseConflictError {
+    return new LeaseConflictError(`lease key '${key}' is no longer at revision ${revision}`, key, revision);
+  }
+
+  /**
+   * Writes `data` (undefined: a delete marker) to `key` where its last message is at `expected` ('free': no message,
+   * or a delete marker). The leader accepts it only if the stream's last sequence is still the one read here, counting
+   * what it accepted and has not stored yet; so of concurrent writes at one revision one lands, the others are
+   * refused and find the key moved when they read it again. A refusal because another key was written meanwhile is
+   * read again and retried.
+   */
+  private async write(
+    key: string,
+    data: Uint8Array | undefined,
+    expected: number | 'free',
+    conflict: () => LeaseConflictError,
+  ): Promise<number> {
+    const subject = `$KV.${this.bucket}.${assertKey(key)}`;
+    for (let attempt = 1; ; attempt++) {
+      const last = (await this.jsm.streams.info(this.stream)).state.last_seq;
+      // nats-server 2.9 reads an expected last sequence of 0 as none: an empty bucket gets a first record.
+      if (last === 0) {
+        await this.js
+          .publish(`$KV.${this.bucket}.${FIRST_KEY}`, codec.encode('{}'), { expect: { lastSequence: 0 } })
+          .catch((err: unknown) => {
+            if (!isWrongRevision(err)) throw err; // another writer's came first
+          });
+        continue;
+      }
+      const entry = await this.kv.get(key);
+      const live = entry?.operation === 'PUT';
+      if (expected === 'free' ? live : entry?.revision !== expected) throw conflict();
+      const hdrs = data ? undefined : headers();
+      hdrs?.set(KV_OPERATION, 'DEL');
       try {
-        await this.kv.delete(assertKey(key), { previousSeq: assertRevision(key, revision) });
+        const ack = await this.js.publish(subject, data ?? new Uint8Array(), {
+          headers: hdrs,
+          expect: { lastSequence: last, lastSubjectSequence: entry?.revision ?? 0 },
+        });
+        return ack.seq;
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
-        throw new LeaseConflictError(`lease key '${key}' is no longer at revision ${revision}`, key, revision, {
-          cause: err,
-        });
+        if (attempt >= WRITE_ATTEMPTS) {
+          throw new LeaseStoreError(`the bucket changed under ${attempt} writes in a row`, key, { cause: err });
+        }
       }
-    });
+    }
   }
 
   list(prefix: string): Promise<LeaseEntry[]> {
