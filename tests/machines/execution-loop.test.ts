@@ -1,7 +1,8 @@
+import { Map as ImmutableMap, List, OrderedMap } from 'immutable';
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { allWork, executionLoopMachine, planDispatch } from '../../machines';
-import type { ExecutionLoopContext } from '../../machines/loops/execution-loop.machine';
+import type { ExecutionLoopContext, QueuedWork } from '../../machines/loops/execution-loop.machine';
 
 /** An execution loop with `perNodeLimit`, and the ids of the requests it started, in order. */
 function loop(perNodeLimit: number) {
@@ -41,9 +42,9 @@ describe('execution loop', () => {
     expect(all.started).toEqual(expect.arrayContaining(one.started));
     expect(all.started).toHaveLength(one.started.length);
     const sorted = (ctx: ExecutionLoopContext) => ({
-      queued: allWork(ctx.queued).sort((a, b) => a.requestId.localeCompare(b.requestId)),
-      running: allWork(ctx.running).sort((a, b) => a.requestId.localeCompare(b.requestId)),
-      byNode: Object.fromEntries(Object.entries(ctx.queued).map(([n, list]) => [n, list.map((w) => w.requestId)])),
+      queued: allWork(ctx, 'queued').sort((a, b) => a.requestId.localeCompare(b.requestId)),
+      running: allWork(ctx, 'running').sort((a, b) => a.requestId.localeCompare(b.requestId)),
+      byNode: ctx.queued.map((queue) => queue.map((w) => w.requestId)).toJS(),
     });
     expect(sorted(all.actor.getSnapshot().context)).toEqual(sorted(one.actor.getSnapshot().context));
   });
@@ -71,8 +72,8 @@ describe('execution loop', () => {
     expect(started).toEqual([]);
     actor.send({ type: 'FINISHED', requestId: 'x' });
     expect(started).toEqual(['y']);
-    expect(actor.getSnapshot().context.queued).toEqual({});
-    expect(allWork(actor.getSnapshot().context.running)).toEqual([{ requestId: 'y', node: 'pve1' }]);
+    expect(actor.getSnapshot().context.queued.size).toBe(0);
+    expect(allWork(actor.getSnapshot().context, 'running')).toEqual([{ requestId: 'y', node: 'pve1' }]);
   });
 
   it('execution - a queued request that ends frees no slot; a duplicate on another node is ignored', () => {
@@ -94,7 +95,8 @@ describe('execution loop', () => {
     expect(started).toEqual(['a', 'd', 'c']);
     actor.send({ type: 'FINISHED', requestId: 'd' });
     actor.send({ type: 'FINISHED', requestId: 'c' });
-    expect(actor.getSnapshot().context).toMatchObject({ queued: {}, running: {} });
+    const { queued, running, workById } = actor.getSnapshot().context;
+    expect([queued.size, running.size, workById.size]).toEqual([0, 0, 0]);
   });
 
   it('execution - a long queue on one node: each enqueue starts nothing elsewhere, order is kept', () => {
@@ -103,25 +105,47 @@ describe('execution loop', () => {
     expect(started).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9']);
     actor.send({ type: 'FINISHED', requestId: 'r3' });
     expect(started.at(-1)).toBe('r13');
-    expect(actor.getSnapshot().context.queued.n3).toHaveLength(97);
+    expect(actor.getSnapshot().context.queued.get('n3')?.size).toBe(97);
   });
 
-  it('execution - planDispatch is pure and keeps what does not fit queued', () => {
-    const context = {
+  it('execution - a backlog of 30,000 on one node starts in queue order, and earlier snapshots stay as they were', () => {
+    const { actor, started } = loop(3);
+    for (let i = 0; i < 30_000; i++) actor.send({ type: 'ENQUEUE', work: { requestId: `r${i}`, node: 'pve1' } });
+    const before = actor.getSnapshot().context;
+    expect(started).toEqual(['r0', 'r1', 'r2']);
+    // Ended while waiting: no slot freed, and it never starts.
+    actor.send({ type: 'FINISHED', requestId: 'r3' });
+    for (let done = 0; done < started.length; done++)
+      actor.send({ type: 'FINISHED', requestId: started[done] as string });
+    expect(started).toHaveLength(29_999);
+    expect(started.slice(0, 6)).toEqual(['r0', 'r1', 'r2', 'r4', 'r5', 'r6']);
+    expect(started.at(-1)).toBe('r29999');
+    expect(before.queued.get('pve1')?.size).toBe(29_997);
+    expect([...(before.running.get('pve1')?.keys() ?? [])]).toEqual(['r0', 'r1', 'r2']);
+    expect(actor.getSnapshot().context.workById.size).toBe(0);
+  });
+
+  it('execution - planDispatch is pure, keeps what does not fit queued and drops ended entries from the front', () => {
+    const work = (id: string): QueuedWork => ({ requestId: id, node: 'n1' });
+    const [a, b, c, x] = [work('a'), work('b'), work('c'), work('x')];
+    const context: ExecutionLoopContext = {
       perNodeLimit: 1,
-      queued: {
-        n1: [
-          { requestId: 'a', node: 'n1' },
-          { requestId: 'b', node: 'n1' },
-        ],
-      },
-      running: {},
+      queued: ImmutableMap([['n1', List([a, b, c])]]),
+      running: ImmutableMap(),
+      // `a` ended while it waited: only the index forgot it.
+      workById: ImmutableMap([
+        ['b', b],
+        ['c', c],
+      ]),
     };
     const plan = planDispatch(context, 'n1');
-    expect(plan.start.map((w) => w.requestId)).toEqual(['a']);
-    expect(plan.queued.map((w) => w.requestId)).toEqual(['b']);
-    expect(context.queued.n1).toHaveLength(2);
-    expect(planDispatch({ ...context, running: { n1: [{ requestId: 'x', node: 'n1' }] } }, 'n1').start).toEqual([]);
-    expect(planDispatch(context, 'n2')).toEqual({ start: [], queued: [] });
+    expect(plan.start).toEqual([b]);
+    expect(plan.queued.toArray()).toEqual([c]);
+    expect(context.queued.get('n1')?.size).toBe(3);
+    const full = { ...context, running: ImmutableMap([['n1', OrderedMap([['x', x]])]]) };
+    expect(planDispatch(full, 'n1').start).toEqual([]);
+    expect(planDispatch(full, 'n1').queued.toArray()).toEqual([b, c]);
+    const none = planDispatch(context, 'n2');
+    expect([none.start, none.queued.size]).toEqual([[], 0]);
   });
 });
