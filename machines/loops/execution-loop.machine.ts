@@ -51,7 +51,7 @@ const NO_QUEUE: NodeQueue = List();
 const NOT_RUNNING: NodeRunning = OrderedMap();
 
 /** The loop's context before any work. */
-export const emptyWork = (): Pick<ExecutionLoopContext, 'queued' | 'running' | 'workById'> => ({
+const emptyWork = (): Pick<ExecutionLoopContext, 'queued' | 'running' | 'workById'> => ({
   queued: ImmutableMap(),
   running: ImmutableMap(),
   workById: ImmutableMap(),
@@ -168,7 +168,10 @@ export const executionLoopMachine = executionSetup
         const workById = context.workById.delete(event.requestId);
         const slots = context.running.get(work.node);
         // Ended while waiting: it held no slot (its queue entry is skipped from now on).
-        if (!slots?.has(event.requestId)) return void enqueue.assign({ workById });
+        if (!slots?.has(event.requestId)) {
+          enqueue.assign({ workById });
+          return;
+        }
         const freed = {
           ...context,
           running: withNode(context.running, work.node, slots.delete(event.requestId)),
