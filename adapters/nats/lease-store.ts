@@ -359,7 +359,11 @@ export class KvLeaseStore implements LeaseStore {
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
         if (attempt >= WRITE_ATTEMPTS) {
-          throw new LeaseStoreError(`the bucket changed under ${attempt} writes in a row`, key, { cause: err });
+          throw new LeaseStoreError(
+            `lease key '${key}' (${this.bucket}): other writes landed between read and write ${attempt} times in a row`,
+            key,
+            { cause: err },
+          );
         }
       }
     }

@@ -50,13 +50,6 @@ export type ExecutionLoopEvent =
 const NO_QUEUE: NodeQueue = List();
 const NOT_RUNNING: NodeRunning = OrderedMap();
 
-/** The loop's context before any work. */
-const emptyWork = (): Pick<ExecutionLoopContext, 'queued' | 'running' | 'workById'> => ({
-  queued: ImmutableMap(),
-  running: ImmutableMap(),
-  workById: ImmutableMap(),
-});
-
 /**
  * Which of `node`'s waiting work starts now, in queue order, without exceeding the per-node limit, and the node's
  * queue after it (the entries of requests that ended while waiting dropped from its front).
@@ -185,7 +178,7 @@ export const executionLoopMachine = executionSetup
   })
   .createMachine({
     id: 'execution',
-    context: ({ input }) => ({ ...input, ...emptyWork() }),
+    context: ({ input }) => ({ ...input, queued: ImmutableMap(), running: ImmutableMap(), workById: ImmutableMap() }),
     initial: 'running',
     states: {
       running: {
