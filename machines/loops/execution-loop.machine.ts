@@ -134,16 +134,13 @@ export const executionLoopMachine = executionSetup
         if (event.type !== 'RESUME') return;
         let { queued, running, workById } = context;
         // Duplicates (of each other, or of work the loop holds) are taken once, where they first appear.
-        for (const work of event.running) {
-          if (workById.has(work.requestId)) continue;
+        const isNew = (work: QueuedWork) => {
+          if (workById.has(work.requestId)) return false;
           workById = workById.set(work.requestId, work);
-          running = holding(running, work);
-        }
-        for (const work of event.queued) {
-          if (workById.has(work.requestId)) continue;
-          workById = workById.set(work.requestId, work);
-          queued = queuing(queued, work);
-        }
+          return true;
+        };
+        for (const work of event.running) if (isNew(work)) running = holding(running, work);
+        for (const work of event.queued) if (isNew(work)) queued = queuing(queued, work);
         let next: ExecutionLoopContext = { ...context, queued, running, workById };
         const starts: QueuedWork[] = [];
         for (const node of queued.keys()) {
