@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SystemClock } from '../adapters/clock';
-import { createLineLog } from '../adapters/log';
+import { createLineLog, createTurnLines } from '../adapters/log';
 import type { NatsBus } from '../adapters/nats';
 import { DEFAULT_GATEWAY_HOST, startGateway } from '../gateway';
 import { createCoreClient } from '../protocol';
@@ -22,6 +22,9 @@ import { connectEndpoint, natsWaitMs } from './nats-wait';
 import { assertPortFree } from './port-probe';
 
 const ROLES = ['all', 'core', 'gateway'] as const;
+
+/** The process's log lines: stdout, one write per event-loop turn (adapters/log.ts). */
+const stdoutLines = createTurnLines((chunk) => process.stdout.write(chunk));
 type ServeRole = (typeof ROLES)[number];
 
 export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<() => Promise<void>> {
@@ -30,7 +33,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (!ROLES.includes(role))
     throw new ConfigError(`--role must be one of ${ROLES.join(', ')} (got '${role}')`, '--role');
   const clock = new SystemClock();
-  const log = createLineLog({ clock, write: (line) => process.stdout.write(`${line}\n`) });
+  const log = createLineLog({ clock, write: stdoutLines.write });
   const dataDir = resolve(env.OVERSEER_DATA_DIR ?? './data');
   mkdirSync(dataDir, { recursive: true });
   const port = parsePort(env.OVERSEER_PORT, 'OVERSEER_PORT', 8001);
@@ -55,7 +58,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (role !== 'core' && port !== 0) {
     await assertPortFree(port, gatewayHost, { name: 'gateway', key: 'OVERSEER_PORT', hostKey: 'OVERSEER_HOST' });
   }
-  const cleanups: (() => Promise<void> | void)[] = [];
+  // The last cleanup: the lines the others logged.
+  const cleanups: (() => Promise<void> | void)[] = [stdoutLines.flush];
 
   // Runs the cleanups in reverse order, once; also on a failed start, so nothing started is left running.
   const stopAll = async () => {
@@ -122,12 +126,13 @@ function parsePort(value: string | undefined, key: string, fallback: number): nu
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   let stop: (() => Promise<void>) | undefined;
   const shutdown = async (signal: string) => {
-    process.stdout.write(`received ${signal}; stopping\n`);
+    stdoutLines.write(`received ${signal}; stopping`);
     await stop?.();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('exit', stdoutLines.flush);
   try {
     stop = await serve(argv);
   } catch (error) {
