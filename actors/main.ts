@@ -22,10 +22,10 @@ import { connectEndpoint, natsWaitMs } from './nats-wait';
 import { assertPortFree } from './port-probe';
 
 const ROLES = ['all', 'core', 'gateway'] as const;
+type ServeRole = (typeof ROLES)[number];
 
 /** The process's log lines: stdout, one write per event-loop turn (adapters/log.ts). */
 const stdoutLines = createTurnLines((chunk) => process.stdout.write(chunk));
-type ServeRole = (typeof ROLES)[number];
 
 export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<() => Promise<void>> {
   const { values } = parseArgs({ args: argv, options: { role: { type: 'string', default: 'all' } }, strict: true });
