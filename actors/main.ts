@@ -6,7 +6,8 @@
 // $OVERSEER_DATA_DIR/overseer.json when present), NATS_URL, NATS_USER/NATS_PASS or NATS_NKEY_SEED, OVERSEER_NAMESPACE,
 // OVERSEER_NATS_WAIT_SECONDS (15: how long start-up waits for NATS to answer), OVERSEER_INSPECT (ws://host:port),
 // OVERSEER_INSTALL_NATS=1, OVERSEER_SIM_PORT, OVERSEER_HOST (the gateway's listen address, default 127.0.0.1; 0.0.0.0
-// in a container), OVERSEER_RATE_LIMIT=off (no per-token limit: benchmarks).
+// in a container), OVERSEER_RATE_LIMIT=off (no per-token limit: benchmarks), OVERSEER_GATEWAY_THREAD=on (`--role all`:
+// the gateway on a worker thread of its own, actors/gateway-thread.ts).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ import { DEFAULT_GATEWAY_HOST, startGateway } from '../gateway';
 import { createCoreClient } from '../protocol';
 import { ConfigError, loadConfig } from './config';
 import { startCore } from './core-process';
+import { spawnGatewayThread } from './gateway-thread';
 import { assertNoOtherCore, resolveNats } from './nats-endpoint';
 import { connectEndpoint, natsWaitMs } from './nats-wait';
 import { assertPortFree } from './port-probe';
@@ -27,7 +29,16 @@ type ServeRole = (typeof ROLES)[number];
 /** The process's log lines: stdout, one write per event-loop turn (adapters/log.ts). */
 const stdoutLines = createTurnLines((chunk) => process.stdout.write(chunk));
 
-export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<() => Promise<void>> {
+export interface ServeOptions {
+  /** OVERSEER_GATEWAY_THREAD=on: told when the gateway's thread ends while serving (default: logged). */
+  onGatewayThreadExit?: ((reason: string) => void) | undefined;
+}
+
+export async function serve(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  options: ServeOptions = {},
+): Promise<() => Promise<void>> {
   const { values } = parseArgs({ args: argv, options: { role: { type: 'string', default: 'all' } }, strict: true });
   const role = values.role as ServeRole;
   if (!ROLES.includes(role))
@@ -40,6 +51,13 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
   const rateLimit = env.OVERSEER_RATE_LIMIT ?? '';
   if (!['', 'on', 'off'].includes(rateLimit))
     throw new ConfigError(`OVERSEER_RATE_LIMIT must be 'on' or 'off' (got '${rateLimit}')`, 'OVERSEER_RATE_LIMIT');
+  const threadSetting = env.OVERSEER_GATEWAY_THREAD ?? '';
+  if (!['', 'on', 'off'].includes(threadSetting)) {
+    throw new ConfigError(
+      `OVERSEER_GATEWAY_THREAD must be 'on' or 'off' (got '${threadSetting}')`,
+      'OVERSEER_GATEWAY_THREAD',
+    );
+  }
   const configPath =
     env.OVERSEER_CONFIG ?? (existsSync(join(dataDir, 'overseer.json')) ? join(dataDir, 'overseer.json') : undefined);
   const config = loadConfig(configPath);
@@ -72,13 +90,27 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
     }
   };
 
+  // OVERSEER_GATEWAY_THREAD=on: the gateway's thread loads its program while this one resolves NATS and restores the
+  // core (actors/gateway-thread.ts).
+  const gatewayThread =
+    role === 'all' && threadSetting === 'on'
+      ? spawnGatewayThread(log, options.onGatewayThreadExit ?? ((reason) => log.error(reason)))
+      : undefined;
+  if (gatewayThread) cleanups.push(() => gatewayThread.stop());
+
   try {
     const nats = await resolveNats({ env, dataDir, log, role });
     if (nats.server) cleanups.push(() => nats.server?.stop());
+    if (gatewayThread) {
+      const { server: _server, probed: _probed, ...endpoint } = nats;
+      gatewayThread.connect({ endpoint, natsWaitMs: natsWait.waitMs });
+    }
     // One connection per part, each as its own NATS user on the embedded server (the core's for `role all`).
     const bus: NatsBus = await connectEndpoint(nats, role === 'gateway' ? 'gateway' : 'core', natsWait);
     cleanups.push(() => bus.close());
-    const gatewayBus: NatsBus = role === 'all' ? await connectEndpoint(nats, 'gateway', natsWait) : bus;
+    // The gateway on this thread (no gateway thread): a connection of its own for `role all`.
+    const gatewayBus: NatsBus =
+      role === 'all' && !gatewayThread ? await connectEndpoint(nats, 'gateway', natsWait) : bus;
     if (gatewayBus !== bus) cleanups.push(() => gatewayBus.close());
     // Several cores share one installation only through leases (config `cores`); otherwise a second core is refused.
     if (role !== 'gateway' && !config.cores) {
@@ -91,7 +123,12 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv = process.env
       startLoops = await startCore({ bus, config, dataDir, env, clock, log, simPort, cleanups });
     }
 
-    if (role === 'all' || role === 'gateway') {
+    if (gatewayThread) {
+      const url = await gatewayThread.listen({ port, hostname: gatewayHost, rateLimit: rateLimit !== 'off' });
+      // Stopped first at shutdown, before the connections and the NATS server it uses (stop() is idempotent).
+      cleanups.push(() => gatewayThread.stop());
+      log.info(`gateway listening on ${url} (a thread of its own)`);
+    } else if (role === 'all' || role === 'gateway') {
       const gateway = await startGateway(
         {
           core: createCoreClient(gatewayBus),
@@ -127,17 +164,21 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   let stop: (() => Promise<void>) | undefined;
   const shutdown = async (signal: string) => {
     stdoutLines.write(`received ${signal}; stopping`);
+    stdoutLines.flush();
     await stop?.();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('exit', stdoutLines.flush);
-  try {
-    stop = await serve(argv);
-  } catch (error) {
-    process.stderr.write(`overseer: ${error instanceof Error ? error.message : String(error)}\n`);
+  const fail = async (reason: string) => {
+    process.stderr.write(`overseer: ${reason}\n`);
     await stop?.();
     process.exit(1);
+  };
+  try {
+    stop = await serve(argv, process.env, { onGatewayThreadExit: (reason) => void fail(reason) });
+  } catch (error) {
+    await fail(error instanceof Error ? error.message : String(error));
   }
 }

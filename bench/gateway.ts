@@ -17,15 +17,17 @@
 // BENCH_MIX=denied: every request is the denied `destroy` (decisions alone: nothing executes in the background).
 // BENCH_TOPOLOGY=split: the core in a process of its own (`overseer serve --role core`, as deploy/ runs it) and the
 // gateway in this one (`serve --role gateway`), meeting over the same nats-server; the core's CPU is counted beside
-// the nats-server's and the simulator's. Default: `serve --role all` in this process (`npm start`).
+// the nats-server's and the simulator's. BENCH_TOPOLOGY=thread: `serve --role all` with OVERSEER_GATEWAY_THREAD=on
+// (the gateway on a worker thread of this process). Default: `serve --role all` in this process (`npm start`).
 // The Overseer's log (one line per actor state change) goes to a file in the temp dir, as a daemon's to journald.
 //
 // Run: node --expose-gc --import tsx bench/gateway.ts [seconds]
 // CPU per request: for each phase, the CPU time (user + system) this process used (the bench client, the gateway and
 // the core share it) and, for the Overseer, that of the nats-server and simulator processes (/proc/<pid>/stat),
 // divided by the requests answered. Unlike req/s it hardly moves when other work shares the 2 cores.
-// BENCH_CPU_PROFILE=<file.cpuprofile>: a CPU profile (node:inspector) of this process during the Overseer's
-// closed-loop phase — the bench client, the gateway and the core share the process; the simulator does not.
+// BENCH_CPU_PROFILE=<file.cpuprofile>: a CPU profile (node:inspector) of this process's main thread during the
+// Overseer's closed-loop phase — the bench client, the gateway (not with BENCH_TOPOLOGY=thread) and the core (not with
+// BENCH_TOPOLOGY=split); the simulator's process is not in it.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -55,6 +57,7 @@ const WARMUP_SECONDS = 2;
 const seconds = Number(process.argv[2] ?? 10);
 const deniedOnly = process.env.BENCH_MIX === 'denied';
 const split = process.env.BENCH_TOPOLOGY === 'split';
+const thread = process.env.BENCH_TOPOLOGY === 'thread';
 if (!(seconds > 0)) throw new Error('usage: bench/gateway.ts [seconds]');
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 if (!exposedGc) throw new Error('run with node --expose-gc --import tsx bench/gateway.ts');
@@ -356,7 +359,7 @@ async function main(): Promise<void> {
       core = await startCoreProcess(env, logFile);
       stopOverseer = await serve(['--role', 'gateway'], env);
     } else {
-      stopOverseer = await serve(['--role', 'all'], env);
+      stopOverseer = await serve(['--role', 'all'], { ...env, ...(thread ? { OVERSEER_GATEWAY_THREAD: 'on' } : {}) });
     }
     const token = readFileSync(join(dir, 'data', 'admin.token'), 'utf8').trim();
     const url = `http://127.0.0.1:${port}`;
@@ -401,11 +404,11 @@ async function main(): Promise<void> {
     const open = await withCpu(processes, () => openLoop(pool, headers, overseerCall, 201, OPEN_LOOP_RATE, seconds));
 
     // --- report ------------------------------------------------------------------------------------------
-    const command = `${deniedOnly ? 'BENCH_MIX=denied ' : ''}${split ? 'BENCH_TOPOLOGY=split ' : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
+    const command = `${deniedOnly ? 'BENCH_MIX=denied ' : ''}${split ? 'BENCH_TOPOLOGY=split ' : thread ? 'BENCH_TOPOLOGY=thread ' : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
     print(`Command: ${command}`);
     print(
       `Node ${process.version}; ${CONNECTIONS} keep-alive connections (undici Pool); fleet ${VMS} VMs on ${NODES} nodes; ` +
-        `nats-server ${nats.url}; rate limit off; ${core ? 'the core in a process of its own (serve --role core), the gateway in this one' : 'serve --role all in this process'}.\n`,
+        `nats-server ${nats.url}; rate limit off; ${core ? 'the core in a process of its own (serve --role core), the gateway in this one' : thread ? 'serve --role all in this process, the gateway on a thread of its own (OVERSEER_GATEWAY_THREAD=on)' : 'serve --role all in this process'}.\n`,
     );
     print('| endpoint | load | requests | req/s | p50 ms | p99 ms | errors | |');
     print('|---|---|---:|---:|---:|---:|---:|---|');

@@ -23,6 +23,9 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+/** The gateway thread's program, beside the sources (actors/, run by tsx) and in dist/server (built). */
+const GATEWAY_THREAD_ENTRY = 'gateway-thread-entry';
+
 /** Packages with native addons (or optional ones), which must stay files of their own in node_modules. */
 export const NATIVE_PACKAGES = ['better-sqlite3', 'ssh2', 'cpu-features', 'bufferutil', 'utf-8-validate'];
 
@@ -138,9 +141,16 @@ function runCached() {
 // baseline): a module run for its effects, built the same way.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [entry, outDir = 'dist/server', name = 'overseer'] = process.argv.slice(2);
-  const contents = entry
-    ? `import ${JSON.stringify(`./${entry}`)};\n`
-    : "import { runFromProcess } from './cli/main';\n" +
+  if (entry) {
+    await buildServer({ contents: `import ${JSON.stringify(`./${entry}`)};\n`, outDir, name });
+  } else {
+    const contents =
+      "import { runFromProcess } from './cli/main';\n" +
       'runFromProcess().then((code) => {\n  process.exitCode = code;\n});\n';
-  await buildServer({ contents, outDir, name });
+    await buildServer({ contents, outDir, name });
+    // `serve --role all` runs its gateway on a worker thread (actors/gateway-thread.ts) from a bundle of its own: the
+    // gateway's part of the program (a quarter of the whole), which the thread loads while the core restores.
+    const thread = "import { runGatewayThread } from './actors/gateway-thread';\nrunGatewayThread();\n";
+    await buildServer({ contents: thread, outDir, name: GATEWAY_THREAD_ENTRY });
+  }
 }

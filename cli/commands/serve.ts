@@ -20,6 +20,7 @@ export const serveCommand: Command = {
   NATS_URL            a NATS server to use (default: an embedded, locked nats-server), with NATS_USER/NATS_PASS
                       or NATS_NKEY_SEED, and OVERSEER_NAMESPACE
   OVERSEER_INSPECT    ws://host:port to send XState inspection events to
+  OVERSEER_GATEWAY_THREAD  on: --role all runs the gateway on a worker thread of its own
 Without a configured cluster the embedded PVE simulator (demo cluster 'lab') is used.`,
   args: 0,
   options: { role: { type: 'string' } },
