@@ -20,6 +20,7 @@
 // core takes before it serves are timed one by one: SQLite open + migrations, the audit chain's verification, and
 // `restore()` of every actor (VMs, hosts, the 1,000 requests).
 // Run: node --import tsx bench/recovery.ts [restarts=5]
+// OVERSEER_GATEWAY_THREAD=on (passed on to the Overseer): the same with the gateway on a thread of its own.
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -285,6 +286,8 @@ async function main(): Promise<void> {
     };
     const before = (await summaryOf()).requests ?? {};
     const overseerCache = await waitForCodeCache('dist/server', 'overseer');
+    // OVERSEER_GATEWAY_THREAD=on: the gateway's thread loads a bundle of its own, with its own cache.
+    if (process.env.OVERSEER_GATEWAY_THREAD === 'on') await waitForCodeCache('dist/server', 'gateway-thread-entry');
     await kill(first, 'SIGKILL');
 
     // --- phase 2: restart after a crash, measured ------------------------------------------------------------
