@@ -148,8 +148,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       "import { runFromProcess } from './cli/main';\n" +
       'runFromProcess().then((code) => {\n  process.exitCode = code;\n});\n';
     await buildServer({ contents, outDir, name });
-    // `serve --role all` runs its gateway on a worker thread (actors/gateway-thread.ts) from a bundle of its own: the
-    // gateway's part of the program (a quarter of the whole), which the thread loads while the core restores.
+    // With OVERSEER_GATEWAY_THREAD=on, `serve --role all` runs its gateway on a worker thread (actors/gateway-thread.ts)
+    // from a bundle of its own: the gateway's part of the program (a quarter of the whole), loaded beside the restore.
     const thread = "import { runGatewayThread } from './actors/gateway-thread';\nrunGatewayThread();\n";
     await buildServer({ contents: thread, outDir, name: GATEWAY_THREAD_ENTRY });
   }
