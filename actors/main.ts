@@ -48,16 +48,8 @@ export async function serve(
   const dataDir = resolve(env.OVERSEER_DATA_DIR ?? './data');
   mkdirSync(dataDir, { recursive: true });
   const port = parsePort(env.OVERSEER_PORT, 'OVERSEER_PORT', 8001);
-  const rateLimit = env.OVERSEER_RATE_LIMIT ?? '';
-  if (!['', 'on', 'off'].includes(rateLimit))
-    throw new ConfigError(`OVERSEER_RATE_LIMIT must be 'on' or 'off' (got '${rateLimit}')`, 'OVERSEER_RATE_LIMIT');
-  const threadSetting = env.OVERSEER_GATEWAY_THREAD ?? '';
-  if (!['', 'on', 'off'].includes(threadSetting)) {
-    throw new ConfigError(
-      `OVERSEER_GATEWAY_THREAD must be 'on' or 'off' (got '${threadSetting}')`,
-      'OVERSEER_GATEWAY_THREAD',
-    );
-  }
+  const rateLimit = parseOnOff(env, 'OVERSEER_RATE_LIMIT', true);
+  const onGatewayThread = parseOnOff(env, 'OVERSEER_GATEWAY_THREAD', false);
   const configPath =
     env.OVERSEER_CONFIG ?? (existsSync(join(dataDir, 'overseer.json')) ? join(dataDir, 'overseer.json') : undefined);
   const config = loadConfig(configPath);
@@ -93,7 +85,7 @@ export async function serve(
   // OVERSEER_GATEWAY_THREAD=on: the gateway's thread loads its program while this one resolves NATS and restores the
   // core (actors/gateway-thread.ts).
   const gatewayThread =
-    role === 'all' && threadSetting === 'on'
+    role === 'all' && onGatewayThread
       ? spawnGatewayThread(log, options.onGatewayThreadExit ?? ((reason) => log.error(reason)))
       : undefined;
   if (gatewayThread) cleanups.push(() => gatewayThread.stop());
@@ -124,7 +116,7 @@ export async function serve(
     }
 
     if (gatewayThread) {
-      const url = await gatewayThread.listen({ port, hostname: gatewayHost, rateLimit: rateLimit !== 'off' });
+      const url = await gatewayThread.listen({ port, hostname: gatewayHost, rateLimit });
       // Stopped first at shutdown, before the connections and the NATS server it uses (stop() is idempotent).
       cleanups.push(() => gatewayThread.stop());
       log.info(`gateway listening on ${url} (a thread of its own)`);
@@ -135,7 +127,7 @@ export async function serve(
           bus: gatewayBus,
           clock,
           log,
-          ...(rateLimit === 'off' ? { rateLimit: false } : {}),
+          ...(rateLimit ? {} : { rateLimit: false }),
         },
         { port, hostname: gatewayHost },
       );
@@ -150,6 +142,14 @@ export async function serve(
     throw error;
   }
   return stopAll;
+}
+
+/** An 'on' / 'off' setting (unset or empty: `fallback`). */
+function parseOnOff(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
+  const value = env[key] ?? '';
+  if (value === '') return fallback;
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new ConfigError(`${key} must be 'on' or 'off' (got '${value}')`, key);
 }
 
 function parsePort(value: string | undefined, key: string, fallback: number): number {

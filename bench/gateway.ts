@@ -56,8 +56,10 @@ const WARMUP_SECONDS = 2;
 
 const seconds = Number(process.argv[2] ?? 10);
 const deniedOnly = process.env.BENCH_MIX === 'denied';
-const split = process.env.BENCH_TOPOLOGY === 'split';
-const thread = process.env.BENCH_TOPOLOGY === 'thread';
+const topology = process.env.BENCH_TOPOLOGY ?? '';
+if (!['', 'split', 'thread'].includes(topology)) throw new Error("BENCH_TOPOLOGY must be 'split' or 'thread'");
+const split = topology === 'split';
+const thread = topology === 'thread';
 if (!(seconds > 0)) throw new Error('usage: bench/gateway.ts [seconds]');
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 if (!exposedGc) throw new Error('run with node --expose-gc --import tsx bench/gateway.ts');
@@ -404,7 +406,7 @@ async function main(): Promise<void> {
     const open = await withCpu(processes, () => openLoop(pool, headers, overseerCall, 201, OPEN_LOOP_RATE, seconds));
 
     // --- report ------------------------------------------------------------------------------------------
-    const command = `${deniedOnly ? 'BENCH_MIX=denied ' : ''}${split ? 'BENCH_TOPOLOGY=split ' : thread ? 'BENCH_TOPOLOGY=thread ' : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
+    const command = `${deniedOnly ? 'BENCH_MIX=denied ' : ''}${topology ? `BENCH_TOPOLOGY=${topology} ` : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
     print(`Command: ${command}`);
     print(
       `Node ${process.version}; ${CONNECTIONS} keep-alive connections (undici Pool); fleet ${VMS} VMs on ${NODES} nodes; ` +
