@@ -1,6 +1,7 @@
 // A loop that does one unit of work every interval: the state sync, monitor and health loops are this machine
 // with their own `work` actor supplied by the runtime. A failed cycle is recorded and retried next interval;
-// only an error in the loop itself (not in its work) crashes it, and the Overseer root restarts it.
+// only an error in the loop itself (not in its work) crashes it, and the Overseer root restarts it. RUN_NOW starts a
+// cycle at once; one that comes while a cycle works starts the next as soon as that one ends (however many came).
 import { assign, emit, setup } from 'xstate';
 import { unprovidedPromise } from '../unprovided';
 
@@ -14,6 +15,8 @@ export interface PeriodicLoopInput {
 
 export interface PeriodicLoopContext extends PeriodicLoopInput {
   cycles: number;
+  /** A RUN_NOW came while a cycle was working: the next cycle starts as soon as this one ends. */
+  again: boolean;
   /** Failed cycles in a row. */
   failures: number;
   lastError?: string | undefined;
@@ -36,10 +39,15 @@ export const periodicLoopMachine = setup({
   actors: {
     work: unprovidedPromise<void, { loop: string; cycle: number }>('work'),
   },
+  guards: {
+    askedWhileWorking: ({ context }) => context.again,
+  },
   delays: {
     interval: ({ context }) => context.intervalMs,
   },
   actions: {
+    noteRunNow: assign({ again: true }),
+    clearRunNow: assign({ again: false }),
     recordCycle: assign(({ context }) => ({ cycles: context.cycles + 1, failures: 0, lastError: undefined })),
     recordFailure: assign(({ context }, error: unknown) => ({
       cycles: context.cycles + 1,
@@ -56,14 +64,18 @@ export const periodicLoopMachine = setup({
   },
 }).createMachine({
   id: 'loop',
-  context: ({ input }) => ({ ...input, cycles: 0, failures: 0 }),
+  context: ({ input }) => ({ ...input, cycles: 0, failures: 0, again: false }),
   initial: 'working',
   states: {
     idle: {
+      // A cycle asked for while the last one worked may have been asked for after that one read what it reads.
+      always: { guard: 'askedWhileWorking', target: 'working' },
       after: { interval: 'working' },
       on: { RUN_NOW: 'working' },
     },
     working: {
+      entry: 'clearRunNow',
+      on: { RUN_NOW: { actions: 'noteRunNow' } },
       invoke: {
         src: 'work',
         input: ({ context }) => ({ loop: context.name, cycle: context.cycles + 1 }),
