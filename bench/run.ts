@@ -8,8 +8,12 @@ const benches: { file: string; args: string[] }[] = [
   { file: 'bench/sync.ts', args: ['1000,10000,100000'] },
   { file: 'bench/sync-latency.ts', args: ['10000', '30', '1'] },
   { file: 'bench/gateway.ts', args: ['10'] },
+  // The floor under gateway.ts's decisions/s: what the design card's parts alone cost per decision.
+  { file: 'bench/decision-floor.ts', args: ['3', '3'] },
   { file: 'bench/detection.ts', args: ['200', '10,5,30'] },
   { file: 'bench/events.ts', args: ['10000', '2', '3', '2000'] },
+  // The floor under events.ts's ratio: what they alone cost per VM state change.
+  { file: 'bench/event-floor.ts', args: ['10000', '2', '3'] },
   { file: 'bench/recovery.ts', args: ['5'] },
   { file: 'bench/dashboard.ts', args: ['10000', '10', '1000', '5'] },
   { file: 'bench/labs.ts', args: ['2,4,8,9,16', '2,8'] },
