@@ -16,7 +16,7 @@ export interface PeriodicLoopInput {
 export interface PeriodicLoopContext extends PeriodicLoopInput {
   cycles: number;
   /** A RUN_NOW came while a cycle was working: the next cycle starts as soon as this one ends. */
-  again: boolean;
+  runNowPending: boolean;
   /** Failed cycles in a row. */
   failures: number;
   lastError?: string | undefined;
@@ -40,14 +40,14 @@ export const periodicLoopMachine = setup({
     work: unprovidedPromise<void, { loop: string; cycle: number }>('work'),
   },
   guards: {
-    askedWhileWorking: ({ context }) => context.again,
+    runNowPending: ({ context }) => context.runNowPending,
   },
   delays: {
     interval: ({ context }) => context.intervalMs,
   },
   actions: {
-    noteRunNow: assign({ again: true }),
-    clearRunNow: assign({ again: false }),
+    noteRunNow: assign({ runNowPending: true }),
+    clearRunNow: assign({ runNowPending: false }),
     recordCycle: assign(({ context }) => ({ cycles: context.cycles + 1, failures: 0, lastError: undefined })),
     recordFailure: assign(({ context }, error: unknown) => ({
       cycles: context.cycles + 1,
@@ -64,12 +64,12 @@ export const periodicLoopMachine = setup({
   },
 }).createMachine({
   id: 'loop',
-  context: ({ input }) => ({ ...input, cycles: 0, failures: 0, again: false }),
+  context: ({ input }) => ({ ...input, cycles: 0, failures: 0, runNowPending: false }),
   initial: 'working',
   states: {
     idle: {
       // A cycle asked for while the last one worked may have been asked for after that one read what it reads.
-      always: { guard: 'askedWhileWorking', target: 'working' },
+      always: { guard: 'runNowPending', target: 'working' },
       after: { interval: 'working' },
       on: { RUN_NOW: 'working' },
     },
