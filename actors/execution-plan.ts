@@ -13,6 +13,7 @@ import type {
   VmInfo,
 } from '../machines/types';
 import { guestTypeOf, vmKey } from '../machines/types';
+import type { GuestRef } from './guest-refresh';
 
 const MiB = 1024 * 1024;
 
@@ -51,6 +52,11 @@ export interface Plan {
   effectVisible(step: ExecutionStep, vmid: number | undefined): boolean;
   /** The guest the plan works on, for waiting on a backup's lock (none for a deploy). */
   guest?: { vmid: number } | undefined;
+  /**
+   * The guest to read again once the plan ran, when its tasks leave it where it was and a read of it alone tells
+   * what they did (actors/guest-refresh.ts); without it the cluster is synced.
+   */
+  readBack?: GuestRef | undefined;
 }
 
 export interface PlanDeps {
@@ -140,13 +146,15 @@ export function planRequest(context: RequestContext, deps: PlanDeps): Plan {
     ...extra,
   });
   const base = { platform, cluster, guest: { vmid } };
+  // Tasks that change the guest in place (no HA: its HA state comes only with a sync).
+  const inPlace = { ...base, readBack: vm.haManaged ? undefined : { node, vmid, type } };
   const label = `${cluster}/${vmid}`;
 
   switch (spec.action) {
     case 'snapshot': {
       const params = spec.params as unknown as SnapshotParams;
       return {
-        ...base,
+        ...inPlace,
         steps: [step(0, taskTypeOf(type, 'snapshot'), `snapshot ${label} as ${params.snapname}`)],
         run: () => platform.snapshot(node, vmid, params.snapname, params.description, type),
         effectVisible: () => false,
@@ -155,7 +163,7 @@ export function planRequest(context: RequestContext, deps: PlanDeps): Plan {
     case 'rollback': {
       const { snapname } = spec.params as unknown as SnapshotRefParams;
       return {
-        ...base,
+        ...inPlace,
         steps: [step(0, taskTypeOf(type, 'rollback'), `roll ${label} back to ${snapname}`)],
         run: () => platform.rollback(node, vmid, snapname, type),
         effectVisible: () => false,
@@ -164,7 +172,7 @@ export function planRequest(context: RequestContext, deps: PlanDeps): Plan {
     case 'delsnapshot': {
       const { snapname } = spec.params as unknown as SnapshotRefParams;
       return {
-        ...base,
+        ...inPlace,
         steps: [step(0, taskTypeOf(type, 'delsnapshot'), `delete snapshot ${snapname} of ${label}`)],
         run: () => platform.deleteSnapshot(node, vmid, snapname, type),
         effectVisible: () => false,
@@ -208,7 +216,7 @@ export function planRequest(context: RequestContext, deps: PlanDeps): Plan {
     default: {
       const action = spec.action as PowerAction;
       return {
-        ...base,
+        ...inPlace,
         steps: [step(0, powerTaskType(vm, action), `${action} ${label}`)],
         run: () => platform.power(node, vmid, action, type),
         effectVisible: () => POWER_RESULT[action] !== undefined && vmOf(vmid)?.status === POWER_RESULT[action],

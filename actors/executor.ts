@@ -31,6 +31,7 @@ import type { CommandRecord, CommandRunner } from './command-executor';
 import { executeCommand } from './command-executor';
 import type { ExecutionStep, Plan } from './execution-plan';
 import { ExecutionError, planRequest } from './execution-plan';
+import type { GuestRef } from './guest-refresh';
 import { VmidAllocator } from './vmid-allocator';
 
 export { ExecutionError };
@@ -93,8 +94,11 @@ export interface ExecutorDeps {
    * is not made and the request fails; after a task id, it is logged (the task runs; its id is on the local disk).
    */
   durable?: () => void | Promise<void>;
-  /** Called once a request changed the platform, so the inventory is read again soon. */
-  onPlatformChanged?: (cluster: string) => void;
+  /**
+   * Called once a request changed the platform, so that it is read again soon: the guest alone when the plan's tasks
+   * left it in place and ran to their end (`readBack`), the cluster's inventory otherwise.
+   */
+  onPlatformChanged?: (cluster: string, readBack?: GuestRef) => void;
   /** Re-issuing a task that failed on a lock timeout (default LOCK_TIMEOUT_RETRY). */
   lockRetry?: { attempts: number; baseMs: number; capMs: number } | undefined;
   /**
@@ -194,7 +198,7 @@ export function createExecutor(deps: ExecutorDeps) {
           }
         }
       }
-      if (changed) deps.onPlatformChanged?.(plan.cluster);
+      if (changed) deps.onPlatformChanged?.(plan.cluster, plan.readBack);
       send({ type: 'EXECUTION_SUCCEEDED' });
     };
 

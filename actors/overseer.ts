@@ -40,7 +40,7 @@ import { restoreActors } from './restore';
 import { RootSupervisor } from './root-supervisor';
 import { SnapshotRetention } from './snapshot-retention';
 import type { CommandResult, Submission, SubmitResult } from './submission';
-import type { ClusterSyncReport } from './sync';
+import type { ApplyOptions, ClusterSyncReport } from './sync';
 import { SystemView } from './system-view';
 
 export type { EventSink, FailureSink, OverseerDeps } from './overseer-deps';
@@ -121,7 +121,7 @@ export class Overseer {
         finished: (id) => this.execution.finished(id),
       },
       recordFailedRequest: (...failure) => this.monitor.recordFailedRequest(...failure),
-      syncSoon: () => this.syncSoon(),
+      platformChanged: (cluster, readBack) => this.supervisor.platformChanged(cluster, readBack),
       journal: directJournal,
     });
     this.requests = this.requestService.requests;
@@ -322,8 +322,8 @@ export class Overseer {
   }
 
   /** Applies one inventory answer (what a sync does per cluster); used by the sync and by scenario tests. */
-  observe(inventory: Inventory): ClusterSyncReport {
-    return this.supervisor.observe(inventory);
+  observe(inventory: Inventory, options?: ApplyOptions): ClusterSyncReport {
+    return this.supervisor.observe(inventory, options);
   }
 
   /** Asks the sync loop for a cycle now (after a request changed the platform). */

@@ -21,6 +21,7 @@ import type { EventPublisher } from './event-publisher';
 import type { ExecutionFeed } from './execution-feed';
 import { createExecutor } from './executor';
 import type { GateService } from './gate-service';
+import type { GuestRef } from './guest-refresh';
 import type { Monitor } from './monitor';
 import type { OverseerDeps } from './overseer-deps';
 import { fromSettled } from './promise-logic';
@@ -54,8 +55,8 @@ export interface RequestServiceDeps {
   execution: Pick<ExecutionFeed, 'enqueue' | 'finished'>;
   /** A request failed on the platform (the monitor counts its tasks as failed tasks). */
   recordFailedRequest: Monitor['recordFailedRequest'];
-  /** Asks the sync loop for a cycle now (after a request changed the platform). */
-  syncSoon: () => void;
+  /** A request changed the platform: the guest it left in place is read again, or the sync loop asked for a cycle. */
+  platformChanged: (cluster: string, readBack?: GuestRef) => void;
   /** Where the request actors' events are journaled when no inspector needs XState's inspection stream. */
   journal?: ((actorId: string, eventType: string) => void) | undefined;
 }
@@ -97,7 +98,7 @@ export class RequestService {
             vms: view.vms,
             requestContext: (id) => this.requests.get(id)?.getSnapshot().context,
             taskTimeoutMs: config.execution.taskTimeoutSeconds * 1000,
-            onPlatformChanged: () => wiring.syncSoon(),
+            onPlatformChanged: (cluster, readBack) => wiring.platformChanged(cluster, readBack),
             // Before every platform call: what the request recorded so far is on the local disk, and (several
             // cores, issue 15) in the replicated record.
             // The shared group commit, not a commit of its own per call.

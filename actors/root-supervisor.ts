@@ -19,10 +19,12 @@ import type { AddressBook } from './address-book';
 import type { EventPublisher } from './event-publisher';
 import type { ExecutionLoopActor } from './execution-feed';
 import { fleetSummary } from './fleet-summary';
+import type { GuestRef } from './guest-refresh';
+import { refreshGuest } from './guest-refresh';
 import type { HealthReport, PeriodicLoop } from './health';
 import { HealthTracker } from './health';
 import type { OverseerDeps } from './overseer-deps';
-import type { ClusterSyncReport, SyncTargets } from './sync';
+import type { ApplyOptions, ClusterSyncReport, SyncTargets } from './sync';
 import { applyInventory, syncCluster } from './sync';
 import type { SystemView } from './system-view';
 import { watchActor } from './watch';
@@ -169,8 +171,8 @@ export class RootSupervisor {
   }
 
   /** Applies one inventory answer (what a sync does per cluster); used by the sync and by scenario tests. */
-  observe(inventory: Inventory): ClusterSyncReport {
-    const report = applyInventory(inventory, this.syncTargets());
+  observe(inventory: Inventory, options?: ApplyOptions): ClusterSyncReport {
+    const report = applyInventory(inventory, this.syncTargets(), options);
     this.wiring.flushEntities();
     return report;
   }
@@ -200,6 +202,27 @@ export class RootSupervisor {
   /** Asks the sync loop for a cycle now (after a request changed the platform). */
   syncSoon(): void {
     this.wiring.addresses.send(actorId.loop('sync'), { type: 'RUN_NOW' });
+  }
+
+  /**
+   * A request changed the platform: the guest its tasks left in place is read again (guest-refresh.ts); the sync loop
+   * is asked for a cycle when there is none, or when that read cannot tell.
+   */
+  platformChanged(cluster: string, readBack?: GuestRef): void {
+    const platform = readBack && this.deps.platforms.get(cluster);
+    if (!platform || !readBack) {
+      this.syncSoon();
+      return;
+    }
+    refreshGuest(platform, readBack, this.syncTargets()).then(
+      (done) => {
+        if (!done) this.syncSoon();
+      },
+      (error: unknown) => {
+        this.deps.log.warn(`sync ${cluster}: VM ${readBack.vmid} was not read again: ${String(error)}`);
+        this.syncSoon();
+      },
+    );
   }
 
   get lastSyncReports(): readonly ClusterSyncReport[] {

@@ -49,6 +49,11 @@ export interface ApplyOptions {
    * Without it the answer is taken as newer than every destruction.
    */
   destroyedBefore?: ReadonlySet<string> | undefined;
+  /**
+   * When the answer was asked for (the loop's sync): a VM whose guest alone was read again since (after a task on
+   * it, guest-refresh.ts) is left as that read found it. Without it every VM listed is taken as the answer says.
+   */
+  askedAt?: number | undefined;
 }
 
 export interface ClusterSyncReport {
@@ -107,6 +112,7 @@ function destroyedVms(cluster: string, t: SyncTargets): Set<string> {
 export async function syncCluster(platform: Platform, t: SyncTargets): Promise<ClusterSyncReport> {
   const cluster = platform.cluster;
   const destroyedBefore = destroyedVms(cluster, t);
+  const askedAt = t.clock.now();
   let inventory: Inventory;
   try {
     inventory = await platform.inventory();
@@ -129,7 +135,7 @@ export async function syncCluster(platform: Platform, t: SyncTargets): Promise<C
     };
   }
   const stops = await explainStops(platform, stopCandidates(inventory, t), t);
-  const report = applyInventorySliced(inventory, t, { stops, destroyedBefore });
+  const report = applyInventorySliced(inventory, t, { stops, destroyedBefore, askedAt });
   return report instanceof Promise ? await report : report;
 }
 
@@ -241,6 +247,9 @@ function* applySteps(
 ): Generator<number, ClusterSyncReport> {
   const { cluster, quorate } = inventory;
   const at = inventory.fetchedAt;
+  const { askedAt } = options;
+  const reads = t.view.guestReads;
+  if (askedAt !== undefined) reads.inventoryApplied(cluster, askedAt);
   t.setCluster({ cluster, reachable: true, quorate });
   for (const host of inventory.hosts) observeHost(host, quorate, at, t);
 
@@ -285,6 +294,8 @@ function* applySteps(
       renewed++;
     }
     if (info.cluster === cluster) listed++;
+    // Its guest read alone since this answer was asked for: that read is the newer word on it.
+    if (exists && askedAt !== undefined && reads.size > 0 && reads.newerThan(key, askedAt)) continue;
     t.view.setVm(info, key);
     if (!exists) {
       // Made at rest: no XState actor is started (and left behind) for a VM that is only being discovered.

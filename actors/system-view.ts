@@ -2,6 +2,7 @@
 // change (never rebuilt per request), so a decision costs the same with 10 or 100k VMs.
 import type { Action, ClusterInfo, HostInfo, VmInfo } from '../machines/types';
 import { hostKey, vmKey } from '../machines/types';
+import { GuestReads } from './guest-reads';
 import { MaintenanceBoard } from './maintenance-board';
 
 export interface ActiveRequest {
@@ -17,6 +18,8 @@ export class SystemView {
   readonly activeRequests = new Map<string, ActiveRequest>();
   /** Maintenance windows and silences not yet run out (the gate's maintenance check, the monitor's restraint). */
   readonly maintenance = new MaintenanceBoard();
+  /** Reads of one guest after a task on it, against the syncs' inventories: which word on a VM is newer. */
+  readonly guestReads = new GuestReads();
   /** Destructive requests that were approved or sent for approval: id → submittedAt. */
   private readonly destructive = new Map<string, number>();
 

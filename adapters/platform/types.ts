@@ -265,6 +265,12 @@ export interface GuestSettings {
   digest?: string | undefined;
 }
 
+/** A guest's status and lock as GET .../status/current answers them (Platform.guestState). */
+export interface GuestState {
+  status: VmPowerStatus;
+  lock?: string | undefined;
+}
+
 export interface Platform {
   readonly cluster: string;
   /** Reads /cluster/resources and /cluster/status. Throws PlatformUnavailableError when the cluster can't be read. */
@@ -280,6 +286,11 @@ export interface Platform {
   deleteSnapshot(node: string, vmid: number, snapname: string, type?: GuestType): Promise<TaskRef>;
   /** The guest's power state now (GET .../status/current). Throws when it cannot be read. */
   vmStatus(node: string, vmid: number, type?: GuestType): Promise<VmPowerStatus>;
+  /**
+   * What the inventory would list for the guest now, of what a task on it changes in place (GET .../status/current):
+   * its status in /cluster/resources' words (qmpstatus not read) and its config lock. Throws when it cannot be read.
+   */
+  guestState(node: string, vmid: number, type?: GuestType): Promise<GuestState>;
   /** Deletes the guest and its disks (destroy-unreferenced-disks). */
   destroy(node: string, vmid: number, options?: DestroyOptions): Promise<TaskRef>;
   /**

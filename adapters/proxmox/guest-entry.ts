@@ -22,7 +22,7 @@ const VM_STATUS: Record<string, VmPowerStatus> = {
 };
 
 /** A guest's power status from PVE's word (anything else, e.g. `constructor`, is unknown). */
-const vmStatus = (status: string): VmPowerStatus =>
+export const vmStatus = (status: string): VmPowerStatus =>
   Object.hasOwn(VM_STATUS, status) ? (VM_STATUS[status] as VmPowerStatus) : 'unknown';
 
 /** A guest entry (`type: qemu` or `type: lxc`; VMs and containers share one VMID space), with its problems. */

@@ -6,6 +6,7 @@ import { MalformedAnswerError } from '../platform/errors';
 import type {
   CloneOptions,
   DestroyOptions,
+  GuestState,
   GuestType,
   MigrateOptions,
   Platform,
@@ -14,6 +15,7 @@ import type {
   TaskRef,
 } from '../platform/types';
 import type { ApiFn, PveClient } from './client';
+import { vmStatus } from './guest-entry';
 import {
   checkGuestType,
   checkNewSnapname,
@@ -37,7 +39,16 @@ export interface GuestOpsDeps {
 
 export type GuestOps = Pick<
   Platform,
-  'clone' | 'power' | 'snapshot' | 'listSnapshots' | 'rollback' | 'deleteSnapshot' | 'vmStatus' | 'destroy' | 'migrate'
+  | 'clone'
+  | 'power'
+  | 'snapshot'
+  | 'listSnapshots'
+  | 'rollback'
+  | 'deleteSnapshot'
+  | 'vmStatus'
+  | 'guestState'
+  | 'destroy'
+  | 'migrate'
 >;
 
 const POWER_ACTIONS: ReadonlySet<PowerAction> = new Set(['start', 'stop', 'shutdown', 'reboot', 'suspend', 'resume']);
@@ -98,6 +109,22 @@ export function createGuestOps({ cluster, client, log }: GuestOpsDeps): GuestOps
       throw new MalformedAnswerError(`${cluster}: GET ${path} answered something other than a list`, cluster, path);
     }
     return data;
+  };
+
+  /** GET .../status/current: the answer's `status` (a string, or the answer is malformed), `qmpstatus` and `lock`. */
+  const statusCurrent = async (node: string, vmid: number, type: GuestType | undefined) => {
+    const g = guest(node, vmid, type);
+    const path = `${g.path}/status/current`;
+    const data = await client.call(
+      `GET ${path}`,
+      g.on((e) => e.status.current.$get()),
+      { retryLocks: false },
+    );
+    const { status, qmpstatus, lock } = (data ?? {}) as { status?: unknown; qmpstatus?: unknown; lock?: unknown };
+    if (typeof status !== 'string') {
+      throw new MalformedAnswerError(`${cluster}: GET ${path} answered without a status`, cluster, path);
+    }
+    return { status, qmpstatus, lock, path };
   };
 
   return {
@@ -183,18 +210,16 @@ export function createGuestOps({ cluster, client, log }: GuestOpsDeps): GuestOps
     },
 
     async vmStatus(node: string, vmid: number, type?: GuestType): Promise<VmPowerStatus> {
-      const g = guest(node, vmid, type);
-      const path = `${g.path}/status/current`;
-      const data = await client.call(
-        `GET ${path}`,
-        g.on((e) => e.status.current.$get()),
-        { retryLocks: false },
-      );
-      const { status, qmpstatus } = (data ?? {}) as { status?: unknown; qmpstatus?: unknown };
-      if (typeof status !== 'string') {
-        throw new MalformedAnswerError(`${cluster}: GET ${path} answered without a status`, cluster, path);
-      }
+      const { status, qmpstatus } = await statusCurrent(node, vmid, type);
       return readPowerStatus(status, qmpstatus);
+    },
+
+    async guestState(node: string, vmid: number, type?: GuestType): Promise<GuestState> {
+      const { status, lock, path } = await statusCurrent(node, vmid, type);
+      if (lock !== undefined && typeof lock !== 'string') {
+        throw new MalformedAnswerError(`${cluster}: GET ${path} answered a lock that is not a string`, cluster, path);
+      }
+      return { status: vmStatus(status), ...(lock ? { lock } : {}) };
     },
 
     async destroy(node: string, vmid: number, options: DestroyOptions = {}): Promise<TaskRef> {
