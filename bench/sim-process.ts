@@ -14,8 +14,11 @@ export interface SimProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the simulator with `vms` VMs on `nodes` nodes (cluster `bench`), plain HTTP on 127.0.0.1. */
-export async function startSimProcess(vms: number, nodes: number, secret: string): Promise<SimProcess> {
+/**
+ * Starts the simulator with `vms` VMs on `nodes` nodes (cluster `bench`), plain HTTP on 127.0.0.1; with `taskMs`
+ * every task takes that long (real time).
+ */
+export async function startSimProcess(vms: number, nodes: number, secret: string, taskMs?: number): Promise<SimProcess> {
   const proc = spawn(
     process.execPath,
     [
@@ -26,6 +29,7 @@ export async function startSimProcess(vms: number, nodes: number, secret: string
       String(vms),
       String(nodes),
       secret,
+      ...(taskMs === undefined ? [] : [String(taskMs)]),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );

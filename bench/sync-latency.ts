@@ -13,7 +13,11 @@
 //   first sync — the probe while the first sync creates the whole fleet (its VMs are unknown to the gate until then);
 //   baseline   — the probe for `seconds` with the fleet tracked and no sync running (the sync interval is an hour);
 //   syncing    — the probe for `seconds` with the sync loop asked for a cycle every 10 s (RUN_NOW, the loop's own
-//                path), every cycle a full sync of the fleet with nothing changed.
+//                path), every cycle a full sync of the fleet with nothing changed;
+//   executions — the probe while 400 snapshots of other VMs (decided before) run in waves (two per node at a time, 3 s tasks on the
+//                simulator), each asking when it ends for the platform to be read again: its guest alone
+//                (actors/guest-refresh.ts) or, before session 15, a sync of the whole fleet. Also: the syncs that
+//                ran, and the CPU per execution (the phase's CPU less what the probe alone cost in the baseline).
 // Run: node --expose-gc --import tsx bench/sync-latency.ts [vms=10000] [seconds=30] [runs=3]
 // Each run is a new process tree (simulator, runtime, SQLite); with runs > 1 the medians of the runs are printed.
 // SYNC_PROFILE=<dir>: also writes a CPU profile of each phase of the first run there
@@ -39,6 +43,9 @@ const NODES = 20;
 const RATE = 100;
 const SYNC_EVERY_MS = 10_000;
 const TARGET_P99_MS = 5;
+/** Snapshots executed in the last phase, and how long each task takes on the simulator. */
+const EXECUTIONS = 400;
+const TASK_MS = 3_000;
 
 const exposedGc = (globalThis as { gc?: () => void }).gc;
 if (!exposedGc) throw new Error('run with node --expose-gc --import tsx bench/sync-latency.ts');
@@ -60,6 +67,9 @@ interface Phase extends Latencies {
   loopP99: number;
   loopMax: number;
   syncs: number;
+  /** CPU time (user + system, ms) of this process during the phase, and the phase's length (s). */
+  cpuMs: number;
+  seconds: number;
 }
 
 const profileDir = process.env.SYNC_PROFILE;
@@ -125,6 +135,7 @@ async function probe(
 ): Promise<Phase> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
+  const cpu = process.cpuUsage();
   const answered: { due: number; ms: number }[] = [];
   const pending = new Set<Promise<void>>();
   const start = performance.now();
@@ -147,6 +158,8 @@ async function probe(
   }
   await Promise.all(pending);
   delay.disable();
+  const used = process.cpuUsage(cpu);
+  const seconds = (performance.now() - start) / 1000;
   if (failure) throw failure;
   const inSync = (t: number) => windows?.some(([from, to]) => t >= from && t <= to) ?? false;
   return {
@@ -155,16 +168,66 @@ async function probe(
     loopP99: delay.percentile(99) / 1e6,
     loopMax: delay.max / 1e6,
     syncs: 0,
+    cpuMs: (used.user + used.system) / 1000,
+    seconds,
   };
+}
+
+/** Counts the syncs that end from now on; one that created or lost VMs fails the benchmark (nothing should). */
+function countSyncs(overseer: Overseer): { count(): number; stop(): void } {
+  let syncs = 0;
+  let last = overseer.lastSyncReports;
+  const counter = setInterval((): void => {
+    if (overseer.lastSyncReports === last) return;
+    last = overseer.lastSyncReports;
+    const report = last[0];
+    if (!report?.ok || report.created !== 0 || report.missing !== 0) {
+      throw new Error(`a sync during the probe changed the fleet: ${JSON.stringify(report)}`);
+    }
+    syncs++;
+  }, 50);
+  return { count: () => syncs, stop: () => clearInterval(counter) };
+}
+
+/**
+ * EXECUTIONS snapshots of VMs that are not production, decided before the phase starts (their decisions are not in
+ * it): they run in waves (two per node at a time, each task TASK_MS), and each one that ends asks for the platform to
+ * be read again. The probe runs until every one has ended.
+ */
+async function executionsPhase(overseer: Overseer, vms: number, production: number[]): Promise<Phase> {
+  const others = Array.from({ length: vms }, (_, i) => 100 + i).filter((vmid) => (vmid - 100) % 5 !== 1);
+  const ids = await Promise.all(
+    others.slice(0, EXECUTIONS).map(async (vmid) => {
+      const r = await overseer.submit({
+        action: 'snapshot',
+        target: { cluster: 'bench', vmid },
+        params: { snapname: `wave${vmid}` },
+        requester: bench,
+      });
+      if (r.decision !== 'approved') throw new Error(`snapshot of bench/${vmid} was ${r.decision}`);
+      return r.requestId;
+    }),
+  );
+  const syncs = countSyncs(overseer);
+  let ended = false;
+  const watch = setInterval(() => {
+    ended = ids.every((id) => overseer.requests.get(id)?.getSnapshot().status !== 'active');
+  }, 100);
+  try {
+    return { ...(await probe(overseer, production, () => ended, 600_000)), syncs: syncs.count() };
+  } finally {
+    clearInterval(watch);
+    syncs.stop();
+  }
 }
 
 async function run(
   vms: number,
   seconds: number,
   profile: boolean,
-): Promise<{ first: Phase; baseline: Phase; syncing: Phase }> {
+): Promise<{ first: Phase; baseline: Phase; syncing: Phase; executions: Phase }> {
   const secret = randomUUID();
-  const sim = await startSimProcess(vms, NODES, secret);
+  const sim = await startSimProcess(vms, NODES, secret, TASK_MS);
   const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-sync-latency-'));
   const clock = new SystemClock();
   const config = parseConfig({
@@ -203,29 +266,22 @@ async function run(
     );
 
     gc();
-    let syncs = 0;
-    let last = overseer.lastSyncReports;
+    const syncs = countSyncs(overseer);
     const asker = setInterval(() => overseer.syncSoon(), SYNC_EVERY_MS);
-    const counter = setInterval((): void => {
-      if (overseer.lastSyncReports !== last) {
-        last = overseer.lastSyncReports;
-        const report = last[0];
-        if (!report?.ok || report.created !== 0 || report.missing !== 0) {
-          throw new Error(`a sync during the probe changed something: ${JSON.stringify(report)}`);
-        }
-        syncs++;
-      }
-    }, 50);
     const sync = syncWindows(overseer);
     overseer.syncSoon();
     const syncing = await profiled('syncing', profile, () =>
       probe(overseer, production, () => false, seconds * 1000, sync.windows),
     );
     clearInterval(asker);
-    clearInterval(counter);
+    syncs.stop();
     sync.stop();
-    syncing.syncs = syncs;
-    return { first, baseline, syncing };
+    syncing.syncs = syncs.count();
+    // Let the last sync end before the executions start.
+    await sleep(2_000);
+    gc();
+    const executions = await profiled('executions', profile, () => executionsPhase(overseer, vms, production));
+    return { first, baseline, syncing, executions };
   } finally {
     overseer.stop();
     store.close();
@@ -243,7 +299,8 @@ for (let i = 0; i < runs; i++) results.push(await run(vms, seconds, i === 0));
 
 const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
-const all = (pick: (p: Phase) => number, which: 'first' | 'baseline' | 'syncing') => results.map((r) => pick(r[which]));
+type PhaseName = 'first' | 'baseline' | 'syncing' | 'executions';
+const all = (pick: (p: Phase) => number, which: PhaseName) => results.map((r) => pick(r[which]));
 console.log(`Command: node --expose-gc --import tsx bench/sync-latency.ts ${vms} ${seconds} ${runs}`);
 console.log(
   `(${vms.toLocaleString('en')} VMs on ${NODES} nodes, simulator in a child process over HTTP on 127.0.0.1; probe: ` +
@@ -255,10 +312,13 @@ console.log(
   '| phase | decisions | syncs | decision p50 / p99 / max (ms) | event-loop delay p99 / max (ms) | per run: decision p99 |',
 );
 console.log('|---|---:|---:|---|---|---|');
-for (const which of ['baseline', 'syncing', 'first'] as const) {
-  const name = { baseline: 'no sync (baseline)', syncing: `sync every ${SYNC_EVERY_MS / 1000} s`, first: 'first sync' }[
-    which
-  ];
+for (const which of ['baseline', 'syncing', 'first', 'executions'] as const) {
+  const name = {
+    baseline: 'no sync (baseline)',
+    syncing: `sync every ${SYNC_EVERY_MS / 1000} s`,
+    first: 'first sync',
+    executions: `${EXECUTIONS} snapshots executing (${TASK_MS / 1000} s tasks)`,
+  }[which];
   console.log(
     `| ${name} | ${mid(all((p) => p.decisions, which))} | ${mid(all((p) => p.syncs, which))} | ` +
       `${f(mid(all((p) => p.p50, which)))} / ${f(mid(all((p) => p.p99, which)))} / ${f(mid(all((p) => p.max, which)))} | ` +
@@ -273,6 +333,15 @@ console.log(
   `| decisions due while a sync ran (of the row above) | ${mid(during.map((d) => d.decisions))} | | ` +
     `${f(mid(during.map((d) => d.p50)))} / ${f(mid(during.map((d) => d.p99)))} / ${f(mid(during.map((d) => d.max)))} | | ` +
     `${during.map((d) => f(d.p99)).join(', ')} |`,
+);
+// An execution's CPU: the phase's, less what the probe alone cost in the same time (the baseline phase's rate).
+const perExecution = results.map(
+  ({ baseline, executions }) =>
+    (executions.cpuMs - (baseline.cpuMs / baseline.seconds) * executions.seconds) / EXECUTIONS,
+);
+console.log(
+  `| CPU per execution (this process, above the probe's own) | | | ${f(mid(perExecution))} ms | | ` +
+    `${perExecution.map((x) => f(x)).join(', ')} |`,
 );
 const p99Sync = mid(all((p) => p.p99, 'syncing'));
 const p99Base = mid(all((p) => p.p99, 'baseline'));
