@@ -96,9 +96,10 @@ export interface ExecutorDeps {
   durable?: () => void | Promise<void>;
   /**
    * Called once a request changed the platform, so that it is read again soon: the guest alone when the plan's tasks
-   * left it in place and ran to their end (`readBack`), the cluster's inventory otherwise.
+   * left it in place and ran to their end (`readBack`), the cluster's inventory otherwise. A request succeeds once
+   * the guest was read back (what it did is in the view when it is `completed`); it never fails on that read.
    */
-  onPlatformChanged?: (cluster: string, readBack?: GuestRef) => void;
+  onPlatformChanged?: (cluster: string, readBack?: GuestRef) => void | Promise<void>;
   /** Re-issuing a task that failed on a lock timeout (default LOCK_TIMEOUT_RETRY). */
   lockRetry?: { attempts: number; baseMs: number; capMs: number } | undefined;
   /**
@@ -198,7 +199,7 @@ export function createExecutor(deps: ExecutorDeps) {
           }
         }
       }
-      if (changed) deps.onPlatformChanged?.(plan.cluster, plan.readBack);
+      if (changed) await deps.onPlatformChanged?.(plan.cluster, plan.readBack);
       send({ type: 'EXECUTION_SUCCEEDED' });
     };
 

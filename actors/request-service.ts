@@ -56,7 +56,7 @@ export interface RequestServiceDeps {
   /** A request failed on the platform (the monitor counts its tasks as failed tasks). */
   recordFailedRequest: Monitor['recordFailedRequest'];
   /** A request changed the platform: the guest it left in place is read again, or the sync loop asked for a cycle. */
-  platformChanged: (cluster: string, readBack?: GuestRef) => void;
+  platformChanged: (cluster: string, readBack?: GuestRef) => Promise<void>;
   /** Where the request actors' events are journaled when no inspector needs XState's inspection stream. */
   journal?: ((actorId: string, eventType: string) => void) | undefined;
 }

@@ -206,23 +206,20 @@ export class RootSupervisor {
 
   /**
    * A request changed the platform: the guest its tasks left in place is read again (guest-refresh.ts); the sync loop
-   * is asked for a cycle when there is none, or when that read cannot tell.
+   * is asked for a cycle when there is none, or when that read cannot tell. Resolves once the read is applied (never
+   * rejects).
    */
-  platformChanged(cluster: string, readBack?: GuestRef): void {
+  async platformChanged(cluster: string, readBack?: GuestRef): Promise<void> {
     const platform = readBack && this.deps.platforms.get(cluster);
-    if (!platform || !readBack) {
-      this.syncSoon();
-      return;
-    }
-    refreshGuest(platform, readBack, this.syncTargets()).then(
-      (done) => {
-        if (!done) this.syncSoon();
-      },
-      (error: unknown) => {
+    let done = false;
+    if (platform && readBack) {
+      try {
+        done = await refreshGuest(platform, readBack, this.syncTargets());
+      } catch (error) {
         this.deps.log.warn(`sync ${cluster}: VM ${readBack.vmid} was not read again: ${String(error)}`);
-        this.syncSoon();
-      },
-    );
+      }
+    }
+    if (!done) this.syncSoon();
   }
 
   get lastSyncReports(): readonly ClusterSyncReport[] {

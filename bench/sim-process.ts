@@ -18,7 +18,12 @@ export interface SimProcess {
  * Starts the simulator with `vms` VMs on `nodes` nodes (cluster `bench`), plain HTTP on 127.0.0.1; with `taskMs`
  * every task takes that long (real time).
  */
-export async function startSimProcess(vms: number, nodes: number, secret: string, taskMs?: number): Promise<SimProcess> {
+export async function startSimProcess(
+  vms: number,
+  nodes: number,
+  secret: string,
+  taskMs?: number,
+): Promise<SimProcess> {
   const proc = spawn(
     process.execPath,
     [

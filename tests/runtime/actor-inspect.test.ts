@@ -63,7 +63,8 @@ describe('actor inspector', () => {
     const discovered = machine.states.discovered as { always?: Array<{ target: string[]; guard?: { type: string } }> };
     expect(discovered.always?.[0]).toEqual({ target: ['#vm.locked'], eventType: '', guard: { type: 'isLocked' } });
     const types = vm?.events.map((e) => e.type) ?? [];
-    expect(types).toEqual(['xstate.init', 'OPERATION_STARTED', 'OPERATION_ENDED']);
+    // The stopped guest read back (OBSERVED) before its request ends (actors/guest-refresh.ts).
+    expect(types).toEqual(['xstate.init', 'OPERATION_STARTED', 'OBSERVED', 'OPERATION_ENDED']);
     expect(vm?.events.at(-1)?.at).toBeLessThanOrEqual(stack.clock.now());
     // The request's own events: those sent to it, and those its children relayed (the gate's outcomes, the executor's).
     // Read by XState's internal relay, not its inspection stream, which no inspector asked for here.

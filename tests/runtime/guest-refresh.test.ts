@@ -4,6 +4,7 @@
 // the cluster was synced (only an inventory carries it).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Inventory } from '../../adapters/platform/types';
+import type { VmInfo } from '../../machines/types';
 import { createSimStack, type SimStack } from '../helpers/sim-stack';
 
 let stack: SimStack | undefined;
@@ -46,7 +47,7 @@ function renameByHand(s: SimStack): void {
 const synced = (s: SimStack) => s.overseer.view.vms.get('lab/101')?.name === 'renamed-by-hand';
 
 describe('guest read back after its task', () => {
-  it('sync - a finished snapshot is read back from its guest alone: its lock leaves the view, no sync of the cluster', async () => {
+  it('sync - a snapshot is read back from its guest alone before it completes: no lock in the view, no cluster sync', async () => {
     const s = await started();
     const request = await submit(s, 'snapshot', 103, { snapname: 'before-upgrade' });
     expect(request.decision).toBe('approved');
@@ -55,9 +56,15 @@ describe('guest read back after its task', () => {
     await s.overseer.syncAll();
     expect(s.overseer.view.vms.get('lab/103')?.lock).toBe('snapshot');
     renameByHand(s);
+    // What the view says of the guest when the request completes.
+    let atCompletion: VmInfo | undefined;
+    s.overseer.requests.get(request.requestId)?.subscribe((snapshot) => {
+      if (snapshot.value === 'completed') atCompletion ??= s.overseer.view.vms.get('lab/103');
+    });
     await s.advance(TASK_MS + 2_000);
     expect(s.store.requests.get(request.requestId)?.status).toBe('completed');
-    expect(s.overseer.view.vms.get('lab/103')).toMatchObject({ status: 'running', lock: undefined, name: 'db-01' });
+    expect(atCompletion).toMatchObject({ status: 'running', lock: undefined, name: 'db-01' });
+    expect(s.overseer.vms.get('lab/103')?.getSnapshot().value).toBe('running');
     expect(synced(s)).toBe(false);
     // A new request on the guest is not denied as locked (a dry run: decided, nothing run).
     const next = await s.overseer.submit({
