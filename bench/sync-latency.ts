@@ -312,6 +312,7 @@ console.log(
   '| phase | decisions | syncs | decision p50 / p99 / max (ms) | event-loop delay p99 / max (ms) | per run: decision p99 |',
 );
 console.log('|---|---:|---:|---|---|---|');
+const during = results.map((r) => r.syncing.duringSync as Latencies);
 for (const which of ['baseline', 'syncing', 'first', 'executions'] as const) {
   const name = {
     baseline: 'no sync (baseline)',
@@ -327,13 +328,13 @@ for (const which of ['baseline', 'syncing', 'first', 'executions'] as const) {
         .map((x) => f(x))
         .join(', ')} |`,
   );
+  if (which !== 'syncing') continue;
+  console.log(
+    `| decisions due while a sync ran (of the row above) | ${mid(during.map((d) => d.decisions))} | | ` +
+      `${f(mid(during.map((d) => d.p50)))} / ${f(mid(during.map((d) => d.p99)))} / ${f(mid(during.map((d) => d.max)))} | | ` +
+      `${during.map((d) => f(d.p99)).join(', ')} |`,
+  );
 }
-const during = results.map((r) => r.syncing.duringSync as Latencies);
-console.log(
-  `| decisions due while a sync ran (of the row above) | ${mid(during.map((d) => d.decisions))} | | ` +
-    `${f(mid(during.map((d) => d.p50)))} / ${f(mid(during.map((d) => d.p99)))} / ${f(mid(during.map((d) => d.max)))} | | ` +
-    `${during.map((d) => f(d.p99)).join(', ')} |`,
-);
 // An execution's CPU: the phase's, less what the probe alone cost in the same time (the baseline phase's rate).
 const perExecution = results.map(
   ({ baseline, executions }) =>
