@@ -14,10 +14,10 @@
 //   baseline   — the probe for `seconds` with the fleet tracked and no sync running (the sync interval is an hour);
 //   syncing    — the probe for `seconds` with the sync loop asked for a cycle every 10 s (RUN_NOW, the loop's own
 //                path), every cycle a full sync of the fleet with nothing changed;
-//   executions — the probe while 400 snapshots of other VMs (decided before) run in waves (two per node at a time, 3 s tasks on the
-//                simulator), each asking when it ends for the platform to be read again: its guest alone
-//                (actors/guest-refresh.ts) or, before session 15, a sync of the whole fleet. Also: the syncs that
-//                ran, and the CPU per execution (the phase's CPU less what the probe alone cost in the baseline).
+//   executions — the probe while 400 snapshots of other VMs (decided before) run in waves (two per node at a
+//                time, 3 s tasks on the simulator), each asking when it ends for the platform to be read again: its
+//                guest alone (actors/guest-refresh.ts) or, before session 15, a sync of the whole fleet. Also: the
+//                syncs that ran, and the CPU per execution (the phase's CPU less the probe's own in the baseline).
 // Run: node --expose-gc --import tsx bench/sync-latency.ts [vms=10000] [seconds=30] [runs=3]
 // Each run is a new process tree (simulator, runtime, SQLite); with runs > 1 the medians of the runs are printed.
 // SYNC_PROFILE=<dir>: also writes a CPU profile of each phase of the first run there
