@@ -18,13 +18,30 @@ import {
   sameDigest,
 } from './audit-hash';
 import { canonicalDataJson } from './audit-log-json';
-import { type AuditSlice, rowRange, type StoredAuditRow as StoredRow, walkRows } from './audit-walk';
+import {
+  auditKeyingMarker,
+  auditLastRow,
+  auditRowLink,
+  auditSequenceCounter,
+  AUDIT_COLUMNS as COLUMNS,
+} from './audit-reads';
+import {
+  type AuditBreakRecord,
+  type AuditCheckpoint,
+  type AuditVerification,
+  type AuditVerifyOptions,
+  verifyChain,
+} from './audit-verify';
+import { type AuditSlice, type StoredAuditRow as StoredRow, walkRows } from './audit-walk';
 import { AuditChainError } from './errors';
 import { fromJson, toJson } from './json';
 import { META_KEYS } from './meta-repo';
 import { GENESIS_HASH } from './migrations';
 import { StatementCache, Where } from './statements';
-import { AUDIT_SELF_ACTOR, SQLITE_SEQUENCE, TABLES } from './tables';
+import { AUDIT_SELF_ACTOR, TABLES } from './tables';
+
+// The chain's verification and the checkpoint types live in state/audit-verify.ts; they are importable from here too.
+export type { AuditBreakRecord, AuditCheckpoint, AuditVerification, AuditVerifyOptions } from './audit-verify';
 
 export interface AuditEntry {
   /** epoch ms; an integer */
@@ -80,58 +97,6 @@ export interface AuditProblem {
   recordedAt?: number | undefined;
 }
 
-/** A problem as a checkpoint carries it, so the evidence outlives a table that was made consistent again. */
-export interface AuditBreakRecord {
-  row: number;
-  kind: AuditProblemKind;
-  sentence: string;
-  /** epoch ms it was first found */
-  foundAt: number;
-}
-
-/** The chain head checkpointed outside SQLite, with the key's MAC over every other field. */
-export interface AuditCheckpoint {
-  v: 1;
-  /** The last row when the checkpoint was taken (0 for an empty log). */
-  seq: number;
-  /** Its link. */
-  hash: string;
-  /** The first keyed row. */
-  keyedFrom: number;
-  keyId: string;
-  /** epoch ms */
-  at: number;
-  /** The first problem found, carried by every later checkpoint. */
-  broken?: AuditBreakRecord | undefined;
-  mac: string;
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  /** Rows whose links were checked. */
-  rows: number;
-  /** The first keyed row; null when the chain is not keyed. */
-  keyedFrom: number | null;
-  /** The checkpoint the table was compared with (its seq, link and time), or null. */
-  checkpoint: { seq: number; hash: string; at: number } | null;
-  /** The last row of the table, as found. */
-  head: AuditHead;
-  /** The first problem; absent when ok. */
-  problem?: AuditProblem | undefined;
-  /** What could not be checked, set by the caller (e.g. the checkpoint store was unreachable). */
-  note?: string | undefined;
-}
-
-export interface AuditVerifyOptions {
-  /** The last checkpoint kept outside SQLite: the table must still hold its row, with its link. */
-  checkpoint?: AuditCheckpoint | undefined;
-  /**
-   * A row already verified (an earlier verification's head): the walk starts after it instead of at row 1 while
-   * the row still has that link (else the whole chain is walked and the change reported). For periodic checks.
-   */
-  anchor?: AuditHead | undefined;
-}
-
 export interface AuditFilter {
   actor?: string | undefined;
   kind?: string | undefined;
@@ -152,10 +117,7 @@ export interface AuditLogOptions {
 export const AUDIT_KEYED_KIND = 'audit.keyed';
 
 const T = TABLES;
-const COLUMNS = 'seq, at, actor, kind, data, prev_hash, hash';
 const MARKER_KEY = META_KEYS.auditKeying;
-
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class AuditLog {
   private readonly stmts: StatementCache;
@@ -175,7 +137,7 @@ export class AuditLog {
     const appendMany = db.transaction((entries: readonly AuditEntry[]) => this.appendRows(entries));
     this.appendManyTx = (entries) => appendMany.immediate(entries);
     // One read transaction: the walk, the head and the counter are one snapshot even while others append.
-    const verify = db.transaction((o: AuditVerifyOptions) => this.verifyChain(o));
+    const verify = db.transaction((o: AuditVerifyOptions) => verifyChain(this.stmts, this.key, o));
     this.verifyTx = (o) => verify.deferred(o);
     const slice = db.transaction((after: AuditHead | undefined, limit: number) => this.walkSliceAt(after, limit));
     this.walkSliceTx = (after, limit) => slice.deferred(after, limit);
@@ -250,17 +212,12 @@ export class AuditLog {
   /** The last row's seq and link, read from the table itself (0 and 64 zeros for an empty table). */
   lastRow(): AuditHead {
     this.flushDeferred();
-    return (
-      this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.audit} ORDER BY seq DESC LIMIT 1`).get() ?? {
-        seq: 0,
-        hash: GENESIS_HASH,
-      }
-    );
+    return auditLastRow(this.stmts);
   }
 
   /** The first keyed row, as the keying marker says (unchecked); null when the chain is not keyed. */
   keyedFrom(): number | null {
-    const marker = this.readMarker();
+    const marker = auditKeyingMarker(this.stmts);
     return marker && marker !== 'unreadable' ? marker.seq : null;
   }
 
@@ -318,170 +275,6 @@ export class AuditLog {
       .map(toRow);
   }
 
-  private verifyChain({ checkpoint, anchor }: AuditVerifyOptions): AuditVerification {
-    const key = this.key;
-    const end = this.lastRow();
-    let rows = 0;
-    let keyedFrom: number | null = null;
-    let seen: AuditVerification['checkpoint'] = null;
-    const result = (problem?: AuditProblem): AuditVerification => ({
-      ok: problem === undefined,
-      rows,
-      keyedFrom,
-      checkpoint: seen,
-      head: end,
-      ...(problem ? { problem } : {}),
-    });
-    const fail = (row: number, kind: AuditProblemKind, sentence: string) => result({ row, kind, sentence });
-
-    // 1. The keying marker: where the keyed rows start, bound to the key by its MAC.
-    const marker = this.readMarker();
-    if (marker === 'unreadable') {
-      return fail(end.seq, 'forged-head', 'the keying marker in the meta table is unreadable: it was altered');
-    }
-    if (marker) {
-      keyedFrom = marker.seq;
-      if (!key) {
-        return fail(
-          marker.seq,
-          'wrong-key',
-          `rows from ${marker.seq} on are keyed, but no audit key was given to check them`,
-        );
-      }
-      if (marker.keyId !== key.id) {
-        return fail(
-          marker.seq,
-          'wrong-key',
-          `the keying marker names key ${marker.keyId} but the audit key given is ${key.id}: the marker was replaced, or this is not the key the chain was written with`,
-        );
-      }
-      if (!sameDigest(marker.mac, keyingMarkerMac(key, marker.seq, marker.keyId))) {
-        return fail(
-          marker.seq,
-          'forged-head',
-          `the keying marker (keyed from row ${marker.seq}) does not carry the audit key's MAC: it was altered`,
-        );
-      }
-    } else if (key) {
-      return fail(end.seq, 'forged-head', 'the keying marker is missing from the meta table: it was removed');
-    }
-
-    // 2. The checkpoint is this key's, and agrees on where the keyed rows start.
-    if (checkpoint) {
-      const when = iso(checkpoint.at);
-      if (!key) {
-        return fail(checkpoint.seq, 'wrong-key', `the checkpoint of ${when} cannot be checked without the audit key`);
-      }
-      if (checkpoint.keyId !== key.id || !sameDigest(checkpoint.mac, checkpointMac(key, checkpoint))) {
-        return fail(
-          checkpoint.seq,
-          'bad-checkpoint',
-          `the checkpoint of ${when} does not carry this audit key's MAC: it was not written by this Overseer`,
-        );
-      }
-      seen = { seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at };
-      if (checkpoint.keyedFrom !== keyedFrom) {
-        return fail(
-          Math.min(checkpoint.keyedFrom, keyedFrom ?? checkpoint.keyedFrom),
-          'forged-head',
-          `the keying marker says the keyed rows start at row ${keyedFrom} but the checkpoint of ${when} says row ${checkpoint.keyedFrom}: the marker was replaced and the rows re-hashed`,
-        );
-      }
-    }
-
-    // 3. The walk: every row follows the one before and matches its link.
-    let expected = 1;
-    let prev = GENESIS_HASH;
-    // The anchor only saves work: when its row is gone or changed, the whole chain is walked (and the change named
-    // after the walk and the checkpoint have had their say).
-    const anchorRow = anchor && anchor.seq > 0 ? this.rowLink(anchor.seq) : undefined;
-    const fromAnchor = anchor !== undefined && anchorRow !== undefined && sameDigest(anchorRow.hash, anchor.hash);
-    if (fromAnchor) {
-      expected = anchor.seq + 1;
-      prev = anchor.hash;
-    }
-    // Without an anchor every row is walked, so a row slipped in below 1 is found too.
-    const walk = this.stmts.get<StoredRow>(`SELECT ${COLUMNS} FROM ${T.audit} WHERE seq >= ? ORDER BY seq`);
-    const walked = walkRows(
-      walk.iterate(fromAnchor ? expected : Number.MIN_SAFE_INTEGER),
-      expected,
-      prev,
-      keyedFrom,
-      key,
-    );
-    rows = walked.rows;
-    if (walked.problem) return result(walked.problem);
-    expected = walked.expected;
-    prev = walked.prev;
-    const last = expected - 1;
-
-    // 4. The checkpoint's row is still there, with the link it had.
-    if (checkpoint && checkpoint.seq > 0) {
-      const when = iso(checkpoint.at);
-      if (checkpoint.seq > last) {
-        return fail(
-          last + 1,
-          'behind-checkpoint',
-          `${rowRange(last + 1, checkpoint.seq)} gone: the checkpoint of ${when} names row ${checkpoint.seq} but the table ends at row ${last} (a deleted tail)`,
-        );
-      }
-      const row = this.rowLink(checkpoint.seq);
-      if (!row || !sameDigest(row.hash, checkpoint.hash)) {
-        return fail(
-          checkpoint.seq,
-          'rewritten-tail',
-          `row ${checkpoint.seq} no longer has the link the checkpoint of ${when} recorded: the chain was rewritten up to it and recomputed`,
-        );
-      }
-    }
-
-    // 4b. The anchor, verified earlier, is still there with its link.
-    if (anchor && anchor.seq > 0 && !fromAnchor) {
-      if (anchor.seq > last) {
-        return fail(last + 1, 'deleted', `${rowRange(last + 1, anchor.seq)} gone: they were verified earlier`);
-      }
-      return fail(
-        anchor.seq,
-        'rewritten-tail',
-        `row ${anchor.seq} no longer has the link it had when it was verified: the chain was rewritten up to it`,
-      );
-    }
-
-    // 5. audit_head and the AUTOINCREMENT counter name the last row.
-    const head = this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.auditHead} WHERE id = 1`).get();
-    if (!head) return fail(last, 'forged-head', 'the audit_head row is missing');
-    if (head.seq > last) {
-      return fail(
-        last + 1,
-        'deleted',
-        `audit_head is at row ${head.seq} but the last row is ${last}: rows were removed`,
-      );
-    }
-    if (head.seq < last) {
-      return fail(last, 'forged-head', `audit_head is at row ${head.seq} but the rows run to ${last}`);
-    }
-    if (head.hash !== prev) return fail(last, 'forged-head', `audit_head's hash is not the link of row ${last}`);
-    const counter = this.sequenceCounter();
-    if (counter > last) {
-      return fail(last + 1, 'deleted', `${counter} rows were appended but the last row is ${last}: rows were removed`);
-    }
-    if (counter < last) {
-      return fail(last, 'forged-head', `the AUTOINCREMENT counter (${counter}) is below the last row (${last})`);
-    }
-
-    // 6. A problem found earlier stays reported: the checkpoints carry it.
-    const broken = checkpoint?.broken;
-    if (broken) {
-      return result({
-        row: broken.row,
-        kind: broken.kind,
-        sentence: `${broken.sentence} (found ${iso(broken.foundAt)}; kept by the checkpoints since)`,
-        recordedAt: broken.foundAt,
-      });
-    }
-    return result();
-  }
-
   /**
    * Checks up to `limit` rows after `after` (undefined: from the chain's start) as verify() walks them, without the
    * checks of the chain's end, in a read transaction of its own: a long chain walked in slices between other work.
@@ -495,9 +288,9 @@ export class AuditLog {
 
   private walkSliceAt(after: AuditHead | undefined, limit: number): AuditSlice {
     const start = after ?? { seq: 0, hash: GENESIS_HASH };
-    const marker = this.readMarker();
+    const marker = auditKeyingMarker(this.stmts);
     const unsound = marker === 'unreadable' || (marker !== undefined) !== (this.key !== undefined);
-    const from = start.seq > 0 ? this.rowLink(start.seq) : start;
+    const from = start.seq > 0 ? auditRowLink(this.stmts, start.seq) : start;
     if (unsound || !from || !sameDigest(from.hash, start.hash)) return { last: start, rows: 0, broken: true };
     const page = this.stmts.get<StoredRow>(`SELECT ${COLUMNS} FROM ${T.audit} WHERE seq > ? ORDER BY seq LIMIT ?`);
     // From the start, a row slipped in below 1 is looked for too (as verify() does).
@@ -509,9 +302,9 @@ export class AuditLog {
 
   /** Writes the keying marker unless there is one: keyed from the next row; an existing log gets an anchor row. */
   private ensureKeyed(key: AuditKey, now: () => number): void {
-    if (this.readMarker() !== undefined) return;
+    if (auditKeyingMarker(this.stmts) !== undefined) return;
     const last = this.lastRow();
-    const seq = Math.max(this.sequenceCounter(), last.seq) + 1;
+    const seq = Math.max(auditSequenceCounter(this.stmts), last.seq) + 1;
     const marker: KeyingMarker = { seq, keyId: key.id, mac: keyingMarkerMac(key, seq, key.id) };
     this.stmts
       .get(`INSERT INTO ${T.meta} (key, value) VALUES (?, ?)`)
@@ -522,35 +315,10 @@ export class AuditLog {
     }
   }
 
-  /** The keying marker, 'unreadable' when the meta row is not a marker, undefined when there is none. */
-  private readMarker(): KeyingMarker | 'unreadable' | undefined {
-    const value = this.stmts.get<{ value: string }>(`SELECT value FROM ${T.meta} WHERE key = ?`).get(MARKER_KEY)?.value;
-    if (value === undefined) return undefined;
-    try {
-      const m = JSON.parse(value) as Partial<KeyingMarker> | null;
-      if (
-        m &&
-        Number.isSafeInteger(m.seq) &&
-        (m.seq as number) > 0 &&
-        typeof m.keyId === 'string' &&
-        typeof m.mac === 'string'
-      ) {
-        return { seq: m.seq as number, keyId: m.keyId, mac: m.mac };
-      }
-    } catch {
-      // falls through
-    }
-    return 'unreadable';
-  }
-
-  private rowLink(seq: number): AuditHead | undefined {
-    return this.stmts.get<AuditHead>(`SELECT seq, hash FROM ${T.audit} WHERE seq = ?`).get(seq);
-  }
-
   private appendRow(entry: AuditEntry): AuditRow {
     this.assertAppendable(entry);
     const last = this.lastRow();
-    const seq = Math.max(this.sequenceCounter(), last.seq) + 1;
+    const seq = Math.max(auditSequenceCounter(this.stmts), last.seq) + 1;
     const row = this.insertRow(entry, seq, last.hash);
     this.moveHead(row);
     return { ...row, data: JSON.parse(row.data) };
@@ -560,7 +328,7 @@ export class AuditLog {
     for (const entry of entries) this.assertTime(entry);
     this.assertKeyAtHand();
     const last = this.lastRow();
-    let head: AuditHead = { seq: Math.max(this.sequenceCounter(), last.seq), hash: last.hash };
+    let head: AuditHead = { seq: Math.max(auditSequenceCounter(this.stmts), last.seq), hash: last.hash };
     for (const entry of entries) head = this.insertRow(entry, head.seq + 1, head.hash);
     this.moveHead(head);
     return { seq: head.seq, hash: head.hash };
@@ -579,7 +347,7 @@ export class AuditLog {
 
   /** A keyed chain takes rows only from a log that has the key. */
   private assertKeyAtHand(): void {
-    if (!this.key && this.readMarker() !== undefined) {
+    if (!this.key && auditKeyingMarker(this.stmts) !== undefined) {
       throw new AuditChainError(
         'the audit chain is keyed: appending needs the audit key (open the store with it)',
         this.lastRow().seq + 1,
@@ -607,11 +375,6 @@ export class AuditLog {
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
       )
       .run(head.seq, head.hash);
-  }
-
-  /** SQLite's AUTOINCREMENT counter for the audit table (0 before the first append). */
-  private sequenceCounter(): number {
-    return this.stmts.get<{ seq: number }>(`SELECT seq FROM ${SQLITE_SEQUENCE} WHERE name = ?`).get(T.audit)?.seq ?? 0;
   }
 }
 
