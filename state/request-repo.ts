@@ -1,5 +1,6 @@
 // Requests: the spec as submitted, the gate's decision with every check, platform task ids, and the status
-// history. A row and its history rows are always written together.
+// history. A row and its history rows are always written together (state/request-writes.ts); rows are read back as
+// records by state/request-rows.ts.
 import type { Database } from 'better-sqlite3';
 import {
   type Action,
@@ -9,12 +10,12 @@ import {
   REQUEST_STATUSES,
   type RequestSpec,
   type RequestStatus,
-  type Role,
   type StatusChange,
   TERMINAL_REQUEST_STATUSES,
 } from '../machines/types';
-import { DuplicateRequestError, RequestNotFoundError } from './errors';
-import { fromJson, toJson } from './json';
+import { DuplicateRequestError } from './errors';
+import { COLUMNS, type RequestRow, withHistory } from './request-rows';
+import { RequestWrites } from './request-writes';
 import { jsonList, StatementCache, Where } from './statements';
 import { TABLES } from './tables';
 
@@ -85,47 +86,7 @@ export interface RequestFilter {
   offset?: number | undefined;
 }
 
-interface RequestRow {
-  id: string;
-  action: string;
-  cluster: string;
-  vmid: number | null;
-  params: string;
-  force: number;
-  requester_id: string;
-  requester_role: string;
-  requester_name: string | null;
-  requester_person: string | null;
-  origin: string;
-  status: string;
-  decision: string | null;
-  reasons: string;
-  checks: string;
-  task_ids: string;
-  idempotency_key: string | null;
-  submitted_at: number;
-  updated_at: number;
-  error: string | null;
-  selector: string | null;
-  node: string | null;
-  parent_id: string | null;
-  members: string | null;
-}
-
-interface HistoryRow {
-  request_id: string;
-  status: string;
-  at: number;
-  by: string | null;
-  note: string | null;
-}
-
 const T = TABLES;
-const COLUMNS = `id, action, cluster, vmid, params, force, requester_id, requester_role, origin, status, decision,
-  reasons, checks, task_ids, idempotency_key, submitted_at, updated_at, error, requester_name, requester_person,
-  selector, node, parent_id, members`;
-/** One `?` per column, for an insert of a whole row. */
-const ROW_PARAMETERS = COLUMNS.split(',').fill('?').join(', ');
 const ACTIVE_STATUSES = REQUEST_STATUSES.filter((s) => !TERMINAL_REQUEST_STATUSES.has(s));
 
 const isSqliteCode = (err: unknown, code: string): boolean =>
@@ -146,13 +107,14 @@ export class RequestRepo {
 
   constructor(db: Database) {
     this.stmts = new StatementCache(db);
-    const insert = db.transaction(this.insertRows.bind(this));
+    const writes = new RequestWrites(this.stmts);
+    const insert = db.transaction(writes.insertRows.bind(writes));
     this.insertTx = (spec, status, key) => insert.immediate(spec, status, key);
-    const update = db.transaction(this.updateRows.bind(this));
+    const update = db.transaction(writes.updateRows.bind(writes));
     this.updateTx = (id, patch, at) => update.immediate(id, patch, at);
-    const apply = db.transaction(this.applyRows.bind(this));
+    const apply = db.transaction(writes.applyRows.bind(writes));
     this.applyTx = (id, changes, patch, at) => apply.immediate(id, changes, patch, at);
-    const insertChanged = db.transaction(this.insertChangedRows.bind(this));
+    const insertChanged = db.transaction(writes.insertChangedRows.bind(writes));
     this.insertChangedTx = (spec, key, changes, patch, at) => insertChanged.immediate(spec, key, changes, patch, at);
   }
 
@@ -217,7 +179,7 @@ export class RequestRepo {
 
   get(id: string): RequestRecord | undefined {
     const row = this.stmts.get<RequestRow>(`SELECT ${COLUMNS} FROM ${T.requests} WHERE id = ?`).get(id);
-    return row && this.withHistory([row])[0];
+    return row && withHistory(this.stmts, [row])[0];
   }
 
   /** Requests matching every given field, newest first. */
@@ -229,7 +191,7 @@ export class RequestRepo {
     const rows = this.stmts
       .get<RequestRow>(`SELECT ${COLUMNS} FROM ${T.requests} ${where.sql} ORDER BY submitted_at DESC, id${page}`)
       .all(...params);
-    return this.withHistory(rows);
+    return withHistory(this.stmts, rows);
   }
 
   /** How many requests match every given field (`limit` and `offset` are ignored). */
@@ -275,14 +237,14 @@ export class RequestRepo {
          ORDER BY submitted_at, id`,
       )
       .all(jsonList(ACTIVE_STATUSES));
-    return this.withHistory(rows);
+    return withHistory(this.stmts, rows);
   }
 
   findByIdempotencyKey(requesterId: string, key: string): RequestRecord | undefined {
     const row = this.stmts
       .get<RequestRow>(`SELECT ${COLUMNS} FROM ${T.requests} WHERE requester_id = ? AND idempotency_key = ?`)
       .get(requesterId, key);
-    return row && this.withHistory([row])[0];
+    return row && withHistory(this.stmts, [row])[0];
   }
 
   /** The id of the request that recorded the platform task `upid`, if any (read on restart, not on a hot path). */
@@ -306,214 +268,5 @@ export class RequestRepo {
       .all(...where.params);
     for (const { status, n } of rows) counts[status] = n;
     return counts;
-  }
-
-  // ---- writes (run inside the transactions built in the constructor) ---------------------------------------
-
-  private insertRows(spec: RequestSpec, status: RequestStatus, idempotencyKey: string | undefined): RequestRecord {
-    const origin = spec.origin ?? 'human';
-    this.insertRow(spec, idempotencyKey, status, {}, spec.submittedAt);
-    this.insertHistory(spec.id, 1, { status, at: spec.submittedAt, by: spec.requester.id });
-    return {
-      ...spec,
-      params: spec.params ?? {},
-      origin,
-      status,
-      decision: undefined,
-      reasons: [],
-      checks: [],
-      taskIds: [],
-      idempotencyKey,
-      updatedAt: spec.submittedAt,
-      error: undefined,
-      history: [{ status, at: spec.submittedAt, by: spec.requester.id }],
-      members: undefined,
-    };
-  }
-
-  private insertChangedRows(
-    spec: RequestSpec,
-    idempotencyKey: string | undefined,
-    changes: readonly StatusChange[],
-    patch: RequestPatch,
-    at: number,
-  ): void {
-    // The history as insert() then applyChanges() leave it: `received`, then each change to another status.
-    const history: StatusChange[] = [{ status: 'received', at: spec.submittedAt, by: spec.requester.id }];
-    for (const change of changes) {
-      if (change.status !== history[history.length - 1]?.status) history.push(change);
-    }
-    const last = history[history.length - 1] as StatusChange;
-    this.insertRow(spec, idempotencyKey, last.status, patch, at);
-    for (let i = 0; i < history.length; i++) this.insertHistory(spec.id, i + 1, history[i] as StatusChange);
-  }
-
-  /** A new request's row, in `status`, with what `patch` sets (its status, by and note aside). */
-  private insertRow(
-    spec: RequestSpec,
-    idempotencyKey: string | undefined,
-    status: RequestStatus,
-    patch: RequestPatch,
-    at: number,
-  ): void {
-    this.stmts
-      .get(`INSERT INTO ${T.requests} (${COLUMNS}) VALUES (${ROW_PARAMETERS})`)
-      .run(
-        spec.id,
-        spec.action,
-        spec.target.cluster,
-        spec.target.vmid ?? null,
-        toJson(spec.params ?? {}, 'request params'),
-        spec.force ? 1 : 0,
-        spec.requester.id,
-        spec.requester.role,
-        spec.origin ?? 'human',
-        status,
-        patch.decision ?? null,
-        patch.reasons === undefined ? '[]' : toJson(patch.reasons, 'request reasons'),
-        patch.checks === undefined ? '[]' : toJson(patch.checks, 'request checks'),
-        patch.taskIds === undefined ? '[]' : toJson(patch.taskIds, 'request task ids'),
-        idempotencyKey ?? null,
-        spec.submittedAt,
-        at,
-        patch.error ?? null,
-        spec.requester.name ?? null,
-        spec.requester.person ?? null,
-        spec.target.selector ?? null,
-        spec.target.node ?? null,
-        spec.parent ?? null,
-        patch.members === undefined ? null : toJson(patch.members, 'request members'),
-      );
-  }
-
-  private updateRows(id: string, patch: RequestPatch, at: number): RequestUpdateResult {
-    const current = this.currentRow(id);
-    const previousStatus = current.status as RequestStatus;
-    const status = patch.status ?? previousStatus;
-    this.writeRow(id, current, status, patch, at);
-    const statusChanged = status !== previousStatus;
-    if (statusChanged) this.appendHistory(id, { status, at, by: patch.by, note: patch.note });
-    return { previousStatus, status, statusChanged };
-  }
-
-  private applyRows(id: string, changes: readonly StatusChange[], patch: RequestPatch, at: number): void {
-    const current = this.currentRow(id);
-    let status = current.status as RequestStatus;
-    for (const change of changes) {
-      if (change.status === status) continue;
-      status = change.status;
-      this.appendHistory(id, change);
-    }
-    this.writeRow(id, current, status, patch, at);
-  }
-
-  private currentRow(
-    id: string,
-  ): Pick<RequestRow, 'status' | 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error' | 'members'> {
-    const current = this.stmts
-      .get<Pick<RequestRow, 'status' | 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error' | 'members'>>(
-        `SELECT status, decision, reasons, checks, task_ids, error, members FROM ${T.requests} WHERE id = ?`,
-      )
-      .get(id);
-    if (!current) throw new RequestNotFoundError(id);
-    return current;
-  }
-
-  private writeRow(
-    id: string,
-    current: Pick<RequestRow, 'decision' | 'reasons' | 'checks' | 'task_ids' | 'error' | 'members'>,
-    status: RequestStatus,
-    patch: RequestPatch,
-    at: number,
-  ): void {
-    this.stmts
-      .get(
-        `UPDATE ${T.requests} SET status = ?, decision = ?, reasons = ?, checks = ?, task_ids = ?, error = ?,
-           members = ?, updated_at = ? WHERE id = ?`,
-      )
-      .run(
-        status,
-        patch.decision === undefined ? current.decision : patch.decision,
-        patch.reasons === undefined ? current.reasons : toJson(patch.reasons, 'request reasons'),
-        patch.checks === undefined ? current.checks : toJson(patch.checks, 'request checks'),
-        patch.taskIds === undefined ? current.task_ids : toJson(patch.taskIds, 'request task ids'),
-        patch.error === undefined ? current.error : patch.error,
-        patch.members === undefined ? current.members : toJson(patch.members, 'request members'),
-        at,
-        id,
-      );
-  }
-
-  /** History entry `seq` of a request (a new request's, whose entries are numbered here). */
-  private insertHistory(id: string, seq: number, change: StatusChange): void {
-    this.stmts
-      .get(`INSERT INTO ${T.requestStatusHistory} (request_id, seq, status, at, by, note) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(id, seq, change.status, change.at, change.by ?? null, change.note ?? null);
-  }
-
-  private appendHistory(id: string, change: StatusChange): void {
-    this.stmts
-      .get(
-        `INSERT INTO ${T.requestStatusHistory} (request_id, seq, status, at, by, note)
-         VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM ${T.requestStatusHistory} WHERE request_id = ?), ?, ?, ?, ?)`,
-      )
-      .run(id, id, change.status, change.at, change.by ?? null, change.note ?? null);
-  }
-
-  // ---- rows -> records -----------------------------------------------------------------------------------------
-
-  /** Records for `rows` with their histories, read in one query. */
-  private withHistory(rows: RequestRow[]): RequestRecord[] {
-    if (rows.length === 0) return [];
-    const histories = new Map<string, StatusChange[]>();
-    const historyRows = this.stmts
-      .get<HistoryRow>(
-        `SELECT request_id, status, at, by, note FROM ${T.requestStatusHistory}
-         WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY request_id, seq`,
-      )
-      .all(jsonList(rows.map((r) => r.id)));
-    for (const h of historyRows) {
-      const change: StatusChange = { status: h.status as RequestStatus, at: h.at };
-      if (h.by !== null) change.by = h.by;
-      if (h.note !== null) change.note = h.note;
-      const list = histories.get(h.request_id);
-      if (list) list.push(change);
-      else histories.set(h.request_id, [change]);
-    }
-    return rows.map((row) => this.record(row, histories.get(row.id) ?? []));
-  }
-
-  private record(row: RequestRow, history: StatusChange[]): RequestRecord {
-    const table = T.requests;
-    const target: RequestSpec['target'] = { cluster: row.cluster };
-    if (row.vmid !== null) target.vmid = row.vmid;
-    if (row.selector !== null) target.selector = row.selector;
-    if (row.node !== null) target.node = row.node;
-    return {
-      id: row.id,
-      action: row.action as Action,
-      target,
-      params: fromJson(row.params, table, row.id),
-      force: row.force === 1,
-      requester: {
-        id: row.requester_id,
-        role: row.requester_role as Role,
-        ...(row.requester_name !== null ? { name: row.requester_name } : {}),
-        ...(row.requester_person !== null ? { person: row.requester_person } : {}),
-      },
-      submittedAt: row.submitted_at,
-      origin: row.origin as RequestRecord['origin'],
-      status: row.status as RequestStatus,
-      decision: (row.decision ?? undefined) as Decision | undefined,
-      reasons: fromJson(row.reasons, table, row.id),
-      checks: fromJson(row.checks, table, row.id),
-      taskIds: fromJson(row.task_ids, table, row.id),
-      idempotencyKey: row.idempotency_key ?? undefined,
-      updatedAt: row.updated_at,
-      error: row.error ?? undefined,
-      history,
-      members: row.members === null ? undefined : fromJson(row.members, table, row.id),
-      ...(row.parent_id !== null ? { parent: row.parent_id } : {}),
-    };
   }
 }
