@@ -7,7 +7,7 @@ import type { RecheckResult } from '../machines/gate';
 import type { GateActorInput, RequestContext, RequestEvent, RequestMachine } from '../machines/request.machine';
 import { approvalRefusal, closeRefusal, requestMachine } from '../machines/request.machine';
 import type { BulkMember, Requester, RequestSpec, RequestStatus } from '../machines/types';
-import { actorId, OVERSEER_ID, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
+import { actorId, OVERSEER_ID, TERMINAL_REQUEST_STATUSES } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
 import { subjects } from '../protocol';
 import type { SummaryStore } from '../state';
@@ -25,25 +25,13 @@ import type { GuestRef } from './guest-refresh';
 import type { Monitor } from './monitor';
 import type { OverseerDeps } from './overseer-deps';
 import { fromSettled } from './promise-logic';
+import { answerOf, DECIDED, dryRunAnswer, requestSpecOf } from './request-answers';
 import { newRequestId } from './request-ids';
+import { causeOfChange, operationVm, recordRequestFailure } from './request-status-change';
 import { RequestWriter } from './request-writer';
 import type { CommandResult, Submission, SubmitResult } from './submission';
 import type { SystemView } from './system-view';
 import type { StateChange } from './watch';
-
-/** States a request rests in once the gate has spoken. */
-const DECIDED: ReadonlySet<string> = new Set([
-  'denied',
-  'awaiting_approval',
-  'approved',
-  'queued',
-  'executing',
-  'completed',
-  'failed',
-  'cancelled',
-  'expired',
-  'nothing_to_do',
-]);
 
 export interface RequestServiceDeps {
   deps: OverseerDeps;
@@ -59,16 +47,6 @@ export interface RequestServiceDeps {
   platformChanged: (cluster: string, readBack?: GuestRef) => Promise<void>;
   /** Where the request actors' events are journaled when no inspector needs XState's inspection stream. */
   journal?: ((actorId: string, eventType: string) => void) | undefined;
-}
-
-/**
- * The key of the VM actor a request's operation runs on: a deploy's template, the target VM otherwise; none for a
- * command (it runs inside the guest: the VM actor has no operation state for it) or a request without a VM.
- */
-function operationVm(spec: RequestSpec): string | undefined {
-  if (spec.action === 'deploy') return vmKey(spec.target.cluster, Number(spec.params.template));
-  if (spec.action === 'command' || spec.target.vmid === undefined) return undefined;
-  return vmKey(spec.target.cluster, spec.target.vmid);
 }
 
 export class RequestService {
@@ -145,7 +123,7 @@ export class RequestService {
 
   async submit(submission: Submission): Promise<SubmitResult> {
     const { store, config } = this.deps;
-    if (submission.dryRun) return this.dryRun(submission);
+    if (submission.dryRun) return dryRunAnswer(submission, this.wiring.gate, this.deps.clock);
     if (submission.idempotencyKey) {
       // A first submission with this key still on its way to disk is found once it is there.
       if (this.writer.pendingIdempotent(submission.requester.id, submission.idempotencyKey) !== undefined) {
@@ -161,7 +139,7 @@ export class RequestService {
           const decided = await waitFor(live, (s) => DECIDED.has(String(s.value)));
           await this.writer.durable();
           if (this.deps.afterDurable) await this.deps.afterDurable();
-          return { ...this.answerOf(earlier.id, decided), replayed: true };
+          return { ...answerOf(earlier.id, decided), replayed: true };
         }
         return {
           requestId: earlier.id,
@@ -175,9 +153,10 @@ export class RequestService {
     }
     // A time-ordered id (UUIDv7, increasing within the process): each commit's new rows go to the last pages of the
     // indexes keyed by request id instead of one random page each (bench/README.md, session 9).
-    const spec = this.specOf(
+    const spec = requestSpecOf(
       submission,
       this.deps.newId ? this.deps.newId('request') : newRequestId(this.deps.clock.now()),
+      this.deps.clock.now(),
     );
     // The request's row and its `request.received` entry go to disk in the commit that holds its decision: nothing
     // reaches the platform before a flush, and an answer never leaves before that commit.
@@ -187,59 +166,7 @@ export class RequestService {
     // The decision is on disk before the answer leaves: one commit serves every decision waiting on it.
     await this.writer.durable();
     if (this.deps.afterDurable) await this.deps.afterDurable();
-    return { ...this.answerOf(spec.id, snapshot), replayed: false };
-  }
-
-  /**
-   * The gate's answer to a submission without acting on it: nothing is stored, held or run, and no request id is
-   * given. The same checks run on the same facts as for a real submission.
-   */
-  private async dryRun(submission: Submission): Promise<SubmitResult> {
-    const spec = this.specOf(submission, 'dry-run');
-    const { gate } = this.wiring;
-    const schema = gate.validate(spec);
-    const result =
-      schema.outcome === 'pass'
-        ? await gate.decide(spec, { hold: false })
-        : { decision: 'denied' as const, checks: [schema], reasons: [schema.reason] };
-    return {
-      requestId: '',
-      decision: result.decision,
-      reasons: result.reasons,
-      checks: result.checks,
-      status: result.decision,
-      replayed: false,
-      ...('members' in result && result.members ? { members: result.members } : {}),
-      dryRun: true,
-    };
-  }
-
-  private specOf(submission: Submission, id: string): RequestSpec {
-    return {
-      id,
-      action: submission.action,
-      target: submission.target,
-      params: submission.params ?? {},
-      force: submission.force ?? false,
-      requester: submission.requester,
-      submittedAt: this.deps.clock.now(),
-      origin: submission.origin ?? 'human',
-    };
-  }
-
-  private answerOf(
-    requestId: string,
-    snapshot: { value: unknown; context: RequestContext },
-  ): Omit<SubmitResult, 'replayed'> {
-    const { context } = snapshot;
-    return {
-      requestId,
-      decision: context.decision ?? 'denied',
-      reasons: context.reasons,
-      checks: context.checks,
-      status: String(snapshot.value) as RequestStatus,
-      ...(context.members ? { members: context.members } : {}),
-    };
+    return { ...answerOf(spec.id, snapshot), replayed: false };
   }
 
   // The reason given with an approval, denial or cancellation is kept: in the status history (its note), the
@@ -410,7 +337,7 @@ export class RequestService {
         if (TERMINAL_REQUEST_STATUSES.has(status)) {
           const ran = change.from === 'executing';
           gate.release(spec, ran || status === 'completed');
-          if (status === 'failed') this.recordFailure(id, context);
+          if (status === 'failed') recordRequestFailure(this.wiring, this.deps, id, context);
           if (ran) {
             const vm = operationVm(spec);
             if (vm) vms.send(vm, { type: 'OPERATION_ENDED', requestId: id, ok: status === 'completed' });
@@ -442,7 +369,7 @@ export class RequestService {
       change && {
         ...change,
         at,
-        ...this.causeOfChange(context, change.status, change.from),
+        ...causeOfChange(context, change.status, change.from),
         reasons: change.status === 'denied' ? context.reasons : undefined,
       },
     );
@@ -457,37 +384,5 @@ export class RequestService {
   stop(): void {
     this.flush();
     this.requests.stopAll();
-  }
-
-  private recordFailure(id: string, context: RequestContext): void {
-    const { spec } = context;
-    const error = context.error ?? 'failed';
-    this.wiring.recordFailedRequest(id, spec.target.cluster, error, context.tasks, this.deps.clock.now());
-    const write = this.deps.knowledge?.recordFailedRequest({
-      requestId: id,
-      action: spec.action,
-      target: spec.target,
-      error,
-      params: spec.params,
-    });
-    if (write instanceof Promise)
-      write.catch((e: unknown) => this.deps.log.error(`knowledge: recording request ${id} failed`, e));
-  }
-
-  /**
-   * Who caused a status change and the reason they gave: the person who approved it (also when the approval's
-   * re-check failed it), or who denied or cancelled it. Nothing for the changes the Overseer makes.
-   */
-  private causeOfChange(
-    context: RequestContext,
-    status: RequestStatus,
-    from: string,
-  ): { by?: string | undefined; note?: string | undefined } {
-    const approval = status === 'approved' || (status === 'failed' && from === 'awaiting_approval');
-    if (approval && context.approvedBy) return { by: context.approvedBy.id, note: context.approvedBy.reason };
-    if ((status === 'denied' || status === 'cancelled') && context.closedBy) {
-      return { by: context.closedBy.id, note: context.closedBy.reason };
-    }
-    return {};
   }
 }
