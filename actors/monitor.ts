@@ -5,13 +5,11 @@ import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { Notifier } from '../adapters/notify';
 import type { SshChecker, SshTarget } from '../adapters/ssh';
-import { isProductionVm } from '../machines/gate';
 import type { IncidentContext, IncidentMachine, IncidentNotice } from '../machines/incident.machine';
 import { incidentActorId, incidentInputFromCondition, incidentMachine } from '../machines/incident.machine';
 import type { LabDriftNotice } from '../machines/lab.machine';
 import type {
   Condition,
-  IncidentHistoryEntry,
   MonitoredHost,
   MonitoredRequest,
   MonitoredTask,
@@ -21,17 +19,16 @@ import type {
   SshResult,
   VmIssueRecord,
 } from '../machines/monitor';
-import { decideRemediation, detectConditions, emptyMonitorMemory, parseSubject } from '../machines/monitor';
+import { detectConditions, emptyMonitorMemory } from '../machines/monitor';
 import type { GateConfig } from '../machines/types';
-import { hostKey, OVERSEER_IDENTITY, TERMINAL_REQUEST_STATUSES, vmKey } from '../machines/types';
 import { subjects } from '../protocol';
 import type { StateStore } from '../state';
 import { ActorSet } from './actor-set';
 import { yieldToLoop } from './loop-turns';
 import type { MonitorFleet } from './monitor-fleet';
 import { MonitorQuiet } from './monitor-quiet';
+import { MonitorRemediation } from './monitor-remediation';
 import { MonitoredVms } from './monitor-vms';
-import type { Submission } from './submission';
 import { stateName } from './watch';
 
 /** Where closed incidents and failed requests are written back (the knowledge base). */
@@ -81,8 +78,8 @@ export class Monitor {
   private lastSsh = 0;
   /** Open incident id by dedupe key. */
   private readonly open = new Map<string, string>();
-  /** Remediation request id → incident id. */
-  private readonly pending = new Map<string, string>();
+  /** Remediates open incidents, and settles their remediation requests once they have ended. */
+  private readonly remediation: MonitorRemediation;
   /** Maintenance windows and silences: incidents recorded, not remediated, not paged. */
   private readonly quiet: MonitorQuiet;
   /** Each VM as the last cycle saw it. */
@@ -104,11 +101,12 @@ export class Monitor {
         if (change.to === 'resolved') this.closed(id, change.snapshot.context);
       },
     });
+    this.remediation = new MonitorRemediation(deps, this.incidents);
     for (const record of store.incidents.listOpen()) {
       const row = store.snapshots.get(incidentActorId(record.id));
       if (row && this.incidents.restore(record.id, row.snapshot)) this.open.set(record.dedupeKey, record.id);
       for (const action of record.actions) {
-        if (action.requestId && action.ok === undefined) this.pending.set(action.requestId, record.id);
+        if (action.requestId && action.ok === undefined) this.remediation.awaitResult(action.requestId, record.id);
       }
     }
   }
@@ -166,7 +164,7 @@ export class Monitor {
     const { clock, overseer, thresholds } = this.deps;
     const now = clock.now();
     await this.checkGuests(now);
-    this.settleRemediations(now);
+    this.remediation.settleRemediations(now);
 
     // A large fleet is read in slices (the event loop's turns between); a small one at once, as it always was.
     const read = this.vms.read();
@@ -244,121 +242,7 @@ export class Monitor {
     const actor = this.incidents.get(id);
     if (!actor || stateName(actor.getSnapshot().value) !== 'open') return;
     if (this.quiet.holdsRemediation(id, condition, now)) return;
-    await this.remediate(id, condition, actor.getSnapshot().context, now);
-  }
-
-  private async remediate(id: string, condition: Condition, incident: IncidentContext, now: number): Promise<void> {
-    const { overseer, store, policy, log } = this.deps;
-    const subject = parseSubject(condition.subject);
-    const vm = subject?.kind === 'vm' ? overseer.view.vms.get(vmKey(subject.cluster, subject.vmid)) : undefined;
-    // A lab's member is its lab's to repair (by the lab's policy): the Overseer does not act on it twice.
-    const lab = vm && this.deps.labOf?.(vm.cluster, vm.vmid);
-    if (lab) {
-      log.info(`incident:${id}: ${condition.subject} is a member of lab ${lab}: the lab answers it`);
-      return;
-    }
-    const node = vm?.node ?? (subject?.kind === 'host' ? subject.node : undefined);
-    const cluster = subject && subject.kind !== 'req' ? subject.cluster : undefined;
-    const history: IncidentHistoryEntry[] = store.incidents
-      .list({ subject: condition.subject, limit: 50 })
-      .map((r) => (r.id === id ? { ...r, status: 'open' as const, actions: incident.actions } : r));
-    const remedy = decideRemediation(condition, {
-      history,
-      now,
-      config: policy,
-      vm,
-      host: cluster && node ? overseer.view.hosts.get(hostKey(cluster, node)) : undefined,
-      cluster: cluster ? overseer.view.clusters.get(cluster) : undefined,
-      isProduction: vm ? isProductionVm(vm, this.deps.gate) : false,
-    });
-    const actor = this.incidents.get(id);
-    if (!actor) return;
-    switch (remedy.kind) {
-      case 'request':
-        await this.submitRemediation(id, remedy.reason, now, {
-          action: remedy.action,
-          target: remedy.target,
-          params: remedy.params,
-          force: remedy.force,
-        });
-        return;
-      case 'command': {
-        // The command is a request of the Overseer's identity: the gate checks it against gate.commands.allowed
-        // and the VM (it exists, runs, has an SSH target, no lock, no other request); the executor runs it.
-        const on = parseSubject(remedy.target);
-        if (on?.kind !== 'vm') {
-          log.warn(`incident:${id}: ${remedy.reason}, but ${remedy.target} is not a VM: commands run on VMs only`);
-          return;
-        }
-        await this.submitRemediation(id, remedy.reason, now, {
-          action: 'command',
-          target: { cluster: on.cluster, vmid: on.vmid },
-          params: { command: remedy.command },
-          force: false,
-        });
-        return;
-      }
-      case 'escalate':
-        actor.send({ type: 'ESCALATE', at: now, reason: remedy.reason });
-        return;
-      case 'notify':
-      case 'none':
-        return;
-    }
-  }
-
-  /**
-   * Submits a remediation as a request of the Overseer's own identity: it meets the same gate as a person's. A denial
-   * is the remediation's failed result at once; otherwise the request is settled when it ends.
-   */
-  private async submitRemediation(
-    id: string,
-    reason: string,
-    now: number,
-    request: Pick<Submission, 'action' | 'target' | 'params' | 'force'>,
-  ): Promise<void> {
-    const actor = this.incidents.get(id);
-    if (!actor) return;
-    const result = await this.deps.overseer.submit({
-      ...request,
-      requester: OVERSEER_IDENTITY,
-      origin: 'overseer',
-    });
-    this.deps.log.warn(
-      `incident:${id}: ${reason}: ${request.action} as request ${result.requestId} (${result.decision})`,
-    );
-    actor.send({ type: 'REMEDIATION_STARTED', at: now, action: request.action, requestId: result.requestId });
-    if (result.decision === 'denied') {
-      actor.send({
-        type: 'REMEDIATION_RESULT',
-        at: now,
-        ok: false,
-        requestId: result.requestId,
-        detail: `denied: ${result.reasons.join('; ')}`,
-      });
-    } else {
-      this.pending.set(result.requestId, id);
-    }
-  }
-
-  /** Reports the outcome of remediation requests that have ended. */
-  private settleRemediations(now: number): void {
-    for (const [requestId, incidentId] of this.pending) {
-      const record = this.deps.store.requests.get(requestId);
-      if (!record || !TERMINAL_REQUEST_STATUSES.has(record.status)) continue;
-      this.pending.delete(requestId);
-      // nothing_to_do: the VM was already where the remediation would have taken it.
-      const ok = record.status === 'completed' || record.status === 'nothing_to_do';
-      this.incidents.get(incidentId)?.send({
-        type: 'REMEDIATION_RESULT',
-        at: now,
-        ok,
-        requestId,
-        detail: ok
-          ? `request ${requestId} completed`
-          : `request ${requestId} ${record.status}${record.error ? `: ${record.error}` : ''}`,
-      });
-    }
+    await this.remediation.remediate(id, condition, actor.getSnapshot().context, now);
   }
 
   private async checkGuests(now: number): Promise<void> {
