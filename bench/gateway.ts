@@ -450,6 +450,13 @@ async function main(): Promise<void> {
     print(`Decisions (open loop, ${LIGHT_RATE} req/s): ${mix(light)}`);
     print(`Decisions (closed loop): ${mix(closed)}`);
     print(`Decisions (open loop, ${OPEN_LOOP_RATE} req/s): ${mix(open)}`);
+    // An answer that is an error is not a decision: a run with any gives no figure (bench/run.ts marks it failed).
+    const phases = [light, closed, open];
+    const failures = phases.reduce((n, r) => n + r.errors, 0);
+    if (failures > 0) {
+      const requests = phases.reduce((n, r) => n + r.requests, 0);
+      throw new Error(`the Overseer answered ${failures} of ${requests} requests with an error: no decision figures`);
+    }
     reportTarget(
       {
         row: 'decisions',
