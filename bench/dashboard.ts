@@ -19,7 +19,7 @@
 //
 // Run: node --import tsx bench/dashboard.ts [vms=10000] [seconds=10] [rate=1000] [runs=5]
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -232,7 +232,10 @@ const f0 = (n: number) => n.toFixed(0);
 const f2 = (n: number) => n.toFixed(2);
 
 async function main(): Promise<void> {
-  if (!existsSync(join(root, 'ui', 'dist', 'index.html'))) throw new Error('run `npm run build:ui` first');
+  // A fresh checkout has no built dashboard (`npm start` builds it): build it here, its output on stderr.
+  if (!existsSync(join(root, 'ui', 'dist', 'index.html'))) {
+    execFileSync('npm', ['run', 'build:ui'], { cwd: root, stdio: ['ignore', 2, 2] });
+  }
   const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-dashboard-'));
   const log = createWriteStream(join(dir, 'processes.log'));
   let nats: NatsServerProcess | undefined;
