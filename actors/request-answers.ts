@@ -6,20 +6,6 @@ import type { RequestSpec, RequestStatus } from '../machines/types';
 import type { GateService } from './gate-service';
 import type { Submission, SubmitResult } from './submission';
 
-/** States a request rests in once the gate has spoken. */
-export const DECIDED: ReadonlySet<string> = new Set([
-  'denied',
-  'awaiting_approval',
-  'approved',
-  'queued',
-  'executing',
-  'completed',
-  'failed',
-  'cancelled',
-  'expired',
-  'nothing_to_do',
-]);
-
 /** The request a submission asks for, with id `id`, submitted at `now`. */
 export function requestSpecOf(submission: Submission, id: string, now: number): RequestSpec {
   return {

@@ -7,7 +7,7 @@ import type { RecheckResult } from '../machines/gate';
 import type { GateActorInput, RequestContext, RequestEvent, RequestMachine } from '../machines/request.machine';
 import { approvalRefusal, closeRefusal, requestMachine } from '../machines/request.machine';
 import type { BulkMember, Requester, RequestSpec, RequestStatus } from '../machines/types';
-import { actorId, OVERSEER_ID, TERMINAL_REQUEST_STATUSES } from '../machines/types';
+import { actorId, OVERSEER_ID, TERMINAL_REQUEST_STATUSES, UNDECIDED_REQUEST_STATUSES } from '../machines/types';
 import type { VmMachine } from '../machines/vm.machine';
 import { subjects } from '../protocol';
 import type { SummaryStore } from '../state';
@@ -25,7 +25,7 @@ import type { GuestRef } from './guest-refresh';
 import type { Monitor } from './monitor';
 import type { OverseerDeps } from './overseer-deps';
 import { fromSettled } from './promise-logic';
-import { answerOf, DECIDED, dryRunAnswer, requestSpecOf } from './request-answers';
+import { answerOf, dryRunAnswer, requestSpecOf } from './request-answers';
 import { newRequestId } from './request-ids';
 import { causeOfChange, operationVm, recordRequestFailure } from './request-status-change';
 import { RequestWriter } from './request-writer';
@@ -135,8 +135,8 @@ export class RequestService {
         if (this.deps.afterDurable) await this.deps.afterDurable();
         // The first submission may still be deciding: answer with its decision, not a guess.
         const live = this.requests.get(earlier.id);
-        if (live && !DECIDED.has(String(live.getSnapshot().value))) {
-          const decided = await waitFor(live, (s) => DECIDED.has(String(s.value)));
+        if (live && UNDECIDED_REQUEST_STATUSES.has(String(live.getSnapshot().value))) {
+          const decided = await waitFor(live, (s) => !UNDECIDED_REQUEST_STATUSES.has(String(s.value)));
           await this.writer.durable();
           if (this.deps.afterDurable) await this.deps.afterDurable();
           return { ...answerOf(earlier.id, decided), replayed: true };
@@ -162,7 +162,7 @@ export class RequestService {
     // reaches the platform before a flush, and an answer never leaves before that commit.
     this.writer.insert(spec, submission.idempotencyKey);
     const actor = this.requests.create(spec.id, { spec, approvalTimeoutMs: config.gate.approvalTimeoutSeconds * 1000 });
-    const snapshot = await waitFor(actor, (s) => DECIDED.has(String(s.value)));
+    const snapshot = await waitFor(actor, (s) => !UNDECIDED_REQUEST_STATUSES.has(String(s.value)));
     // The decision is on disk before the answer leaves: one commit serves every decision waiting on it.
     await this.writer.durable();
     if (this.deps.afterDurable) await this.deps.afterDurable();

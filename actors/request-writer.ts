@@ -12,7 +12,7 @@
 // and its stored snapshot, if an earlier commit wrote one, is deleted with the commit that finishes it.
 import type { RequestContext } from '../machines/request.machine';
 import type { RequestSpec, RequestStatus } from '../machines/types';
-import { actorId, TERMINAL_REQUEST_STATUSES } from '../machines/types';
+import { actorId, TERMINAL_REQUEST_STATUSES, UNDECIDED_REQUEST_STATUSES } from '../machines/types';
 import type { AuditEntry, StateStore } from '../state';
 
 export interface RequestStatusChange {
@@ -24,9 +24,6 @@ export interface RequestStatusChange {
   note?: string | undefined;
   reasons?: string[] | undefined;
 }
-
-/** The statuses of a request before the gate has spoken. */
-const UNDECIDED: ReadonlySet<string> = new Set(['received', 'validating', 'gating']);
 
 interface PendingWrite {
   /** Written by the next group commit; false while the request is undecided (written with its decision). */
@@ -82,12 +79,17 @@ export class RequestWriter {
   queue(id: string, context: RequestContext, snapshot: () => unknown, at: number, change?: RequestStatusChange): void {
     let write = this.pending.get(id);
     if (!write) {
-      write = { ready: change === undefined || !UNDECIDED.has(change.status), changes: [], ended: false, at };
+      write = {
+        ready: change === undefined || !UNDECIDED_REQUEST_STATUSES.has(change.status),
+        changes: [],
+        ended: false,
+        at,
+      };
       this.pending.set(id, write);
     }
     if (change) {
       write.changes.push(change);
-      if (!UNDECIDED.has(change.status)) write.ready = true;
+      if (!UNDECIDED_REQUEST_STATUSES.has(change.status)) write.ready = true;
       write.ended = TERMINAL_REQUEST_STATUSES.has(change.status);
     }
     write.context = context;

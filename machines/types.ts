@@ -341,6 +341,13 @@ export const REQUEST_STATUSES = [
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
+/** The statuses of a request before the gate has spoken; every other status is a decision or what followed it. */
+export const UNDECIDED_REQUEST_STATUSES: ReadonlySet<string> = new Set<RequestStatus>([
+  'received',
+  'validating',
+  'gating',
+]);
+
 export const TERMINAL_REQUEST_STATUSES: ReadonlySet<RequestStatus> = new Set([
   'denied',
   'completed',
