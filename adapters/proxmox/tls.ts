@@ -13,6 +13,14 @@ export interface DispatcherOptions {
   log: Log;
 }
 
+/**
+ * Connections one cluster's client keeps open at most. pveproxy answers with a few worker processes, so more
+ * connections add no throughput, only TCP and TLS handshakes: without a limit a burst of calls (400 decisions each
+ * reading a guest's snapshots) opened one connection per call. Calls beyond it wait for a free connection, within
+ * their own timeout.
+ */
+export const MAX_CONNECTIONS = 16;
+
 /** How a client's TLS connections are verified. */
 export type TlsMode = 'plain-http' | 'system-ca' | 'ca-pin' | 'fingerprint-pin' | 'ca-and-fingerprint-pin' | 'insecure';
 
@@ -38,20 +46,20 @@ export function createDispatcher({ cluster, protocol, tls = {}, log }: Dispatche
   switch (mode) {
     case 'plain-http':
       if (tls.ca || tls.fingerprint || tls.insecure) log.warn(`${cluster}: tls settings are ignored over plain http`);
-      return new Agent();
+      return new Agent({ connections: MAX_CONNECTIONS });
     case 'insecure':
       log.warn(
         `${cluster}: TLS certificate verification is DISABLED (tls.insecure: true); ` +
           'anyone on the path can impersonate this cluster. Pin tls.ca or tls.fingerprint instead.',
       );
-      return new Agent({ connect: { rejectUnauthorized: false } });
+      return new Agent({ connections: MAX_CONNECTIONS, connect: { rejectUnauthorized: false } });
     case 'ca-pin':
-      return new Agent({ connect: { ca: tls.ca, rejectUnauthorized: true } });
+      return new Agent({ connections: MAX_CONNECTIONS, connect: { ca: tls.ca, rejectUnauthorized: true } });
     case 'system-ca':
-      return new Agent({ connect: { rejectUnauthorized: true } });
+      return new Agent({ connections: MAX_CONNECTIONS, connect: { rejectUnauthorized: true } });
     case 'fingerprint-pin':
     case 'ca-and-fingerprint-pin':
-      return new Agent({ connect: fingerprintConnector(cluster, tls) });
+      return new Agent({ connections: MAX_CONNECTIONS, connect: fingerprintConnector(cluster, tls) });
   }
 }
 

@@ -4,6 +4,7 @@ import { SystemClock } from '../../adapters/clock';
 import { createMemoryLog } from '../../adapters/log';
 import { PlatformConfigError, PlatformTlsError, PlatformUnavailableError } from '../../adapters/platform/errors';
 import { createProxmoxPlatform, type ProxmoxClusterConfig, type ProxmoxPlatform } from '../../adapters/proxmox';
+import { MAX_CONNECTIONS } from '../../adapters/proxmox/tls';
 import { type FakePve, startFakePve } from './fake-pve';
 import { configFor } from './helpers';
 import { createTlsFixture, type TlsFixture } from './tls-fixture';
@@ -90,6 +91,20 @@ describe('tls', () => {
     expect(await loose.nextId()).toBe(104);
     await expect(strict.nextId()).rejects.toBeInstanceOf(PlatformTlsError);
     expect(process.env.NODE_TLS_REJECT_UNAUTHORIZED).toBeUndefined();
+  });
+
+  it('tls - a burst of calls shares at most MAX_CONNECTIONS connections, each handshake paid once', async () => {
+    // Answers held back 20 ms, so that 4 × MAX_CONNECTIONS calls are in flight at once.
+    fake.route('GET /cluster/nextid', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { data: '104' };
+    });
+    const platform = platformWith({ tls: { ca: tls.ca } });
+    const ids = await Promise.all(Array.from({ length: 4 * MAX_CONNECTIONS }, () => platform.nextId()));
+    expect(ids).toEqual(Array.from({ length: 4 * MAX_CONNECTIONS }, () => 104));
+    const connections = new Set(fake.calls('GET', '/cluster/nextid').map((r) => r.remotePort));
+    expect(connections.size).toBeLessThanOrEqual(MAX_CONNECTIONS);
+    fake.route('GET /cluster/nextid', { data: '104' });
   });
 
   it('tls - contradictory or malformed settings are config errors', () => {
