@@ -15,6 +15,7 @@
 // `snapshot` of a VM, round-robin over the 8,000 non-production VMs (approved, or denied by the conflicts check
 // when the VM's earlier snapshot is still queued or running; approved ones execute in the background).
 // BENCH_MIX=denied: every request is the denied `destroy` (decisions alone: nothing executes in the background).
+// BENCH_MIX=approved: every request is an approved `snapshot` (what an approval costs beside a denial).
 // BENCH_TOPOLOGY=split: the core in a process of its own (`overseer serve --role core`, as deploy/ runs it) and the
 // gateway in this one (`serve --role gateway`), meeting over the same nats-server; the core's CPU is counted beside
 // the nats-server's and the simulator's. BENCH_TOPOLOGY=thread: `serve --role all` with OVERSEER_GATEWAY_THREAD=on
@@ -55,7 +56,10 @@ const NODES = 20;
 const WARMUP_SECONDS = 2;
 
 const seconds = Number(process.argv[2] ?? 10);
-const deniedOnly = process.env.BENCH_MIX === 'denied';
+const requestMix = process.env.BENCH_MIX ?? '';
+if (!['', 'denied', 'approved'].includes(requestMix)) throw new Error("BENCH_MIX must be 'denied' or 'approved'");
+const deniedOnly = requestMix === 'denied';
+const approvedOnly = requestMix === 'approved';
 const topology = process.env.BENCH_TOPOLOGY ?? '';
 if (!['', 'split', 'thread'].includes(topology)) throw new Error("BENCH_TOPOLOGY must be 'split' or 'thread'");
 const split = topology === 'split';
@@ -384,11 +388,11 @@ async function main(): Promise<void> {
     const overseerCall = (): Call => {
       const i = n++;
       const body =
-        i % 2 === 0 || deniedOnly
+        (i % 2 === 0 || deniedOnly) && !approvedOnly
           ? { action: 'destroy', target: `bench/${production[(i >> 1) % production.length]}` }
           : {
               action: 'snapshot',
-              target: `bench/${others[(i >> 1) % others.length]}`,
+              target: `bench/${others[(approvedOnly ? i : i >> 1) % others.length]}`,
               params: { snapname: `b${i}` },
             };
       return { path: '/v1/requests', body: JSON.stringify(body) };
@@ -406,7 +410,7 @@ async function main(): Promise<void> {
     const open = await withCpu(processes, () => openLoop(pool, headers, overseerCall, 201, OPEN_LOOP_RATE, seconds));
 
     // --- report ------------------------------------------------------------------------------------------
-    const command = `${deniedOnly ? 'BENCH_MIX=denied ' : ''}${topology ? `BENCH_TOPOLOGY=${topology} ` : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
+    const command = `${requestMix ? `BENCH_MIX=${requestMix} ` : ''}${topology ? `BENCH_TOPOLOGY=${topology} ` : ''}node --expose-gc --import tsx bench/gateway.ts ${seconds}`;
     print(`Command: ${command}`);
     print(
       `Node ${process.version}; ${CONNECTIONS} keep-alive connections (undici Pool); fleet ${VMS} VMs on ${NODES} nodes; ` +
