@@ -387,14 +387,14 @@ async function main(): Promise<void> {
     let n = 0;
     const overseerCall = (): Call => {
       const i = n++;
-      const body =
-        (i % 2 === 0 || deniedOnly) && !approvedOnly
-          ? { action: 'destroy', target: `bench/${production[(i >> 1) % production.length]}` }
-          : {
-              action: 'snapshot',
-              target: `bench/${others[(approvedOnly ? i : i >> 1) % others.length]}`,
-              params: { snapname: `b${i}` },
-            };
+      const denied = deniedOnly || (!approvedOnly && i % 2 === 0);
+      const body = denied
+        ? { action: 'destroy', target: `bench/${production[(i >> 1) % production.length]}` }
+        : {
+            action: 'snapshot',
+            target: `bench/${others[(approvedOnly ? i : i >> 1) % others.length]}`,
+            params: { snapname: `b${i}` },
+          };
       return { path: '/v1/requests', body: JSON.stringify(body) };
     };
     // Lightest load first: each phase leaves approved snapshots queued behind it (executed in the background).
