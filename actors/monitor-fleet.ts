@@ -8,7 +8,7 @@ import type { Submission, SubmitResult } from './submission';
 import type { SystemView } from './system-view';
 
 export interface MonitorFleet {
-  readonly vms: Pick<ActorSet<VmMachine>, 'keys' | 'peek' | 'size'>;
+  readonly vms: Pick<ActorSet<VmMachine>, 'keys' | 'keyArray' | 'peek' | 'size'>;
   readonly hosts: Pick<ActorSet<HostMachine>, 'entries'>;
   readonly requests: Pick<ActorSet<RequestMachine>, 'entries'>;
   readonly view: Pick<SystemView, 'vms' | 'hosts' | 'clusters' | 'maintenance'>;

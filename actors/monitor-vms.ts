@@ -27,7 +27,7 @@ export class MonitoredVms {
 
   private async readInSlices(): Promise<ReadonlyMap<string, MonitoredVm>> {
     // The keys as they are now: the set may change while the loop has its turns.
-    const keys = [...this.fleet.vms.keys()];
+    const keys = this.fleet.vms.keyArray();
     let count = 0;
     for (let from = 0; from < keys.length; from += VMS_PER_SLICE) {
       if (from > 0) await yieldToLoop();

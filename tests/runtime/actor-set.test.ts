@@ -154,6 +154,17 @@ describe('actor set', () => {
     expect(deferred.set.restoreDeferred('lab/103', { ...(stored as object), status: 'done' })).toBeUndefined();
   });
 
+  it('actor set - keyArray lists the running and the resting actors, as keys() does', () => {
+    const { set } = vmSet();
+    set.create('lab/101', { info: vmInfo(), at: 1 });
+    set.create('lab/102', { info: vmInfo({ vmid: 102 }), at: 1 });
+    set.createResting('lab/103', { info: vmInfo({ vmid: 103 }), at: 1 });
+    expect(set.passivateIdle(['lab/102'])).toBe(1);
+    expect(set.keyArray()).toEqual([...set.keys()]);
+    expect(set.keyArray().sort()).toEqual(['lab/101', 'lab/102', 'lab/103']);
+    expect(set.liveCount).toBe(1);
+  });
+
   it('actor set - startDeferred starts every deferred actor, in slices after turns of the event loop', async () => {
     const { set, journaled } = vmSet({ passivate: true });
     const source = vmSet({ passivate: false });
