@@ -1,8 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
-// Two groups, one after the other: the browser tests (a Chromium and a whole stack of their own) run last, alone,
-// so that they never share the 2 cores with the load and SIGKILL tests, whose bounds assume the machine is theirs.
+// Three groups, one after the other. Most files run two at a time (a file's time is mostly waiting on its servers and
+// child processes; Vitest's default on 2 cores would be one). The load, SIGKILL, fault and cluster tests, whose bounds
+// (lease hand-overs, retries within deadlines, kills under load) assume the machine is theirs, then run one at a time;
+// the browser tests (a Chromium and a whole stack of their own) last, alone.
 const shared = { testTimeout: 30_000, hookTimeout: 30_000, pool: 'forks' as const };
+const exclusive = [
+  'tests/resilience/**/*.test.ts',
+  'tests/e2e/**/*.test.ts',
+  'tests/nats/*cluster*.test.ts',
+  'tests/platform/{crash,faults,lab-crash,operator-stop}.test.ts',
+  'tests/runtime/crash.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -15,8 +24,18 @@ export default defineConfig({
           ...shared,
           name: 'core',
           include: ['tests/**/*.test.ts', 'ui/tests/**/*.test.ts'],
-          exclude: ['tests/browser/**'],
+          exclude: ['tests/browser/**', ...exclusive],
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'exclusive',
+          include: exclusive,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -26,7 +45,8 @@ export default defineConfig({
           hookTimeout: 90_000,
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],
-          sequence: { groupOrder: 1 },
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
