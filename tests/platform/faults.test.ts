@@ -194,6 +194,7 @@ describe('platform faults', () => {
   it('platform - a permanent lock timeout fails the request with the PVE message; the process keeps running', async () => {
     stack.sim.faults.lockTimeout(101, 1_000);
     const r = await stack.submit({ action: 'stop', target: vm(101) });
+    // Every retry after a lock timeout waits longer (LOCK_TIMEOUT_RETRY): about 16 s before the request gives up.
     const record = await stack.settled(r.requestId, 40_000);
     expect(record.status).toBe('failed');
     expect(record.error).toContain("can't lock file '/var/lock/qemu-server/lock-101.conf' - got timeout");
@@ -206,7 +207,7 @@ describe('platform faults', () => {
     expect(next.decision, next.reasons.join('; ')).toBe('approved');
     expect((await stack.settled(next.requestId)).status).toBe('completed');
     expect(stack.sim.state.vms.get(101)?.status).toBe('stopped');
-  }, 20_000);
+  }, 45_000);
 
   it('platform - a 596 from the node while waiting on a task is tolerated; the request completes', async () => {
     stack.sim.faults.slowTasks(4, 'qmstop');
@@ -224,7 +225,6 @@ describe('platform faults', () => {
     expect(stack.sim.faults.view().httpErrors).toEqual([]);
     const polls = stack.log.lines.filter((l) => /polling UPID:pve2:.*failed .*596.*will poll again/.test(l));
     expect(polls).toHaveLength(2);
-    // Every retry after a lock timeout waits longer (LOCK_TIMEOUT_RETRY): about 16 s before the request gives up.
   }, 45_000);
 
   it('platform - a 596 answering the stop POST: the request looks before it issues again, one stop, completed', async () => {
