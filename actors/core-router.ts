@@ -4,6 +4,7 @@
 // router decides nothing and believes nothing: the message goes on as it came, credential included, and the owner
 // admits it as a single core does. A call about a cluster that has no owner for a moment (a handover) waits for
 // the new owner, up to `handoverMs`; only "nobody is listening" is retried, never a call an owner may have taken.
+// A call any owner can answer (a token check) goes first to an owner that listens now.
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
 import type { Bus, QueryName, Unsubscribe } from '../protocol';
@@ -73,9 +74,12 @@ export function serveCoreRouter(deps: CoreRouterDeps): Unsubscribe {
   const replyOpts = deps.queue ? { queue: deps.queue } : {};
   const timeoutMs = deps.timeoutMs ?? 5_000;
 
-  /** The owner's answer; waits through a handover while nobody listens on the cluster's subject. */
-  const forward = async (cluster: string, subject: string, message: unknown): Promise<unknown> => {
-    const deadline = clock.now() + deps.handoverMs;
+  /**
+   * The owner's answer; waits through a handover while nobody listens on the cluster's subject (with `wait: false`,
+   * a cluster nobody listens on is refused at once).
+   */
+  const forward = async (cluster: string, subject: string, message: unknown, wait = true): Promise<unknown> => {
+    const deadline = wait ? clock.now() + deps.handoverMs : clock.now();
     for (;;) {
       try {
         return await deps.clusterBus(cluster).request(subject, message, { timeoutMs });
@@ -113,14 +117,21 @@ export function serveCoreRouter(deps: CoreRouterDeps): Unsubscribe {
     throw refusal?.reason;
   };
 
+  /**
+   * One owner's answer: the first cluster whose owner listens now, so that a handover of one cluster (its new owner
+   * still importing the record) does not hold up a token check another owner answers at once; only when no owner
+   * listens does it wait through the handovers, in configuration order.
+   */
   const anyOwner = async (subject: string, message: unknown): Promise<unknown> => {
     let last: unknown;
-    for (const cluster of clusters) {
-      try {
-        return await forward(cluster, subject, message);
-      } catch (error) {
-        if (!(error instanceof NoOwnerError)) throw error;
-        last = error;
+    for (const wait of [false, true]) {
+      for (const cluster of clusters) {
+        try {
+          return await forward(cluster, subject, message, wait);
+        } catch (error) {
+          if (!(error instanceof NoOwnerError)) throw error;
+          last = error;
+        }
       }
     }
     throw last ?? new NoOwnerError('no cluster is configured', subject);
