@@ -16,7 +16,7 @@
 // per call for 5 minutes, see lease-store.ts list), and asking whether a watch has anything to catch up (anyUnder).
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, type KvEntry, Kvm, type KvWatchEntry, KvWatchInclude } from '@nats-io/kv';
-import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
+import { type NatsConnection, type QueuedIterator, TimeoutError } from '@nats-io/transport-node';
 import {
   type AuditBatch,
   decodeRecordValue,
@@ -234,8 +234,8 @@ export class JetStreamRecordStore implements RecordStore {
     });
   }
 
-  /** The live keys under `filter`, named by the stream leader and each read from it, sorted (see keys). */
-  private async liveKeys(filter: string): Promise<string[]> {
+  /** Every key under `filter`, deleted ones too, with its last entry: named by the stream leader, read from it. */
+  private async lastEntries(filter: string): Promise<KvEntry[]> {
     const base = `$KV.${this.bucket}.`;
     const info = await this.jsm.streams.info(this.stream, { subjects_filter: filter });
     // A subject the library cannot name as a key (written around the store) is no record key either.
@@ -243,12 +243,17 @@ export class JetStreamRecordStore implements RecordStore {
       .map((subject) => subject.slice(base.length))
       .filter((key) => KV_KEY.test(key))
       .sort();
-    const live: string[] = [];
+    const last: KvEntry[] = [];
     for (let i = 0; i < keys.length; i += GETS_AT_ONCE) {
       const entries = await Promise.all(keys.slice(i, i + GETS_AT_ONCE).map((key) => this.kv.get(key)));
-      for (const entry of entries) if (entry?.operation === 'PUT') live.push(entry.key);
+      for (const entry of entries) if (entry) last.push(entry);
     }
-    return live;
+    return last;
+  }
+
+  /** The live keys under `filter`, sorted (see keys). */
+  private async liveKeys(filter: string): Promise<string[]> {
+    return (await this.lastEntries(filter)).filter((e) => e.operation === 'PUT').map((e) => e.key);
   }
 
   // async: a bad prefix or cluster name rejects, like every other failure of the call.
@@ -273,22 +278,35 @@ export class JetStreamRecordStore implements RecordStore {
     return this.calls
       .bounded(prefix, `load the record of cluster '${cluster}'`, this.scanTimeout, async () => {
         const out: ClusterRecord = { entries: [], invalid: [], revision: 0 };
-        if (!(await this.anyUnder(filter))) return out;
-        // Every key's last value through one watch, stopped once caught up (record-watch.ts). Its consumer stays on
-        // the server for 5 minutes; loadCluster runs once per take-over, and reads the values ~3 times faster than
-        // a kv.get per key would (1 000 keys on a three-server cluster).
-        entries = await this.kv.watch({ key: `${prefix}>`, include: KvWatchInclude.LastValue });
-        for await (const entry of entries) {
+        const add = (entry: KvEntry) => {
           out.revision = Math.max(out.revision, entry.revision);
           const event = this.toEvent(entry);
           if (event.type === 'put') out.entries.push({ key: event.key, revision: event.revision, value: event.value });
           else if (event.type === 'invalid') {
             out.invalid.push({ key: event.key, revision: event.revision, error: event.error });
           }
-          if (entry.isUpdate || entry.delta === 0) {
-            out.entries.sort((a, b) => a.revision - b.revision);
-            return out;
-          }
+        };
+        const done = () => {
+          out.entries.sort((a, b) => a.revision - b.revision);
+          return out;
+        };
+        if (!(await this.anyUnder(filter))) return out;
+        // Every key's last value through one watch, stopped once caught up (record-watch.ts). Its consumer stays on
+        // the server for 5 minutes; loadCluster runs once per take-over, and reads the values ~3 times faster than
+        // a kv.get per key would (1 000 keys on a three-server cluster).
+        try {
+          entries = await this.kv.watch({ key: `${prefix}>`, include: KvWatchInclude.LastValue });
+        } catch (err) {
+          if (!(err instanceof TimeoutError)) throw err;
+          // No consumer in time: on a cluster one is made by JetStream's meta leader, which may be moving (a server
+          // stopped) while the stream's leader answers reads. The keys are read from the stream leader instead, one
+          // get each (seen: a new owner's watch unanswered for 11–50 s while these reads took milliseconds).
+          for (const entry of await this.lastEntries(filter)) add(entry);
+          return done();
+        }
+        for await (const entry of entries) {
+          add(entry);
+          if (entry.isUpdate || entry.delta === 0) return done();
         }
         throw new RecordStoreError(`the watch of ${this.bucket} ended before it caught up`, prefix);
       })

@@ -4,12 +4,19 @@
 // SQLite restores A's request actors and resumes the executing one, its recorded task polled, never issued again.
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, TimeoutError } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../actors/config';
 import { Overseer } from '../../actors/overseer';
 import { auditBatchOf, importAudit, markAuditPublished } from '../../actors/record-audit';
-import { exportCluster, exportRequest, exportToken, importEntity, markPublished } from '../../actors/record-entities';
+import {
+  exportCluster,
+  exportMaintenance,
+  exportRequest,
+  exportToken,
+  importEntity,
+  markPublished,
+} from '../../actors/record-entities';
 import { createMemoryLog } from '../../adapters/log';
 import {
   JetStreamRecordStore,
@@ -151,6 +158,40 @@ describe('record store', () => {
     await expect(record.put(gone.key, gone.value, 'new')).rejects.toBeInstanceOf(RecordConflictError);
     expect(await record.get(gone.key)).toEqual({ key: gone.key, revision, value: gone.value });
     expect(await record.keys('_global.')).toHaveLength(70);
+  });
+
+  it('record store - a cluster whose watch gets no consumer in time is read key by key from the stream leader, the same record', async () => {
+    const ns = freshNamespace();
+    const { nc, record } = await core(ns);
+    // Maintenance windows of guests of `lab` (entities under its prefix), one deleted around the store, one key that
+    // is not a record value.
+    const store = openStore();
+    const windows = Array.from({ length: 5 }, (_, i) => {
+      const id = `m-${i}`;
+      store.maintenance.windows.insert({
+        id,
+        scope: 'guest',
+        target: `lab/${101 + i}`,
+        reason: 'disk swap',
+        by: 'tok-olga',
+        createdAt: 1_000,
+        from: 1_000,
+        until: 7_200_000,
+      });
+      return exportMaintenance(store, id);
+    });
+    for (const w of windows) await record.put(w.key, w.value, 'new');
+    await (await new Kvm(jetstream(nc)).open(recordBucketName(ns))).delete(windows[0]!.key);
+    const badKey = recordKey.request('lab', 'garbage');
+    await jetstream(nc).publish(`$KV.${recordBucketName(ns)}.${badKey}`, 'not json');
+
+    const watched = await record.loadCluster('lab');
+    expect(watched.entries.map((e) => e.key)).toEqual(windows.slice(1).map((w) => w.key));
+    // The consumer a watch needs is not made in time (on a cluster, while JetStream's meta leader moves).
+    (record as unknown as { kv: { watch: () => Promise<never> } }).kv.watch = () => Promise.reject(new TimeoutError());
+    const read = await record.loadCluster('lab');
+    expect(read).toEqual(watched);
+    expect(read.invalid).toMatchObject([{ key: badKey, error: { name: 'RecordValueError' } }]);
   });
 
   it('record store - an audit append expecting another last sequence is refused; batches read back in order', async () => {
