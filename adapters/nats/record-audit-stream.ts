@@ -3,17 +3,17 @@
 // subject (Nats-Expected-Last-Subject-Sequence), so the stream leader refuses one from a core that missed a batch:
 // a deposed owner's append fails (RecordConflictError). A message that is not a batch is reported by its sequence.
 import {
+  type Consumer,
   DiscardPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { type NatsConnection, nanos, TimeoutError } from '@nats-io/transport-node';
 import { type AuditBatch, clusterToken, parseAuditBatch, RecordValueError, SUBJECT_ROOT } from '../../protocol';
 import { assertNamespace, toNamespace } from './namespace';
 import { type RecordStoreCalls, RecordStoreError } from './record-store-calls';
@@ -104,7 +104,16 @@ export class RecordAuditStream {
       if (!Number.isSafeInteger(fromSeq) || fromSeq < 1 || !Number.isSafeInteger(limit) || limit < 1) {
         throw new RangeError(`readAudit: fromSeq (${fromSeq}) and limit (${limit}) must be whole numbers >= 1`);
       }
-      const consumer = await js.consumers.get(this.name, { filter_subjects: subject, opt_start_seq: fromSeq });
+      let consumer: Consumer;
+      try {
+        consumer = await js.consumers.get(this.name, { filter_subjects: subject, opt_start_seq: fromSeq });
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err;
+        // No consumer in time: on a cluster one is made by JetStream's meta leader, which may be moving (a server
+        // stopped) while the stream's leader answers reads. The batches are read from the stream leader, one get
+        // each (as the record store reads a cluster's keys when its watch gets no consumer).
+        return this.readEach(cluster, subject, fromSeq, limit);
+      }
       const items: AuditRecordItem[] = [];
       try {
         const pending = Math.min((await consumer.info(true)).num_pending, limit);
@@ -124,9 +133,23 @@ export class RecordAuditStream {
       }
     });
   }
+
+  /** `read` without a consumer: each next batch on the subject from the stream leader (`next_by_subj`, 2.9 on). */
+  private async readEach(cluster: string, subject: string, fromSeq: number, limit: number) {
+    const items: AuditRecordItem[] = [];
+    for (let seq = fromSeq; items.length < limit; ) {
+      // The library's type lacks the STREAM.MSG.GET request's `next_by_subj`, which nats-server answers since 2.9.
+      const query = { seq, next_by_subj: subject } as unknown as { seq: number };
+      const m = await this.deps.jsm.streams.getMessage(this.name, query);
+      if (!m) break;
+      items.push(item(cluster, subject, m));
+      seq = m.seq + 1;
+    }
+    return items;
+  }
 }
 
-function item(cluster: string, subject: string, m: JsMsg): AuditRecordItem {
+function item(cluster: string, subject: string, m: { seq: number; data: Uint8Array }): AuditRecordItem {
   try {
     let raw: unknown;
     try {

@@ -2,7 +2,7 @@
 // that says when it has caught up, fenced audit appends, values that are not record values reported by key; and a
 // takeover end to end: core A's SQLite -> export -> the record -> core B's watch -> import -> an Overseer on B's
 // SQLite restores A's request actors and resumes the executing one, its recorded task polled, never issued again.
-import { jetstream } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, TimeoutError } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import {
   RecordConflictError,
   type RecordStore,
   type RecordWatchEvent,
+  recordAuditSubject,
   recordBucketName,
 } from '../../adapters/nats';
 import { createProxmoxPlatform } from '../../adapters/proxmox';
@@ -216,6 +217,33 @@ describe('record store', () => {
     await expect(record.appendAudit('lab', { ...batch(4), cluster: 'other' }, second)).rejects.toBeInstanceOf(
       RecordValueError,
     );
+  });
+
+  it('record store - an audit record whose reader gets no consumer in time is read batch by batch from the stream leader, the same batches', async () => {
+    const ns = freshNamespace();
+    const { nc, record } = await core(ns);
+    let last = 0;
+    for (const n of [1, 2, 3]) last = await record.appendAudit('lab', batch(n), last);
+    await record.appendAudit('other', { ...batch(1), cluster: 'other' }, 0);
+    // A message on the subject that is not a batch, then one more batch.
+    await jetstream(nc).publish(recordAuditSubject('lab', ns), 'not json');
+    last = await record.appendAudit('lab', batch(4), await record.lastAuditSeq('lab'));
+
+    const consumed = await record.readAudit('lab', 1);
+    expect(consumed.map((i) => ('batch' in i ? i.batch.entries[0]?.seq : i.error.name))).toEqual([
+      1,
+      2,
+      3,
+      'RecordValueError',
+      4,
+    ]);
+    const from2 = await record.readAudit('lab', consumed[1]!.seq, 2);
+    // The consumer a read needs is not made in time (on a cluster, while JetStream's meta leader moves).
+    const js = (record as unknown as { audit: { deps: { js: JetStreamClient } } }).audit.deps.js;
+    js.consumers.get = () => Promise.reject(new TimeoutError());
+    expect(await record.readAudit('lab', 1)).toEqual(consumed);
+    expect(await record.readAudit('lab', consumed[1]!.seq, 2)).toEqual(from2);
+    expect(await record.readAudit('lab', last + 1)).toEqual([]);
   });
 
   it('record store - a takeover: B imports A’s record of the cluster and its Overseer resumes A’s requests exactly once', async () => {
