@@ -35,6 +35,8 @@ export type AuditRecordItem = { seq: number; batch: AuditBatch } | { seq: number
 export interface RecordAuditStreamDeps {
   nc: NatsConnection;
   js: JetStreamClient;
+  /** The handle a read makes its consumer with: its calls bounded by the store's consumer timeout. */
+  consumers: JetStreamClient;
   jsm: JetStreamManager;
   calls: RecordStoreCalls;
   namespace: string | undefined;
@@ -98,7 +100,7 @@ export class RecordAuditStream {
   }
 
   read(cluster: string, fromSeq: number, limit: number): Promise<AuditRecordItem[]> {
-    const { calls, js, nc, namespace, scanTimeoutMs } = this.deps;
+    const { calls, consumers, nc, namespace, scanTimeoutMs } = this.deps;
     const subject = recordAuditSubject(cluster, namespace);
     return calls.bounded(subject, `read the audit record of '${cluster}'`, scanTimeoutMs, async () => {
       if (!Number.isSafeInteger(fromSeq) || fromSeq < 1 || !Number.isSafeInteger(limit) || limit < 1) {
@@ -106,7 +108,7 @@ export class RecordAuditStream {
       }
       let consumer: Consumer;
       try {
-        consumer = await js.consumers.get(this.name, { filter_subjects: subject, opt_start_seq: fromSeq });
+        consumer = await consumers.consumers.get(this.name, { filter_subjects: subject, opt_start_seq: fromSeq });
       } catch (err) {
         if (!(err instanceof TimeoutError)) throw err;
         // No consumer in time: on a cluster one is made by JetStream's meta leader, which may be moving (a server

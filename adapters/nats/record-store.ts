@@ -115,6 +115,11 @@ export interface JetStreamRecordStoreOptions {
   scanTimeoutMs?: number;
   /** Bound on opening (creating) the bucket and the stream; default 15 000 ms. */
   openTimeoutMs?: number;
+  /**
+   * Bound on making the consumer a read of many keys or batches uses (loadCluster, readAudit); default 2 000 ms, at most
+   * timeoutMs. Without one in time, the read goes on from the stream leader without a consumer.
+   */
+  consumerTimeoutMs?: number;
   clock?: Clock;
 }
 
@@ -135,15 +140,19 @@ export class JetStreamRecordStore implements RecordStore {
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly kv: KV,
+    /** The bucket again, on the handle whose calls are bounded by the consumer timeout: for watches. */
+    private readonly watcher: KV,
     private readonly calls: RecordStoreCalls,
     private readonly opts: JetStreamRecordStoreOptions,
     js: JetStreamClient,
+    consumers: JetStreamClient,
   ) {
     this.bucket = recordBucketName(opts.namespace);
     this.stream = `KV_${this.bucket}`;
     this.audit = new RecordAuditStream({
       nc,
       js,
+      consumers,
       jsm,
       calls,
       namespace: opts.namespace,
@@ -164,7 +173,13 @@ export class JetStreamRecordStore implements RecordStore {
     // The handle for the calls: their timeout, and reads from the stream leader (see the top of the file).
     const js = jetstream(nc, { timeout, checkAPI: false });
     const kv = await new Kvm(js).open(bucket, { allow_direct: false });
-    const store = new JetStreamRecordStore(nc, await js.jetstreamManager(false), kv, calls, opts, js);
+    // Making a consumer is the meta leader's work: while it moves (a server stopped) no consumer comes, yet the
+    // stream leader answers reads. A read waits this long for one, not a whole call's timeout, before it reads
+    // without (2 s: the kv library's own default API timeout).
+    const consumers = jetstream(nc, { timeout: Math.min(timeout, opts.consumerTimeoutMs ?? 2_000), checkAPI: false });
+    const watcher = await new Kvm(consumers).open(bucket, { allow_direct: false });
+    const jsm = await js.jetstreamManager(false);
+    const store = new JetStreamRecordStore(nc, jsm, kv, watcher, calls, opts, js, consumers);
     // Placing R3 streams takes the meta leader a while: opening has its own, longer bound.
     const openTimeout = Math.max(timeout, opts.openTimeoutMs ?? 15_000);
     const admin = new Kvm(jetstream(nc, { timeout: Math.max(timeout, openTimeout / 4), checkAPI: false }));
@@ -295,7 +310,7 @@ export class JetStreamRecordStore implements RecordStore {
         // the server for 5 minutes; loadCluster runs once per take-over, and reads the values ~3 times faster than
         // a kv.get per key would (1 000 keys on a three-server cluster).
         try {
-          entries = await this.kv.watch({ key: `${prefix}>`, include: KvWatchInclude.LastValue });
+          entries = await this.watcher.watch({ key: `${prefix}>`, include: KvWatchInclude.LastValue });
         } catch (err) {
           if (!(err instanceof TimeoutError)) throw err;
           // No consumer in time: on a cluster one is made by JetStream's meta leader, which may be moving (a server

@@ -2,9 +2,9 @@
 // that says when it has caught up, fenced audit appends, values that are not record values reported by key; and a
 // takeover end to end: core A's SQLite -> export -> the record -> core B's watch -> import -> an Overseer on B's
 // SQLite restores A's request actors and resumes the executing one, its recorded task polled, never issued again.
-import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection, TimeoutError } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../actors/config';
 import { Overseer } from '../../actors/overseer';
@@ -54,6 +54,30 @@ async function core(namespace: string): Promise<{ nc: NatsConnection; record: Re
 }
 
 const freshNamespace = () => `rec${++namespaces}`;
+
+/**
+ * A core whose requests to make a consumer can be left unanswered, as while JetStream's meta leader moves (a server
+ * stopped) and the stream leaders still answer: once `hang()` is called, each such request goes to a subject whose
+ * subscriber never replies, so it times out on the client's own clock after the timeout the store gave it (`waited`).
+ */
+async function coreWithoutConsumers(namespace: string) {
+  const nc = await connect({ servers: cluster.urls, timeout: 5_000 });
+  connections.push(nc);
+  nc.subscribe('unanswered.>');
+  const waited: number[] = [];
+  let hanging = false;
+  const request = nc.request.bind(nc);
+  nc.request = (subject, data, opts) => {
+    if (!hanging || !/\.CONSUMER\.(DURABLE\.)?CREATE\./.test(subject)) return request(subject, data, opts);
+    waited.push(opts?.timeout ?? Number.NaN);
+    return request(`unanswered.${subject}`, data, opts);
+  };
+  const record = await JetStreamRecordStore.open(nc, { namespace, replicas: 3, timeoutMs: 5_000 });
+  const hang = () => {
+    hanging = true;
+  };
+  return { nc, record, waited, hang };
+}
 
 /** A token entity of a real store (the smallest valid record value). */
 function tokenValue(name: string) {
@@ -161,9 +185,9 @@ describe('record store', () => {
     expect(await record.keys('_global.')).toHaveLength(70);
   });
 
-  it('record store - a cluster whose watch gets no consumer in time is read key by key from the stream leader, the same record', async () => {
+  it('record store - a cluster whose watch gets no consumer within 2 s is read key by key from the stream leader, the same record', async () => {
     const ns = freshNamespace();
-    const { nc, record } = await core(ns);
+    const { nc, record, waited, hang } = await coreWithoutConsumers(ns);
     // Maintenance windows of guests of `lab` (entities under its prefix), one deleted around the store, one key that
     // is not a record value.
     const store = openStore();
@@ -188,10 +212,11 @@ describe('record store', () => {
 
     const watched = await record.loadCluster('lab');
     expect(watched.entries.map((e) => e.key)).toEqual(windows.slice(1).map((w) => w.key));
-    // The consumer a watch needs is not made in time (on a cluster, while JetStream's meta leader moves).
-    (record as unknown as { kv: { watch: () => Promise<never> } }).kv.watch = () => Promise.reject(new TimeoutError());
+    hang();
     const read = await record.loadCluster('lab');
     expect(read).toEqual(watched);
+    // It waited for the consumer the consumer timeout (2 s), not a call's (5 s).
+    expect(waited).toEqual([2_000]);
     expect(read.invalid).toMatchObject([{ key: badKey, error: { name: 'RecordValueError' } }]);
   });
 
@@ -219,9 +244,9 @@ describe('record store', () => {
     );
   });
 
-  it('record store - an audit record whose reader gets no consumer in time is read batch by batch from the stream leader, the same batches', async () => {
+  it('record store - an audit record whose reader gets no consumer within 2 s is read batch by batch from the stream leader, the same batches', async () => {
     const ns = freshNamespace();
-    const { nc, record } = await core(ns);
+    const { nc, record, waited, hang } = await coreWithoutConsumers(ns);
     let last = 0;
     for (const n of [1, 2, 3]) last = await record.appendAudit('lab', batch(n), last);
     await record.appendAudit('other', { ...batch(1), cluster: 'other' }, 0);
@@ -238,12 +263,12 @@ describe('record store', () => {
       4,
     ]);
     const from2 = await record.readAudit('lab', consumed[1]!.seq, 2);
-    // The consumer a read needs is not made in time (on a cluster, while JetStream's meta leader moves).
-    const js = (record as unknown as { audit: { deps: { js: JetStreamClient } } }).audit.deps.js;
-    js.consumers.get = () => Promise.reject(new TimeoutError());
+    hang();
     expect(await record.readAudit('lab', 1)).toEqual(consumed);
     expect(await record.readAudit('lab', consumed[1]!.seq, 2)).toEqual(from2);
     expect(await record.readAudit('lab', last + 1)).toEqual([]);
+    // Each read waited for its consumer the consumer timeout (2 s), not a call's (5 s).
+    expect(waited).toEqual([2_000, 2_000, 2_000]);
   });
 
   it('record store - a takeover: B imports A’s record of the cluster and its Overseer resumes A’s requests exactly once', async () => {
