@@ -1,7 +1,11 @@
 // Runs every benchmark in its own node process (with --expose-gc), prints their tables, then issue 14's target
-// table collected from the rows the benchmarks report (bench/targets.ts).
+// table collected from the rows the benchmarks report (bench/targets.ts). First, what the tests' setup makes sure of
+// (tests/setup/prerequisites.ts): the benchmarks run the same programs (nats-server, chromium, ...) and the dashboard.
 import { execFileSync } from 'node:child_process';
+import { ensurePrerequisites } from '../tests/setup/prerequisites';
 import { TARGET_TAG, type TargetReport, targetTable } from './targets';
+
+ensurePrerequisites('the benchmarks (npm run bench)');
 
 const benches: { file: string; args: string[] }[] = [
   { file: 'bench/actors.ts', args: ['10000,100000'] },

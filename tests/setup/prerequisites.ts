@@ -1,4 +1,5 @@
-// vitest globalSetup: the programs the tests run, checked once per run before any test file loads.
+// vitest globalSetup: the programs the tests run, checked once per run before any test file loads (and by
+// `npm run bench`, bench/run.ts, whose benchmarks run the same programs).
 // A missing one is installed from Debian's packages when we are root, apt-get exists and
 // OVERSEER_TEST_INSTALL is not 0; otherwise the run stops with one line naming the command to run.
 // The helpers (tests/helpers/sshd.ts, nats-server.ts, tests/browser) find the programs with findTool(), as checked
@@ -88,17 +89,22 @@ function run(argv: string[], cwd?: string): { ok: boolean; output: string } {
 }
 
 export default function setup(): void {
-  installMissingTools();
-  buildDashboard();
+  ensurePrerequisites('overseer tests');
 }
 
-function installMissingTools(): void {
+/** What `who` (named in its messages) needs: the programs, installed when missing, and the dashboard built. */
+export function ensurePrerequisites(who: string): void {
+  installMissingTools(who);
+  buildDashboard(who);
+}
+
+function installMissingTools(who: string): void {
   const missing = missingTools();
   if (missing.length === 0) return;
 
   const natsOverride = process.env.NATS_SERVER_BIN;
   if (missing.includes('nats-server') && natsOverride) {
-    fail(`overseer tests need nats-server: NATS_SERVER_BIN=${natsOverride} is not an executable; fix or unset it`);
+    fail(`${who} need nats-server: NATS_SERVER_BIN=${natsOverride} is not an executable; fix or unset it`);
   }
 
   const packages = packagesOf(missing);
@@ -110,10 +116,10 @@ function installMissingTools(): void {
 
   if (!(root && apt && permitted)) {
     const why = !apt ? ' (Debian packages; or install them your own way)' : '';
-    fail(`overseer tests need ${what}: run '${command}'${why}`);
+    fail(`${who} need ${what}: run '${command}'${why}`);
   }
 
-  console.log(`overseer tests: installing ${packages.join(' ')} (for ${what}; OVERSEER_TEST_INSTALL=0 forbids this)`);
+  console.log(`${who}: installing ${packages.join(' ')} (for ${what}; OVERSEER_TEST_INSTALL=0 forbids this)`);
   // Another apt-get (a concurrent test run, say) may hold the lock: wait for it rather than fail.
   const wait = ['-o', 'DPkg::Lock::Timeout=300'];
   const update = run(['apt-get', ...wait, 'update', '-qq']);
@@ -122,11 +128,11 @@ function installMissingTools(): void {
     : update;
   if (!install.ok && missingTools().length > 0) {
     console.error(install.output.trimEnd().split('\n').slice(-15).join('\n'));
-    fail(`overseer tests need ${what}: installing failed (above); run '${command}'`);
+    fail(`${who} need ${what}: installing failed (above); run '${command}'`);
   }
   const still = missingTools();
   if (still.length > 0) {
-    fail(`overseer tests need ${still.join(', ')}: still missing after installing ${packages.join(' ')}`);
+    fail(`${who} need ${still.join(', ')}: still missing after installing ${packages.join(' ')}`);
   }
 }
 
@@ -144,15 +150,15 @@ function newestUnder(path: string): number {
 }
 
 /** `npm run build:ui` when ui/dist/index.html is missing or older than a source of the dashboard. */
-function buildDashboard(): void {
+function buildDashboard(who: string): void {
   if (!existsSync(join(UI, 'index.html'))) return;
   const built = join(UI, 'dist', 'index.html');
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
   if (builtAt > 0 && builtAt >= Math.max(...UI_SOURCES.map(newestUnder))) return;
-  console.log(`overseer tests: building the dashboard (npm run build:ui; ${builtAt ? 'ui/ changed' : 'no ui/dist'})`);
+  console.log(`${who}: building the dashboard (npm run build:ui; ${builtAt ? 'ui/ changed' : 'no ui/dist'})`);
   const build = run(['npm', 'run', 'build:ui'], ROOT);
   if (!build.ok || !existsSync(built)) {
     console.error(build.output.trimEnd().split('\n').slice(-15).join('\n'));
-    fail("overseer tests need the dashboard built: 'npm run build:ui' failed (above)");
+    fail(`${who} need the dashboard built: 'npm run build:ui' failed (above)`);
   }
 }
