@@ -13,7 +13,7 @@ import {
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { type NatsConnection, nanos, TimeoutError } from '@nats-io/transport-node';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { type AuditBatch, clusterToken, parseAuditBatch, RecordValueError, SUBJECT_ROOT } from '../../protocol';
 import { assertNamespace, toNamespace } from './namespace';
 import { type RecordStoreCalls, RecordStoreError } from './record-store-calls';
@@ -100,40 +100,40 @@ export class RecordAuditStream {
   }
 
   read(cluster: string, fromSeq: number, limit: number): Promise<AuditRecordItem[]> {
-    const { calls, consumers, nc, namespace, scanTimeoutMs } = this.deps;
+    const { calls, consumers, namespace, scanTimeoutMs } = this.deps;
     const subject = recordAuditSubject(cluster, namespace);
     return calls.bounded(subject, `read the audit record of '${cluster}'`, scanTimeoutMs, async () => {
       if (!Number.isSafeInteger(fromSeq) || fromSeq < 1 || !Number.isSafeInteger(limit) || limit < 1) {
         throw new RangeError(`readAudit: fromSeq (${fromSeq}) and limit (${limit}) must be whole numbers >= 1`);
       }
-      let consumer: Consumer;
-      try {
-        consumer = await consumers.consumers.get(this.name, { filter_subjects: subject, opt_start_seq: fromSeq });
-      } catch (err) {
-        if (!(err instanceof TimeoutError)) throw err;
-        // No consumer in time: on a cluster one is made by JetStream's meta leader, which may be moving (a server
-        // stopped) while the stream's leader answers reads. The batches are read from the stream leader, one get
-        // each (as the record store reads a cluster's keys when its watch gets no consumer).
-        return this.readEach(cluster, subject, fromSeq, limit);
-      }
-      const items: AuditRecordItem[] = [];
-      try {
-        const pending = Math.min((await consumer.info(true)).num_pending, limit);
-        if (pending === 0) return items;
-        const messages = await consumer.consume({ max_messages: Math.min(pending, 256) });
-        try {
-          for await (const m of messages) {
-            items.push(item(cluster, subject, m));
-            if (items.length >= pending || m.info.pending === 0) break;
-          }
-        } finally {
-          messages.stop();
-        }
-        return items;
-      } finally {
-        if (!nc.isClosed()) await consumer.delete().catch(() => false);
-      }
+      return calls.consumerOr(
+        () => consumers.consumers.get(this.name, { filter_subjects: subject, opt_start_seq: fromSeq }),
+        (consumer) => this.readWith(consumer, cluster, subject, limit),
+        // Each batch from the stream leader, one get each (as the record store reads a cluster's keys then).
+        () => this.readEach(cluster, subject, fromSeq, limit),
+      );
     });
+  }
+
+  /** `read` through an ordered consumer from the first sequence wanted on (deleted once read). */
+  private async readWith(consumer: Consumer, cluster: string, subject: string, limit: number) {
+    const items: AuditRecordItem[] = [];
+    try {
+      const pending = Math.min((await consumer.info(true)).num_pending, limit);
+      if (pending === 0) return items;
+      const messages = await consumer.consume({ max_messages: Math.min(pending, 256) });
+      try {
+        for await (const m of messages) {
+          items.push(item(cluster, subject, m));
+          if (items.length >= pending || m.info.pending === 0) break;
+        }
+      } finally {
+        messages.stop();
+      }
+      return items;
+    } finally {
+      if (!this.deps.nc.isClosed()) await consumer.delete().catch(() => false);
+    }
   }
 
   /** `read` without a consumer: each next batch on the subject from the stream leader (`next_by_subj`, 2.9 on). */

@@ -1,5 +1,6 @@
 // The record store's calls (adapters/nats/record-store.ts): each bounded in time, the JetStream client's errors
-// mapped to the store's typed ones, and a refused compare-and-set reported as the conflict it is.
+// mapped to the store's typed ones, a refused compare-and-set reported as the conflict it is, and reads of many
+// entries that go on without a consumer when none can be had.
 import { TimeoutError } from '@nats-io/transport-node';
 import { RecordKeyError, RecordValueError } from '../../protocol';
 import type { Clock } from '../clock';
@@ -48,12 +49,36 @@ export class RecordConflictError extends RecordStoreError {
   }
 }
 
+/** After a consumer was not made in time, how long reads go without one before they ask again. */
+export const NO_CONSUMERS_MS = 10_000;
+
 export class RecordStoreCalls {
+  /** Until when reads go without a consumer (clock time; see consumerOr). */
+  private noConsumersUntil = 0;
+
   constructor(
     private readonly clock: Clock,
     private readonly timeoutMs: number,
     private readonly bucket: string,
   ) {}
+
+  /**
+   * `read` with the consumer `make` makes, or `without` one when making it times out: on a cluster JetStream's meta
+   * leader makes consumers, and it may be moving (a server stopped) while the stream leaders answer reads. For
+   * NO_CONSUMERS_MS after such a timeout, reads go without one at once rather than wait for it again.
+   */
+  async consumerOr<C, T>(make: () => Promise<C>, read: (consumer: C) => Promise<T>, without: () => Promise<T>) {
+    if (this.clock.now() < this.noConsumersUntil) return without();
+    let consumer: C;
+    try {
+      consumer = await make();
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      this.noConsumersUntil = this.clock.now() + NO_CONSUMERS_MS;
+      return without();
+    }
+    return read(consumer);
+  }
 
   /** Runs `call` within `timeoutMs` (default the store's); maps the client's errors to the store's. */
   bounded<T>(key: string, what: string, timeoutMs: number | undefined, call: () => Promise<T>): Promise<T> {

@@ -16,7 +16,7 @@
 // per call for 5 minutes, see lease-store.ts list), and asking whether a watch has anything to catch up (anyUnder).
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, type KvEntry, Kvm, type KvWatchEntry, KvWatchInclude } from '@nats-io/kv';
-import { type NatsConnection, type QueuedIterator, TimeoutError } from '@nats-io/transport-node';
+import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import {
   type AuditBatch,
   decodeRecordValue,
@@ -308,22 +308,25 @@ export class JetStreamRecordStore implements RecordStore {
         if (!(await this.anyUnder(filter))) return out;
         // Every key's last value through one watch, stopped once caught up (record-watch.ts). Its consumer stays on
         // the server for 5 minutes; loadCluster runs once per take-over, and reads the values ~3 times faster than
-        // a kv.get per key would (1 000 keys on a three-server cluster).
-        try {
-          entries = await this.watcher.watch({ key: `${prefix}>`, include: KvWatchInclude.LastValue });
-        } catch (err) {
-          if (!(err instanceof TimeoutError)) throw err;
-          // No consumer in time: on a cluster one is made by JetStream's meta leader, which may be moving (a server
-          // stopped) while the stream's leader answers reads. The keys are read from the stream leader instead, one
-          // get each (seen: a new owner's watch unanswered for 11–50 s while these reads took milliseconds).
-          for (const entry of await this.lastEntries(filter)) add(entry);
-          return done();
-        }
-        for await (const entry of entries) {
-          add(entry);
-          if (entry.isUpdate || entry.delta === 0) return done();
-        }
-        throw new RecordStoreError(`the watch of ${this.bucket} ended before it caught up`, prefix);
+        // a kv.get per key would (1 000 keys on a three-server cluster). Without a consumer, the keys are read from
+        // the stream leader, one get each (seen: a new owner's watch unanswered for 11–50 s while these took ms).
+        return this.calls.consumerOr(
+          async () => {
+            entries = await this.watcher.watch({ key: `${prefix}>`, include: KvWatchInclude.LastValue });
+            return entries;
+          },
+          async (watched) => {
+            for await (const entry of watched) {
+              add(entry);
+              if (entry.isUpdate || entry.delta === 0) return done();
+            }
+            throw new RecordStoreError(`the watch of ${this.bucket} ended before it caught up`, prefix);
+          },
+          async () => {
+            for (const entry of await this.lastEntries(filter)) add(entry);
+            return done();
+          },
+        );
       })
       .finally(() => entries?.stop());
   }

@@ -17,6 +17,7 @@ import {
   importEntity,
   markPublished,
 } from '../../actors/record-entities';
+import { SystemClock } from '../../adapters/clock';
 import { createMemoryLog } from '../../adapters/log';
 import {
   JetStreamRecordStore,
@@ -26,6 +27,7 @@ import {
   recordAuditSubject,
   recordBucketName,
 } from '../../adapters/nats';
+import { NO_CONSUMERS_MS } from '../../adapters/nats/record-store-calls';
 import { createProxmoxPlatform } from '../../adapters/proxmox';
 import { type AuditBatch, RecordValueError, recordKey, recordPrefix } from '../../protocol';
 import { StateStore } from '../../state';
@@ -55,6 +57,14 @@ async function core(namespace: string): Promise<{ nc: NatsConnection; record: Re
 
 const freshNamespace = () => `rec${++namespaces}`;
 
+/** The system clock, `ahead` ms in the future for `now()` (timers unchanged). */
+class AheadClock extends SystemClock {
+  ahead = 0;
+  override now(): number {
+    return super.now() + this.ahead;
+  }
+}
+
 /**
  * A core whose requests to make a consumer can be left unanswered, as while JetStream's meta leader moves (a server
  * stopped) and the stream leaders still answer: once `hang()` is called, each such request goes to a subject whose
@@ -72,11 +82,12 @@ async function coreWithoutConsumers(namespace: string) {
     waited.push(opts?.timeout ?? Number.NaN);
     return request(`unanswered.${subject}`, data, opts);
   };
-  const record = await JetStreamRecordStore.open(nc, { namespace, replicas: 3, timeoutMs: 5_000 });
+  const clock = new AheadClock();
+  const record = await JetStreamRecordStore.open(nc, { namespace, replicas: 3, timeoutMs: 5_000, clock });
   const hang = () => {
     hanging = true;
   };
-  return { nc, record, waited, hang };
+  return { nc, record, waited, hang, clock };
 }
 
 /** A token entity of a real store (the smallest valid record value). */
@@ -185,7 +196,7 @@ describe('record store', () => {
     expect(await record.keys('_global.')).toHaveLength(70);
   });
 
-  it('record store - a cluster whose watch gets no consumer within 2 s is read key by key from the stream leader, the same record', async () => {
+  it('record store - a cluster whose watch gets no consumer within 2 s is read key by key from the stream leader, the same record; reads right after it do not wait again', async () => {
     const ns = freshNamespace();
     const { nc, record, waited, hang } = await coreWithoutConsumers(ns);
     // Maintenance windows of guests of `lab` (entities under its prefix), one deleted around the store, one key that
@@ -215,7 +226,11 @@ describe('record store', () => {
     hang();
     const read = await record.loadCluster('lab');
     expect(read).toEqual(watched);
-    // It waited for the consumer the consumer timeout (2 s), not a call's (5 s).
+    // It waited for the consumer the consumer timeout (2 s), not a call's (5 s); the reads right after it (an import
+    // reads the cluster's audit record next) go without one at once.
+    expect(waited).toEqual([2_000]);
+    expect(await record.loadCluster('lab')).toEqual(watched);
+    expect(await record.readAudit('lab', 1)).toEqual([]);
     expect(waited).toEqual([2_000]);
     expect(read.invalid).toMatchObject([{ key: badKey, error: { name: 'RecordValueError' } }]);
   });
@@ -244,9 +259,9 @@ describe('record store', () => {
     );
   });
 
-  it('record store - an audit record whose reader gets no consumer within 2 s is read batch by batch from the stream leader, the same batches', async () => {
+  it('record store - an audit record whose reader gets no consumer within 2 s is read batch by batch from the stream leader, the same batches; 10 s on, a read asks again', async () => {
     const ns = freshNamespace();
-    const { nc, record, waited, hang } = await coreWithoutConsumers(ns);
+    const { nc, record, waited, hang, clock } = await coreWithoutConsumers(ns);
     let last = 0;
     for (const n of [1, 2, 3]) last = await record.appendAudit('lab', batch(n), last);
     await record.appendAudit('other', { ...batch(1), cluster: 'other' }, 0);
@@ -265,10 +280,15 @@ describe('record store', () => {
     const from2 = await record.readAudit('lab', consumed[1]!.seq, 2);
     hang();
     expect(await record.readAudit('lab', 1)).toEqual(consumed);
+    // It waited for its consumer the consumer timeout (2 s), not a call's (5 s); the reads right after it did not.
+    expect(waited).toEqual([2_000]);
     expect(await record.readAudit('lab', consumed[1]!.seq, 2)).toEqual(from2);
     expect(await record.readAudit('lab', last + 1)).toEqual([]);
-    // Each read waited for its consumer the consumer timeout (2 s), not a call's (5 s).
-    expect(waited).toEqual([2_000, 2_000, 2_000]);
+    expect(waited).toEqual([2_000]);
+    // 10 s on, a read asks for a consumer again.
+    clock.ahead = NO_CONSUMERS_MS;
+    expect(await record.readAudit('lab', 1)).toEqual(consumed);
+    expect(waited).toEqual([2_000, 2_000]);
   });
 
   it('record store - a takeover: B imports A’s record of the cluster and its Overseer resumes A’s requests exactly once', async () => {
