@@ -175,7 +175,7 @@ export class JetStreamRecordStore implements RecordStore {
     const kv = await new Kvm(js).open(bucket, { allow_direct: false });
     // Making a consumer is the meta leader's work: while it moves (a server stopped) no consumer comes, yet the
     // stream leader answers reads. A read waits this long for one, not a whole call's timeout, before it reads
-    // without (2 s: the kv library's own default API timeout).
+    // without (2 s: @nats-io/kv's default timeout for a bucket's calls).
     const consumers = jetstream(nc, { timeout: Math.min(timeout, opts.consumerTimeoutMs ?? 2_000), checkAPI: false });
     const watcher = await new Kvm(consumers).open(bucket, { allow_direct: false });
     const jsm = await js.jetstreamManager(false);
