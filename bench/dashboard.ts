@@ -19,7 +19,7 @@
 //
 // Run: node --import tsx bench/dashboard.ts [vms=10000] [seconds=10] [rate=1000] [runs=5]
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import type { NatsServerProcess } from '../adapters/nats';
 import { findFreePort, spawnNatsServer, toNamespace } from '../adapters/nats';
 import { subjects } from '../protocol';
 import { launchChromium } from '../tests/browser/chromium';
+import { ensurePrerequisites } from '../tests/setup/prerequisites';
 
 const [vmsArg = '10000', secondsArg = '10', rateArg = '1000', runsArg = '5'] = process.argv.slice(2);
 const VMS = Number(vmsArg);
@@ -232,10 +233,8 @@ const f0 = (n: number) => n.toFixed(0);
 const f2 = (n: number) => n.toFixed(2);
 
 async function main(): Promise<void> {
-  // A fresh checkout has no built dashboard (`npm start` builds it): build it here, its output on stderr.
-  if (!existsSync(join(root, 'ui', 'dist', 'index.html'))) {
-    execFileSync('npm', ['run', 'build:ui'], { cwd: root, stdio: ['ignore', 2, 2] });
-  }
+  // A fresh checkout has no chromium and no built dashboard (`npm start` builds it): as the tests' setup does.
+  ensurePrerequisites('bench/dashboard.ts');
   const dir = mkdtempSync(join(tmpdir(), 'overseer-bench-dashboard-'));
   const log = createWriteStream(join(dir, 'processes.log'));
   let nats: NatsServerProcess | undefined;
