@@ -24,7 +24,8 @@ export function requestSpecOf(submission: Submission, id: string, now: number): 
 export function answerOf(
   requestId: string,
   snapshot: { value: unknown; context: RequestContext },
-): Omit<SubmitResult, 'replayed'> {
+  replayed: boolean,
+): SubmitResult {
   const { context } = snapshot;
   return {
     requestId,
@@ -32,6 +33,7 @@ export function answerOf(
     reasons: context.reasons,
     checks: context.checks,
     status: String(snapshot.value) as RequestStatus,
+    replayed,
     ...(context.members ? { members: context.members } : {}),
   };
 }

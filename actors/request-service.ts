@@ -139,7 +139,7 @@ export class RequestService {
           const decided = await waitFor(live, (s) => !UNDECIDED_REQUEST_STATUSES.has(String(s.value)));
           await this.writer.durable();
           if (this.deps.afterDurable) await this.deps.afterDurable();
-          return { ...answerOf(earlier.id, decided), replayed: true };
+          return answerOf(earlier.id, decided, true);
         }
         return {
           requestId: earlier.id,
@@ -166,7 +166,7 @@ export class RequestService {
     // The decision is on disk before the answer leaves: one commit serves every decision waiting on it.
     await this.writer.durable();
     if (this.deps.afterDurable) await this.deps.afterDurable();
-    return { ...answerOf(spec.id, snapshot), replayed: false };
+    return answerOf(spec.id, snapshot, false);
   }
 
   // The reason given with an approval, denial or cancellation is kept: in the status history (its note), the
@@ -366,8 +366,10 @@ export class RequestService {
       context,
       () => actor.getPersistedSnapshot(),
       at,
+      // Not `{ ...change, at, … }` (a new hidden class per literal on Node 20: bench/object-spread.ts).
       change && {
-        ...change,
+        status: change.status,
+        from: change.from,
         at,
         ...causeOfChange(context, change.status, change.from),
         reasons: change.status === 'denied' ? context.reasons : undefined,

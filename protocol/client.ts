@@ -71,6 +71,6 @@ export function createCoreClient(bus: Bus, opts: CoreClientOptions = {}): CoreCl
         querySchemas[what].reply as unknown as z.ZodType<QueryMap[W]['reply']>,
         callOpts,
       ),
-    withCredential: (credential) => createCoreClient(bus, { ...opts, credential }),
+    withCredential: (credential) => createCoreClient(bus, { timeoutMs: opts.timeoutMs, credential }),
   };
 }
