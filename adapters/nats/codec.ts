@@ -1,7 +1,6 @@
 // JSON on the wire, and the error envelope a responder answers with when its handler fails.
 import { BusPayloadError } from './errors';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Header marking a reply as an error envelope (so a payload that merely looks like one is not mistaken). */
@@ -22,7 +21,9 @@ export function encodePayload(payload: unknown): Uint8Array {
     throw new BusPayloadError(`payload cannot be encoded as JSON: ${(err as Error).message}`, { cause: err });
   }
   if (text === undefined) throw new BusPayloadError(`payload of type ${typeof payload} cannot be encoded as JSON`);
-  return encoder.encode(text);
+  // Buffer.from, not TextEncoder.encode: on Node 20 it takes 0.35–0.43× the encoder's time (bench/text-encode.ts), and
+  // every event, request and reply on the bus is encoded here.
+  return Buffer.from(text, 'utf8');
 }
 
 /** The payload of JSON bytes; an empty body is `undefined`. */
