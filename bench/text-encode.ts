@@ -1,5 +1,5 @@
 // Why the bus encodes with Buffer.from (adapters/nats/codec.ts, and nats.js's protocol lines through
-// patches/@nats-io+nats-core+3.3.1.patch): on Node 20 TextEncoder.encode takes two to three times as long as
+// patches/@nats-io+nats-core+3.3.1.patch): on Node 20 TextEncoder.encode takes four to nine times as long as
 // Buffer.from, and every event, request and reply makes two such calls (its protocol line and its payload). Measured in
 // one run, for the strings the bus encodes: a PUB protocol line, a VM state event's JSON, a decision's reply.
 // (Not in `npm run bench`; see bench/README.md, session 22.)
