@@ -21,8 +21,8 @@ export function encodePayload(payload: unknown): Uint8Array {
     throw new BusPayloadError(`payload cannot be encoded as JSON: ${(err as Error).message}`, { cause: err });
   }
   if (text === undefined) throw new BusPayloadError(`payload of type ${typeof payload} cannot be encoded as JSON`);
-  // Buffer.from, not TextEncoder.encode: on Node 20 it takes a tenth to a quarter of the encoder's time (bench/text-encode.ts), and
-  // every event, request and reply on the bus is encoded here.
+  // Buffer.from, not TextEncoder.encode: on Node 20 it takes a tenth to a quarter of the encoder's time
+  // (bench/text-encode.ts), and every event, request and reply on the bus is encoded here.
   return Buffer.from(text, 'utf8');
 }
 
