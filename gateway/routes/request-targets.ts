@@ -8,8 +8,14 @@ import { CLUSTER_PATTERN } from '../http-schemas';
 const CLUSTER_SOURCE = CLUSTER_PATTERN.source.slice(1, -1);
 const VM_TARGET = new RegExp(`^${CLUSTER_SOURCE}/[0-9]{1,9}$`);
 
-const ClusterNameSchema = z.string().regex(CLUSTER_PATTERN, 'expected a cluster name');
-const VmidSchema = z.number().int().min(0).max(999_999_999);
+const ClusterNameSchema = z
+  .string({ error: 'expected a cluster name' })
+  .regex(CLUSTER_PATTERN, 'expected a cluster name');
+const VmidSchema = z
+  .number({ error: 'expected a vmid (a whole number)' })
+  .int('expected a vmid (a whole number)')
+  .min(0)
+  .max(999_999_999);
 /** A node name (a host name): letters, digits, '-' and '.'. */
 const NodeNameSchema = z
   .string({ error: 'expected a node name' })
@@ -28,6 +34,20 @@ export const SelectorSchema = z
       'comma-separated (`@tag:web,-105`). The core expands it when it decides; each member runs as its own request.',
   );
 
+/**
+ * A target union's error. Zod answers with the union's own error when every form failed on a type (`{"cluster":
+ * "lab", "vmid": "x"}` fails the object form on vmid's type and the string form on its own); for an object, what is
+ * wrong in it is named instead (the object form's first issue, with its path), and `expected` otherwise.
+ */
+function targetError(expected: string) {
+  return (issue: { code?: string; input?: unknown; errors?: { path: PropertyKey[]; message: string }[][] }) => {
+    const isObject = typeof issue.input === 'object' && issue.input !== null && !Array.isArray(issue.input);
+    const first = issue.code === 'invalid_union' && isObject ? issue.errors?.[0]?.[0] : undefined;
+    if (!first) return expected;
+    return first.path.length > 0 ? `${first.path.map(String).join('.')}: ${first.message}` : first.message;
+  };
+}
+
 /** `lab/114` → {cluster: 'lab', vmid: 114}; `lab` → {cluster: 'lab'} (already checked by the schemas). */
 export function parseTarget(target: string): { cluster: string; vmid?: number } {
   const slash = target.indexOf('/');
@@ -45,7 +65,7 @@ const legacyVm = z
 /** One guest, as requests made before selectors name it (kept for the request view's single-guest form). */
 export const VmTargetSchema = z
   .union([z.strictObject({ cluster: ClusterNameSchema, vmid: VmidSchema }), legacyVm], {
-    error: 'expected {"cluster": "<cluster>", "vmid": <vmid>}',
+    error: targetError('expected {"cluster": "<cluster>", "vmid": <vmid>}'),
   })
   .describe('The VM: {"cluster": "lab", "vmid": 101}');
 
@@ -64,7 +84,11 @@ export const GuestTargetSchema = z
         }),
       legacyVm,
     ],
-    { error: 'expected {"cluster": "<cluster>", "vmid": <vmid>} or {"cluster": "<cluster>", "selector": "@..."}' },
+    {
+      error: targetError(
+        'expected {"cluster": "<cluster>", "vmid": <vmid>} or {"cluster": "<cluster>", "selector": "@..."}',
+      ),
+    },
   )
   .describe('One guest {"cluster": "lab", "vmid": 101}, or a selector {"cluster": "lab", "selector": "@tag:web,-105"}');
 
@@ -78,7 +102,7 @@ export const ClusterTargetSchema = z
         .transform((cluster) => ({ cluster }))
         .meta({ deprecated: true, description: "Deprecated: '<cluster>', read as the object" }),
     ],
-    { error: 'expected {"cluster": "<cluster>"} (deploy targets a cluster)' },
+    { error: targetError('expected {"cluster": "<cluster>"} (deploy targets a cluster)') },
   )
   .describe('The cluster to deploy into: {"cluster": "lab"}');
 

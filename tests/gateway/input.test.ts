@@ -59,6 +59,22 @@ describe('gateway input', () => {
     }
   });
 
+  it('input - a target object with a mistyped field is 400 naming that field', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ action: 'stop', target: { cluster: 'lab', vmid: 'x' } }, /vmid: expected a vmid \(a whole number\)/],
+      [{ action: 'stop', target: { cluster: 'lab', vmid: 1.5 } }, /vmid: expected a vmid \(a whole number\)/],
+      [{ action: 'stop', target: { cluster: 5, vmid: 101 } }, /cluster: expected a cluster name/],
+      [{ action: 'deploy', target: { cluster: 7 }, params: { template: 9000, node: 'pve1', name: 'x' } }, /cluster/],
+    ];
+    for (const [body, message] of cases) {
+      const res = await submit(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const error = await errorOf(res);
+      expect(error.field, JSON.stringify(body)).toBe('target');
+      expect(error.message, JSON.stringify(body)).toMatch(message);
+    }
+  });
+
   it('input - bad target strings are 400', async () => {
     for (const target of [
       'lab',
