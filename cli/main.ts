@@ -73,9 +73,15 @@ function parseError(err: unknown, command: Command): UsageError {
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const name = quoted ?? 'this option';
-      return /argument missing/.test(e.message)
-        ? new UsageError(`${name} needs a value`, { usage, cause: err })
-        : new UsageError(`${name} takes no value`, { usage, cause: err });
+      if (/argument missing/.test(e.message)) return new UsageError(`${name} needs a value`, { usage, cause: err });
+      // `--for -1h`: parseArgs will not take a value that looks like an option unless it is joined with '='.
+      if (/ambiguous/.test(e.message)) {
+        return new UsageError(`${name} needs a value; one that starts with '-' is written ${name}=<value>`, {
+          usage,
+          cause: err,
+        });
+      }
+      return new UsageError(`${name} takes no value`, { usage, cause: err });
     }
     default:
       return new UsageError(e.message, { usage, cause: err });

@@ -71,11 +71,16 @@ describe('cli usage words', () => {
     expect(missing.stderr).toMatch(/^overseer: --name needs a value\nUsage: overseer deploy <cluster> --template/);
     const valued = await h.cli(['stop', 'lab/101', '--force=yes'], { token: 'unused' });
     expect(valued.stderr).toMatch(/^overseer: --force takes no value\nUsage: overseer stop /);
+    const dashed = await h.cli(['vms', '--limit', '-5'], { token: 'unused' });
+    expect(dashed.stderr).toMatch(
+      /^overseer: --limit needs a value; one that starts with '-' is written --limit=<value>\nUsage: overseer vms /,
+    );
     const extra = await h.cli(['vms', 'lab'], { token: 'unused' });
     expect(extra.stderr).toMatch(
       /^overseer: 'vms' takes 0 arguments, got 1 \(unexpected 'lab'\)\nUsage: overseer vms /,
     );
-    for (const r of [res, missing, valued, extra]) expect(r.stderr).not.toMatch(/positional argument|ERR_PARSE/);
+    for (const r of [res, missing, valued, dashed, extra])
+      expect(r.stderr).not.toMatch(/positional argument|ERR_PARSE/);
   });
 });
 
