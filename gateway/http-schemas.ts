@@ -21,15 +21,19 @@ export const IdSchema = z
 export const IdParamsSchema = z.strictObject({ id: IdSchema });
 export const VmParamsSchema = z.strictObject({ cluster: ClusterSchema, vmid: VmidStringSchema });
 
+/**
+ * A whole number from a query string, from `min` to `max`: `abc`, `1.5`, `-1` or a number past the range is answered
+ * with one message saying what is expected (not zod's "received NaN" or the safe-integer bound).
+ */
+export function queryInt(min: number, max: number) {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error, abort: true }).min(min, { error, abort: true }).max(max, { error });
+}
+
 /** Limit of list queries, from a query string. */
-export const LimitSchema = z.coerce.number().int().min(1).max(1000);
+export const LimitSchema = queryInt(1, 1000);
 /** Items of a list skipped before the page starts (the previous page's offset plus its limit). */
-export const OffsetSchema = z.coerce
-  .number()
-  .int()
-  .min(0)
-  .max(10_000_000)
-  .describe('Items skipped before the page starts (default 0)');
+export const OffsetSchema = queryInt(0, 10_000_000).describe('Items skipped before the page starts (default 0)');
 
 export const NoQuerySchema = z.strictObject({});
 

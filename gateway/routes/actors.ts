@@ -4,14 +4,15 @@
 import { z } from 'zod';
 import { ActorInspectReplySchema, ActorKindSchema, querySchemas } from '../../protocol';
 import { NotFoundError } from '../errors';
+import { LimitSchema, OffsetSchema } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
 export const ActorListQuerySchema = z.strictObject({
   kind: ActorKindSchema.optional().describe('Only actors of this kind'),
   prefix: z.string().min(1).max(200).optional().describe('Only ids starting with this, e.g. `vm:lab/`'),
-  limit: z.coerce.number().int().min(1).max(1000).optional().describe('Actors in the page (200)'),
-  offset: z.coerce.number().int().min(0).max(10_000_000).optional().describe('Actors skipped'),
+  limit: LimitSchema.optional().describe('Actors in the page (200)'),
+  offset: OffsetSchema.optional().describe('Actors skipped'),
 });
 
 export const ActorParamsSchema = z.strictObject({

@@ -2,15 +2,13 @@
 // last checkpoint kept outside SQLite. Page on with `afterSeq` = the answer's `next`.
 import { z } from 'zod';
 import { AuditQueryReplySchema, MAX_AUDIT_PAGE, MAX_ID_LENGTH } from '../../protocol';
+import { queryInt } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
 export const AuditListQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE).optional().describe('Rows in the page (default 100)'),
-  afterSeq: z.coerce
-    .number()
-    .int()
-    .min(0)
+  limit: queryInt(1, MAX_AUDIT_PAGE).optional().describe('Rows in the page (default 100)'),
+  afterSeq: queryInt(0, Number.MAX_SAFE_INTEGER)
     .optional()
     .describe('Only rows after this sequence number (the previous page’s `next`)'),
   kind: z.string().min(1).max(MAX_ID_LENGTH).optional().describe('Only rows of this kind, e.g. token.created'),

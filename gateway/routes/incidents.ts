@@ -12,7 +12,7 @@ import {
   querySchemas,
 } from '../../protocol';
 import { ConflictError, NotFoundError } from '../errors';
-import { IdParamsSchema } from '../http-schemas';
+import { IdParamsSchema, OffsetSchema, queryInt } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
@@ -20,8 +20,8 @@ export const IncidentListQuerySchema = z.strictObject({
   state: IncidentStateFilterSchema.optional().describe('A state, or `unresolved` for every state but resolved'),
   kind: z.string().min(1).max(64).optional().describe('Only incidents of this kind, e.g. vm-unexpected-stop'),
   guest: GuestSchema.optional().describe('Only incidents about this guest, `<cluster>/<vmid>`'),
-  limit: z.coerce.number().int().min(1).max(MAX_INCIDENT_PAGE).optional().describe('Incidents in the page (100)'),
-  offset: z.coerce.number().int().min(0).max(10_000_000).optional().describe('Incidents skipped (newest first)'),
+  limit: queryInt(1, MAX_INCIDENT_PAGE).optional().describe('Incidents in the page (100)'),
+  offset: OffsetSchema.optional().describe('Incidents skipped (newest first)'),
 });
 
 export const IncidentActBodySchema = z.strictObject({

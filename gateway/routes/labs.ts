@@ -15,7 +15,7 @@ import {
   querySchemas,
 } from '../../protocol';
 import { NotFoundError } from '../errors';
-import { OffsetSchema } from '../http-schemas';
+import { OffsetSchema, queryInt } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
@@ -34,7 +34,7 @@ export const LabListQuerySchema = z.strictObject({
     .transform((v) => v === 'true')
     .optional()
     .describe('`false`: ended labs too (destroyed, rolled back, denied, …); default `true`: labs not ended'),
-  limit: z.coerce.number().int().min(1).max(500).optional().describe('Labs in the page (100)'),
+  limit: queryInt(1, 500).optional().describe('Labs in the page (100)'),
   offset: OffsetSchema.optional(),
 });
 

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { MAX_MAINTENANCE_PAGE, MaintenanceViewSchema, querySchemas, SilenceViewSchema } from '../../protocol';
 import { ConflictError, NotFoundError } from '../errors';
-import { IdParamsSchema, OffsetSchema } from '../http-schemas';
+import { IdParamsSchema, OffsetSchema, queryInt } from '../http-schemas';
 import type { RouteTable } from '../route-table';
 import type { RouteContext } from './context';
 
@@ -14,7 +14,7 @@ export const MaintenanceListQuerySchema = z.strictObject({
     .transform((v) => v === 'true')
     .optional()
     .describe('`true`: also what ended or ran out, newest first (default: active and scheduled, soonest first)'),
-  limit: z.coerce.number().int().min(1).max(MAX_MAINTENANCE_PAGE).optional().describe('Entries in the page (100)'),
+  limit: queryInt(1, MAX_MAINTENANCE_PAGE).optional().describe('Entries in the page (100)'),
   offset: OffsetSchema.optional(),
 });
 

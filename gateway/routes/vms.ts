@@ -15,8 +15,8 @@ export const VmListQuerySchema = z.strictObject({
   type: GuestTypeSchema.optional().describe('qemu (VMs) or lxc (containers)'),
   state: filter(),
   tag: filter(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  offset: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  limit: LimitSchema.optional(),
+  offset: OffsetSchema.optional(),
 });
 
 export const SnapshotListQuerySchema = z.strictObject({

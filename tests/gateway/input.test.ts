@@ -167,6 +167,22 @@ describe('gateway input', () => {
     }
   });
 
+  it('input - a page number out of its range or not a whole number is 400 saying the range', async () => {
+    const cases: [string, string][] = [
+      ['/v1/vms?limit=abc', 'limit: expected a whole number from 1 to 1000'],
+      ['/v1/vms?limit=1.5', 'limit: expected a whole number from 1 to 1000'],
+      ['/v1/requests?limit=99999999999999999999', 'limit: expected a whole number from 1 to 1000'],
+      ['/v1/vms?offset=-1', 'offset: expected a whole number from 0 to 10000000'],
+    ];
+    for (const [path, message] of cases) {
+      const res = await gw.call('GET', path, { token: op });
+      expect(res.status, path).toBe(400);
+      const error = await errorOf(res);
+      expect(error.message, path).toBe(message);
+      expect(error.issues, path).toHaveLength(1);
+    }
+  });
+
   it('input - command bodies are optional but checked', async () => {
     const res = await gw.call('POST', '/v1/requests/r1/deny', { token: op, body: { reason: 5 } });
     expect(await errorOf(res)).toMatchObject({ field: 'reason' });
