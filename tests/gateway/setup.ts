@@ -57,10 +57,16 @@ export function setupGateway(
 }
 
 /** The JSON error body of an answer. */
-export async function errorOf(
-  res: TestResponse | Response,
-): Promise<{ code: string; message: string; field?: string; in?: string }> {
-  const body = (await res.json()) as { error: { code: string; message: string; field?: string; in?: string } };
+export interface ErrorBody {
+  code: string;
+  message: string;
+  field?: string;
+  in?: string;
+  issues?: { field: string; message: string }[];
+}
+
+export async function errorOf(res: TestResponse | Response): Promise<ErrorBody> {
+  const body = (await res.json()) as { error: ErrorBody };
   return body.error;
 }
 
