@@ -183,6 +183,14 @@ describe('gateway input', () => {
     }
   });
 
+  it('input - a field left out is named as required', async () => {
+    const res = await gw.call('POST', '/v1/labs', { token: op, body: { fileName: 'demo.yaml' } });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ field: 'file', message: 'file: required' });
+    const typed = await gw.call('POST', '/v1/labs', { token: op, body: { file: 5 } });
+    expect((await errorOf(typed)).message).toMatch(/^file: .*expected string, received number/);
+  });
+
   it('input - command bodies are optional but checked', async () => {
     const res = await gw.call('POST', '/v1/requests/r1/deny', { token: op, body: { reason: 5 } });
     expect(await errorOf(res)).toMatchObject({ field: 'reason' });
