@@ -7,6 +7,7 @@ import { notifyConfigSchema } from '../adapters/notify/config';
 import type { MonitorThresholds, RemediationPolicyConfig } from '../machines/monitor';
 import { CONDITION_KINDS, createDefaultMonitorThresholds } from '../machines/monitor';
 import type { GateConfig } from '../machines/types';
+import { issueMessage } from '../protocol';
 
 const count = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -290,7 +291,9 @@ export function parseConfig(raw: unknown, source = 'config'): OverseerConfig {
     throw new ConfigError(`${source}: unknown key '${key}'`, key);
   }
   const key = keyOf(issue.path);
-  throw new ConfigError(`${source}: '${key}' ${issue.message.replace(/^Invalid input: /, '')}`, key);
+  const message = issueMessage(issue);
+  const said = message === 'required' ? 'is required' : message.replace(/^Invalid input: /, '');
+  throw new ConfigError(`${source}: '${key}' ${said}`, key);
 }
 
 /** Reads and validates a JSON config file. A missing file is an error only when it was asked for explicitly. */

@@ -2,17 +2,12 @@
 // becomes a 400 naming the offending field.
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { issueMessage } from '../protocol';
 import type { AppEnv } from './deps';
 import type { InputLocation } from './errors';
 import { BadRequestError } from './errors';
 
 const fieldOf = (path: readonly PropertyKey[]): string => path.map(String).join('.');
-
-/**
- * Zod's own message for a field left out (JSON has no undefined), said as `required`; a schema's own message for it
- * (`expected the node to move to`) is kept.
- */
-const LEFT_OUT = /^Invalid input: expected \w+, received undefined$/;
 
 /** One issue per offending field; unknown keys are named one by one. */
 function describe(error: z.ZodError): { field: string; message: string }[] {
@@ -20,7 +15,7 @@ function describe(error: z.ZodError): { field: string; message: string }[] {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: fieldOf([...issue.path, key]), message: 'unknown field' }));
     }
-    return [{ field: fieldOf(issue.path), message: LEFT_OUT.test(issue.message) ? 'required' : issue.message }];
+    return [{ field: fieldOf(issue.path), message: issueMessage(issue) }];
   });
 }
 

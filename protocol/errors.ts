@@ -118,13 +118,21 @@ export class StateConflictError extends Error {
   override name = 'StateConflictError';
 }
 
+/** Zod's own message for a field left out (JSON has no undefined); a schema's own message for it does not match. */
+const LEFT_OUT = /^Invalid input: expected \w+, received undefined$/;
+
+/** An issue's message, with zod's own for a field left out said as `required`. */
+export function issueMessage(issue: { message: string }): string {
+  return LEFT_OUT.test(issue.message) ? 'required' : issue.message;
+}
+
 /** One line naming every problem zod found, by path. */
 export function describeIssues(error: import('zod').ZodError): string {
   return error.issues
     .map((issue) => {
       const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
       const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-      return `${where}: ${issue.message}${keys}`;
+      return `${where}: ${issueMessage(issue)}${keys}`;
     })
     .join('; ');
 }

@@ -34,6 +34,13 @@ describe('config', () => {
     expect(error.message).toContain("'loops.syncIntervalSeconds'");
   });
 
+  it('config - a key left out is named as required', () => {
+    expect(refusal({ clusters: [{ name: 'a' }] })).toMatchObject({
+      key: 'clusters[0].host',
+      message: "config: 'clusters[0].host' is required",
+    });
+  });
+
   it('config - a negative limit names the key', () => {
     expect(refusal({ gate: { massOperation: { maxDestructivePerWindow: -1 } } }).key).toBe(
       'gate.massOperation.maxDestructivePerWindow',
