@@ -269,7 +269,7 @@ export class KnowledgeBase {
       };
     }
     const reason = warnings.length
-      ? `no runbook rule applies to ${subject}; ${warnings.join('; ')}`
+      ? `no runbook rule blocks ${subject}; ${warnings.join('; ')}`
       : `no runbook rule or similar past failure for ${subject}`;
     return { check: KNOWLEDGE_CHECK, outcome: 'pass', reason };
   }

@@ -86,7 +86,7 @@ export function renderRequest(r: RequestView): string {
     r.history.length > 0
       ? `\n${table(
           ['at', 'status', 'by', 'note'],
-          r.history.map((h) => [time(h.at), h.status, h.by, h.note]),
+          r.history.map((h) => [time(h.at), h.status, h.byName ?? h.by, h.note]),
         )}`
       : '',
   ].join('');
@@ -96,9 +96,7 @@ export function renderRequest(r: RequestView): string {
 function closedByText(r: RequestView): string | undefined {
   const last = r.history.at(-1);
   if (!last || last.status !== r.status || last.by === undefined) return undefined;
-  const who =
-    r.decidedBy?.kind === 'person' && r.decidedBy.id === last.by && r.decidedBy.name ? r.decidedBy.name : last.by;
-  return `by ${who}${last.note ? `: ${last.note}` : ''}`;
+  return `by ${last.byName ?? last.by}${last.note ? `: ${last.note}` : ''}`;
 }
 
 /** Reason line for stderr when a request did not (yet) succeed, from the request's view. */

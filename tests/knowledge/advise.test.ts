@@ -57,7 +57,7 @@ describe('knowledge check', () => {
     expect(result.check).toBe(KNOWLEDGE_CHECK);
     expect(result.outcome).toBe('pass');
     expect(result.reason).toBe(
-      'no runbook rule applies to clone of 9000 on pve2; warning: 2 similar past failures: ' +
+      'no runbook rule blocks clone of 9000 on pve2; warning: 2 similar past failures: ' +
         `clone of 9000 on pve2 failed: ${LOCK_ERROR} (req def); clone of 9000 on pve2 failed: ${LOCK_ERROR} (req abc)`,
     );
     // the same answer every time
@@ -96,7 +96,7 @@ describe('knowledge check', () => {
     }
     const result = await kb.adviseRequest(requestSpec({ action: 'stop' }), vmInfo());
     expect(result.reason).toBe(
-      'no runbook rule applies to stop of lab/101 on pve1; warning: 3 similar past failures: ' +
+      'no runbook rule blocks stop of lab/101 on pve1; warning: 3 similar past failures: ' +
         'stop of lab/101 failed: timeout (req r3); and 2 more',
     );
   });
