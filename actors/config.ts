@@ -292,8 +292,7 @@ export function parseConfig(raw: unknown, source = 'config'): OverseerConfig {
   }
   const key = keyOf(issue.path);
   const message = issueMessage(issue);
-  const said = message === 'required' ? 'is required' : message.replace(/^Invalid input: /, '');
-  throw new ConfigError(`${source}: '${key}' ${said}`, key);
+  throw new ConfigError(`${source}: '${key}' ${message === 'required' ? 'is required' : message}`, key);
 }
 
 /** Reads and validates a JSON config file. A missing file is an error only when it was asked for explicitly. */

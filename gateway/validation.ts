@@ -9,13 +9,25 @@ import { BadRequestError } from './errors';
 
 const fieldOf = (path: readonly PropertyKey[]): string => path.map(String).join('.');
 
-/** One issue per offending field; unknown keys are named one by one. */
-function describe(error: z.ZodError): { field: string; message: string }[] {
-  return error.issues.flatMap((issue) => {
+/**
+ * One issue per offending field, the whole input named `where`; unknown keys are named one by one. A union of an
+ * object and its older string form (a request's target) that failed inside the object is answered with the object's
+ * own issues, by their paths (`target.vmid`), as any other object's: its first form is the object, and the object
+ * was given when each of that form's issues lies inside it.
+ */
+function describe(issues: readonly z.core.$ZodIssue[], where: string): { field: string; message: string }[] {
+  return issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: fieldOf([...issue.path, key]), message: 'unknown field' }));
     }
-    return [{ field: fieldOf(issue.path), message: issueMessage(issue) }];
+    const inside = issue.code === 'invalid_union' ? issue.errors[0] : undefined;
+    if (inside?.length && inside.every((i) => i.path.length > 0)) {
+      return describe(
+        inside.map((i) => ({ ...i, path: [...issue.path, ...i.path] })),
+        where,
+      );
+    }
+    return [{ field: issue.path.length > 0 ? fieldOf(issue.path) : where, message: issueMessage(issue) }];
   });
 }
 
@@ -23,11 +35,12 @@ function describe(error: z.ZodError): { field: string; message: string }[] {
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: InputLocation): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issues = describe(parsed.error);
-  const first = issues[0] ?? { field: '', message: 'invalid input' };
-  const field = first.field === '' ? where : first.field;
-  const message = first.field === '' ? `${where}: ${first.message}` : `${first.field}: ${first.message}`;
-  throw new BadRequestError(message, field, where, { issues, cause: parsed.error });
+  // One line per problem: a number that is neither whole nor in range fails two rules with the one message.
+  const issues = describe(parsed.error.issues, where).filter(
+    (issue, n, all) => all.findIndex((i) => i.field === issue.field && i.message === issue.message) === n,
+  );
+  const first = issues[0] ?? { field: where, message: 'invalid input' };
+  throw new BadRequestError(`${first.field}: ${first.message}`, first.field, where, { issues, cause: parsed.error });
 }
 
 /**

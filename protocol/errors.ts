@@ -121,9 +121,12 @@ export class StateConflictError extends Error {
 /** Zod's own message for a field left out (JSON has no undefined); a schema's own message for it does not match. */
 const LEFT_OUT = /^Invalid input: expected \w+, received undefined$/;
 
-/** An issue's message, with zod's own for a field left out said as `required`. */
+/**
+ * An issue's message, with zod's own for a field left out said as `required`, and zod's `Invalid input: ` before
+ * the rest of its own messages left out (the caller names the field): `expected object, received array`.
+ */
 export function issueMessage(issue: { message: string }): string {
-  return LEFT_OUT.test(issue.message) ? 'required' : issue.message;
+  return LEFT_OUT.test(issue.message) ? 'required' : issue.message.replace(/^Invalid input: /, '');
 }
 
 /** One line naming every problem zod found, by path. */

@@ -37,10 +37,12 @@ export const SelectorSchema = z
 /**
  * A target union's error. Zod answers with the union's own error when every form failed on a type (`{"cluster":
  * "lab", "vmid": "x"}` fails the object form on vmid's type and the string form on its own); for an object, what is
- * wrong in it is named instead (the object form's first issue, with its path), and `expected` otherwise.
+ * wrong in it is named instead (the object form's first issue, with its path), `required` when it was left out,
+ * and `expected` otherwise.
  */
 function targetError(expected: string) {
   return (issue: { code?: string; input?: unknown; errors?: { path: PropertyKey[]; message: string }[][] }) => {
+    if (issue.input === undefined) return 'required';
     const isObject = typeof issue.input === 'object' && issue.input !== null && !Array.isArray(issue.input);
     const first = issue.code === 'invalid_union' && isObject ? issue.errors?.[0]?.[0] : undefined;
     if (!first) return expected;

@@ -26,8 +26,21 @@ describe('gateway input', () => {
     expect((await errorOf(res)).message).toMatch(/empty body/);
   });
 
-  it('input - a body that is not an object is 400', async () => {
-    for (const body of ['[]', '5', 'null', '"start"']) expect((await submit(body)).status, body).toBe(400);
+  it('input - a body that is not an object is 400 naming the body and what it is', async () => {
+    for (const [body, got] of [
+      ['[]', 'array'],
+      ['5', 'number'],
+      ['null', 'null'],
+      ['"start"', 'string'],
+    ]) {
+      const res = await submit(body);
+      expect(res.status, body).toBe(400);
+      expect(await errorOf(res), body).toMatchObject({
+        field: 'body',
+        message: `body: expected object, received ${got}`,
+        issues: [{ field: 'body', message: `expected object, received ${got}` }],
+      });
+    }
   });
 
   it('input - a requester field is an unknown field (the requester is the token owner)', async () => {
@@ -65,19 +78,24 @@ describe('gateway input', () => {
     }
   });
 
-  it('input - a target object with a mistyped field is 400 naming that field', async () => {
-    const cases: [unknown, RegExp][] = [
-      [{ action: 'stop', target: { cluster: 'lab', vmid: 'x' } }, /vmid: expected a vmid \(a whole number\)/],
-      [{ action: 'stop', target: { cluster: 'lab', vmid: 1.5 } }, /vmid: expected a vmid \(a whole number\)/],
-      [{ action: 'stop', target: { cluster: 5, vmid: 101 } }, /cluster: expected a cluster name/],
-      [{ action: 'deploy', target: { cluster: 7 }, params: { template: 9000, node: 'pve1', name: 'x' } }, /cluster/],
+  it('input - a target object with a mistyped field is 400 naming that field by its path, once', async () => {
+    const deploy = { template: 9000, node: 'pve1', name: 'x' };
+    const cases: [unknown, string, string][] = [
+      [{ action: 'stop', target: { cluster: 'lab', vmid: 'x' } }, 'target.vmid', 'expected a vmid (a whole number)'],
+      [{ action: 'stop', target: { cluster: 'lab', vmid: 1.5 } }, 'target.vmid', 'expected a vmid (a whole number)'],
+      [{ action: 'stop', target: { cluster: 'lab', vmid: 1e20 } }, 'target.vmid', 'expected a vmid (a whole number)'],
+      [{ action: 'stop', target: { cluster: 5, vmid: 101 } }, 'target.cluster', 'expected a cluster name'],
+      [{ action: 'deploy', target: { cluster: 7 }, params: deploy }, 'target.cluster', 'expected a cluster name'],
+      [{ action: 'stop' }, 'target', 'required'],
     ];
-    for (const [body, message] of cases) {
+    for (const [body, field, message] of cases) {
       const res = await submit(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      const error = await errorOf(res);
-      expect(error.field, JSON.stringify(body)).toBe('target');
-      expect(error.message, JSON.stringify(body)).toMatch(message);
+      expect(await errorOf(res), JSON.stringify(body)).toMatchObject({
+        field,
+        message: `${field}: ${message}`,
+        issues: [{ field, message }],
+      });
     }
   });
 
