@@ -18,6 +18,7 @@ export type {
 export { DEFAULT_REQUEST_TIMEOUT_MS } from './bus';
 export type { CoreCallOptions, CoreClient, CoreClientOptions, Envelope } from './client';
 export { createCoreClient } from './client';
+export * from './decision-words';
 export * from './errors';
 export * from './incident-schemas';
 export * from './lab-schemas';

@@ -1,6 +1,6 @@
 // status, vms, vm, hosts, requests, request: reads, shown as tables (or --json).
 import type { HealthReply, HostView, RequestView, StatusReply, SummaryReply, VmView } from '../../protocol';
-import { GuestTypeSchema, REQUEST_STATUSES } from '../../protocol';
+import { decisionShown, GuestTypeSchema, REQUEST_STATUSES } from '../../protocol';
 import { EXIT } from '../exit-codes';
 import { bytes, json, keyValues, percent, table, time } from '../format';
 import { int, oneOf, str, vmTarget } from './args';
@@ -244,7 +244,7 @@ export const requestsCommand: Command = {
           r.action,
           targetText(r.target),
           r.status,
-          r.decision,
+          decisionShown(r),
           r.requester.name ?? r.requester.id,
           time(r.submittedAt),
         ]),

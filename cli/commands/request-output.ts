@@ -1,6 +1,6 @@
 // How requests are shown, and --wait: poll GET /v1/requests/:id until the request ends.
 import type { DecidedBy, RequestView } from '../../protocol';
-import { TERMINAL_REQUEST_STATUSES } from '../../protocol';
+import { decisionShown, TERMINAL_REQUEST_STATUSES } from '../../protocol';
 import { CliError } from '../errors';
 import type { ExitCode } from '../exit-codes';
 import { EXIT } from '../exit-codes';
@@ -55,6 +55,8 @@ export function decidedByText(d: DecidedBy | undefined): string | undefined {
 
 export function renderRequest(r: RequestView): string {
   const params = Object.keys(r.params).length > 0 ? JSON.stringify(r.params) : undefined;
+  // A person who cancelled (a denial is their decision, shown as such): `cancelled: by alice: wrong VM`.
+  const closed = r.decidedBy?.kind === 'person' ? undefined : closedByText(r);
   return [
     keyValues([
       ['id', r.id],
@@ -71,9 +73,10 @@ export function renderRequest(r: RequestView): string {
       ],
       ['origin', r.origin],
       ['status', r.status],
-      ['decision', r.decision],
+      ['decision', decisionShown(r)],
       ['decided by', decidedByText(r.decidedBy)],
       ['decision note', r.decidedBy?.reason],
+      ...(closed ? [[r.status, closed] as [string, string]] : []),
       ['reasons', r.reasons.join('; ')],
       ['error', r.error],
       ['tasks', r.tasks.map((t) => `${t.upid} (${t.node})`).join(', ')],

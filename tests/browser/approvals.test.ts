@@ -176,6 +176,16 @@ describe.runIf(natsServerAvailable)('dashboard approvals and roles', () => {
     await bea.getByTestId(`approve-${pending.body.id}`).waitFor();
     await bea.getByTestId('nav-labs').click();
     await bea.getByTestId('lab-apply').waitFor();
+    // Cancelled while it awaited approval, it was never approved: its page no longer reads as a wait.
+    const id = pending.body.id;
+    const cancelled = await h.stack.api('POST', `/v1/requests/${id}/cancel`, { body: { reason: 'not today' } });
+    expect(cancelled.status).toBe(200);
+    await go(obi, `requests/${id}`);
+    await obi.locator('[data-testid="request-status"][data-status="cancelled"]').waitFor();
+    expect(await obi.getByTestId('request-decision').textContent()).toBe('decision never approved');
+    expect((await obi.getByTestId('request-history').locator('li').allTextContents()).at(-1)).toMatch(
+      /cancelled by admin — “not today”$/,
+    );
   });
 
   it('csrf - a forged POST from the page is refused: without the CSRF token, with a wrong one, and above the role', async () => {

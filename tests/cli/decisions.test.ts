@@ -79,6 +79,10 @@ describe('cli decisions on the real core', () => {
     expect(json.history.at(-1)).toMatchObject({ status: 'cancelled', by: alice.id, note: 'wrong VM' });
     const shown = await h.cli(['request', id], bob);
     expect(shown.stdout).toMatch(/\scancelled\s+alice\s+wrong VM$/m);
+    expect(shown.stdout).toMatch(/^decision:\s+never_approved$/m);
+    expect(shown.stdout).toMatch(/^cancelled:\s+by alice: wrong VM$/m);
+    const listed = await h.cli(['requests', '--status', 'cancelled'], bob);
+    expect(listed.stdout).toMatch(new RegExp(`^${id}\\s.*\\scancelled\\s+never_approved\\s`, 'm'));
     // waited on, an ended request says who closed it and why, by the name of their token
     const waited = await h.cli(['request', id, '--wait'], bob);
     expect(waited.stderr).toMatch(/^cancelled by alice: wrong VM$/m);

@@ -65,6 +65,7 @@ const TONES: Record<string, Tone> = {
   cancelled: 'idle',
   expired: 'idle',
   nothing_to_do: 'idle',
+  never_approved: 'idle',
   destroyed: 'idle',
   rolled_back: 'idle',
   resolved: 'idle',

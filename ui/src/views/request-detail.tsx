@@ -1,6 +1,7 @@
 // One request (#/requests/<id>): what was asked and by whom, the final decision and who took it, each check with
 // its outcome and sentence, the knowledge base's warnings, its status history, platform tasks, a bulk request's
 // members and progress, and approve / deny while it awaits approval. Live: it reloads on its events.
+import { decisionShown } from '../../../protocol/decision-words';
 import { api } from '../api/endpoints';
 import { Badge, ErrorNote, Facts, Loading, When } from '../components/common';
 import { ChecksTable, KnowledgeWarnings } from '../components/gate-answer';
@@ -31,9 +32,9 @@ export function RequestDetail({ id }: { id: string }) {
           <Badge value={r.status} />
         </span>{' '}
         {r.decision ? (
-          <>
-            decision <Badge value={r.decision} />
-          </>
+          <span data-testid="request-decision">
+            decision <Badge value={decisionShown(r) ?? r.decision} />
+          </span>
         ) : null}{' '}
         · <a href={inspectHref(`req:${r.id}`)}>its statechart in the inspector</a>
       </p>
