@@ -6,7 +6,10 @@ export const MAX_LAB_FILE_LENGTH = 512 * 1024;
 
 export const LabPlanPayloadSchema = z.strictObject({
   /** The lab file's text: YAML, or JSON. */
-  file: z.string().min(1).max(MAX_LAB_FILE_LENGTH),
+  file: z
+    .string()
+    .min(1, 'the file is empty')
+    .max(MAX_LAB_FILE_LENGTH, `the lab file is longer than ${MAX_LAB_FILE_LENGTH} characters`),
   /** Its name, for the format (`.json`: JSON; anything else: YAML). */
   fileName: z.string().min(1).max(256).optional(),
 });

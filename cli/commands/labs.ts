@@ -5,6 +5,7 @@
 // awaiting approval); --wait follows the deploy member by member until the lab is ready (0) or failed (4).
 import { readFile } from 'node:fs/promises';
 import type { LabListReply, LabPlanReply, LabView } from '../../protocol';
+import { MAX_LAB_FILE_LENGTH } from '../../protocol';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { json } from '../format';
@@ -23,11 +24,17 @@ const FILE_DETAILS =
 
 /** The lab file named on the command line, as text. */
 async function readLabFile(ctx: CommandContext, path: string): Promise<string> {
+  let text: string;
   try {
-    return await (ctx.io.readFile ?? ((p: string) => readFile(p, 'utf8')))(path);
+    text = await (ctx.io.readFile ?? ((p: string) => readFile(p, 'utf8')))(path);
   } catch (error) {
     throw new UsageError(`cannot read the lab file ${path}: ${(error as Error).message}`);
   }
+  if (text.trim() === '') throw new UsageError(`${path}: the file is empty`);
+  if (text.length > MAX_LAB_FILE_LENGTH) {
+    throw new UsageError(`${path}: the lab file is ${text.length} characters long, more than ${MAX_LAB_FILE_LENGTH}`);
+  }
+  return text;
 }
 
 export const labPlanCommand: Command = {

@@ -3,6 +3,7 @@
 // and approve, deny, destroy, snapshot and revert; refusals keep the gateway's exit codes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/main';
+import { MAX_LAB_FILE_LENGTH } from '../../protocol';
 import type { CliHarness } from './setup';
 import { startHarness } from './setup';
 
@@ -135,6 +136,13 @@ describe('cli lab apply', () => {
     const missing = await cli(['lab', 'apply', 'nope.yaml'], { token: h.core.tokens.operator });
     expect(missing.code).toBe(EXIT.usage);
     expect(missing.stderr).toMatch(/^overseer: cannot read the lab file nope\.yaml: ENOENT/);
+    // An empty file, or one too long for the wire, is named before anything is sent.
+    const files = { 'empty.yaml': ' \n', 'big.yaml': 'x'.repeat(MAX_LAB_FILE_LENGTH + 1) };
+    const empty = await cli(['lab', 'plan', 'empty.yaml'], { token: h.core.tokens.operator, files });
+    expect(empty).toMatchObject({ code: EXIT.usage, stderr: 'overseer: empty.yaml: the file is empty\n' });
+    const big = await cli(['lab', 'apply', 'big.yaml'], { token: h.core.tokens.operator, files });
+    expect(big.code).toBe(EXIT.usage);
+    expect(big.stderr).toMatch(/^overseer: big\.yaml: the lab file is 524289 characters long, more than 524288$/m);
   });
 });
 

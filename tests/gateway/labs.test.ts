@@ -96,6 +96,10 @@ describe('gateway labs', () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(await errorOf(res), JSON.stringify(body)).toMatchObject({ code: 'invalid_input', field, in: 'body' });
     }
+    const empty = await gw.call('POST', '/v1/labs/plan', { token, body: { file: '' } });
+    expect((await errorOf(empty)).message).toBe('file: the file is empty');
+    const missing = await gw.call('POST', '/v1/labs/plan', { token, body: {} });
+    expect((await errorOf(missing)).message).toBe('file: required');
     const bad = await gw.call('POST', '/v1/labs', { token, body: { file: file('demo', ['    colour: blue']) } });
     expect(bad.status).toBe(400);
     const error = await errorOf(bad);
