@@ -121,12 +121,46 @@ export class StateConflictError extends Error {
 /** Zod's own message for a field left out (JSON has no undefined); a schema's own message for it does not match. */
 const LEFT_OUT = /^Invalid input: expected \w+, received undefined$/;
 
+/** Zod's own message for a bound (`Too small: expected string to have >=1 characters`). */
+const OUT_OF_BOUNDS = /^Too (small|big): /;
+
+interface IssueLike {
+  message: string;
+  code?: string;
+  origin?: string;
+  minimum?: unknown;
+  maximum?: unknown;
+  inclusive?: boolean;
+}
+
+/** A bound zod found crossed, in words: `must not be empty`, `must be at most 64 characters long`, `must be more than 0`. */
+function boundMessage(issue: IssueLike): string | undefined {
+  const small = issue.code === 'too_small';
+  const limit = small ? issue.minimum : issue.maximum;
+  if (!small && issue.code !== 'too_big') return undefined;
+  const least = small ? 'at least' : 'at most';
+  if (issue.origin === 'string' || issue.origin === 'array') {
+    if (small && Number(limit) === 1) return 'must not be empty';
+    return issue.origin === 'string'
+      ? `must be ${least} ${limit} characters long`
+      : `must have ${least} ${limit} items`;
+  }
+  if (issue.origin === 'number' || issue.origin === 'bigint') {
+    if (issue.inclusive === false) return `must be ${small ? 'more' : 'less'} than ${limit}`;
+    return `must be ${least} ${limit}`;
+  }
+  return undefined;
+}
+
 /**
- * An issue's message, with zod's own for a field left out said as `required`, and zod's `Invalid input: ` before
- * the rest of its own messages left out (the caller names the field): `expected object, received array`.
+ * An issue's message, with zod's own said as a person would: a field left out is `required`, a bound crossed says
+ * which (`must not be empty`), and `Invalid input: ` before the rest is left out (the caller names the field):
+ * `expected object, received array`. A schema's own message is kept.
  */
-export function issueMessage(issue: { message: string }): string {
-  return LEFT_OUT.test(issue.message) ? 'required' : issue.message.replace(/^Invalid input: /, '');
+export function issueMessage(issue: IssueLike): string {
+  if (LEFT_OUT.test(issue.message)) return 'required';
+  if (OUT_OF_BOUNDS.test(issue.message)) return boundMessage(issue) ?? issue.message;
+  return issue.message.replace(/^Invalid input: /, '');
 }
 
 /** One line naming every problem zod found, by path. */

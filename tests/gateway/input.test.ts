@@ -99,6 +99,20 @@ describe('gateway input', () => {
     }
   });
 
+  it('input - a bound crossed is said in words, not in zod’s', async () => {
+    const deploy = (params: Record<string, unknown>) =>
+      submit({ action: 'deploy', target: 'lab', params: { template: 9000, node: 'pve1', name: 'x', ...params } });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: '' }, 'params.name: must not be empty'],
+      [{ name: 'x'.repeat(65) }, 'params.name: must be at most 64 characters long'],
+      [{ count: 0 }, 'params.count: must be at least 1'],
+      [{ count: 10_001 }, 'params.count: must be at most 10000'],
+    ];
+    for (const [params, message] of cases) {
+      expect((await errorOf(await deploy(params))).message, JSON.stringify(params)).toBe(message);
+    }
+  });
+
   it('input - bad target strings are 400', async () => {
     for (const target of [
       'lab',

@@ -41,6 +41,15 @@ describe('config', () => {
     });
   });
 
+  it('config - a bound crossed is said in words', () => {
+    expect(refusal({ gate: { massOperation: { maxDestructivePerWindow: -1 } } }).message).toBe(
+      "config: 'gate.massOperation.maxDestructivePerWindow' must be at least 0",
+    );
+    expect(refusal({ loops: { syncIntervalSeconds: 0 } }).message).toBe(
+      "config: 'loops.syncIntervalSeconds' must be more than 0",
+    );
+  });
+
   it('config - a negative limit names the key', () => {
     expect(refusal({ gate: { massOperation: { maxDestructivePerWindow: -1 } } }).key).toBe(
       'gate.massOperation.maxDestructivePerWindow',
