@@ -163,14 +163,15 @@ export function issueMessage(issue: IssueLike): string {
   return issue.message.replace(/^Invalid input: /, '');
 }
 
-/** One line naming every problem zod found, by path. */
+/** One line naming every problem zod found, by path (`payload` for the whole); an unknown key by its own path. */
 export function describeIssues(error: import('zod').ZodError): string {
+  const where = (path: readonly PropertyKey[]) => (path.length > 0 ? path.map(String).join('.') : 'payload');
   return error.issues
-    .map((issue) => {
-      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-      const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-      return `${where}: ${issueMessage(issue)}${keys}`;
-    })
+    .flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${where([...issue.path, key])}: unknown field`)
+        : [`${where(issue.path)}: ${issueMessage(issue)}`],
+    )
     .join('; ');
 }
 

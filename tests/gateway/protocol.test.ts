@@ -79,10 +79,19 @@ describe('nats protocol', () => {
     const bad = await remote(call(subjects.reqSubmit, { action: 'start', requester: 'me' }));
     expect(bad).toBeInstanceOf(BusRemoteError);
     expect(bad?.remoteName).toBe('ProtocolPayloadError');
-    expect(bad?.message).toMatch(/target/);
+    // The core's words, after the subject the bus error puts first.
+    const said = (e: BusRemoteError | undefined) => e?.message.slice(e.message.indexOf('invalid payload'));
+    expect(said(bad)).toBe(
+      'invalid payload on overseer.req.submit: target: required; params: required; force: required; requester: unknown field',
+    );
+    expect(said(await remote(call(subjects.reqSubmit, [])))).toBe(
+      'invalid payload on overseer.req.submit: payload: expected object, received array',
+    );
     expect((await remote(call(subjects.query('nonsense'), {})))?.remoteName).toBe('UnknownQueryError');
     expect((await remote(call(subjects.query('status'), {})))?.remoteName).toBe('UnknownQueryError');
-    expect((await remote(call(subjects.query('sync'), { extra: 1 })))?.remoteName).toBe('ProtocolPayloadError');
+    const extra = await remote(call(subjects.query('sync'), { extra: 1 }));
+    expect(extra?.remoteName).toBe('ProtocolPayloadError');
+    expect(said(extra)).toBe('invalid payload on overseer.query.sync: extra: unknown field');
     expect(await call(subjects.query('sync'), undefined)).toEqual({ started: true });
     expect(await call(subjects.reqCommand('r1', 'cancel'), {})).toEqual({ ok: true, status: 'queued' });
   });
