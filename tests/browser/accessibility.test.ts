@@ -29,6 +29,7 @@ const VIEWS: { name: string; route: () => string; ready: string }[] = [
   { name: 'incident', route: () => `incidents/${incidentId}`, ready: 'main h1' },
   { name: 'labs', route: () => 'labs', ready: '[data-testid="lab-row-lab-three-tier"]' },
   { name: 'lab', route: () => 'labs/lab/three-tier', ready: '[data-testid="lab-member-router"]' },
+  { name: 'maintenance', route: () => 'maintenance', ready: '[data-testid^="window-"]' },
   { name: 'audit', route: () => 'audit', ready: 'main table tbody tr' },
   { name: 'health', route: () => 'health', ready: 'main h1' },
   { name: 'inspector', route: () => 'inspect/vm:lab/103', ready: '[data-testid="inspector-svg"]' },
@@ -57,6 +58,11 @@ describe.runIf(natsServerAvailable)('dashboard accessibility', () => {
       body: { action: 'destroy', target: 'lab/114', force: true },
     });
     requestId = pending.body.id;
+    // A maintenance window, and a silence on the guest whose page is checked (a kind its crash does not raise).
+    const windowOn = { scope: 'tag', target: 'web', durationSeconds: 3600, reason: 'kernel updates' };
+    expect((await api('POST', '/v1/maintenance', { body: windowOn })).status).toBe(201);
+    const silence = { kind: 'vm-lock-stuck', guest: 'lab/103', durationSeconds: 3600, reason: 'backup runs long' };
+    expect((await api('POST', '/v1/silences', { body: silence })).status).toBe(201);
     // A lab being applied.
     const lab = await api('POST', '/v1/labs', {
       token: tokens.operator,

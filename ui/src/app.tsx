@@ -14,6 +14,7 @@ import { HealthView } from './views/health';
 import { IncidentsView } from './views/incidents';
 import { InspectView } from './views/inspect';
 import { LabsView } from './views/labs';
+import { MaintenanceViewPage } from './views/maintenance';
 import { RequestsView } from './views/requests';
 import { SignIn } from './views/signin';
 import { VmView } from './views/vm';
@@ -23,6 +24,7 @@ const NAV: { view: ViewName; label: string; admin?: boolean }[] = [
   { view: 'requests', label: 'Requests' },
   { view: 'incidents', label: 'Incidents' },
   { view: 'labs', label: 'Labs' },
+  { view: 'maintenance', label: 'Maintenance' },
   { view: 'inspect', label: 'Inspector' },
   { view: 'health', label: 'Health' },
   { view: 'audit', label: 'Audit', admin: true },
@@ -146,6 +148,8 @@ function View({ route }: { route: Route }) {
       return <IncidentsView id={route.args[0]} />;
     case 'labs':
       return <LabsView cluster={route.args[0]} name={route.args[1]} />;
+    case 'maintenance':
+      return <MaintenanceViewPage />;
     case 'audit':
       return <AuditView />;
     case 'health':

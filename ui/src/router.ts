@@ -1,8 +1,17 @@
 // Hash routes (the server serves one page): #/fleet, #/vm/<cluster>/<vmid>, #/requests[/<id>],
-// #/incidents[/<id>], #/labs[/<cluster>/<name>], #/audit, #/health, #/inspect[/<actor-id>].
+// #/incidents[/<id>], #/labs[/<cluster>/<name>], #/maintenance, #/audit, #/health, #/inspect[/<actor-id>].
 import { useEffect, useState } from 'preact/hooks';
 
-export type ViewName = 'fleet' | 'vm' | 'requests' | 'incidents' | 'labs' | 'audit' | 'health' | 'inspect';
+export type ViewName =
+  | 'fleet'
+  | 'vm'
+  | 'requests'
+  | 'incidents'
+  | 'labs'
+  | 'maintenance'
+  | 'audit'
+  | 'health'
+  | 'inspect';
 
 export interface Route {
   view: ViewName;
@@ -12,7 +21,17 @@ export interface Route {
   rest: string;
 }
 
-const VIEWS: readonly ViewName[] = ['fleet', 'vm', 'requests', 'incidents', 'labs', 'audit', 'health', 'inspect'];
+const VIEWS: readonly ViewName[] = [
+  'fleet',
+  'vm',
+  'requests',
+  'incidents',
+  'labs',
+  'maintenance',
+  'audit',
+  'health',
+  'inspect',
+];
 
 const decode = (part: string): string => {
   try {

@@ -15,10 +15,15 @@ import type {
   LabListReply,
   LabPlanReply,
   LabView,
+  MaintenanceListReply,
+  MaintenanceScope,
+  MaintenanceView,
   Page,
   RequestStatus,
   RequestView,
   SessionReply,
+  SilenceListReply,
+  SilenceView,
   SnapshotView,
   StatusReply,
   SubmitAnswer,
@@ -76,6 +81,16 @@ export const api = {
     post<LabView>(`/v1/labs/${seg(name)}/${act}`, { cluster, ...(reason ? { reason } : {}) }),
   labSnapshot: (cluster: string, name: string, act: 'snapshot' | 'revert', snapshot: string) =>
     post<LabView>(`/v1/labs/${seg(name)}/${act}`, { cluster, snapshot }),
+
+  // Maintenance windows and silences: what is not over yet, or (all) also what ended or ran out.
+  maintenance: (all: boolean, signal?: AbortSignal) =>
+    get<MaintenanceListReply>('/v1/maintenance', { all: all ? 'true' : undefined, limit: 1000 }, { signal }),
+  maintenanceStart: (body: { scope: MaintenanceScope; target: string; durationSeconds: number; reason: string }) =>
+    post<MaintenanceView>('/v1/maintenance', body),
+  maintenanceEnd: (id: string) => del<MaintenanceView>(`/v1/maintenance/${seg(id)}`),
+  silences: (all: boolean, signal?: AbortSignal) =>
+    get<SilenceListReply>('/v1/silences', { all: all ? 'true' : undefined, limit: 1000 }, { signal }),
+  silenceRemove: (id: string) => del<SilenceView>(`/v1/silences/${seg(id)}`),
 
   audit: (query: { afterSeq?: number; limit?: number; kind?: string; actor?: string }, signal?: AbortSignal) =>
     get<AuditQueryReply>('/v1/audit', query, { signal }),

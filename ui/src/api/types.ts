@@ -10,6 +10,13 @@ import type {
 } from '../../../protocol/incident-schemas';
 import type { LabListReply, LabMemberView, LabPlanReply, LabView } from '../../../protocol/lab-schemas';
 import type {
+  MaintenanceListReply,
+  MaintenanceScope,
+  MaintenanceView,
+  SilenceListReply,
+  SilenceView,
+} from '../../../protocol/maintenance-schemas';
+import type {
   CheckResultView,
   HealthReply,
   HostView,
@@ -37,8 +44,13 @@ export type {
   LabMemberView,
   LabPlanReply,
   LabView,
+  MaintenanceListReply,
+  MaintenanceScope,
+  MaintenanceView,
   Principal,
   RequestView,
+  SilenceListReply,
+  SilenceView,
   SnapshotView,
   StatusReply,
   SummaryReply,

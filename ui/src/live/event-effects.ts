@@ -12,6 +12,7 @@ export type Topic =
   | 'incidents'
   | 'labs'
   | 'loops'
+  | 'maintenance'
   | 'conn'
   | `actor:${string}`
   | `vm:${string}`;
@@ -72,6 +73,8 @@ export function effectsOf({ tokens, payload }: LiveEvent): EventEffects {
     case 'loop': {
       const topics: Topic[] = [`actor:loop:${a}`, 'loops'];
       if (b === 'restarted' || b === 'escalated') topics.push('actor:overseer');
+      // A window or a silence set, ended or removed (published as the monitor's).
+      if (a === 'monitor' && (b === 'maintenance' || b === 'silence')) topics.push('maintenance');
       if (a === 'health' && b === 'summary') {
         topics.push('hosts');
         return { topics, summary: payload as unknown as SummaryReply };

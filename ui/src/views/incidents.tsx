@@ -1,6 +1,7 @@
 // Incidents: a timeline of the period, then the open ones, the acknowledged ones and the recently resolved ones;
 // #/incidents/<id> is one incident with its timeline, the remediation requests it caused, acknowledge and resolve.
 import { useState } from 'preact/hooks';
+import { decisionShown } from '../../../protocol/decision-words';
 import { messageOf } from '../api/client';
 import { api } from '../api/endpoints';
 import type { IncidentView } from '../api/types';
@@ -270,7 +271,7 @@ function IncidentDetailView({ id }: { id: string }) {
                   <td>
                     <Badge value={r.status} />
                   </td>
-                  <td>{r.decision ? <Badge value={r.decision} /> : '—'}</td>
+                  <td>{r.decision ? <Badge value={decisionShown(r) ?? r.decision} /> : '—'}</td>
                   <td>{[...r.reasons, ...(r.error ? [r.error] : [])].join('; ') || '—'}</td>
                 </tr>
               ))}

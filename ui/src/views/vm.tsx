@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/endpoints';
 import type { SnapshotView } from '../api/types';
 import { Badge, Empty, ErrorNote, Facts, Loading, When } from '../components/common';
+import { MaintenanceNote } from '../components/maintenance-note';
 import { RequestList } from '../components/request-list';
 import { bytes, clock, duration, percent } from '../format';
 import { useLoad, useTopics } from '../live/hooks';
@@ -92,6 +93,7 @@ export function VmView({ cluster, vmid }: { cluster: string; vmid: number }) {
           ],
         ]}
       />
+      <MaintenanceNote vm={vm} />
       {atLeast(principal.role, 'operator') ? <VmActions vm={vm} state={state} submitter={submitter} /> : null}
       <History vmKeyText={key} />
       <Requests cluster={cluster} vmid={vmid} />
