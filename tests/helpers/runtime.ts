@@ -6,6 +6,7 @@ import { parseConfig } from '../../actors/config';
 import { Overseer } from '../../actors/overseer';
 import { SimulatedClock } from '../../adapters/clock';
 import { createMemoryLog } from '../../adapters/log';
+import type { Notifier } from '../../adapters/notify';
 import type { Platform } from '../../adapters/platform/types';
 import { StateStore } from '../../state';
 
@@ -22,7 +23,14 @@ export interface RuntimeHarness {
 }
 
 export function createRuntime(
-  options: { dir?: string; config?: unknown; platforms?: Map<string, Platform>; clock?: SimulatedClock } = {},
+  options: {
+    dir?: string;
+    config?: unknown;
+    platforms?: Map<string, Platform>;
+    clock?: SimulatedClock;
+    /** Made for each runtime (a reopened one gets a new one, as a restarted process would). */
+    notifier?: (deps: { clock: SimulatedClock; log: ReturnType<typeof createMemoryLog> }) => Notifier;
+  } = {},
 ): RuntimeHarness {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'overseer-rt-'));
   const dbPath = join(dir, 'overseer.db');
@@ -37,6 +45,7 @@ export function createRuntime(
     store,
     platforms: options.platforms ?? new Map(),
     events: { publish: (subject, payload) => events.push({ subject, payload }) },
+    notifier: options.notifier?.({ clock, log }),
   });
   const harness: RuntimeHarness = {
     dir,
