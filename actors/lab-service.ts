@@ -18,6 +18,7 @@ import { checkLabFile, labFileFormatOf, validateLabFile } from '../protocol/lab-
 import type { LabRecord, LabStatus } from '../state';
 import { LAB_ENDED_STATUSES, LAB_SNAPSHOT_KIND, labActorId } from '../state';
 import { ActorSet } from './actor-set';
+import { labNotice } from './approval-notices';
 import { deadline } from './deadline';
 import type { EventPublisher } from './event-publisher';
 import type { LabRequestHost } from './lab-children';
@@ -396,6 +397,7 @@ export class LabService {
     this.audit(OVERSEER_ID, 'lab.status', { lab: c.name, cluster: c.cluster, from: change.from, to: change.to });
     const payload = { lab: c.name, cluster: c.cluster, from: change.from, to: change.to, at, generation: c.generation };
     this.w.events.publish(() => subjects.evtLab(c.name, change.to), payload);
+    labNotice(this.w.deps, c, change.from, change.to);
     if (change.to === 'ready') this.w.clearDriftIncident(c.cluster, c.name, at);
   }
 

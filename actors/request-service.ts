@@ -12,6 +12,7 @@ import type { VmMachine } from '../machines/vm.machine';
 import { subjects } from '../protocol';
 import type { SummaryStore } from '../state';
 import { ActorSet } from './actor-set';
+import { requestNotice } from './approval-notices';
 import { createBulkRunner } from './bulk-executor';
 import { requestBulkHost } from './bulk-host';
 import { AUDIT_COMMAND_KIND, sshCommandRunner } from './command-executor';
@@ -27,7 +28,6 @@ import type { OverseerDeps } from './overseer-deps';
 import { fromSettled } from './promise-logic';
 import { answerOf, dryRunAnswer, requestSpecOf } from './request-answers';
 import { newRequestId } from './request-ids';
-import { noticeOfChange } from './request-notices';
 import { causeOfChange, operationVm, recordRequestFailure } from './request-status-change';
 import { RequestWriter } from './request-writer';
 import type { CommandResult, Submission, SubmitResult } from './submission';
@@ -323,7 +323,7 @@ export class RequestService {
       reasons: context.reasons,
       at: this.deps.clock.now(),
     });
-    noticeOfChange(this.deps, id, context, status, change.from);
+    requestNotice(this.deps, id, context, status, change.from);
     // The VM actor the operation runs on is told through the set (an idle VM actor at rest handles the event at rest:
     // it is not brought back).
     switch (status) {

@@ -57,9 +57,9 @@ describe('request notices', () => {
     const id = waiting.requestId;
     expect(sent).toEqual([
       expect.objectContaining({
-        key: `${id}:awaiting_approval`,
+        key: `req:${id}:awaiting_approval`,
         severity: 'warning',
-        title: 'request awaiting approval: destroy lab/114',
+        title: 'request awaiting approval: destroy lab/114 (forced)',
         subject: `req:${id}`,
         data: expect.objectContaining({ requestId: id, requester: alice, expiresAt: Date.UTC(2026, 0, 1, 0, 1) }),
       }),
@@ -85,10 +85,10 @@ describe('request notices', () => {
     await flushAll();
     expect(sent.slice(1)).toEqual([
       expect.objectContaining({
-        key: `${id}:expired`,
+        key: `req:${id}:expired`,
         severity: 'info',
-        title: 'request expired unapproved: destroy lab/114',
-        text: "No one approved or denied alice's destroy lab/114 by 2026-01-01T00:01:00Z; nothing was done.",
+        title: 'request expired unapproved: destroy lab/114 (forced)',
+        text: "No one approved or denied alice's destroy lab/114 (forced) by 2026-01-01T00:01:00Z; nothing was done.",
       }),
     ]);
   });
