@@ -18,7 +18,11 @@ const fieldOf = (path: readonly PropertyKey[]): string => path.map(String).join(
 function describe(issues: readonly z.core.$ZodIssue[], where: string): { field: string; message: string }[] {
   return issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: fieldOf([...issue.path, key]), message: 'unknown field' }));
+      // A key named '' at the top is named by where it is (`body: an unknown field with an empty name`).
+      return issue.keys.map((key) => ({
+        field: fieldOf([...issue.path, key]) || where,
+        message: key === '' ? 'an unknown field with an empty name' : 'unknown field',
+      }));
     }
     const inside = issue.code === 'invalid_union' ? issue.errors[0] : undefined;
     if (inside?.length && inside.every((i) => i.path.length > 0)) {

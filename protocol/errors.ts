@@ -165,7 +165,7 @@ export function issueMessage(issue: IssueLike): string {
 
 /** One line naming every problem zod found, by path (`payload` for the whole); an unknown key by its own path. */
 export function describeIssues(error: import('zod').ZodError): string {
-  const where = (path: readonly PropertyKey[]) => (path.length > 0 ? path.map(String).join('.') : 'payload');
+  const where = (path: readonly PropertyKey[]) => path.map(String).join('.') || 'payload';
   return error.issues
     .flatMap((issue) =>
       issue.code === 'unrecognized_keys'

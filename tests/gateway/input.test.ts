@@ -113,6 +113,15 @@ describe('gateway input', () => {
     }
   });
 
+  it('input - an unknown field with an empty name is named by where it is', async () => {
+    const res = await submit('{"action": "start", "target": "lab/101", "": 1}');
+    expect(await errorOf(res)).toMatchObject({
+      field: 'body',
+      message: 'body: an unknown field with an empty name',
+      issues: [{ field: 'body', message: 'an unknown field with an empty name' }],
+    });
+  });
+
   it('input - bad target strings are 400', async () => {
     for (const target of [
       'lab',
