@@ -3,7 +3,7 @@
 // takeover end to end: core A's SQLite -> export -> the record -> core B's watch -> import -> an Overseer on B's
 // SQLite restores A's request actors and resumes the executing one, its recorded task polled, never issued again.
 import { jetstream } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { type KV, type KvWatchEntry, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../actors/config';
@@ -233,6 +233,48 @@ describe('record store', () => {
     expect(await record.readAudit('lab', 1)).toEqual([]);
     expect(waited).toEqual([2_000]);
     expect(read.invalid).toMatchObject([{ key: badKey, error: { name: 'RecordValueError' } }]);
+  });
+
+  it('record store - a watch that says it caught up before it has is not believed: the record is read from the leader', async () => {
+    const ns = freshNamespace();
+    const { record } = await core(ns);
+    const store = openStore();
+    const keys: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = `m-${i}`;
+      store.maintenance.windows.insert({
+        id,
+        scope: 'guest',
+        target: `lab/${101 + i}`,
+        reason: 'disk swap',
+        by: 'tok-olga',
+        createdAt: 1_000,
+        from: 1_000,
+        until: 7_200_000,
+      });
+      const w = exportMaintenance(store, id);
+      await record.put(w.key, w.value, 'new');
+      keys.push(w.key);
+    }
+    // The library's watch, its first entry marked as the last one it had to deliver.
+    const watcher = (record as unknown as { watcher: KV }).watcher;
+    const watch = watcher.watch.bind(watcher);
+    watcher.watch = async (opts) => {
+      const real = await watch(opts);
+      const early = {
+        stop: () => real.stop(),
+        async *[Symbol.asyncIterator]() {
+          let first = true;
+          for await (const entry of real) {
+            yield first ? (Object.create(entry, { isUpdate: { value: true } }) as KvWatchEntry) : entry;
+            first = false;
+          }
+        },
+      };
+      return early as unknown as typeof real;
+    };
+    const loaded = await record.loadCluster('lab');
+    expect(loaded.entries.map((e) => e.key)).toEqual(keys);
   });
 
   it('record store - an audit append expecting another last sequence is refused; batches read back in order', async () => {
