@@ -2,47 +2,16 @@
 // becomes a 400 naming the offending field.
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { issueMessage } from '../protocol';
+import { fieldIssues } from '../protocol';
 import type { AppEnv } from './deps';
 import type { InputLocation } from './errors';
 import { BadRequestError } from './errors';
-
-const fieldOf = (path: readonly PropertyKey[]): string => path.map(String).join('.');
-
-/**
- * One issue per offending field, the whole input named `where`; unknown keys are named one by one. A union of an
- * object and its older string form (a request's target) that failed inside the object is answered with the object's
- * own issues, by their paths (`target.vmid`), as any other object's: its first form is the object, and the object
- * was given when each of that form's issues lies inside it.
- */
-function describe(issues: readonly z.core.$ZodIssue[], where: string): { field: string; message: string }[] {
-  return issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      // A key named '' at the top is named by where it is (`body: an unknown field with an empty name`).
-      return issue.keys.map((key) => ({
-        field: fieldOf([...issue.path, key]) || where,
-        message: key === '' ? 'an unknown field with an empty name' : 'unknown field',
-      }));
-    }
-    const inside = issue.code === 'invalid_union' ? issue.errors[0] : undefined;
-    if (inside?.length && inside.every((i) => i.path.length > 0)) {
-      return describe(
-        inside.map((i) => ({ ...i, path: [...issue.path, ...i.path] })),
-        where,
-      );
-    }
-    return [{ field: issue.path.length > 0 ? fieldOf(issue.path) : where, message: issueMessage(issue) }];
-  });
-}
 
 /** Parses `value` with `schema`, or throws a 400 naming the first offending field. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: InputLocation): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  // One line per problem: a number that is neither whole nor in range fails two rules with the one message.
-  const issues = describe(parsed.error.issues, where).filter(
-    (issue, n, all) => all.findIndex((i) => i.field === issue.field && i.message === issue.message) === n,
-  );
+  const issues = fieldIssues(parsed.error.issues, where);
   const first = issues[0] ?? { field: where, message: 'invalid input' };
   throw new BadRequestError(`${first.field}: ${first.message}`, first.field, where, { issues, cause: parsed.error });
 }

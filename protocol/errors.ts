@@ -135,9 +135,9 @@ interface IssueLike {
 
 /** A bound zod found crossed, in words: `must not be empty`, `must be at most 64 characters long`, `must be more than 0`. */
 function boundMessage(issue: IssueLike): string | undefined {
+  if (issue.code !== 'too_small' && issue.code !== 'too_big') return undefined;
   const small = issue.code === 'too_small';
   const limit = small ? issue.minimum : issue.maximum;
-  if (!small && issue.code !== 'too_big') return undefined;
   const least = small ? 'at least' : 'at most';
   if (issue.origin === 'string' || issue.origin === 'array') {
     if (small && Number(limit) === 1) return 'must not be empty';
@@ -163,15 +163,45 @@ export function issueMessage(issue: IssueLike): string {
   return issue.message.replace(/^Invalid input: /, '');
 }
 
-/** One line naming every problem zod found, by path (`payload` for the whole); an unknown key by its own path. */
+/** A problem zod found, by the path of the offending field. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/**
+ * One issue per offending field, the whole input named `where`; unknown keys are named one by one. A union of an
+ * object and its older string form (a request's target) that failed inside the object is answered with the object's
+ * own issues, by their paths (`target.vmid`), as any other object's: its first form is the object, and the object
+ * was given when each of that form's issues lies inside it. The same field and message are given once (a number
+ * that is neither whole nor in range fails two rules with one message).
+ */
+export function fieldIssues(issues: readonly import('zod').core.$ZodIssue[], where: string): FieldIssue[] {
+  const out = issues.flatMap((issue): FieldIssue[] => {
+    const field = issue.path.map(String).join('.') || where;
+    if (issue.code === 'unrecognized_keys') {
+      // A key named '' at the top is named by where it is (`body: an unknown field with an empty name`).
+      return issue.keys.map((key) => ({
+        field: [...issue.path, key].map(String).join('.') || where,
+        message: key === '' ? 'an unknown field with an empty name' : 'unknown field',
+      }));
+    }
+    const inside = issue.code === 'invalid_union' ? issue.errors[0] : undefined;
+    if (inside?.length && inside.every((i) => i.path.length > 0)) {
+      return fieldIssues(
+        inside.map((i) => ({ ...i, path: [...issue.path, ...i.path] })),
+        where,
+      );
+    }
+    return [{ field, message: issueMessage(issue) }];
+  });
+  return out.filter((a, n) => out.findIndex((b) => b.field === a.field && b.message === a.message) === n);
+}
+
+/** One line naming every problem zod found in a bus payload, by path (`payload` for the whole). */
 export function describeIssues(error: import('zod').ZodError): string {
-  const where = (path: readonly PropertyKey[]) => path.map(String).join('.') || 'payload';
-  return error.issues
-    .flatMap((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => `${where([...issue.path, key])}: unknown field`)
-        : [`${where(issue.path)}: ${issueMessage(issue)}`],
-    )
+  return fieldIssues(error.issues, 'payload')
+    .map((i) => `${i.field}: ${i.message}`)
     .join('; ');
 }
 
