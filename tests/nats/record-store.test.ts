@@ -3,7 +3,7 @@
 // takeover end to end: core A's SQLite -> export -> the record -> core B's watch -> import -> an Overseer on B's
 // SQLite restores A's request actors and resumes the executing one, its recorded task polled, never issued again.
 import { jetstream } from '@nats-io/jetstream';
-import { type KV, type KvWatchEntry, Kvm } from '@nats-io/kv';
+import { type KV, Kvm, type KvWatchEntry } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../actors/config';
@@ -88,6 +88,25 @@ async function coreWithoutConsumers(namespace: string) {
     hanging = true;
   };
   return { nc, record, waited, hang, clock };
+}
+
+/** Record values of `count` maintenance windows on guests of `lab` (m-0, m-1, …), from a real store. */
+function windowValues(count: number) {
+  const store = openStore();
+  return Array.from({ length: count }, (_, i) => {
+    const id = `m-${i}`;
+    store.maintenance.windows.insert({
+      id,
+      scope: 'guest',
+      target: `lab/${101 + i}`,
+      reason: 'disk swap',
+      by: 'tok-olga',
+      createdAt: 1_000,
+      from: 1_000,
+      until: 7_200_000,
+    });
+    return exportMaintenance(store, id);
+  });
 }
 
 /** A token entity of a real store (the smallest valid record value). */
@@ -201,21 +220,7 @@ describe('record store', () => {
     const { nc, record, waited, hang } = await coreWithoutConsumers(ns);
     // Maintenance windows of guests of `lab` (entities under its prefix), one deleted around the store, one key that
     // is not a record value.
-    const store = openStore();
-    const windows = Array.from({ length: 5 }, (_, i) => {
-      const id = `m-${i}`;
-      store.maintenance.windows.insert({
-        id,
-        scope: 'guest',
-        target: `lab/${101 + i}`,
-        reason: 'disk swap',
-        by: 'tok-olga',
-        createdAt: 1_000,
-        from: 1_000,
-        until: 7_200_000,
-      });
-      return exportMaintenance(store, id);
-    });
+    const windows = windowValues(5);
     for (const w of windows) await record.put(w.key, w.value, 'new');
     await (await new Kvm(jetstream(nc)).open(recordBucketName(ns))).delete(windows[0]!.key);
     const badKey = recordKey.request('lab', 'garbage');
@@ -238,24 +243,8 @@ describe('record store', () => {
   it('record store - a watch that says it caught up before it has is not believed: the record is read from the leader', async () => {
     const ns = freshNamespace();
     const { record } = await core(ns);
-    const store = openStore();
-    const keys: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const id = `m-${i}`;
-      store.maintenance.windows.insert({
-        id,
-        scope: 'guest',
-        target: `lab/${101 + i}`,
-        reason: 'disk swap',
-        by: 'tok-olga',
-        createdAt: 1_000,
-        from: 1_000,
-        until: 7_200_000,
-      });
-      const w = exportMaintenance(store, id);
-      await record.put(w.key, w.value, 'new');
-      keys.push(w.key);
-    }
+    const windows = windowValues(4);
+    for (const w of windows) await record.put(w.key, w.value, 'new');
     // The library's watch, its first entry marked as the last one it had to deliver.
     const watcher = (record as unknown as { watcher: KV }).watcher;
     const watch = watcher.watch.bind(watcher);
@@ -274,7 +263,7 @@ describe('record store', () => {
       return early as unknown as typeof real;
     };
     const loaded = await record.loadCluster('lab');
-    expect(loaded.entries.map((e) => e.key)).toEqual(keys);
+    expect(loaded.entries.map((e) => e.key)).toEqual(windows.map((w) => w.key));
   });
 
   it('record store - an audit append expecting another last sequence is refused; batches read back in order', async () => {

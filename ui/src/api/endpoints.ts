@@ -91,6 +91,11 @@ export const api = {
   silences: (all: boolean, signal?: AbortSignal) =>
     get<SilenceListReply>('/v1/silences', { all: all ? 'true' : undefined, limit: 1000 }, { signal }),
   silenceRemove: (id: string) => del<SilenceView>(`/v1/silences/${seg(id)}`),
+  /** Windows and silences together (see maintenance and silences). */
+  maintenanceBoard: async (all: boolean, signal?: AbortSignal) => {
+    const [windows, silences] = await Promise.all([api.maintenance(all, signal), api.silences(all, signal)]);
+    return { windows: windows.items, silences: silences.items };
+  },
 
   audit: (query: { afterSeq?: number; limit?: number; kind?: string; actor?: string }, signal?: AbortSignal) =>
     get<AuditQueryReply>('/v1/audit', query, { signal }),

@@ -9,14 +9,11 @@ import { When } from './common';
 
 export function MaintenanceNote({ vm }: { vm: Pick<VmView, 'cluster' | 'vmid' | 'node' | 'tags'> }) {
   const guest = `${vm.cluster}/${vm.vmid}`;
-  const loaded = useLoad(
-    async (signal) => {
-      const [windows, silences] = await Promise.all([api.maintenance(false, signal), api.silences(false, signal)]);
-      return { windows: windows.items, silences: silences.items };
-    },
-    [guest],
-    { topics: ['maintenance'], throttleMs: 1000, pollMs: 60_000 },
-  );
+  const loaded = useLoad((signal) => api.maintenanceBoard(false, signal), [guest], {
+    topics: ['maintenance'],
+    throttleMs: 1000,
+    pollMs: 60_000,
+  });
   const subject = guestSubject(vm);
   const windows = loaded.data?.windows.filter((w) => w.state === 'active' && covers(w, subject)) ?? [];
   const silences = loaded.data?.silences.filter((s) => s.state === 'active' && s.guest === guest) ?? [];

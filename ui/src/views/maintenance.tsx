@@ -1,6 +1,7 @@
 // Maintenance (#/maintenance): the windows (a guest, a node or a tag Overseer leaves alone for a time) and the
 // silences (one incident kind on one guest), active and scheduled, or all; an operator starts a window, ends one or
 // removes a silence here. Live: it reloads on the monitor's maintenance and silence events.
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { messageOf } from '../api/client';
 import { api } from '../api/endpoints';
@@ -29,20 +30,14 @@ function TargetText({ scope, target }: { scope: MaintenanceScope; target: string
   return <a href={href('vm', ...target.split('/'))}>{target}</a>;
 }
 
-/** Who set an entry, and who ended it early. */
-const byText = (e: MaintenanceView | SilenceView): string => e.byName ?? e.by;
-
 export function MaintenanceViewPage() {
   const { principal } = useSession();
   const [all, setAll] = useState(false);
-  const loaded = useLoad(
-    async (signal) => {
-      const [windows, silences] = await Promise.all([api.maintenance(all, signal), api.silences(all, signal)]);
-      return { windows: windows.items, silences: silences.items };
-    },
-    [all],
-    { topics: ['maintenance'], throttleMs: 500, pollMs: 30_000 },
-  );
+  const loaded = useLoad((signal) => api.maintenanceBoard(all, signal), [all], {
+    topics: ['maintenance'],
+    throttleMs: 500,
+    pollMs: 30_000,
+  });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   /** Runs a change; whether it was done (its error is shown otherwise). */
@@ -85,119 +80,121 @@ export function MaintenanceViewPage() {
         <Loading what="maintenance" />
       ) : (
         <>
-          <section aria-labelledby="windows-h">
-            <h2 id="windows-h">Windows ({data.windows.length})</h2>
-            {data.windows.length === 0 ? (
-              <Empty>No maintenance window{all ? '' : ' now or to come'}.</Empty>
-            ) : (
-              <table class="list">
-                <thead>
-                  <tr>
-                    <th scope="col">State</th>
-                    <th scope="col">Covers</th>
-                    <th scope="col">From</th>
-                    <th scope="col">Until</th>
-                    <th scope="col">By</th>
-                    <th scope="col">Reason</th>
-                    {mayAct ? <th scope="col">Act</th> : null}
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.windows.map((w) => (
-                    <tr key={w.id} data-testid={`window-${w.id}`} data-state={w.state}>
-                      <td>
-                        <Badge value={w.state} />
-                      </td>
-                      <td>
-                        {w.scope} <TargetText scope={w.scope} target={w.target} />
-                      </td>
-                      <td>
-                        <When at={w.from} />
-                      </td>
-                      <td>
-                        <When at={w.endedAt ?? w.until} />
-                      </td>
-                      <td>{byText(w)}</td>
-                      <td>{w.reason}</td>
-                      {mayAct ? (
-                        <td>
-                          {w.state === 'active' || w.state === 'scheduled' ? (
-                            <button
-                              type="button"
-                              data-testid={`end-window-${w.id}`}
-                              disabled={busy}
-                              onClick={() => void act(() => api.maintenanceEnd(w.id))}
-                            >
-                              End now
-                            </button>
-                          ) : null}
-                        </td>
-                      ) : null}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+          <EntryTable
+            title="Windows"
+            id="window"
+            none={`No maintenance window${all ? '' : ' now or to come'}.`}
+            items={data.windows}
+            head={['Covers']}
+            cells={(w) => (
+              <td>
+                {w.scope} <TargetText scope={w.scope} target={w.target} />
+              </td>
             )}
-          </section>
-          <section aria-labelledby="silences-h">
-            <h2 id="silences-h">Silences ({data.silences.length})</h2>
-            {data.silences.length === 0 ? (
-              <Empty>No silence{all ? '' : ' now or to come'}.</Empty>
-            ) : (
-              <table class="list">
-                <thead>
-                  <tr>
-                    <th scope="col">State</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col">Guest</th>
-                    <th scope="col">From</th>
-                    <th scope="col">Until</th>
-                    <th scope="col">By</th>
-                    <th scope="col">Reason</th>
-                    {mayAct ? <th scope="col">Act</th> : null}
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.silences.map((s) => (
-                    <tr key={s.id} data-testid={`silence-${s.id}`} data-state={s.state}>
-                      <td>
-                        <Badge value={s.state} />
-                      </td>
-                      <td>{s.kind}</td>
-                      <td>
-                        <TargetText scope="guest" target={s.guest} />
-                      </td>
-                      <td>
-                        <When at={s.from} />
-                      </td>
-                      <td>
-                        <When at={s.endedAt ?? s.until} />
-                      </td>
-                      <td>{byText(s)}</td>
-                      <td>{s.reason}</td>
-                      {mayAct ? (
-                        <td>
-                          {s.state === 'active' || s.state === 'scheduled' ? (
-                            <button
-                              type="button"
-                              data-testid={`remove-silence-${s.id}`}
-                              disabled={busy}
-                              onClick={() => void act(() => api.silenceRemove(s.id))}
-                            >
-                              Remove
-                            </button>
-                          ) : null}
-                        </td>
-                      ) : null}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+            act={
+              mayAct
+                ? { label: 'End now', testid: 'end-window', busy, run: (w) => act(() => api.maintenanceEnd(w.id)) }
+                : undefined
+            }
+          />
+          <EntryTable
+            title="Silences"
+            id="silence"
+            none={`No silence${all ? '' : ' now or to come'}.`}
+            items={data.silences}
+            head={['Kind', 'Guest']}
+            cells={(s) => (
+              <>
+                <td>{s.kind}</td>
+                <td>
+                  <TargetText scope="guest" target={s.guest} />
+                </td>
+              </>
             )}
-          </section>
+            act={
+              mayAct
+                ? { label: 'Remove', testid: 'remove-silence', busy, run: (s) => act(() => api.silenceRemove(s.id)) }
+                : undefined
+            }
+          />
         </>
       )}
     </>
+  );
+}
+
+/** Windows or silences: each one's state, what it covers, when, who set it and why, and what an operator may do. */
+function EntryTable<T extends MaintenanceView | SilenceView>({
+  title,
+  id,
+  none,
+  items,
+  head,
+  cells,
+  act,
+}: {
+  title: string;
+  /** Each row's test id is `<id>-<entry id>`. */
+  id: string;
+  none: string;
+  items: T[];
+  head: string[];
+  cells: (item: T) => ComponentChildren;
+  act: { label: string; testid: string; busy: boolean; run: (item: T) => Promise<unknown> } | undefined;
+}) {
+  return (
+    <section aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>
+        {title} ({items.length})
+      </h2>
+      {items.length === 0 ? (
+        <Empty>{none}</Empty>
+      ) : (
+        <table class="list">
+          <thead>
+            <tr>
+              {['State', ...head, 'From', 'Until', 'By', 'Reason', ...(act ? ['Act'] : [])].map((h) => (
+                <th key={h} scope="col">
+                  {h}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((e) => (
+              <tr key={e.id} data-testid={`${id}-${e.id}`} data-state={e.state}>
+                <td>
+                  <Badge value={e.state} />
+                </td>
+                {cells(e)}
+                <td>
+                  <When at={e.from} />
+                </td>
+                <td>
+                  <When at={e.endedAt ?? e.until} />
+                </td>
+                <td>{e.byName ?? e.by}</td>
+                <td>{e.reason}</td>
+                {act ? (
+                  <td>
+                    {e.state === 'active' || e.state === 'scheduled' ? (
+                      <button
+                        type="button"
+                        data-testid={`${act.testid}-${e.id}`}
+                        disabled={act.busy}
+                        onClick={() => void act.run(e)}
+                      >
+                        {act.label}
+                      </button>
+                    ) : null}
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 
