@@ -14,7 +14,7 @@ export interface AwaitingApproval {
   key: string;
   /** `request`, `lab`. */
   noun: string;
-  /** `destroy lab/114 (forced)`, `three-tier on lab`. */
+  /** `destroy lab/114 (forced)`, `lab three-tier on lab`. */
   what: string;
   requester: Requester;
   reasons: readonly string[];
