@@ -314,6 +314,9 @@ export class RequestService {
     const spec = context.spec;
     this.since.set(id, this.deps.clock.now());
     this.persist(id, context, { status, from: change.from });
+    // Who asked, and who caused this change (an approval, a denial, a cancellation) with the reason they gave.
+    const cause = causeOfChange(context, status, change.from);
+    const { requester } = spec;
     this.wiring.events.publish(() => subjects.evtReq(id, status), {
       id,
       action: spec.action,
@@ -321,6 +324,9 @@ export class RequestService {
       status,
       decision: context.decision,
       reasons: context.reasons,
+      requester: { id: requester.id, role: requester.role, name: requester.name },
+      by: cause.by,
+      note: cause.note,
       at: this.deps.clock.now(),
     });
     requestNotice(this.deps, id, context, status, change.from);

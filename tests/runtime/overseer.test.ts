@@ -68,6 +68,30 @@ describe('runtime', () => {
     ]);
     expect(record?.history.at(-1)?.by).toBe('bob');
     expect(rt.store.audit.verify().ok).toBe(true);
+    // Its events say who asked, and who approved it with their reason.
+    const events = rt.events.filter((e) => e.subject.startsWith(`overseer.evt.req.${forced.requestId}.`));
+    expect(events.map((e) => e.subject.split('.').at(-1))).toEqual([
+      'validating',
+      'gating',
+      'awaiting_approval',
+      'approved',
+    ]);
+    expect(events[0]?.payload).toMatchObject({ requester: { id: 'alice', role: 'admin' } });
+    expect(events.at(-1)?.payload).toMatchObject({ requester: { id: 'alice' }, by: 'bob', status: 'approved' });
+  });
+
+  it('runtime - a cancellation’s event names who cancelled and why', async () => {
+    rt = createRuntime();
+    rt.overseer.observe(demoInventory());
+    const { requestId } = await rt.overseer.submit({
+      action: 'destroy',
+      target: { cluster: 'lab', vmid: 114 },
+      force: true,
+      requester: alice,
+    });
+    expect(rt.overseer.cancel(requestId, alice, 'wrong VM')).toEqual({ ok: true, status: 'cancelled' });
+    const cancelled = rt.events.find((e) => e.subject === `overseer.evt.req.${requestId}.cancelled`);
+    expect(cancelled?.payload).toMatchObject({ requester: { id: 'alice' }, by: 'alice', note: 'wrong VM' });
   });
 
   it('runtime - a second request on a VM with an active one is denied as a conflict', async () => {
