@@ -1,7 +1,7 @@
 // Maintenance in Chromium against the real stack: an operator starts a window on a guest from the maintenance
 // page, the guest's page (open in another browser) shows it live and drops it live when the operator ends it; a
 // target the inventory does not know is refused with the core's words and nothing is started; an observer sees
-// the windows and silences but is offered no start, end or remove.
+// the windows and silences but is offered no start, end or remove. A guest's page also says when it was last backed up.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsServerAvailable } from '../helpers/nats-server';
@@ -93,5 +93,9 @@ describe.runIf(natsServerAvailable)('dashboard maintenance', () => {
     // The tag's window covers a guest that carries it.
     const db = await h.signedIn('observer', 'vm/lab/103');
     expect(await db.getByTestId('vm-maintenance').textContent()).toMatch(/tag db until/);
+    // The same page says when the guest was last backed up, and which jobs cover it.
+    await expect
+      .poll(() => db.getByTestId('vm-backup').textContent())
+      .toMatch(/^never · jobs: backup-nightly \(21:00\)$/);
   });
 });

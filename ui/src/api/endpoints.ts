@@ -6,6 +6,7 @@ import type {
   ActorKind,
   ActorSummary,
   AuditQueryReply,
+  BackupsReply,
   CommandAnswer,
   HealthReply,
   HostView,
@@ -46,6 +47,9 @@ export const api = {
     get<VmView>(`/v1/vms/${seg(cluster)}/${seg(vmid)}`, undefined, { signal }),
   snapshots: (cluster: string, vmid: number, signal?: AbortSignal) =>
     get<Page<SnapshotView>>(`/v1/vms/${seg(cluster)}/${seg(vmid)}/snapshots`, undefined, { signal }),
+  /** One guest's newest backup and the jobs of its cluster. */
+  backups: (cluster: string, vmid: number, signal?: AbortSignal) =>
+    get<BackupsReply>('/v1/backups', { cluster, vmid }, { signal }),
   hosts: (signal?: AbortSignal) => get<Page<HostView>>('/v1/hosts', { limit: 1000 }, { signal }),
 
   requests: (

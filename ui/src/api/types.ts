@@ -17,6 +17,7 @@ import type {
   SilenceView,
 } from '../../../protocol/maintenance-schemas';
 import type {
+  BackupsReply,
   CheckResultView,
   HealthReply,
   HostView,
@@ -32,6 +33,7 @@ export type {
   AuditQueryReply,
   AuditRowView,
   AuditVerificationView,
+  BackupsReply,
   CheckResultView,
   HealthReply,
   HostView,

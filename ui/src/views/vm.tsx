@@ -4,6 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/endpoints';
 import type { SnapshotView } from '../api/types';
+import { BackupFact } from '../components/backup-fact';
 import { Badge, Empty, ErrorNote, Facts, Loading, When } from '../components/common';
 import { MaintenanceNote } from '../components/maintenance-note';
 import { RequestList } from '../components/request-list';
@@ -91,6 +92,7 @@ export function VmView({ cluster, vmid }: { cluster: string; vmid: number }) {
               '—'
             ),
           ],
+          ['Newest backup', <BackupFact key="backup" vm={vm} />],
         ]}
       />
       <MaintenanceNote vm={vm} />
