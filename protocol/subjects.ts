@@ -228,5 +228,14 @@ export function validateEventFilter(filter: unknown): string {
       'filter',
     );
   }
+  // A kind that is none of the events' would follow nothing, silently.
+  const kind = tokens[2] as string;
+  if (kind !== '*' && kind !== '>' && !(EVENT_KINDS as readonly string[]).includes(kind)) {
+    throw new InvalidSubjectError(
+      `invalid filter '${String(filter)}': no event kind '${kind}' (kinds: ${EVENT_KINDS.join(', ')})`,
+      String(filter),
+      'filter',
+    );
+  }
   return filter as string;
 }

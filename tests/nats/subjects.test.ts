@@ -166,10 +166,15 @@ describe('subjects', () => {
       'overseer.evt.vm lab',
       ' overseer.evt.>',
       `overseer.evt.${'a.'.repeat(600)}x`,
+      'overseer.evt.nosuch.>',
       42,
     ]) {
       expect(invalid(() => validateEventFilter(bad)).part).toBe('filter');
     }
+    // A kind no event has would follow nothing: it is named.
+    expect(invalid(() => validateEventFilter('overseer.evt.vms.>')).message).toBe(
+      "invalid filter 'overseer.evt.vms.>': no event kind 'vms' (kinds: vm, host, req, incident, loop, lab, lease)",
+    );
   });
 
   test('subjects - publish subjects refuse wildcards, filters accept them', () => {
