@@ -216,3 +216,21 @@ export class InputRefusedError extends Error {
     super(message);
   }
 }
+
+/**
+ * Whether a responder's error is the caller's doing (a payload off the protocol, an unknown query, a credential or
+ * role refused, input or a state that does not fit), not a failure of the responder: its answer says why, and the
+ * responder's log need not warn of it.
+ */
+export function isCallerError(err: unknown): boolean {
+  return (
+    err instanceof BusPayloadError ||
+    err instanceof ProtocolPayloadError ||
+    err instanceof UnknownQueryError ||
+    err instanceof CredentialError ||
+    err instanceof RoleRefusedError ||
+    err instanceof StateConflictError ||
+    err instanceof InputRefusedError ||
+    err instanceof InvalidSubjectError
+  );
+}

@@ -1,4 +1,5 @@
 // JSON on the wire, and the error envelope a responder answers with when its handler fails.
+import { isCallerError } from '../../protocol/errors';
 import { BusPayloadError } from './errors';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -57,17 +58,20 @@ export function isErrorReply(value: unknown): value is ErrorReply {
   );
 }
 
-/** The bytes a responder sends back: the handler's answer, or an error envelope. Never throws. */
+/**
+ * The bytes a responder sends back: the handler's answer, or an error envelope (`refused` when the error is the
+ * caller's doing, see isCallerError). Never throws.
+ */
 export async function answerRequest(
   handler: (payload: unknown, subject: string) => Promise<unknown> | unknown,
   data: Uint8Array,
   subject: string,
-): Promise<{ body: Uint8Array; isError: boolean }> {
+): Promise<{ body: Uint8Array; isError: boolean; refused?: boolean }> {
   try {
     const payload = decodePayload(data);
     const result = await handler(payload, subject);
     return { body: encodePayload(result), isError: false };
   } catch (err) {
-    return { body: encodePayload(toErrorReply(err)), isError: true };
+    return { body: encodePayload(toErrorReply(err)), isError: true, refused: isCallerError(err) };
   }
 }

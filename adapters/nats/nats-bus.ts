@@ -252,8 +252,10 @@ export class NatsBus implements Bus {
         }
         if (!msg.reply) return;
         const local = this.local(msg.subject);
-        void answerRequest(handler, msg.data, local).then(({ body, isError }) => {
-          if (isError) this.log?.warn(`reply ${local}: handler failed: ${new TextDecoder().decode(body)}`);
+        void answerRequest(handler, msg.data, local).then(({ body, isError, refused }) => {
+          // The caller's mistake (bad input, a refused credential: audited) is no failure of this responder.
+          if (refused) this.log?.info(`reply ${local}: refused: ${new TextDecoder().decode(body)}`);
+          else if (isError) this.log?.warn(`reply ${local}: handler failed: ${new TextDecoder().decode(body)}`);
           const h = isError ? headers() : undefined;
           h?.set(ERROR_HEADER, '1');
           try {

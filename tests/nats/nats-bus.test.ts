@@ -10,7 +10,7 @@ import {
   InvalidSubjectError,
   type NatsBus,
 } from '../../adapters/nats';
-import { subjects } from '../../protocol';
+import { InputRefusedError, subjects } from '../../protocol';
 import { startNatsServer, type TestNatsServer } from '../helpers/nats-server';
 import { busContract } from './bus-contract';
 
@@ -92,6 +92,33 @@ describe('nats bus', () => {
       await expect(a.request(subjects.query('nobody'), {}, { timeoutMs: 200 })).rejects.toThrow();
     } finally {
       errors.RequestError = Original;
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('nats bus - a responder logs a caller refused at info, a handler that fails as a warning', async () => {
+    const a = await connectBus({ servers: server.url, name: 'refuse-a' });
+    const lines: string[] = [];
+    const log = {
+      stateChange: () => undefined,
+      info: (m: string) => lines.push(`info: ${m}`),
+      warn: (m: string) => lines.push(`warn: ${m}`),
+      error: (m: string) => lines.push(`error: ${m}`),
+    };
+    const b = await connectBus({ servers: server.url, name: 'refuse-b', log });
+    try {
+      b.reply(subjects.query('picky'), (payload) => {
+        if (payload === 'boom') throw new Error('disk on fire');
+        throw new InputRefusedError("no cluster 'nope'", 'cluster');
+      });
+      await b.flush();
+      await expect(a.request(subjects.query('picky'), 'x')).rejects.toMatchObject({ remoteName: 'InputRefusedError' });
+      await expect(a.request(subjects.query('picky'), 'boom')).rejects.toMatchObject({ remoteName: 'Error' });
+      await expect.poll(() => lines.length).toBe(2);
+      expect(lines[0]).toMatch(/^info: reply overseer\.query\.picky: refused: .*no cluster 'nope'/);
+      expect(lines[1]).toMatch(/^warn: reply overseer\.query\.picky: handler failed: .*disk on fire/);
+    } finally {
       await a.close();
       await b.close();
     }
