@@ -124,9 +124,13 @@ const LEFT_OUT = /^Invalid input: expected \w+, received undefined$/;
 /** Zod's own message for a bound (`Too small: expected string to have >=1 characters`). */
 const OUT_OF_BOUNDS = /^Too (small|big): /;
 
+/** Zod's own message for a value not among the allowed ones. */
+const NOT_AN_OPTION = /^Invalid option: /;
+
 interface IssueLike {
   message: string;
   code?: string;
+  values?: readonly unknown[];
   origin?: string;
   minimum?: unknown;
   maximum?: unknown;
@@ -154,12 +158,14 @@ function boundMessage(issue: IssueLike): string | undefined {
 
 /**
  * An issue's message, with zod's own said as a person would: a field left out is `required`, a bound crossed says
- * which (`must not be empty`), and `Invalid input: ` before the rest is left out (the caller names the field):
- * `expected object, received array`. A schema's own message is kept.
+ * which (`must not be empty`), a value not allowed lists those that are (`must be one of open, resolved`), and
+ * `Invalid input: ` before the rest is left out (the caller names the field): `expected object, received array`. A
+ * schema's own message is kept.
  */
 export function issueMessage(issue: IssueLike): string {
   if (LEFT_OUT.test(issue.message)) return 'required';
   if (OUT_OF_BOUNDS.test(issue.message)) return boundMessage(issue) ?? issue.message;
+  if (NOT_AN_OPTION.test(issue.message) && issue.values) return `must be one of ${issue.values.join(', ')}`;
   return issue.message.replace(/^Invalid input: /, '');
 }
 

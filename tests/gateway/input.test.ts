@@ -122,6 +122,14 @@ describe('gateway input', () => {
     });
   });
 
+  it('input - a value that is not one of the allowed ones lists them', async () => {
+    const res = await gw.call('GET', '/v1/incidents?state=x', { token: op });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toBe(
+      'state: must be one of open, remediating, escalated, resolved, unresolved',
+    );
+  });
+
   it('input - bad target strings are 400', async () => {
     for (const target of [
       'lab',
