@@ -59,7 +59,7 @@ export function noticeOfApproval(
   });
 }
 
-/** `destroy lab/114`, `stop lab/@tag:web`, `drain lab/pve2`, `deploy lab`. */
+/** `destroy lab/114 (forced)`, `stop lab/@tag:web`, `drain lab/pve2`, `deploy lab`. */
 function requestWhat(spec: RequestSpec): string {
   const { cluster, vmid, selector, node } = spec.target;
   const on = vmid !== undefined ? `/${vmid}` : selector !== undefined ? `/${selector}` : node ? `/${node}` : '';
@@ -94,19 +94,14 @@ export function requestNotice(
   );
 }
 
-/** A lab's wait for approval and its expiry while it waited; nothing for its other changes. */
+/** A lab's wait for approval (from its gate's decision) and its expiry; nothing for its other changes. */
 export function labNotice(
   deps: Pick<OverseerDeps, 'notifier' | 'clock'>,
   c: LabContext,
   from: string,
   to: string,
 ): void {
-  const phase =
-    to === 'awaiting_approval' && from !== to
-      ? 'waits'
-      : to === 'expired' && from === 'awaiting_approval'
-        ? 'expired'
-        : '';
+  const phase = to === 'awaiting_approval' && from === 'gating' ? 'waits' : to === 'expired' ? 'expired' : '';
   if (!phase || !deps.notifier) return;
   noticeOfApproval(
     deps,
