@@ -20,7 +20,7 @@ export function BackupFact({ vm }: { vm: Pick<VmView, 'cluster' | 'vmid' | 'pool
   const newest = guest?.newest;
   const unread = reply.failedStorages.filter((s) => s.cluster === vm.cluster).map((s) => s.storage);
   return (
-    <span data-testid="vm-backup" data-age={newest ? String(newest.ctime) : ''}>
+    <span data-testid="vm-backup">
       {newest ? (
         <>
           <When at={newest.ctime * 1000} /> ({ago(newest.ctime * 1000)}) on {newest.storage}, {guest?.count} kept
