@@ -2,6 +2,7 @@
 // file's integrity and size, and each cluster's reachability and quorum.
 import type { Clock } from '../adapters/clock';
 import type { Log } from '../adapters/log';
+import type { Notifier } from '../adapters/notify';
 import type { ClusterInfo } from '../machines/types';
 import type { StateStore } from '../state';
 import { quickCheck } from '../state/quick-check';
@@ -37,6 +38,8 @@ export interface HealthDeps {
   log: Log;
   store: StateStore;
   config: OverseerConfig;
+  /** Where people are told (each channel a check: one that gave up since its last delivery is not ok). */
+  notifier?: Pick<Notifier, 'stats'> | undefined;
 }
 
 export class HealthTracker {
@@ -161,6 +164,17 @@ export class HealthTracker {
           : age === undefined
             ? 'no cycle yet'
             : `last cycle ${Math.round(age / 1000)} s ago`,
+      });
+    }
+    for (const [name, c] of Object.entries(this.deps.notifier?.stats().channels ?? {})) {
+      const failing = c.lastFailedAt !== undefined && c.lastFailedAt > (c.lastSentAt ?? 0);
+      const counts = `sent ${c.sent}, failed ${c.failed}, queued ${c.queued}`;
+      checks.push({
+        name: `notify:${name}`,
+        ok: !failing,
+        detail: failing
+          ? `failing since ${new Date(c.lastFailedAt ?? 0).toISOString()}: ${c.lastError ?? 'unknown error'} (${counts})`
+          : `${c.type}: ${counts}`,
       });
     }
     return { ok: checks.every((c) => c.ok), checks };

@@ -56,9 +56,9 @@ export class RootSupervisor {
   private readonly deps: OverseerDeps;
 
   constructor(private readonly wiring: RootSupervisorDeps) {
-    const { clock, log, store, config } = wiring.deps;
+    const { clock, log, store, config, notifier } = wiring.deps;
     this.deps = wiring.deps;
-    this.healthTracker = new HealthTracker({ clock, log, store, config });
+    this.healthTracker = new HealthTracker({ clock, log, store, config, notifier });
   }
 
   /** Starts the root actor, which spawns and supervises the loops. */

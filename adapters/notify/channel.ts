@@ -213,6 +213,7 @@ export class Channel {
       try {
         await this.attempt(p);
         stats.sent++;
+        stats.lastSentAt = opts.clock.now();
         return;
       } catch (err) {
         if (opts.closed.aborted) {
@@ -221,6 +222,8 @@ export class Channel {
         }
         if (!isRetryable(err) || attempt >= opts.maxAttempts) {
           stats.failed++;
+          stats.lastFailedAt = opts.clock.now();
+          stats.lastError = describe(err);
           const failure = new NotifyDeliveryError(
             `notify ${opts.name}: giving up on '${p.n.key}' after ${attempt} attempt(s): ${describe(err)}`,
             opts.name,

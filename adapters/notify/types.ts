@@ -47,6 +47,11 @@ export interface ChannelStats {
   abandoned: number;
   /** Held back by quiet hours (never sent late: one summary is sent when the window ends). */
   quieted: number;
+  /** When the last delivery succeeded (epoch ms, the injected clock). */
+  lastSentAt?: number;
+  /** When the channel last gave up on one, and why. */
+  lastFailedAt?: number;
+  lastError?: string;
 }
 
 export interface NotifierStats {

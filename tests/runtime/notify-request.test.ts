@@ -20,14 +20,14 @@ afterEach(async () => {
   notifiers = [];
 });
 
-/** A runtime whose notifier's one webhook channel hands each body to `sent`. */
-function runtimeTelling(sent: Notification[]): RuntimeHarness {
+/** A runtime whose notifier's one webhook channel hands each body to `sent` (its receiver answers `status`). */
+function runtimeTelling(sent: Notification[], status: { code: number } = { code: 200 }): RuntimeHarness {
   return createRuntime({
     config: { gate: { approvalTimeoutSeconds: 60 } },
     notifier: (deps) => {
       const fetch = async (_url: string | URL | Request, init?: RequestInit) => {
         sent.push(JSON.parse(String(init?.body)) as Notification);
-        return new Response('ok');
+        return new Response('ok', { status: status.code });
       };
       const notifier = createNotifier(
         { ...deps, fetch: fetch as typeof globalThis.fetch },
@@ -111,5 +111,32 @@ describe('request notices', () => {
     expect(approved.decision).toBe('approved');
     await flushAll();
     expect(sent).toEqual([]);
+  });
+
+  it('notify - health: a channel that gave up since its last delivery is a failing check, until one goes through', async () => {
+    const sent: Notification[] = [];
+    const receiver = { code: 400 };
+    rt = runtimeTelling(sent, receiver);
+    rt.overseer.observe(demoInventory());
+    const check = () => rt?.overseer.health().checks.find((c) => c.name.startsWith('notify:'));
+    expect(check()).toMatchObject({ ok: true, detail: 'webhook: sent 0, failed 0, queued 0' });
+    const destroy = {
+      action: 'destroy' as const,
+      target: { cluster: 'lab', vmid: 114 },
+      force: true,
+      requester: alice,
+    };
+    const first = await rt.overseer.submit(destroy);
+    await flushAll();
+    expect(check()?.ok).toBe(false);
+    expect(check()?.detail).toMatch(
+      /^failing since 2026-01-01T00:00:00\.000Z: .*400.* \(sent 0, failed 1, queued 0\)$/,
+    );
+    expect(rt.overseer.health().ok).toBe(false);
+    receiver.code = 200;
+    expect(rt.overseer.cancel(first.requestId, alice).ok).toBe(true);
+    expect((await rt.overseer.submit(destroy)).decision).toBe('awaiting_approval');
+    await flushAll();
+    expect(check()).toMatchObject({ ok: true, detail: 'webhook: sent 1, failed 1, queued 0' });
   });
 });
