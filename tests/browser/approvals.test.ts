@@ -31,6 +31,10 @@ const MUTATIONS = [
   '[data-testid="lab-destroy"]',
   '[data-testid="incident-ack"]',
   '[data-testid="incident-resolve"]',
+  '[data-testid="incident-silence"]',
+  '[data-testid="maintenance-start"]',
+  '[data-testid^="end-window-"]',
+  '[data-testid^="remove-silence-"]',
 ].join(', ');
 
 interface RequestRow {

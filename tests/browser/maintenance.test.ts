@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsServerAvailable } from '../helpers/nats-server';
 import type { Harness } from './harness';
 import { screenshot, startHarness } from './harness';
+import { until } from './stack';
 
 let h: Harness;
 
@@ -97,5 +98,26 @@ describe.runIf(natsServerAvailable)('dashboard maintenance', () => {
     await expect
       .poll(() => db.getByTestId('vm-backup').textContent())
       .toMatch(/^never · jobs: backup-nightly \(21:00\)$/);
+  });
+
+  it('maintenance - an operator silences an incident’s kind on its guest from the incident’s page; an observer cannot', async () => {
+    h.stack.cluster.sim.faults.crashVm(105);
+    const found = await until(
+      'the crash incident of lab/105',
+      () => h.stack.api<{ items: { id: string }[] }>('GET', '/v1/incidents?guest=lab/105&limit=10'),
+      (r) => r.status === 200 && r.body.items.length > 0,
+    );
+    const id = found.body.items[0]!.id;
+    const olga = await h.signedIn('operator', `incidents/${id}`);
+    await olga.getByTestId('silence-reason').fill('agent flaps');
+    await olga.getByTestId('incident-silence').click();
+    await olga.getByTestId('incident-silenced').waitFor();
+    const silences = (await h.stack.api<{ items: unknown[] }>('GET', '/v1/silences')).body.items;
+    expect(silences).toContainEqual(
+      expect.objectContaining({ kind: 'vm-unexpected-stop', guest: 'lab/105', reason: 'agent flaps', byName: 'olga' }),
+    );
+    const obi = await h.signedIn('observer', `incidents/${id}`);
+    await obi.getByTestId('incident-state').waitFor();
+    expect(await obi.getByTestId('incident-silence').count()).toBe(0);
   });
 });

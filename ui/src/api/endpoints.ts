@@ -94,6 +94,8 @@ export const api = {
   maintenanceEnd: (id: string) => del<MaintenanceView>(`/v1/maintenance/${seg(id)}`),
   silences: (all: boolean, signal?: AbortSignal) =>
     get<SilenceListReply>('/v1/silences', { all: all ? 'true' : undefined, limit: 1000 }, { signal }),
+  silenceAdd: (body: { kind: string; guest: string; durationSeconds: number; reason: string }) =>
+    post<SilenceView>('/v1/silences', body),
   silenceRemove: (id: string) => del<SilenceView>(`/v1/silences/${seg(id)}`),
   /** Windows and silences together (see maintenance and silences). */
   maintenanceBoard: async (all: boolean, signal?: AbortSignal) => {

@@ -7,6 +7,7 @@ import { api } from '../api/endpoints';
 import type { IncidentView } from '../api/types';
 import { Badge, Empty, ErrorNote, Facts, Loading, When } from '../components/common';
 import { IncidentTimeline } from '../components/incident-timeline';
+import { SilenceForm } from '../components/silence-form';
 import { useLoad } from '../live/hooks';
 import { href, inspectHref } from '../router';
 import { atLeast, useSession } from '../session';
@@ -172,6 +173,8 @@ function IncidentDetailView({ id }: { id: string }) {
     }
   };
   const canAct = atLeast(principal.role, 'operator') && i.state !== 'resolved';
+  // A guest's incident kind can be silenced on it, also once resolved (a condition that keeps coming back).
+  const silenceable = atLeast(principal.role, 'operator') && i.guest !== undefined && /^(vm|guest)-/.test(i.kind);
   return (
     <>
       <h1>
@@ -227,6 +230,7 @@ function IncidentDetailView({ id }: { id: string }) {
           <ErrorNote error={error} />
         </section>
       ) : null}
+      {silenceable && i.guest ? <SilenceForm kind={i.kind} guest={i.guest} /> : null}
       <section aria-labelledby="itl-h">
         <h2 id="itl-h">Timeline</h2>
         <ol class="history" data-testid="incident-timeline-list">
